@@ -1,0 +1,102 @@
+// Shared domain types. Every layer speaks these; none of them knows about SQL or HTTP.
+
+/** A stage's result: expected failures are values, not exceptions (see STYLE.md). */
+export type Outcome<T> = { kind: 'ok'; value: T } | { kind: 'rejected'; reason: string; detail?: unknown }
+
+/** Why a record was rejected or flagged; `reason` is a stable code used in data-quality reports. */
+export interface FieldIssue {
+  field: string
+  reason: IssueReason
+  message: string
+}
+
+export type IssueReason =
+  | 'missing_cookie'
+  | 'invalid_cookie'
+  | 'invalid_email'
+  | 'blocked_email'
+  | 'invalid_phone'
+  | 'bad_age'
+  | 'bad_timestamp'
+  | 'bad_field'
+  | 'not_an_object'
+
+/** Profile attributes that merge per field by latest observation time. */
+export interface ProfileFields {
+  phone?: string | null // E.164 when it parsed, else null (the raw value is in phone_raw)
+  phone_raw?: string | null
+  city?: string | null
+  state?: string | null
+  country?: string | null
+  country_code?: string | null // ISO 3166-1 alpha-2
+  age?: number | null
+  gender?: string | null
+  income?: string | null
+  education?: string | null
+}
+
+export const PROFILE_FIELD_NAMES = [
+  'phone',
+  'phone_raw',
+  'city',
+  'state',
+  'country',
+  'country_code',
+  'age',
+  'gender',
+  'income',
+  'education',
+] as const satisfies readonly (keyof ProfileFields)[]
+
+export type ProfileFieldName = (typeof PROFILE_FIELD_NAMES)[number]
+
+/**
+ * One validated, normalized profile record: what one source said about one visitor at one time.
+ * Only fields present in the record are set; an absent field never overwrites a known value.
+ */
+export interface Observation {
+  cookie: string
+  email: string | null
+  /** Epoch ms: the record's own timestamp when it has one, else when we received it. */
+  observedAt: number
+  fields: ProfileFields
+  /** Normalized (trimmed, case-folded, de-duplicated), at most 100 of at most 100 chars. */
+  interests: string[]
+  /** Unknown top-level fields, kept as given. */
+  traits: Record<string, unknown>
+}
+
+export type ValidationResult =
+  | { kind: 'ok'; value: Observation; warnings: FieldIssue[] }
+  | { kind: 'rejected'; errors: FieldIssue[] }
+
+/** A record as read from a request body or a file, before validation. */
+export interface IncomingRecord {
+  /** 0-based record index; for CSV the data-row number (1 = first row after the header). */
+  index: number
+  /** The parsed value exactly as received (CSV rows become nested objects of strings). */
+  value: unknown
+}
+
+export type BodyFormat = 'json' | 'ndjson' | 'csv'
+
+/** A cohort: a named group of people sharing an interest. */
+export interface CohortDefinition {
+  id: string // coh_sports
+  name: string // Sports
+  description: string
+  terms: string[]
+}
+
+export interface CohortScore {
+  cohort: string // cohort name, e.g. "Sports"
+  score: number // 0..1
+}
+
+/** Interest text -> cohort scores. Implementations are pure and synchronous (in-process). */
+export interface InterestClassifier {
+  readonly version: string
+  cohorts(): readonly CohortDefinition[]
+  /** Best first; empty when the text belongs to no cohort. */
+  classify(text: string): CohortScore[]
+}
