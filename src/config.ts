@@ -1,0 +1,59 @@
+// The one validated configuration object. No other module reads process.env.
+import path from 'node:path'
+import { z } from 'zod'
+
+const schema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL; leave it unset for the embedded SQLite store')
+    .optional(),
+  CDP_DATA_DIR: z.string().min(1).default('./data'),
+  CDP_ADMIN_KEY: z.string().min(16, 'must be at least 16 characters').optional(),
+  CDP_MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(10 * 1024 * 1024),
+  CDP_EMAIL_BLOCKLIST: z.string().optional(), // comma-separated extra placeholder emails
+  CDP_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  CDP_DEFAULT_PHONE_COUNTRY: z.string().length(2).default('US'),
+})
+
+export interface Config {
+  readonly port: number
+  readonly host: string
+  readonly storage: { readonly kind: 'sqlite'; readonly file: string } | { readonly kind: 'postgres'; readonly url: string }
+  readonly dataDir: string
+  readonly adminKey: string | undefined
+  readonly maxBodyBytes: number
+  readonly extraEmailBlocklist: readonly string[]
+  readonly logLevel: string
+  readonly defaultPhoneCountry: string
+}
+
+export class ConfigError extends Error {}
+
+/** Builds the config from the environment (or from overrides in tests); names every bad variable. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const parsed = schema.safeParse(Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== '')))
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`)
+    throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`)
+  }
+  const e = parsed.data
+  const dataDir = path.resolve(e.CDP_DATA_DIR)
+  return Object.freeze({
+    port: e.PORT,
+    host: e.HOST,
+    storage: e.DATABASE_URL
+      ? { kind: 'postgres' as const, url: e.DATABASE_URL }
+      : { kind: 'sqlite' as const, file: path.join(dataDir, 'cdp.sqlite') },
+    dataDir,
+    adminKey: e.CDP_ADMIN_KEY,
+    maxBodyBytes: e.CDP_MAX_BODY_BYTES,
+    extraEmailBlocklist: (e.CDP_EMAIL_BLOCKLIST ?? '')
+      .split(',')
+      .map((s) => s.trim().toLowerCase())
+      .filter(Boolean),
+    logLevel: e.CDP_LOG_LEVEL,
+    defaultPhoneCountry: e.CDP_DEFAULT_PHONE_COUNTRY.toUpperCase(),
+  })
+}

@@ -1,0 +1,27 @@
+// The in-memory shape of a resolved profile, as the pipeline folds observations into it.
+import type { ProfileFields } from './types.ts'
+
+export interface InterestSeen {
+  firstSeen: number
+  lastSeen: number
+  source: string
+}
+
+export interface ProfileState {
+  id: string
+  /** The primary key of an identified person; null while the visitor is known only by cookie. */
+  email: string | null
+  fields: ProfileFields
+  /** Observation time behind each field value (`phone`, `trait:plan`, …); drives latest-wins merging. */
+  fieldTimes: Record<string, number>
+  traits: Record<string, unknown>
+  interests: Map<string, InterestSeen>
+  firstSeen: number
+  lastSeen: number
+  createdAt: number
+}
+
+export interface Login {
+  email: string
+  at: number
+}

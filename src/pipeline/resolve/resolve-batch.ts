@@ -1,0 +1,265 @@
+// Identity resolution over one batch, as a pure function of the rows the resolve stage loaded.
+//
+// The rules (issue #2, in the code's own words):
+// 1. A record must carry a cookie. Without an email, the visitor is keyed by that cookie.
+// 2. A known cookie updates its profile; a new cookie creates one.
+// 3. A record with cookie C and email E:
+//    a. E is new and C's profile has no email: E is attached to C's profile and becomes its key.
+//    b. E belongs to another profile P: C's anonymous profile merges into P, keyed by E; every
+//       cookie of both resolves to P.
+//    c. C's profile already has another email E': C moves to E's profile (created if needed), as on
+//       a shared device. E′'s profile keeps its own history; the merge log records the move.
+//    "Most recent" is decided by observation time through the cookie's login timeline
+//    (timeline.ts), so an older login arriving late never steals the cookie back.
+// 4. Attributes merge latest-wins per field (merge.ts); an absorbed profile id keeps resolving to
+//    its survivor through an identity row of kind "profile".
+//
+// Records are processed in observation-time order, so the order inside a batch never matters.
+// The one case this cannot settle locally is a login older than observations the cookie already
+// has under another person: those observations change hands. Such persons are returned in
+// `rebuild`, and the resolve stage rebuilds them from the raw store, which holds every observation.
+import type { Login, ProfileState } from '../../domain/profile.ts'
+import type { Observation } from '../../domain/types.ts'
+import { applyObservation, emptyProfile, mergeProfiles } from './merge.ts'
+import { assignAnonymous, compareLogins, latestLogin } from './timeline.ts'
+
+export interface BatchObservation {
+  observation: Observation
+  rawId: number
+  source: string
+}
+
+export interface IdentityRow {
+  kind: 'cookie' | 'email' | 'profile'
+  value: string
+  profileId: string
+  firstSeen: number
+  lastSeen: number
+}
+
+export interface ResolveState {
+  /** Identity rows for every cookie and email of the batch that is already known. */
+  identities: Map<string, IdentityRow>
+  /** Every stored login of every cookie of the batch. */
+  logins: Map<string, Login[]>
+  /** Every profile those identities point at. */
+  profiles: Map<string, ProfileState>
+}
+
+export interface MergeLogEntry {
+  survivorId: string
+  absorbedId: string | null
+  reason: 'email_attached' | 'email_match' | 'cookie_moved'
+  identifierKind: 'cookie' | 'email'
+  identifier: string
+  rawId: number
+}
+
+export interface ResolveChanges {
+  /** Profiles created or changed: write them whole. */
+  profiles: Map<string, ProfileState>
+  /** Profiles absorbed into another: delete them and point their identities at `into`. */
+  absorbed: Array<{ id: string; into: string }>
+  /** Identity rows created or changed. */
+  identities: Map<string, IdentityRow>
+  logins: Array<{ cookie: string; email: string; at: number }>
+  merges: MergeLogEntry[]
+  /** Emails whose person must be rebuilt from the raw store (late logins, see above). */
+  rebuild: Set<string>
+  /** raw id → the profile each accepted record resolved to. */
+  resolvedTo: Map<number, string>
+}
+
+export function identityKey(kind: 'cookie' | 'email' | 'profile', value: string): string {
+  return `${kind}:${value}`
+}
+
+export function compareObservations(a: BatchObservation, b: BatchObservation): number {
+  const x = a.observation
+  const y = b.observation
+  if (x.observedAt !== y.observedAt) return x.observedAt - y.observedAt
+  // Same millisecond: logins after anonymous records, then a total order on content, so that the
+  // outcome never depends on arrival order.
+  const ex = x.email ?? ''
+  const ey = y.email ?? ''
+  if (ex !== ey) return ex < ey ? -1 : 1
+  if (x.cookie !== y.cookie) return x.cookie < y.cookie ? -1 : 1
+  return a.rawId - b.rawId
+}
+
+export function resolveBatch(
+  state: ResolveState,
+  batch: readonly BatchObservation[],
+  options: { newProfileId: () => string; now: number },
+): ResolveChanges {
+  const identities = new Map(state.identities)
+  const profiles = new Map(state.profiles)
+  const logins = new Map<string, Login[]>()
+  for (const [cookie, list] of state.logins) logins.set(cookie, [...list])
+
+  const changes: ResolveChanges = {
+    profiles: new Map(),
+    absorbed: [],
+    identities: new Map(),
+    logins: [],
+    merges: [],
+    rebuild: new Set(),
+    resolvedTo: new Map(),
+  }
+
+  const setIdentity = (kind: 'cookie' | 'email' | 'profile', value: string, profileId: string, at: number) => {
+    const key = identityKey(kind, value)
+    const previous = identities.get(key)
+    const row: IdentityRow = previous
+      ? { ...previous, profileId, firstSeen: Math.min(previous.firstSeen, at), lastSeen: Math.max(previous.lastSeen, at) }
+      : { kind, value, profileId, firstSeen: at, lastSeen: at }
+    identities.set(key, row)
+    changes.identities.set(key, row)
+  }
+  const putProfile = (profile: ProfileState) => {
+    profiles.set(profile.id, profile)
+    changes.profiles.set(profile.id, profile)
+  }
+  const createProfile = (email: string | null): ProfileState => {
+    const profile = emptyProfile(options.newProfileId(), email, options.now)
+    putProfile(profile)
+    return profile
+  }
+  const profileOf = (id: string): ProfileState => {
+    const profile = profiles.get(id)
+    if (!profile) throw new Error(`resolve: identity points at profile ${id}, which was not loaded`)
+    return profile
+  }
+  const absorb = (survivor: ProfileState, absorbed: ProfileState): ProfileState => {
+    const merged = mergeProfiles(survivor, absorbed)
+    putProfile(merged)
+    profiles.delete(absorbed.id)
+    changes.profiles.delete(absorbed.id)
+    changes.absorbed.push({ id: absorbed.id, into: survivor.id })
+    for (const [key, row] of identities) {
+      if (row.profileId === absorbed.id) {
+        const moved = { ...row, profileId: survivor.id }
+        identities.set(key, moved)
+        changes.identities.set(key, moved)
+      }
+    }
+    return merged
+  }
+
+  const ordered = [...batch].sort(compareObservations)
+  for (const item of ordered) {
+    const { observation: o, rawId, source } = item
+    const cookieKey = identityKey('cookie', o.cookie)
+    const cookieRow = identities.get(cookieKey)
+    const cookieLogins = logins.get(o.cookie) ?? []
+    let target: ProfileState
+
+    if (o.email === null) {
+      if (!cookieRow) {
+        target = createProfile(null)
+        setIdentity('cookie', o.cookie, target.id, o.observedAt)
+      } else {
+        const owner = assignAnonymous(cookieLogins, o.observedAt)
+        const ownerRow = owner === null ? undefined : identities.get(identityKey('email', owner))
+        target = profileOf(ownerRow?.profileId ?? cookieRow.profileId)
+        setIdentity('cookie', o.cookie, cookieRow.profileId, o.observedAt)
+      }
+    } else {
+      const email = o.email
+      const emailRow = identities.get(identityKey('email', email))
+      const priorLogins = cookieLogins
+      const login: Login = { email, at: o.observedAt }
+      const updatedLogins = [...priorLogins, login]
+      logins.set(o.cookie, updatedLogins)
+      changes.logins.push({ cookie: o.cookie, email, at: o.observedAt })
+      const current = latestLogin(updatedLogins)
+      const cookieMovesHere = current !== undefined && compareLogins(current, login) === 0
+
+      if (!cookieRow) {
+        // Rule 2 + 3: a new cookie. It joins E's person, or founds it.
+        target = emailRow ? profileOf(emailRow.profileId) : createProfile(email)
+        setIdentity('cookie', o.cookie, target.id, o.observedAt)
+      } else if (priorLogins.length === 0) {
+        // The cookie was anonymous: its profile holds only its own anonymous history.
+        const cookieProfile = profileOf(cookieRow.profileId)
+        if (!emailRow) {
+          // Rule 3a: attach E to the cookie's profile; E becomes its key.
+          target = { ...cookieProfile, email }
+          putProfile(target)
+          changes.merges.push({
+            survivorId: target.id,
+            absorbedId: null,
+            reason: 'email_attached',
+            identifierKind: 'email',
+            identifier: email,
+            rawId,
+          })
+        } else if (emailRow.profileId === cookieProfile.id) {
+          target = cookieProfile
+        } else {
+          // Rule 3b: E is known elsewhere; the anonymous profile merges into E's.
+          target = absorb(profileOf(emailRow.profileId), cookieProfile)
+          changes.merges.push({
+            survivorId: target.id,
+            absorbedId: cookieProfile.id,
+            reason: 'email_match',
+            identifierKind: 'email',
+            identifier: email,
+            rawId,
+          })
+        }
+        setIdentity('cookie', o.cookie, target.id, o.observedAt)
+      } else {
+        // Rule 3c: the cookie already belongs to an identified person.
+        target = emailRow ? profileOf(emailRow.profileId) : createProfile(email)
+        const from = cookieRow.profileId
+        if (cookieMovesHere && from !== target.id) {
+          setIdentity('cookie', o.cookie, target.id, o.observedAt)
+          changes.merges.push({
+            survivorId: target.id,
+            absorbedId: from,
+            reason: 'cookie_moved',
+            identifierKind: 'cookie',
+            identifier: o.cookie,
+            rawId,
+          })
+        } else {
+          // An older login: the cookie stays with its latest login's person.
+          const currentRow = current ? identities.get(identityKey('email', current.email)) : undefined
+          setIdentity('cookie', o.cookie, currentRow?.profileId ?? from, o.observedAt)
+        }
+        const lateLogin = cookieRow.lastSeen > o.observedAt
+        if (lateLogin && priorLogins.some((l) => l.email !== email)) {
+          // Observations after this login may change hands: rebuild every person involved.
+          changes.rebuild.add(email)
+          for (const l of priorLogins) changes.rebuild.add(l.email)
+        }
+      }
+      setIdentity('email', email, target.id, o.observedAt)
+    }
+
+    const folded = applyObservation(target, o, source)
+    putProfile(folded)
+    changes.resolvedTo.set(rawId, folded.id)
+  }
+
+  // Absorbed profile ids keep resolving to their survivors.
+  for (const { id, into } of changes.absorbed) {
+    const finalInto = resolveChain(changes.absorbed, into)
+    setIdentity('profile', id, finalInto, options.now)
+  }
+  for (const [rawId, profileId] of changes.resolvedTo) {
+    changes.resolvedTo.set(rawId, resolveChain(changes.absorbed, profileId))
+  }
+  return changes
+}
+
+function resolveChain(absorbed: ReadonlyArray<{ id: string; into: string }>, id: string): string {
+  let current = id
+  for (let hops = 0; hops <= absorbed.length; hops++) {
+    const next = absorbed.find((a) => a.id === current)
+    if (!next) return current
+    current = next.into
+  }
+  return current
+}

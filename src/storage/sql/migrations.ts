@@ -1,0 +1,142 @@
+// Schema migrations, run on start. One schema for SQLite and PostgreSQL; the few type differences
+// (auto-increment ids, 64-bit integers) are chosen per dialect here and nowhere else.
+import { type Kysely, type Migration, type MigrationProvider, Migrator } from 'kysely'
+
+export type Dialect = 'sqlite' | 'postgres'
+
+function migrationsFor(dialect: Dialect): Record<string, Migration> {
+  const bigint = dialect === 'postgres' ? 'bigint' : 'integer'
+  const idColumn = dialect === 'postgres' ? 'bigserial' : 'integer'
+  return {
+    '0001_core': {
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .createTable('raw_records')
+          .addColumn('id', idColumn, (c) => (dialect === 'postgres' ? c.primaryKey() : c.primaryKey().autoIncrement()))
+          .addColumn('batch_id', 'text', (c) => c.notNull())
+          .addColumn('received_at', bigint, (c) => c.notNull())
+          .addColumn('source', 'text', (c) => c.notNull())
+          .addColumn('content_type', 'text', (c) => c.notNull())
+          .addColumn('record_index', 'integer', (c) => c.notNull())
+          .addColumn('payload', 'text', (c) => c.notNull())
+          .addColumn('content_hash', 'text', (c) => c.notNull().unique())
+          .addColumn('status', 'text', (c) => c.notNull())
+          .addColumn('errors', 'text')
+          .addColumn('cookie', 'text')
+          .addColumn('email', 'text')
+          .addColumn('observed_at', bigint)
+          .execute()
+        await db.schema.createIndex('raw_records_status_id').on('raw_records').columns(['status', 'id']).execute()
+        await db.schema.createIndex('raw_records_cookie').on('raw_records').column('cookie').execute()
+        await db.schema.createIndex('raw_records_email').on('raw_records').column('email').execute()
+
+        await db.schema
+          .createTable('profiles')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('email', 'text', (c) => c.unique())
+          .addColumn('phone', 'text')
+          .addColumn('phone_raw', 'text')
+          .addColumn('city', 'text')
+          .addColumn('state', 'text')
+          .addColumn('country', 'text')
+          .addColumn('country_code', 'text')
+          .addColumn('age', 'integer')
+          .addColumn('gender', 'text')
+          .addColumn('income', 'text')
+          .addColumn('education', 'text')
+          .addColumn('traits', 'text', (c) => c.notNull().defaultTo('{}'))
+          .addColumn('field_times', 'text', (c) => c.notNull().defaultTo('{}'))
+          .addColumn('first_seen', bigint, (c) => c.notNull())
+          .addColumn('last_seen', bigint, (c) => c.notNull())
+          .addColumn('created_at', bigint, (c) => c.notNull())
+          .addColumn('updated_at', bigint, (c) => c.notNull())
+          .execute()
+
+        await db.schema
+          .createTable('identities')
+          .addColumn('kind', 'text', (c) => c.notNull())
+          .addColumn('value', 'text', (c) => c.notNull())
+          .addColumn('profile_id', 'text', (c) => c.notNull())
+          .addColumn('first_seen', bigint, (c) => c.notNull())
+          .addColumn('last_seen', bigint, (c) => c.notNull())
+          .addPrimaryKeyConstraint('identities_pk', ['kind', 'value'])
+          .execute()
+        await db.schema.createIndex('identities_profile').on('identities').columns(['profile_id', 'kind']).execute()
+
+        await db.schema
+          .createTable('logins')
+          .addColumn('cookie', 'text', (c) => c.notNull())
+          .addColumn('email', 'text', (c) => c.notNull())
+          .addColumn('observed_at', bigint, (c) => c.notNull())
+          .addPrimaryKeyConstraint('logins_pk', ['cookie', 'observed_at', 'email'])
+          .execute()
+        await db.schema.createIndex('logins_email').on('logins').column('email').execute()
+
+        await db.schema
+          .createTable('profile_interests')
+          .addColumn('profile_id', 'text', (c) => c.notNull())
+          .addColumn('interest', 'text', (c) => c.notNull())
+          .addColumn('first_seen', bigint, (c) => c.notNull())
+          .addColumn('last_seen', bigint, (c) => c.notNull())
+          .addColumn('source', 'text', (c) => c.notNull())
+          .addPrimaryKeyConstraint('profile_interests_pk', ['profile_id', 'interest'])
+          .execute()
+
+        await db.schema
+          .createTable('merges')
+          .addColumn('id', idColumn, (c) => (dialect === 'postgres' ? c.primaryKey() : c.primaryKey().autoIncrement()))
+          .addColumn('survivor_id', 'text', (c) => c.notNull())
+          .addColumn('absorbed_id', 'text')
+          .addColumn('reason', 'text', (c) => c.notNull())
+          .addColumn('identifier_kind', 'text', (c) => c.notNull())
+          .addColumn('identifier', 'text', (c) => c.notNull())
+          .addColumn('raw_id', bigint)
+          .addColumn('created_at', bigint, (c) => c.notNull())
+          .execute()
+        await db.schema.createIndex('merges_survivor').on('merges').column('survivor_id').execute()
+        await db.schema.createIndex('merges_absorbed').on('merges').column('absorbed_id').execute()
+
+        await db.schema
+          .createTable('cohorts')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('name', 'text', (c) => c.notNull())
+          .addColumn('name_key', 'text', (c) => c.notNull().unique())
+          .addColumn('description', 'text', (c) => c.notNull())
+          .addColumn('terms', 'text', (c) => c.notNull())
+          .addColumn('members', bigint, (c) => c.notNull().defaultTo(0))
+          .addColumn('created_at', bigint, (c) => c.notNull())
+          .execute()
+
+        await db.schema
+          .createTable('cohort_memberships')
+          .addColumn('cohort_id', 'text', (c) => c.notNull())
+          .addColumn('profile_id', 'text', (c) => c.notNull())
+          .addColumn('score', 'real', (c) => c.notNull())
+          .addColumn('assigned_at', bigint, (c) => c.notNull())
+          .addColumn('reason', 'text', (c) => c.notNull())
+          .addPrimaryKeyConstraint('cohort_memberships_pk', ['cohort_id', 'profile_id'])
+          .execute()
+        await db.schema.createIndex('cohort_memberships_profile').on('cohort_memberships').column('profile_id').execute()
+
+        await db.schema
+          .createTable('api_keys')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('key_hash', 'text', (c) => c.notNull().unique())
+          .addColumn('name', 'text', (c) => c.notNull())
+          .addColumn('scopes', 'text', (c) => c.notNull())
+          .addColumn('created_at', bigint, (c) => c.notNull())
+          .addColumn('revoked_at', bigint)
+          .execute()
+      },
+    },
+  }
+}
+
+export async function migrate(db: Kysely<unknown>, dialect: Dialect): Promise<void> {
+  const provider: MigrationProvider = { getMigrations: async () => migrationsFor(dialect) }
+  const { error, results } = await new Migrator({ db, provider }).migrateToLatest()
+  const failed = results?.find((r) => r.status === 'Error')
+  if (error || failed) {
+    throw new Error(`database migration ${failed?.migrationName ?? ''} failed: ${String(error)}`, { cause: error })
+  }
+}

@@ -1,0 +1,61 @@
+// Opens the configured database: embedded SQLite (WAL) by default, PostgreSQL when DATABASE_URL is set.
+import fs from 'node:fs'
+import path from 'node:path'
+import BetterSqlite3 from 'better-sqlite3'
+import { Kysely, PostgresDialect, SqliteDialect } from 'kysely'
+import pg from 'pg'
+import type { Config } from '../../config.ts'
+import { type Dialect, migrate } from './migrations.ts'
+import type { Database } from './schema.ts'
+
+// BIGINT (int8) columns hold epoch milliseconds and counters, all well inside 2^53.
+pg.types.setTypeParser(20, (value) => Number(value))
+
+export interface SqlDatabase {
+  dialect: Dialect
+  /** Writes and transactions. */
+  db: Kysely<Database>
+  /**
+   * Reads that must not wait behind a write transaction. On SQLite this is a second connection
+   * (WAL lets it read while the writer holds its transaction); on PostgreSQL it is the same pool.
+   */
+  reader: Kysely<Database>
+  close(): Promise<void>
+}
+
+function openSqliteFile(file: string, readonly: boolean): BetterSqlite3.Database {
+  const database = new BetterSqlite3(file, { readonly })
+  if (!readonly) {
+    database.pragma('journal_mode = WAL')
+    // NORMAL is durable in WAL mode against process crashes; only an OS crash can lose the last commits.
+    database.pragma('synchronous = NORMAL')
+  }
+  database.pragma('busy_timeout = 5000')
+  database.pragma('cache_size = -65536') // 64 MB page cache
+  database.pragma('temp_store = MEMORY')
+  return database
+}
+
+export async function openDatabase(config: Pick<Config, 'storage'>): Promise<SqlDatabase> {
+  if (config.storage.kind === 'postgres') {
+    const pool = new pg.Pool({ connectionString: config.storage.url, max: 10 })
+    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) })
+    await migrate(db as Kysely<unknown>, 'postgres')
+    return { dialect: 'postgres', db, reader: db, close: () => db.destroy() }
+  }
+  const file = config.storage.file
+  fs.mkdirSync(path.dirname(file), { recursive: true })
+  const writer = openSqliteFile(file, false)
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: writer }) })
+  await migrate(db as Kysely<unknown>, 'sqlite')
+  const reader = new Kysely<Database>({ dialect: new SqliteDialect({ database: openSqliteFile(file, true) }) })
+  return {
+    dialect: 'sqlite',
+    db,
+    reader,
+    close: async () => {
+      await reader.destroy()
+      await db.destroy()
+    },
+  }
+}

@@ -1,0 +1,113 @@
+// Table types for Kysely. Times are epoch milliseconds (BIGINT) on both backends; JSON is TEXT.
+import type { Generated } from 'kysely'
+
+export interface RawRecordsTable {
+  id: Generated<number>
+  batch_id: string
+  received_at: number
+  source: string
+  content_type: string
+  record_index: number
+  payload: string // the record exactly as received, as JSON text
+  content_hash: string // sha256(source + canonical payload): re-imports are no-ops
+  status: 'accepted' | 'rejected'
+  errors: string | null // JSON array of FieldIssue
+  // Routing keys extracted at validation so a person can be rebuilt from raw without a full scan.
+  cookie: string | null
+  email: string | null
+  observed_at: number | null
+}
+
+export interface ProfilesTable {
+  id: string
+  email: string | null
+  phone: string | null
+  phone_raw: string | null
+  city: string | null
+  state: string | null
+  country: string | null
+  country_code: string | null
+  age: number | null
+  gender: string | null
+  income: string | null
+  education: string | null
+  traits: string // JSON object of custom traits
+  field_times: string // JSON {field: observedAt} behind latest-wins merging
+  first_seen: number
+  last_seen: number
+  created_at: number
+  updated_at: number
+}
+
+export interface IdentitiesTable {
+  kind: 'cookie' | 'email' | 'profile'
+  value: string
+  profile_id: string
+  first_seen: number
+  last_seen: number
+}
+
+/** Every (cookie, email) login observation: the timeline that decides where a shared cookie belongs. */
+export interface LoginsTable {
+  cookie: string
+  email: string
+  observed_at: number
+}
+
+export interface ProfileInterestsTable {
+  profile_id: string
+  interest: string
+  first_seen: number
+  last_seen: number
+  source: string
+}
+
+export interface MergesTable {
+  id: Generated<number>
+  survivor_id: string
+  absorbed_id: string | null
+  reason: 'email_attached' | 'email_match' | 'cookie_moved' | 'recomputed'
+  identifier_kind: string
+  identifier: string
+  raw_id: number | null
+  created_at: number
+}
+
+export interface CohortsTable {
+  id: string
+  name: string
+  name_key: string // lower-cased name for case-insensitive lookup
+  description: string
+  terms: string // JSON array
+  members: number // maintained in the same transaction as memberships
+  created_at: number
+}
+
+export interface CohortMembershipsTable {
+  cohort_id: string
+  profile_id: string
+  score: number
+  assigned_at: number
+  reason: string
+}
+
+export interface ApiKeysTable {
+  id: string
+  key_hash: string
+  name: string
+  scopes: string // comma-separated: ingest,read,admin
+  created_at: number
+  revoked_at: number | null
+}
+
+export interface Database {
+  raw_records: RawRecordsTable
+  profiles: ProfilesTable
+  identities: IdentitiesTable
+  logins: LoginsTable
+  profile_interests: ProfileInterestsTable
+  merges: MergesTable
+  cohorts: CohortsTable
+  cohort_memberships: CohortMembershipsTable
+  api_keys: ApiKeysTable
+}

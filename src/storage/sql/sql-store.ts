@@ -1,0 +1,633 @@
+// The Store over Kysely: one implementation for SQLite and PostgreSQL. Hot paths write one
+// multi-row statement per table per batch (chunked under each engine's parameter limit).
+import { createHash } from 'node:crypto'
+import { type Selectable, type Transaction, sql } from 'kysely'
+import type { InterestSeen, Login, ProfileState } from '../../domain/profile.ts'
+import type { FieldIssue } from '../../domain/types.ts'
+import { type IdentityRow, identityKey, type ResolveState } from '../../pipeline/resolve/resolve-batch.ts'
+import type {
+  ApiKeyRow,
+  CohortRow,
+  IngestTransaction,
+  Membership,
+  NewRawRecord,
+  Store,
+  StoredRawRecord,
+} from '../store.ts'
+import type { SqlDatabase } from './open.ts'
+import { profileFromRow, profileToRow } from './rows.ts'
+import type { Database, RawRecordsTable } from './schema.ts'
+
+// SQLite allows 32,766 bound parameters per statement, PostgreSQL 65,535.
+const MAX_PARAMS = 30_000
+const MAX_IN_LIST = 5_000
+const RETRYABLE_PG_CODES = new Set(['23505', '40P01', '40001'])
+const MAX_ATTEMPTS = 8
+
+function chunks<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = []
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size))
+  return out
+}
+
+function rowsPerStatement(columns: number): number {
+  return Math.max(1, Math.floor(MAX_PARAMS / columns))
+}
+
+function isRetryable(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code
+  return typeof code === 'string' && RETRYABLE_PG_CODES.has(code)
+}
+
+/** A 64-bit advisory-lock key per identifier, as a decimal string for PostgreSQL's bigint. */
+function lockKey(identifier: string): bigint {
+  return createHash('sha1').update(identifier).digest().readBigInt64BE(0)
+}
+
+function rawFromRow(row: Selectable<RawRecordsTable>): StoredRawRecord {
+  return {
+    id: Number(row.id),
+    batchId: row.batch_id,
+    receivedAt: Number(row.received_at),
+    source: row.source,
+    contentType: row.content_type,
+    recordIndex: row.record_index,
+    payload: row.payload,
+    contentHash: row.content_hash,
+    status: row.status,
+    errors: row.errors === null ? null : (JSON.parse(row.errors) as FieldIssue[]),
+    cookie: row.cookie,
+    email: row.email,
+    observedAt: row.observed_at === null ? null : Number(row.observed_at),
+  }
+}
+
+function createIngestTransaction(trx: Transaction<Database>, dialect: 'sqlite' | 'postgres'): IngestTransaction {
+  async function loadInterests(profileIds: string[]): Promise<Map<string, Map<string, InterestSeen>>> {
+    const byProfile = new Map<string, Map<string, InterestSeen>>()
+    for (const id of profileIds) byProfile.set(id, new Map())
+    for (const part of chunks(profileIds, MAX_IN_LIST)) {
+      const rows = await trx
+        .selectFrom('profile_interests')
+        .select(['profile_id', 'interest', 'first_seen', 'last_seen', 'source'])
+        .where('profile_id', 'in', part)
+        .execute()
+      for (const row of rows) {
+        byProfile.get(row.profile_id)?.set(row.interest, {
+          firstSeen: Number(row.first_seen),
+          lastSeen: Number(row.last_seen),
+          source: row.source,
+        })
+      }
+    }
+    return byProfile
+  }
+
+  async function loadProfiles(ids: string[]): Promise<Map<string, ProfileState>> {
+    const profiles = new Map<string, ProfileState>()
+    if (ids.length === 0) return profiles
+    const sorted = [...new Set(ids)].sort()
+    const interests = await loadInterests(sorted)
+    for (const part of chunks(sorted, MAX_IN_LIST)) {
+      let query = trx.selectFrom('profiles').selectAll().where('id', 'in', part).orderBy('id')
+      // Row locks in id order: a concurrent batch touching the same person waits, never deadlocks.
+      if (dialect === 'postgres') query = query.forUpdate()
+      for (const row of await query.execute()) {
+        profiles.set(row.id, profileFromRow(row, interests.get(row.id) ?? new Map()))
+      }
+    }
+    return profiles
+  }
+
+  async function loadLogins(cookies: string[]): Promise<Map<string, Login[]>> {
+    const logins = new Map<string, Login[]>()
+    for (const part of chunks(cookies, MAX_IN_LIST)) {
+      const rows = await trx.selectFrom('logins').select(['cookie', 'email', 'observed_at']).where('cookie', 'in', part).execute()
+      for (const row of rows) {
+        const list = logins.get(row.cookie) ?? []
+        list.push({ email: row.email, at: Number(row.observed_at) })
+        logins.set(row.cookie, list)
+      }
+    }
+    return logins
+  }
+
+  async function writeProfiles(profiles: ProfileState[], now: number): Promise<void> {
+    const rows = profiles.map((p) => profileToRow(p, now))
+    for (const part of chunks(rows, rowsPerStatement(18))) {
+      await trx
+        .insertInto('profiles')
+        .values(part)
+        .onConflict((oc) =>
+          oc.column('id').doUpdateSet((eb) => ({
+            email: eb.ref('excluded.email'),
+            phone: eb.ref('excluded.phone'),
+            phone_raw: eb.ref('excluded.phone_raw'),
+            city: eb.ref('excluded.city'),
+            state: eb.ref('excluded.state'),
+            country: eb.ref('excluded.country'),
+            country_code: eb.ref('excluded.country_code'),
+            age: eb.ref('excluded.age'),
+            gender: eb.ref('excluded.gender'),
+            income: eb.ref('excluded.income'),
+            education: eb.ref('excluded.education'),
+            traits: eb.ref('excluded.traits'),
+            field_times: eb.ref('excluded.field_times'),
+            first_seen: eb.ref('excluded.first_seen'),
+            last_seen: eb.ref('excluded.last_seen'),
+            updated_at: eb.ref('excluded.updated_at'),
+          })),
+        )
+        .execute()
+    }
+  }
+
+  async function writeInterests(
+    rows: Array<{ profile_id: string; interest: string; first_seen: number; last_seen: number; source: string }>,
+  ): Promise<void> {
+    for (const part of chunks(rows, rowsPerStatement(5))) {
+      await trx
+        .insertInto('profile_interests')
+        .values(part)
+        .onConflict((oc) =>
+          oc.columns(['profile_id', 'interest']).doUpdateSet((eb) => ({
+            first_seen: eb.ref('excluded.first_seen'),
+            last_seen: eb.ref('excluded.last_seen'),
+            source: eb.ref('excluded.source'),
+          })),
+        )
+        .execute()
+    }
+  }
+
+  return {
+    async insertRawRecords(rows) {
+      const inserted = new Map<string, number>()
+      const values = rows.map((r) => ({
+        batch_id: r.batchId,
+        received_at: r.receivedAt,
+        source: r.source,
+        content_type: r.contentType,
+        record_index: r.recordIndex,
+        payload: r.payload,
+        content_hash: r.contentHash,
+        status: r.status,
+        errors: r.errors === null ? null : JSON.stringify(r.errors),
+        cookie: r.cookie,
+        email: r.email,
+        observed_at: r.observedAt,
+      }))
+      for (const part of chunks(values, rowsPerStatement(12))) {
+        const result = await trx
+          .insertInto('raw_records')
+          .values(part)
+          .onConflict((oc) => oc.column('content_hash').doNothing())
+          .returning(['id', 'content_hash'])
+          .execute()
+        for (const row of result) inserted.set(row.content_hash, Number(row.id))
+      }
+      return inserted
+    },
+
+    async lockIdentifiers(keys) {
+      if (dialect !== 'postgres' || keys.length === 0) return
+      const sorted = [...new Set(keys.map(lockKey))].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)).map(String)
+      // unnest yields the array in order, so every batch takes its locks in one global order.
+      await sql`select count(pg_advisory_xact_lock(k)) from unnest(${sorted}::bigint[]) as t(k)`.execute(trx)
+    },
+
+    async loadResolveState({ cookies, emails }) {
+      const identities = new Map<string, IdentityRow>()
+      const lookups: Array<['cookie' | 'email', string[]]> = [
+        ['cookie', cookies],
+        ['email', emails],
+      ]
+      for (const [kind, values] of lookups) {
+        for (const part of chunks(values, MAX_IN_LIST)) {
+          const rows = await trx
+            .selectFrom('identities')
+            .selectAll()
+            .where('kind', '=', kind)
+            .where('value', 'in', part)
+            .execute()
+          for (const row of rows) {
+            identities.set(identityKey(row.kind, row.value), {
+              kind: row.kind,
+              value: row.value,
+              profileId: row.profile_id,
+              firstSeen: Number(row.first_seen),
+              lastSeen: Number(row.last_seen),
+            })
+          }
+        }
+      }
+      const logins = await loadLogins(cookies)
+      // Logins name emails outside the batch; their identities are needed to place anonymous records.
+      const extraEmails = new Set<string>()
+      for (const list of logins.values()) {
+        for (const login of list) if (!identities.has(identityKey('email', login.email))) extraEmails.add(login.email)
+      }
+      for (const part of chunks([...extraEmails], MAX_IN_LIST)) {
+        const rows = await trx.selectFrom('identities').selectAll().where('kind', '=', 'email').where('value', 'in', part).execute()
+        for (const row of rows) {
+          identities.set(identityKey(row.kind, row.value), {
+            kind: row.kind,
+            value: row.value,
+            profileId: row.profile_id,
+            firstSeen: Number(row.first_seen),
+            lastSeen: Number(row.last_seen),
+          })
+        }
+      }
+      const profiles = await loadProfiles([...identities.values()].map((row) => row.profileId))
+      const state: ResolveState = { identities, logins, profiles }
+      return state
+    },
+
+    async saveResolution({ profiles, loaded, absorbed, identities, logins, merges, now }) {
+      await writeProfiles([...profiles.values()], now)
+
+      const interestRows: Array<{ profile_id: string; interest: string; first_seen: number; last_seen: number; source: string }> = []
+      for (const profile of profiles.values()) {
+        const before = loaded.get(profile.id)?.interests
+        for (const [interest, seen] of profile.interests) {
+          const old = before?.get(interest)
+          if (old && old.firstSeen === seen.firstSeen && old.lastSeen === seen.lastSeen && old.source === seen.source) continue
+          interestRows.push({ profile_id: profile.id, interest, first_seen: seen.firstSeen, last_seen: seen.lastSeen, source: seen.source })
+        }
+      }
+      await writeInterests(interestRows)
+
+      const absorbedIds = absorbed.map((a) => a.id)
+      for (const part of chunks(absorbedIds, MAX_IN_LIST)) {
+        await trx.deleteFrom('profile_interests').where('profile_id', 'in', part).execute()
+        await trx.deleteFrom('profiles').where('id', 'in', part).execute()
+      }
+      for (const { id, into } of absorbed) {
+        await trx.updateTable('identities').set({ profile_id: into }).where('profile_id', '=', id).execute()
+      }
+
+      const identityRows = identities.map((row) => ({
+        kind: row.kind,
+        value: row.value,
+        profile_id: row.profileId,
+        first_seen: row.firstSeen,
+        last_seen: row.lastSeen,
+      }))
+      for (const part of chunks(identityRows, rowsPerStatement(5))) {
+        await trx
+          .insertInto('identities')
+          .values(part)
+          .onConflict((oc) =>
+            oc.columns(['kind', 'value']).doUpdateSet((eb) => ({
+              profile_id: eb.ref('excluded.profile_id'),
+              first_seen: eb.ref('excluded.first_seen'),
+              last_seen: eb.ref('excluded.last_seen'),
+            })),
+          )
+          .execute()
+      }
+
+      const loginRows = logins.map((l) => ({ cookie: l.cookie, email: l.email, observed_at: l.at }))
+      for (const part of chunks(loginRows, rowsPerStatement(3))) {
+        await trx
+          .insertInto('logins')
+          .values(part)
+          .onConflict((oc) => oc.columns(['cookie', 'observed_at', 'email']).doNothing())
+          .execute()
+      }
+
+      const mergeRows = merges.map((m) => ({
+        survivor_id: m.survivorId,
+        absorbed_id: m.absorbedId,
+        reason: m.reason,
+        identifier_kind: m.identifierKind,
+        identifier: m.identifier,
+        raw_id: m.rawId,
+        created_at: now,
+      }))
+      for (const part of chunks(mergeRows, rowsPerStatement(7))) {
+        await trx.insertInto('merges').values(part).execute()
+      }
+    },
+
+    async loadPersonEvidence(email) {
+      const identity = await trx
+        .selectFrom('identities')
+        .select('profile_id')
+        .where('kind', '=', 'email')
+        .where('value', '=', email)
+        .executeTakeFirst()
+      const profile = identity ? (await loadProfiles([identity.profile_id])).get(identity.profile_id) : undefined
+      const cookieRows = await trx.selectFrom('logins').select('cookie').distinct().where('email', '=', email).execute()
+      const cookies = cookieRows.map((r) => r.cookie)
+      const logins = await loadLogins(cookies)
+      const records: StoredRawRecord[] = []
+      const withEmail = await trx
+        .selectFrom('raw_records')
+        .selectAll()
+        .where('status', '=', 'accepted')
+        .where('email', '=', email)
+        .execute()
+      for (const row of withEmail) records.push(rawFromRow(row))
+      for (const part of chunks(cookies, MAX_IN_LIST)) {
+        const anonymous = await trx
+          .selectFrom('raw_records')
+          .selectAll()
+          .where('status', '=', 'accepted')
+          .where('email', 'is', null)
+          .where('cookie', 'in', part)
+          .execute()
+        for (const row of anonymous) records.push(rawFromRow(row))
+      }
+      return { profile, logins, records }
+    },
+
+    async replaceProfile(profile) {
+      const now = Date.now()
+      await writeProfiles([profile], now)
+      await trx.deleteFrom('profile_interests').where('profile_id', '=', profile.id).execute()
+      await writeInterests(
+        [...profile.interests].map(([interest, seen]) => ({
+          profile_id: profile.id,
+          interest,
+          first_seen: seen.firstSeen,
+          last_seen: seen.lastSeen,
+          source: seen.source,
+        })),
+      )
+    },
+
+    async loadMemberships(profileIds) {
+      const byProfile = new Map<string, Membership[]>()
+      for (const part of chunks(profileIds, MAX_IN_LIST)) {
+        const rows = await trx.selectFrom('cohort_memberships').selectAll().where('profile_id', 'in', part).execute()
+        for (const row of rows) {
+          const list = byProfile.get(row.profile_id) ?? []
+          list.push({ cohortId: row.cohort_id, score: Number(row.score), assignedAt: Number(row.assigned_at), reason: row.reason })
+          byProfile.set(row.profile_id, list)
+        }
+      }
+      return byProfile
+    },
+
+    async saveMemberships({ upserts, deletes, countDeltas }) {
+      const rows = upserts.map((m) => ({
+        cohort_id: m.cohortId,
+        profile_id: m.profileId,
+        score: m.score,
+        assigned_at: m.assignedAt,
+        reason: m.reason,
+      }))
+      for (const part of chunks(rows, rowsPerStatement(5))) {
+        await trx
+          .insertInto('cohort_memberships')
+          .values(part)
+          .onConflict((oc) =>
+            oc.columns(['cohort_id', 'profile_id']).doUpdateSet((eb) => ({
+              score: eb.ref('excluded.score'),
+              reason: eb.ref('excluded.reason'),
+            })),
+          )
+          .execute()
+      }
+      const byCohort = new Map<string, string[]>()
+      for (const d of deletes) byCohort.set(d.cohortId, [...(byCohort.get(d.cohortId) ?? []), d.profileId])
+      for (const [cohortId, profileIds] of byCohort) {
+        for (const part of chunks(profileIds, MAX_IN_LIST)) {
+          await trx.deleteFrom('cohort_memberships').where('cohort_id', '=', cohortId).where('profile_id', 'in', part).execute()
+        }
+      }
+      for (const [cohortId, delta] of [...countDeltas].sort(([a], [b]) => (a < b ? -1 : 1))) {
+        if (delta === 0) continue
+        await trx
+          .updateTable('cohorts')
+          .set((eb) => ({ members: eb('members', '+', delta) }))
+          .where('id', '=', cohortId)
+          .execute()
+      }
+    },
+  }
+}
+
+export function createSqlStore(database: SqlDatabase): Store {
+  const { db, reader, dialect } = database
+
+  return {
+    dialect,
+
+    async ingestTransaction(work) {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await db.transaction().execute((trx) => work(createIngestTransaction(trx, dialect)))
+        } catch (error) {
+          // A unique violation or deadlock means a concurrent batch claimed the same identifier
+          // first; running the whole batch again sees its result and merges into it.
+          if (attempt >= MAX_ATTEMPTS || !isRetryable(error)) throw error
+          await new Promise((resolve) => setTimeout(resolve, Math.random() * 10 * attempt))
+        }
+      }
+    },
+
+    async findProfileId(kind, value) {
+      const identityKind = kind === 'profile_id' ? 'profile' : kind
+      if (kind === 'profile_id') {
+        const live = await reader.selectFrom('profiles').select('id').where('id', '=', value).executeTakeFirst()
+        if (live) return live.id
+      }
+      const row = await reader
+        .selectFrom('identities')
+        .select('profile_id')
+        .where('kind', '=', identityKind)
+        .where('value', '=', value)
+        .executeTakeFirst()
+      return row?.profile_id
+    },
+
+    async loadProfileView(profileId) {
+      const row = await reader.selectFrom('profiles').selectAll().where('id', '=', profileId).executeTakeFirst()
+      if (!row) return undefined
+      const [interestRows, cookieRows, membershipRows] = await Promise.all([
+        reader
+          .selectFrom('profile_interests')
+          .select(['interest', 'first_seen', 'last_seen', 'source'])
+          .where('profile_id', '=', profileId)
+          .orderBy('first_seen')
+          .orderBy('interest')
+          .execute(),
+        reader
+          .selectFrom('identities')
+          .select(['value', 'last_seen'])
+          .where('profile_id', '=', profileId)
+          .where('kind', '=', 'cookie')
+          .orderBy('last_seen', 'desc')
+          .orderBy('value')
+          .execute(),
+        reader
+          .selectFrom('cohort_memberships')
+          .innerJoin('cohorts', 'cohorts.id', 'cohort_memberships.cohort_id')
+          .select(['cohort_memberships.cohort_id', 'cohorts.name', 'score', 'assigned_at', 'reason'])
+          .where('profile_id', '=', profileId)
+          .orderBy('score', 'desc')
+          .orderBy('cohorts.name')
+          .execute(),
+      ])
+      const interests = new Map<string, InterestSeen>()
+      for (const r of interestRows) {
+        interests.set(r.interest, { firstSeen: Number(r.first_seen), lastSeen: Number(r.last_seen), source: r.source })
+      }
+      return {
+        profile: profileFromRow(row, interests),
+        cookies: cookieRows.map((r) => ({ cookie: r.value, lastSeen: Number(r.last_seen) })),
+        memberships: membershipRows.map((m) => ({
+          cohortId: m.cohort_id,
+          name: m.name,
+          score: Number(m.score),
+          assignedAt: Number(m.assigned_at),
+          reason: m.reason,
+        })),
+      }
+    },
+
+    async upsertCohorts(cohorts) {
+      const now = Date.now()
+      for (const cohort of cohorts) {
+        await db
+          .insertInto('cohorts')
+          .values({
+            id: cohort.id,
+            name: cohort.name,
+            name_key: cohort.name.toLowerCase(),
+            description: cohort.description,
+            terms: JSON.stringify(cohort.terms),
+            members: 0,
+            created_at: now,
+          })
+          .onConflict((oc) =>
+            oc.column('id').doUpdateSet((eb) => ({
+              name: eb.ref('excluded.name'),
+              name_key: eb.ref('excluded.name_key'),
+              description: eb.ref('excluded.description'),
+              terms: eb.ref('excluded.terms'),
+            })),
+          )
+          .execute()
+      }
+    },
+
+    async listCohorts() {
+      const rows = await reader.selectFrom('cohorts').selectAll().orderBy('name').execute()
+      return rows.map(cohortFromRow)
+    },
+
+    async findCohort(nameOrId) {
+      const key = nameOrId.trim().toLowerCase()
+      const row = await reader
+        .selectFrom('cohorts')
+        .selectAll()
+        .where((eb) => eb.or([eb('name_key', '=', key), eb('id', '=', key)]))
+        .executeTakeFirst()
+      return row ? cohortFromRow(row) : undefined
+    },
+
+    async listCohortMembers({ cohortId, limit, offset, afterProfileId }) {
+      // Deferred join: page through the membership index first, then fetch only that page's
+      // profiles (joining first made PostgreSQL scan every profile).
+      let page = reader
+        .selectFrom('cohort_memberships')
+        .select(['profile_id', 'score', 'assigned_at'])
+        .where('cohort_id', '=', cohortId)
+        .orderBy('profile_id')
+        .limit(limit)
+      if (afterProfileId !== undefined) page = page.where('profile_id', '>', afterProfileId)
+      else if (offset > 0) page = page.offset(offset)
+      const members = await page.execute()
+      if (members.length === 0) return []
+      const ids = members.map((m) => m.profile_id)
+      const [profiles, cookies] = await Promise.all([
+        reader.selectFrom('profiles').select(['id', 'email']).where('id', 'in', ids).execute(),
+        reader
+          .selectFrom('identities')
+          .select(['profile_id', 'value', 'last_seen'])
+          .where('kind', '=', 'cookie')
+          .where('profile_id', 'in', ids)
+          .execute(),
+      ])
+      const emailById = new Map(profiles.map((p) => [p.id, p.email]))
+      const cookieById = new Map<string, { value: string; lastSeen: number }>()
+      for (const c of cookies) {
+        const best = cookieById.get(c.profile_id)
+        const lastSeen = Number(c.last_seen)
+        if (!best || lastSeen > best.lastSeen || (lastSeen === best.lastSeen && c.value < best.value)) {
+          cookieById.set(c.profile_id, { value: c.value, lastSeen })
+        }
+      }
+      return members.map((m) => ({
+        profileId: m.profile_id,
+        cookie: cookieById.get(m.profile_id)?.value ?? null,
+        email: emailById.get(m.profile_id) ?? null,
+        score: Number(m.score),
+        assignedAt: Number(m.assigned_at),
+      }))
+    },
+
+    async listRawRecords({ status, limit, afterId, source }) {
+      let query = reader.selectFrom('raw_records').selectAll().orderBy('id').limit(limit)
+      if (status) query = query.where('status', '=', status)
+      if (source) query = query.where('source', '=', source)
+      if (afterId !== undefined) query = query.where('id', '>', afterId)
+      return (await query.execute()).map(rawFromRow)
+    },
+
+    async countProfiles() {
+      const row = await reader.selectFrom('profiles').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()
+      return Number(row.n)
+    },
+
+    async createApiKey({ id, keyHash, name, scopes, now }) {
+      await db.insertInto('api_keys').values({ id, key_hash: keyHash, name, scopes: scopes.join(','), created_at: now, revoked_at: null }).execute()
+    },
+
+    async findApiKeyByHash(keyHash) {
+      const row = await reader.selectFrom('api_keys').selectAll().where('key_hash', '=', keyHash).executeTakeFirst()
+      return row ? apiKeyFromRow(row) : undefined
+    },
+
+    async countApiKeys() {
+      const row = await db.selectFrom('api_keys').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()
+      return Number(row.n)
+    },
+
+    async listApiKeys() {
+      return (await db.selectFrom('api_keys').selectAll().orderBy('created_at').execute()).map(apiKeyFromRow)
+    },
+
+    async revokeApiKey(id, now) {
+      const result = await db.updateTable('api_keys').set({ revoked_at: now }).where('id', '=', id).where('revoked_at', 'is', null).executeTakeFirst()
+      return Number(result.numUpdatedRows) > 0
+    },
+
+    close: () => database.close(),
+  }
+}
+
+function cohortFromRow(row: Database['cohorts']): CohortRow {
+  return {
+    id: row.id,
+    name: row.name,
+    description: row.description,
+    terms: JSON.parse(row.terms) as string[],
+    members: Number(row.members),
+  }
+}
+
+function apiKeyFromRow(row: Database['api_keys']): ApiKeyRow {
+  return {
+    id: row.id,
+    name: row.name,
+    scopes: row.scopes.split(',').filter(Boolean),
+    createdAt: Number(row.created_at),
+    revokedAt: row.revoked_at === null ? null : Number(row.revoked_at),
+  }
+}
+

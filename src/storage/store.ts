@@ -1,0 +1,123 @@
+// The Store: the only storage surface the pipeline and the API see. One SQL implementation serves
+// SQLite and PostgreSQL (sql/sql-store.ts).
+import type { Login, ProfileState } from '../domain/profile.ts'
+import type { FieldIssue } from '../domain/types.ts'
+import type { IdentityRow, MergeLogEntry, ResolveState } from '../pipeline/resolve/resolve-batch.ts'
+
+export interface NewRawRecord {
+  batchId: string
+  receivedAt: number
+  source: string
+  contentType: string
+  recordIndex: number
+  payload: string
+  contentHash: string
+  status: 'accepted' | 'rejected'
+  errors: FieldIssue[] | null
+  cookie: string | null
+  email: string | null
+  observedAt: number | null
+}
+
+export interface StoredRawRecord extends NewRawRecord {
+  id: number
+}
+
+export interface Membership {
+  cohortId: string
+  score: number
+  assignedAt: number
+  reason: string
+}
+
+export interface CohortRow {
+  id: string
+  name: string
+  description: string
+  terms: string[]
+  members: number
+}
+
+/** Everything one ingest transaction reads and writes. */
+export interface IngestTransaction {
+  /** Inserts raw rows; returns the ids of those that were new (a known content hash is skipped). */
+  insertRawRecords(rows: NewRawRecord[]): Promise<Map<string, number>>
+  /** Serializes concurrent batches that share an identifier (PostgreSQL; SQLite has one writer). */
+  lockIdentifiers(keys: string[]): Promise<void>
+  loadResolveState(input: { cookies: string[]; emails: string[] }): Promise<ResolveState>
+  saveResolution(input: {
+    profiles: Map<string, ProfileState>
+    loaded: Map<string, ProfileState>
+    absorbed: Array<{ id: string; into: string }>
+    identities: IdentityRow[]
+    logins: Array<{ cookie: string; email: string; at: number }>
+    merges: MergeLogEntry[]
+    now: number
+  }): Promise<void>
+  /** Everything needed to rebuild one identified person from the raw store. */
+  loadPersonEvidence(email: string): Promise<{
+    profile: ProfileState | undefined
+    logins: Map<string, Login[]>
+    records: StoredRawRecord[]
+  }>
+  /** Replaces a profile and all its interests. */
+  replaceProfile(profile: ProfileState): Promise<void>
+  loadMemberships(profileIds: string[]): Promise<Map<string, Membership[]>>
+  saveMemberships(input: {
+    upserts: Array<Membership & { profileId: string }>
+    deletes: Array<{ cohortId: string; profileId: string }>
+    countDeltas: Map<string, number>
+  }): Promise<void>
+}
+
+export interface ProfileView {
+  profile: ProfileState
+  cookies: Array<{ cookie: string; lastSeen: number }>
+  memberships: Array<Membership & { name: string }>
+}
+
+export interface CohortMemberRow {
+  profileId: string
+  cookie: string | null
+  email: string | null
+  score: number
+  assignedAt: number
+}
+
+export interface ApiKeyRow {
+  id: string
+  name: string
+  scopes: string[]
+  createdAt: number
+  revokedAt: number | null
+}
+
+export interface Store {
+  readonly dialect: 'sqlite' | 'postgres'
+  /** Runs `work` in one transaction, retrying it when a concurrent writer got there first. */
+  ingestTransaction<T>(work: (tx: IngestTransaction) => Promise<T>): Promise<T>
+
+  findProfileId(kind: 'cookie' | 'email' | 'profile_id', value: string): Promise<string | undefined>
+  loadProfileView(profileId: string): Promise<ProfileView | undefined>
+
+  upsertCohorts(cohorts: Array<{ id: string; name: string; description: string; terms: string[] }>): Promise<void>
+  listCohorts(): Promise<CohortRow[]>
+  findCohort(nameOrId: string): Promise<CohortRow | undefined>
+  listCohortMembers(input: {
+    cohortId: string
+    limit: number
+    offset: number
+    afterProfileId: string | undefined
+  }): Promise<CohortMemberRow[]>
+
+  listRawRecords(input: { status: 'accepted' | 'rejected' | undefined; limit: number; afterId: number | undefined; source?: string }): Promise<StoredRawRecord[]>
+  countProfiles(): Promise<number>
+
+  createApiKey(input: { id: string; keyHash: string; name: string; scopes: string[]; now: number }): Promise<void>
+  findApiKeyByHash(keyHash: string): Promise<ApiKeyRow | undefined>
+  countApiKeys(): Promise<number>
+  listApiKeys(): Promise<ApiKeyRow[]>
+  revokeApiKey(id: string, now: number): Promise<boolean>
+
+  close(): Promise<void>
+}
