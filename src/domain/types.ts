@@ -20,6 +20,7 @@ export type IssueReason =
   | 'bad_timestamp'
   | 'bad_field'
   | 'not_an_object'
+  | 'unparseable'
 
 /** Profile attributes that merge per field by latest observation time. */
 export interface ProfileFields {

@@ -42,6 +42,12 @@ export interface CohortRow {
 export interface IngestTransaction {
   /** Inserts raw rows; returns the ids of those that were new (a known content hash is skipped). */
   insertRawRecords(rows: NewRawRecord[]): Promise<Map<string, number>>
+  /** The batch that first stored each of these content hashes. */
+  rawBatchIds(contentHashes: string[]): Promise<Map<string, string>>
+  /** Records a new processing outcome for raw rows (replay after a fix); the payload never changes. */
+  updateRawOutcomes(
+    rows: Array<{ id: number; status: 'accepted' | 'rejected'; errors: FieldIssue[] | null; cookie: string | null; email: string | null; observedAt: number | null }>,
+  ): Promise<void>
   /** Serializes concurrent batches that share an identifier (PostgreSQL; SQLite has one writer). */
   lockIdentifiers(keys: string[]): Promise<void>
   loadResolveState(input: { cookies: string[]; emails: string[] }): Promise<ResolveState>
@@ -112,6 +118,8 @@ export interface Store {
 
   listRawRecords(input: { status: 'accepted' | 'rejected' | undefined; limit: number; afterId: number | undefined; source?: string }): Promise<StoredRawRecord[]>
   countProfiles(): Promise<number>
+  /** The merge log entries a profile took part in, oldest first. */
+  listMerges(profileId: string): Promise<Array<MergeLogEntry & { createdAt: number }>>
 
   createApiKey(input: { id: string; keyHash: string; name: string; scopes: string[]; now: number }): Promise<void>
   findApiKeyByHash(keyHash: string): Promise<ApiKeyRow | undefined>

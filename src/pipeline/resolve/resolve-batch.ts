@@ -78,8 +78,10 @@ export function compareObservations(a: BatchObservation, b: BatchObservation): n
   const x = a.observation
   const y = b.observation
   if (x.observedAt !== y.observedAt) return x.observedAt - y.observedAt
-  // Same millisecond: logins after anonymous records, then a total order on content, so that the
+  // Same millisecond: logins before anonymous records (an observation at the moment of a login
+  // belongs to that login, as assignAnonymous says), then a total order on content, so that the
   // outcome never depends on arrival order.
+  if ((x.email === null) !== (y.email === null)) return x.email === null ? 1 : -1
   const ex = x.email ?? ''
   const ey = y.email ?? ''
   if (ex !== ey) return ex < ey ? -1 : 1
@@ -228,7 +230,8 @@ export function resolveBatch(
           const currentRow = current ? identities.get(identityKey('email', current.email)) : undefined
           setIdentity('cookie', o.cookie, currentRow?.profileId ?? from, o.observedAt)
         }
-        const lateLogin = cookieRow.lastSeen > o.observedAt
+        // At the same millisecond too: an anonymous observation at the login's time is the login's.
+        const lateLogin = cookieRow.lastSeen >= o.observedAt
         if (lateLogin && priorLogins.some((l) => l.email !== email)) {
           // Observations after this login may change hands: rebuild every person involved.
           changes.rebuild.add(email)

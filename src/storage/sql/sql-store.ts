@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto'
 import { type Selectable, type Transaction, sql } from 'kysely'
 import type { InterestSeen, Login, ProfileState } from '../../domain/profile.ts'
 import type { FieldIssue } from '../../domain/types.ts'
-import { type IdentityRow, identityKey, type ResolveState } from '../../pipeline/resolve/resolve-batch.ts'
+import { type IdentityRow, identityKey, type MergeLogEntry, type ResolveState } from '../../pipeline/resolve/resolve-batch.ts'
 import type {
   ApiKeyRow,
   CohortRow,
@@ -187,6 +187,31 @@ function createIngestTransaction(trx: Transaction<Database>, dialect: 'sqlite' |
         for (const row of result) inserted.set(row.content_hash, Number(row.id))
       }
       return inserted
+    },
+
+    async rawBatchIds(contentHashes) {
+      const found = new Map<string, string>()
+      for (const part of chunks(contentHashes, MAX_IN_LIST)) {
+        const rows = await trx.selectFrom('raw_records').select(['content_hash', 'batch_id']).where('content_hash', 'in', part).execute()
+        for (const row of rows) found.set(row.content_hash, row.batch_id)
+      }
+      return found
+    },
+
+    async updateRawOutcomes(rows) {
+      for (const row of rows) {
+        await trx
+          .updateTable('raw_records')
+          .set({
+            status: row.status,
+            errors: row.errors === null ? null : JSON.stringify(row.errors),
+            cookie: row.cookie,
+            email: row.email,
+            observed_at: row.observedAt,
+          })
+          .where('id', '=', row.id)
+          .execute()
+      }
     },
 
     async lockIdentifiers(keys) {
@@ -577,6 +602,24 @@ export function createSqlStore(database: SqlDatabase): Store {
       if (source) query = query.where('source', '=', source)
       if (afterId !== undefined) query = query.where('id', '>', afterId)
       return (await query.execute()).map(rawFromRow)
+    },
+
+    async listMerges(profileId) {
+      const rows = await reader
+        .selectFrom('merges')
+        .selectAll()
+        .where((eb) => eb.or([eb('survivor_id', '=', profileId), eb('absorbed_id', '=', profileId)]))
+        .orderBy('id')
+        .execute()
+      return rows.map((r) => ({
+        survivorId: r.survivor_id,
+        absorbedId: r.absorbed_id,
+        reason: r.reason as MergeLogEntry['reason'],
+        identifierKind: r.identifier_kind as 'cookie' | 'email',
+        identifier: r.identifier,
+        rawId: Number(r.raw_id),
+        createdAt: Number(r.created_at),
+      }))
     },
 
     async countProfiles() {

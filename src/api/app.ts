@@ -1,0 +1,82 @@
+// Builds the Fastify app: error shape, auth, OpenAPI, and one plugin per resource.
+import { randomUUID } from 'node:crypto'
+import swagger from '@fastify/swagger'
+import swaggerUi from '@fastify/swagger-ui'
+import Fastify, { type FastifyInstance } from 'fastify'
+import type { Config } from '../config.ts'
+import { AppError } from '../errors.ts'
+import type { IngestPipeline } from '../pipeline/run.ts'
+import type { Store } from '../storage/store.ts'
+import { createAuthenticator, type Scope } from './auth.ts'
+import { sendError, toAppError } from './errors.ts'
+import { cohortRoutes } from './routes/cohorts.ts'
+import { healthRoutes } from './routes/health.ts'
+import { ingestRoutes } from './routes/ingest.ts'
+import { keyRoutes } from './routes/keys.ts'
+import { rawRoutes } from './routes/raw.ts'
+import { userRoutes } from './routes/users.ts'
+
+export interface AppDependencies {
+  config: Pick<Config, 'maxBodyBytes' | 'logLevel'>
+  store: Store
+  pipeline: IngestPipeline
+}
+
+export interface RouteContext extends AppDependencies {
+  authenticate: (request: import('fastify').FastifyRequest, scope: Scope) => Promise<void>
+}
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    scope?: Scope
+  }
+}
+
+export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: deps.config.logLevel === 'silent' ? false : { level: deps.config.logLevel },
+    bodyLimit: deps.config.maxBodyBytes,
+    genReqId: () => `req_${randomUUID().replaceAll('-', '').slice(0, 20)}`,
+    ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false, allErrors: false } },
+  })
+
+  app.setErrorHandler((error, request, reply) => {
+    const appError = toAppError(error, deps.config.maxBodyBytes)
+    if (appError.code === 'internal') request.log.error({ err: error }, 'request failed')
+    return sendError(request, reply, appError)
+  })
+  app.setNotFoundHandler((request, reply) =>
+    sendError(request, reply, new AppError('not_found', `no route ${request.method} ${request.url.split('?')[0]}: see /docs for the API`)),
+  )
+
+  const authenticate = createAuthenticator(deps.store)
+  // Every route declares its scope in config; routes without one (health, docs) are open.
+  app.addHook('onRequest', async (request) => {
+    const scope = request.routeOptions.config.scope
+    if (scope) await authenticate(request, scope)
+  })
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'CDP API',
+        version: '0.1.0',
+        description: 'Collect profiles, resolve identity, classify interests into cohorts, and serve them.',
+      },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      security: [{ bearer: [] }],
+    },
+  })
+  await app.register(swaggerUi, { routePrefix: '/docs' })
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger())
+
+  const context: RouteContext = { ...deps, authenticate }
+  await app.register(healthRoutes, context)
+  await app.register(ingestRoutes, context)
+  await app.register(userRoutes, context)
+  await app.register(cohortRoutes, context)
+  await app.register(rawRoutes, context)
+  await app.register(keyRoutes, context)
+  return app
+}

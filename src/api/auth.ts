@@ -1,0 +1,76 @@
+// API keys: random bearer tokens stored as SHA-256 hashes, each with scopes.
+// A key is 32 random bytes, so a fast hash is enough (no password stretching needed), and lookups
+// are cached briefly because every request checks one.
+import { createHash, randomBytes, randomUUID } from 'node:crypto'
+import type { FastifyRequest } from 'fastify'
+import { AppError } from '../errors.ts'
+import type { Store } from '../storage/store.ts'
+
+export const SCOPES = ['ingest', 'read', 'admin'] as const
+export type Scope = (typeof SCOPES)[number]
+
+const CACHE_MS = 10_000
+
+export function hashKey(key: string): string {
+  return createHash('sha256').update(key).digest('hex')
+}
+
+export function generateKey(): string {
+  return `cdp_${randomBytes(32).toString('base64url')}`
+}
+
+export function parseScopes(text: string): Scope[] {
+  const scopes = [...new Set(text.split(',').map((s) => s.trim()).filter(Boolean))]
+  const bad = scopes.filter((s) => !(SCOPES as readonly string[]).includes(s))
+  if (bad.length > 0 || scopes.length === 0) {
+    throw new AppError('invalid_input', `scopes must be a comma-separated list of ${SCOPES.join(', ')} (got "${text}")`)
+  }
+  return scopes as Scope[]
+}
+
+export async function createKey(store: Store, input: { name: string; scopes: Scope[]; key?: string }): Promise<{ id: string; key: string }> {
+  const key = input.key ?? generateKey()
+  const id = `key_${randomUUID().replaceAll('-', '').slice(0, 16)}`
+  await store.createApiKey({ id, keyHash: hashKey(key), name: input.name, scopes: input.scopes, now: Date.now() })
+  return { id, key }
+}
+
+/**
+ * Makes sure an admin key exists: CDP_ADMIN_KEY when set, else a generated one on the very first
+ * start. Returns the generated key so the caller can print it once; it is never stored in clear.
+ */
+export async function ensureBootstrapKey(store: Store, adminKey: string | undefined): Promise<string | undefined> {
+  if (adminKey) {
+    if (!(await store.findApiKeyByHash(hashKey(adminKey)))) {
+      await createKey(store, { name: 'bootstrap (CDP_ADMIN_KEY)', scopes: [...SCOPES], key: adminKey })
+    }
+    return undefined
+  }
+  if ((await store.countApiKeys()) > 0) return undefined
+  const { key } = await createKey(store, { name: 'bootstrap (first start)', scopes: [...SCOPES] })
+  return key
+}
+
+export function createAuthenticator(store: Store) {
+  const cache = new Map<string, { scopes: readonly string[] | null; until: number }>()
+  return async function authenticate(request: FastifyRequest, scope: Scope): Promise<void> {
+    const header = request.headers.authorization
+    const match = header ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null
+    if (!match?.[1]) {
+      throw new AppError('unauthorized', 'missing API key: send "Authorization: Bearer <key>" (create one with `cdp keys create`)')
+    }
+    const hash = hashKey(match[1])
+    const now = Date.now()
+    let entry = cache.get(hash)
+    if (!entry || entry.until < now) {
+      const row = await store.findApiKeyByHash(hash)
+      entry = { scopes: row && row.revokedAt === null ? row.scopes : null, until: now + CACHE_MS }
+      if (cache.size > 10_000) cache.clear()
+      cache.set(hash, entry)
+    }
+    if (!entry.scopes) throw new AppError('unauthorized', 'invalid or revoked API key: check the Authorization header')
+    if (!entry.scopes.includes(scope)) {
+      throw new AppError('forbidden', `this API key lacks the "${scope}" scope: use a key created with --scopes ${scope}`)
+    }
+  }
+}

@@ -1,0 +1,84 @@
+// POST /api/ingest: JSON, NDJSON or CSV bodies through the ingest pipeline.
+import type { FastifyInstance } from 'fastify'
+import { formatFromContentType, parseBody } from '../../collect/body.ts'
+import { AppError } from '../../errors.ts'
+import type { RouteContext } from '../app.ts'
+import { errorResponseSchema } from '../errors.ts'
+
+const recordErrorSchema = {
+  type: 'object',
+  properties: {
+    record: { type: 'integer', description: '0-based record index; for CSV the data-row number (1 = first row after the header)' },
+    field: { type: 'string' },
+    reason: { type: 'string' },
+    message: { type: 'string' },
+  },
+  required: ['record', 'field', 'message'],
+} as const
+
+export async function ingestRoutes(app: FastifyInstance, ctx: RouteContext): Promise<void> {
+  // This plugin reads bodies as text and parses them itself, so that a JSON error can name its
+  // line and column and one bad NDJSON line or CSV row never fails its neighbours.
+  app.removeAllContentTypeParsers()
+  app.addContentTypeParser('*', { parseAs: 'string' }, (_request, body, done) => done(null, body))
+
+  app.post(
+    '/api/ingest',
+    {
+      config: { scope: 'ingest' },
+      schema: {
+        summary: 'Ingest profile records (JSON object, JSON array, {"data": ...}, NDJSON or CSV)',
+        consumes: ['application/json', 'application/x-ndjson', 'text/csv'],
+        querystring: {
+          type: 'object',
+          properties: {
+            source: { type: 'string', minLength: 1, maxLength: 100, pattern: '^[A-Za-z0-9_.:-]+$', default: 'api' },
+          },
+        },
+        response: {
+          200: {
+            type: 'object',
+            properties: {
+              status: { type: 'string', enum: ['success', 'partial', 'failed'] },
+              records_processed: { type: 'integer' },
+              records_failed: { type: 'integer' },
+              duplicates: { type: 'integer', description: 'records already stored from this source (skipped, not failures)' },
+              batch_id: { type: 'string' },
+              errors: { type: 'array', items: recordErrorSchema },
+              warnings: { type: 'array', items: recordErrorSchema },
+            },
+            required: ['status', 'records_processed', 'records_failed', 'errors'],
+          },
+          400: errorResponseSchema,
+          413: errorResponseSchema,
+          415: errorResponseSchema,
+        },
+      },
+    },
+    async (request) => {
+      const contentType = request.headers['content-type']
+      const format = formatFromContentType(contentType)
+      if (!format) {
+        throw new AppError(
+          'unsupported_media_type',
+          `unsupported content type "${contentType ?? '(none)'}": send application/json, application/x-ndjson or text/csv`,
+        )
+      }
+      const text = typeof request.body === 'string' ? request.body : ''
+      const parsed = parseBody(text, format)
+      if (parsed.kind === 'unparseable') throw new AppError('invalid_input', parsed.message)
+      const { source } = request.query as { source: string }
+      const report = await ctx.pipeline.ingest({ records: parsed.records, source, contentType: format })
+      const status = report.failed === 0 ? 'success' : report.failed === report.processed ? 'failed' : 'partial'
+      return {
+        status,
+        records_processed: report.processed,
+        records_failed: report.failed,
+        duplicates: report.duplicates,
+        batch_id: report.batchId,
+        errors: report.errors,
+        warnings: report.warnings,
+      }
+    },
+  )
+}

@@ -1,0 +1,124 @@
+// GET /api/user: one person, looked up by any of their identifiers.
+import type { FastifyInstance } from 'fastify'
+import { AppError } from '../../errors.ts'
+import type { ProfileView } from '../../storage/store.ts'
+import type { RouteContext } from '../app.ts'
+import { errorResponseSchema } from '../errors.ts'
+
+const LOOKUP_KEYS = ['cookie', 'email', 'profile_id'] as const
+type LookupKey = (typeof LOOKUP_KEYS)[number]
+
+// Short display names for the one-line location; the detail keeps the full ISO name.
+const COUNTRY_DISPLAY: Record<string, string> = { US: 'USA', GB: 'UK', AE: 'UAE' }
+
+const nullableString = { type: ['string', 'null'] } as const
+
+const userProfileSchema = {
+  type: 'object',
+  properties: {
+    profile_id: { type: 'string' },
+    cookie: nullableString,
+    cookies: { type: 'array', items: { type: 'string' } },
+    email: nullableString,
+    phone_number: nullableString,
+    location: nullableString,
+    location_detail: {
+      type: 'object',
+      properties: { city: nullableString, state: nullableString, country: nullableString, country_code: nullableString },
+    },
+    demographics: {
+      type: 'object',
+      properties: { age: { type: ['integer', 'null'] }, gender: nullableString, income: nullableString, education: nullableString },
+    },
+    interests: { type: 'array', items: { type: 'string' } },
+    cohorts: { type: 'array', items: { type: 'string' } },
+    traits: { type: 'object', additionalProperties: true },
+    first_seen: { type: 'string', format: 'date-time' },
+    last_seen: { type: 'string', format: 'date-time' },
+    cohort_details: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: { name: { type: 'string' }, score: { type: 'number' }, reason: { type: 'string' }, assigned_at: { type: 'string' } },
+      },
+    },
+  },
+} as const
+
+export function userProfileBody(view: ProfileView, options: { explain: boolean }) {
+  const { profile, cookies, memberships } = view
+  const f = profile.fields
+  const countryDisplay = f.country_code ? (COUNTRY_DISPLAY[f.country_code] ?? f.country) : f.country
+  const location = [f.city, f.state, countryDisplay].filter((part) => part !== null && part !== undefined && part !== '').join(', ')
+  return {
+    profile_id: profile.id,
+    cookie: cookies[0]?.cookie ?? null,
+    cookies: cookies.map((c) => c.cookie),
+    email: profile.email,
+    phone_number: f.phone ?? f.phone_raw ?? null,
+    location: location || null,
+    location_detail: { city: f.city ?? null, state: f.state ?? null, country: f.country ?? null, country_code: f.country_code ?? null },
+    demographics: { age: f.age ?? null, gender: f.gender ?? null, income: f.income ?? null, education: f.education ?? null },
+    interests: [...profile.interests.keys()],
+    cohorts: memberships.map((m) => m.name),
+    traits: profile.traits,
+    first_seen: new Date(profile.firstSeen).toISOString(),
+    last_seen: new Date(profile.lastSeen).toISOString(),
+    ...(options.explain
+      ? {
+          cohort_details: memberships.map((m) => ({
+            name: m.name,
+            score: m.score,
+            reason: m.reason,
+            assigned_at: new Date(m.assignedAt).toISOString(),
+          })),
+        }
+      : {}),
+  }
+}
+
+export async function userRoutes(app: FastifyInstance, ctx: RouteContext): Promise<void> {
+  app.get(
+    '/api/user',
+    {
+      config: { scope: 'read' },
+      schema: {
+        summary: 'One person by exactly one of cookie, email or profile_id',
+        querystring: {
+          type: 'object',
+          properties: {
+            cookie: { type: 'string', minLength: 1 },
+            email: { type: 'string', minLength: 1 },
+            profile_id: { type: 'string', minLength: 1 },
+            explain: { type: 'boolean', default: false, description: 'add cohort_details: why the person is in each cohort' },
+          },
+        },
+        response: {
+          200: { type: 'object', properties: { user_profile: userProfileSchema }, required: ['user_profile'] },
+          400: errorResponseSchema,
+          404: errorResponseSchema,
+        },
+      },
+    },
+    async (request) => {
+      const query = request.query as Partial<Record<LookupKey, string>> & { explain: boolean }
+      const given = LOOKUP_KEYS.filter((k) => query[k] !== undefined)
+      if (given.length !== 1) {
+        throw new AppError(
+          'invalid_input',
+          given.length === 0
+            ? 'give exactly one of cookie, email or profile_id (e.g. /api/user?email=jane@example.com)'
+            : `give exactly one of cookie, email or profile_id, not ${given.join(' and ')}`,
+        )
+      }
+      const kind = given[0] as LookupKey
+      const raw = query[kind] as string
+      // Emails are matched as stored: trimmed and lower-cased.
+      const value = kind === 'email' ? raw.trim().toLowerCase() : raw.trim()
+      const profileId = await ctx.store.findProfileId(kind, value)
+      const view = profileId ? await ctx.store.loadProfileView(profileId) : undefined
+      if (!view) throw new AppError('not_found', `no user with ${kind} "${raw}"`)
+      return { user_profile: userProfileBody(view, { explain: query.explain }) }
+    },
+  )
+}

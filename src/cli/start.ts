@@ -1,0 +1,32 @@
+// `cdp start`: the server.
+import { buildApp } from '../api/app.ts'
+import { ensureBootstrapKey } from '../api/auth.ts'
+import type { Config } from '../config.ts'
+import { openRuntime } from '../runtime.ts'
+
+export async function startServer(config: Config): Promise<void> {
+  const runtime = await openRuntime(config)
+  const generated = await ensureBootstrapKey(runtime.store, config.adminKey)
+  if (generated) {
+    process.stdout.write(
+      `\nCreated the first API key (all scopes). It is shown only this once; keep it safe:\n\n    ${generated}\n\n` +
+        'Set CDP_ADMIN_KEY to choose your own, or create more with `cdp keys create --scopes read`.\n\n',
+    )
+  }
+  const app = await buildApp({ config, store: runtime.store, pipeline: runtime.pipeline })
+  let closing = false
+  const shutdown = async (signal: string) => {
+    if (closing) return
+    closing = true
+    app.log.info({ signal }, 'shutting down: finishing in-flight requests')
+    // close() waits for in-flight requests, so every acknowledged batch is committed before exit.
+    await app.close()
+    await runtime.close()
+    process.exit(0)
+  }
+  process.on('SIGINT', () => void shutdown('SIGINT'))
+  process.on('SIGTERM', () => void shutdown('SIGTERM'))
+  await app.listen({ port: config.port, host: config.host })
+  const storage = config.storage.kind === 'sqlite' ? `SQLite at ${config.storage.file}` : 'PostgreSQL'
+  process.stdout.write(`CDP listening on http://${config.host}:${config.port} (${storage}); API docs at /docs\n`)
+}

@@ -1,0 +1,298 @@
+// The ingest pipeline: validate → raw store → resolve identity → profiles → cohorts, one
+// transaction per batch. Once `ingest` resolves, every stage is committed and visible to readers.
+import { createHash, randomUUID } from 'node:crypto'
+import { isUnparseable } from '../collect/body.ts'
+import type { ProfileState } from '../domain/profile.ts'
+import type { FieldIssue, IncomingRecord, InterestClassifier, Observation } from '../domain/types.ts'
+import type { IngestTransaction, NewRawRecord, Store, StoredRawRecord } from '../storage/store.ts'
+import { cohortIdsByName, type DesiredMembership, desiredMemberships, diffMemberships } from './cohorts.ts'
+import { emptyProfile, applyObservation } from './resolve/merge.ts'
+import { type BatchObservation, compareObservations, resolveBatch } from './resolve/resolve-batch.ts'
+import { assignAnonymous } from './resolve/timeline.ts'
+import { validateRecord, type ValidateOptions } from './validate/index.ts'
+
+export interface RecordError {
+  record: number
+  field: string
+  reason: string
+  message: string
+}
+
+export interface IngestReport {
+  batchId: string
+  processed: number
+  /** Valid records stored for the first time and applied to profiles. */
+  accepted: number
+  failed: number
+  /** Records whose content (with the same source) was already stored: skipped, not failures. */
+  duplicates: number
+  /** Of those, the ones seen earlier in the same batch (for an import: earlier in the same file). */
+  duplicatesInBatch: number
+  errors: RecordError[]
+  warnings: RecordError[]
+  rejectedByReason: Record<string, number>
+  merges: number
+  profilesTouched: number
+}
+
+export interface IngestBatch {
+  records: readonly IncomingRecord[]
+  source: string
+  contentType: string
+  receivedAt?: number
+  /** Several calls may share one batch id: `cdp import` uses one per file. */
+  batchId?: string
+}
+
+export interface PipelineOptions {
+  store: Store
+  classifier: InterestClassifier
+  validate: Omit<ValidateOptions, 'receivedAt'>
+  newProfileId?: () => string
+}
+
+export function newBatchId(): string {
+  return `bat_${randomUUID().replaceAll('-', '')}`
+}
+
+export function newProfileId(): string {
+  return `prof_${randomUUID().replaceAll('-', '')}`
+}
+
+/** JSON with object keys sorted, so that key order never makes two equal records look different. */
+export function canonicalJson(value: unknown): string {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null'
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`
+  const entries = Object.entries(value as Record<string, unknown>)
+    .filter(([, v]) => v !== undefined)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`
+}
+
+export function contentHash(source: string, payload: string): string {
+  return createHash('sha256').update(source).update('\u0000').update(payload).digest('hex')
+}
+
+interface Prepared {
+  index: number
+  raw: NewRawRecord
+  observation: Observation | null
+  errors: FieldIssue[]
+  warnings: FieldIssue[]
+}
+
+export class IngestPipeline {
+  readonly store: Store
+  private classifier: InterestClassifier
+  private cohortIds: Map<string, string>
+  private readonly validateOptions: Omit<ValidateOptions, 'receivedAt'>
+  private readonly makeProfileId: () => string
+
+  constructor(options: PipelineOptions) {
+    this.store = options.store
+    this.classifier = options.classifier
+    this.cohortIds = cohortIdsByName(options.classifier)
+    this.validateOptions = options.validate
+    this.makeProfileId = options.newProfileId ?? newProfileId
+  }
+
+  get interestClassifier(): InterestClassifier {
+    return this.classifier
+  }
+
+  /** Registers the classifier's cohorts; run once at start and whenever the classifier changes. */
+  async syncCohorts(): Promise<void> {
+    await this.store.upsertCohorts(this.classifier.cohorts().map((c) => ({ ...c, terms: [...c.terms] })))
+  }
+
+  async ingest(batch: IngestBatch): Promise<IngestReport> {
+    const receivedAt = batch.receivedAt ?? Date.now()
+    const batchId = batch.batchId ?? newBatchId()
+    const prepared = batch.records.map((record) => this.prepare(record, batch, batchId, receivedAt))
+
+    const report: IngestReport = {
+      batchId,
+      processed: prepared.length,
+      accepted: 0,
+      failed: 0,
+      duplicates: 0,
+      duplicatesInBatch: 0,
+      errors: [],
+      warnings: [],
+      rejectedByReason: {},
+      merges: 0,
+      profilesTouched: 0,
+    }
+    for (const p of prepared) {
+      for (const w of p.warnings) report.warnings.push({ record: p.index, ...w })
+      if (p.observation) continue
+      report.failed++
+      for (const e of p.errors) report.errors.push({ record: p.index, ...e })
+      const reason = p.errors[0]?.reason ?? 'bad_field'
+      report.rejectedByReason[reason] = (report.rejectedByReason[reason] ?? 0) + 1
+    }
+
+    const outcome = await this.store.ingestTransaction(async (tx) => {
+      // Within one batch the first copy of a record wins; the store skips copies seen before.
+      const unique = new Map<string, Prepared>()
+      for (const p of prepared) if (!unique.has(p.raw.contentHash)) unique.set(p.raw.contentHash, p)
+      const inserted = await tx.insertRawRecords([...unique.values()].map((p) => p.raw))
+      const items: BatchObservation[] = []
+      let duplicatesInBatch = prepared.length - unique.size
+      const skipped: string[] = []
+      for (const p of unique.values()) {
+        const rawId = inserted.get(p.raw.contentHash)
+        if (rawId === undefined) skipped.push(p.raw.contentHash)
+        else if (p.observation) items.push({ observation: p.observation, rawId, source: batch.source })
+      }
+      if (skipped.length > 0) {
+        for (const id of (await tx.rawBatchIds(skipped)).values()) if (id === batchId) duplicatesInBatch++
+      }
+      const applied = await this.apply(tx, items, receivedAt)
+      return { duplicates: prepared.length - unique.size + skipped.length, duplicatesInBatch, accepted: items.length, ...applied }
+    })
+
+    report.duplicates = outcome.duplicates
+    report.duplicatesInBatch = outcome.duplicatesInBatch
+    report.accepted = outcome.accepted
+    report.merges = outcome.merges
+    report.profilesTouched = outcome.profilesTouched
+    return report
+  }
+
+  /**
+   * Runs stored rejected records through the current rules again (after a fix to the rules or the
+   * configuration); those that pass now are applied as if they had just arrived.
+   */
+  async replay(rows: readonly StoredRawRecord[]): Promise<{ replayed: number; accepted: number; stillRejected: number }> {
+    const now = Date.now()
+    const results = rows.map((row) => {
+      let value: unknown
+      try {
+        value = JSON.parse(row.payload)
+      } catch {
+        return { row, result: null }
+      }
+      return { row, result: validateRecord(value, { ...this.validateOptions, receivedAt: row.receivedAt }) }
+    })
+    return this.store.ingestTransaction(async (tx) => {
+      const items: BatchObservation[] = []
+      const updates: Parameters<IngestTransaction['updateRawOutcomes']>[0] = []
+      for (const { row, result } of results) {
+        if (!result || result.kind !== 'ok') continue
+        const o = result.value
+        updates.push({ id: row.id, status: 'accepted', errors: null, cookie: o.cookie, email: o.email, observedAt: o.observedAt })
+        items.push({ observation: o, rawId: row.id, source: row.source })
+      }
+      await tx.updateRawOutcomes(updates)
+      await this.apply(tx, items, now)
+      return { replayed: rows.length, accepted: items.length, stillRejected: rows.length - items.length }
+    })
+  }
+
+  private prepare(record: IncomingRecord, batch: IngestBatch, batchId: string, receivedAt: number): Prepared {
+    const base = {
+      batchId,
+      receivedAt,
+      source: batch.source,
+      contentType: batch.contentType,
+      recordIndex: record.index,
+    }
+    if (isUnparseable(record.value)) {
+      const payload = record.value.text ?? ''
+      const errors: FieldIssue[] = [{ field: '', reason: 'unparseable', message: record.value.message }]
+      return {
+        index: record.index,
+        raw: { ...base, payload, contentHash: contentHash(batch.source, payload), status: 'rejected', errors, cookie: null, email: null, observedAt: null },
+        observation: null,
+        errors,
+        warnings: [],
+      }
+    }
+    const payload = JSON.stringify(record.value)
+    const hash = contentHash(batch.source, canonicalJson(record.value))
+    const result = validateRecord(record.value, { ...this.validateOptions, receivedAt })
+    if (result.kind === 'rejected') {
+      const cookie = typeof (record.value as { cookie?: unknown } | null)?.cookie === 'string' ? (record.value as { cookie: string }).cookie : null
+      return {
+        index: record.index,
+        raw: { ...base, payload, contentHash: hash, status: 'rejected', errors: result.errors, cookie, email: null, observedAt: null },
+        observation: null,
+        errors: result.errors,
+        warnings: [],
+      }
+    }
+    const o = result.value
+    return {
+      index: record.index,
+      raw: {
+        ...base,
+        payload,
+        contentHash: hash,
+        status: 'accepted',
+        errors: result.warnings.length > 0 ? result.warnings : null,
+        cookie: o.cookie,
+        email: o.email,
+        observedAt: o.observedAt,
+      },
+      observation: o,
+      errors: [],
+      warnings: result.warnings,
+    }
+  }
+
+  /** Resolves accepted observations into profiles and brings their cohorts up to date. */
+  private async apply(tx: IngestTransaction, items: BatchObservation[], now: number): Promise<{ merges: number; profilesTouched: number }> {
+    if (items.length === 0) return { merges: 0, profilesTouched: 0 }
+    const cookies = [...new Set(items.map((i) => i.observation.cookie))]
+    const emails = [...new Set(items.flatMap((i) => (i.observation.email ? [i.observation.email] : [])))]
+    await tx.lockIdentifiers([...cookies.map((c) => `cookie:${c}`), ...emails.map((e) => `email:${e}`)])
+    const state = await tx.loadResolveState({ cookies, emails })
+    const changes = resolveBatch(state, items, { newProfileId: this.makeProfileId, now })
+    await tx.saveResolution({
+      profiles: changes.profiles,
+      loaded: state.profiles,
+      absorbed: changes.absorbed,
+      identities: [...changes.identities.values()],
+      logins: changes.logins,
+      merges: changes.merges,
+      now,
+    })
+
+    const touched = new Map(changes.profiles)
+    for (const email of [...changes.rebuild].sort()) {
+      const rebuilt = await this.rebuildPerson(tx, email)
+      if (rebuilt) touched.set(rebuilt.id, rebuilt)
+    }
+
+    const current = await tx.loadMemberships([...touched.keys(), ...changes.absorbed.map((a) => a.id)])
+    const desired = new Map<string, Map<string, DesiredMembership>>()
+    for (const profile of touched.values()) desired.set(profile.id, desiredMemberships(profile, this.classifier, this.cohortIds))
+    await tx.saveMemberships(diffMemberships(current, desired, now))
+    return { merges: changes.merges.length, profilesTouched: touched.size }
+  }
+
+  /**
+   * Folds a person again from every observation that belongs to them: their own records and the
+   * anonymous records of their cookies that the login timeline assigns to them. Needed when a login
+   * arrives after observations it precedes (see resolve-batch.ts).
+   */
+  private async rebuildPerson(tx: IngestTransaction, email: string): Promise<ProfileState | undefined> {
+    const evidence = await tx.loadPersonEvidence(email)
+    if (!evidence.profile) return undefined
+    const observations: BatchObservation[] = []
+    for (const row of evidence.records) {
+      const result = validateRecord(JSON.parse(row.payload), { ...this.validateOptions, receivedAt: row.receivedAt })
+      if (result.kind !== 'ok') continue
+      const o = result.value
+      if (o.email !== null && o.email !== email) continue
+      if (o.email === null && assignAnonymous(evidence.logins.get(o.cookie) ?? [], o.observedAt) !== email) continue
+      observations.push({ observation: o, rawId: row.id, source: row.source })
+    }
+    observations.sort(compareObservations)
+    let profile = emptyProfile(evidence.profile.id, email, evidence.profile.createdAt)
+    for (const item of observations) profile = applyObservation(profile, item.observation, item.source)
+    await tx.replaceProfile(profile)
+    return profile
+  }
+}

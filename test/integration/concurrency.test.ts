@@ -1,0 +1,97 @@
+// Rule 6: 50 simultaneous requests with one new email and 50 cookies end as one profile — through
+// a listening server, and on PostgreSQL also through several server processes at once.
+import { type ChildProcess, spawn } from 'node:child_process'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createTestApp, type TestApp } from '../helpers/app.ts'
+
+let t: TestApp
+let base: string
+beforeAll(async () => {
+  t = await createTestApp()
+  base = await t.app.listen({ port: 0, host: '127.0.0.1' })
+})
+afterAll(async () => t.close())
+
+async function post(url: string, key: string, body: unknown): Promise<number> {
+  const response = await fetch(`${url}/api/ingest`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  })
+  await response.arrayBuffer()
+  return response.status
+}
+
+async function expectOnePerson(email: string, cookies: string[]): Promise<void> {
+  const r = await t.user({ email })
+  expect(r.status).toBe(200)
+  expect(new Set(r.body.user_profile.cookies)).toEqual(new Set(cookies))
+  for (const cookie of cookies) {
+    const byCookie = await t.user({ cookie })
+    expect(byCookie.body.user_profile.profile_id).toBe(r.body.user_profile.profile_id)
+  }
+  expect(await t.runtime.store.countProfiles()).toBeGreaterThanOrEqual(1)
+}
+
+describe('concurrent ingest of one new email', () => {
+  it('50 simultaneous requests with 50 cookies end as exactly one profile', async () => {
+    const email = `race-${Date.now()}@example.org`
+    const cookies = Array.from({ length: 50 }, (_, i) => `race-cookie-${i}-${Date.now()}`)
+    const before = await t.runtime.store.countProfiles()
+    const statuses = await Promise.all(cookies.map((cookie) => post(base, t.keys.ingest, { cookie, email, interests: ['chess'] })))
+    expect(statuses.every((s) => s === 200)).toBe(true)
+    await expectOnePerson(email, cookies)
+    expect(await t.runtime.store.countProfiles()).toBe(before + 1)
+  })
+
+  it('an email arriving on cookies that already browsed anonymously merges them all', async () => {
+    const email = `race2-${Date.now()}@example.org`
+    const cookies = Array.from({ length: 50 }, (_, i) => `race2-cookie-${i}-${Date.now()}`)
+    await Promise.all(cookies.map((cookie) => post(base, t.keys.ingest, { cookie, interests: ['golf'] })))
+    const before = await t.runtime.store.countProfiles()
+    await Promise.all(cookies.map((cookie) => post(base, t.keys.ingest, { cookie, email })))
+    await expectOnePerson(email, cookies)
+    expect(await t.runtime.store.countProfiles()).toBe(before - 49)
+  })
+})
+
+describe.runIf(process.env.DATABASE_URL)('several server processes on PostgreSQL', () => {
+  const servers: ChildProcess[] = []
+  const urls: string[] = []
+  beforeAll(async () => {
+    for (let i = 0; i < 3; i++) {
+      const port = 20000 + Math.floor(Math.random() * 20000)
+      const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', 'start'], {
+        env: { ...process.env, ...t.database.env, PORT: String(port), CDP_LOG_LEVEL: 'warn' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      })
+      servers.push(child)
+      await new Promise<void>((resolve, reject) => {
+        let output = ''
+        const timer = setTimeout(() => reject(new Error(`server ${i} did not start: ${output}`)), 30_000)
+        const onData = (chunk: Buffer) => {
+          output += chunk.toString()
+          if (output.includes('listening on')) {
+            clearTimeout(timer)
+            resolve()
+          }
+        }
+        child.stdout?.on('data', onData)
+        child.stderr?.on('data', onData)
+        child.on('exit', (code) => reject(new Error(`server ${i} exited with ${code}: ${output}`)))
+      })
+      urls.push(`http://127.0.0.1:${port}`)
+    }
+  }, 90_000)
+  afterAll(() => {
+    for (const child of servers) child.kill('SIGTERM')
+  })
+
+  it('50 simultaneous requests spread over 3 processes end as one profile', async () => {
+    const email = `multi-${Date.now()}@example.org`
+    const cookies = Array.from({ length: 50 }, (_, i) => `multi-cookie-${i}-${Date.now()}`)
+    const statuses = await Promise.all(cookies.map((cookie, i) => post(urls[i % urls.length] as string, t.keys.ingest, { cookie, email })))
+    expect(statuses.every((s) => s === 200)).toBe(true)
+    await expectOnePerson(email, cookies)
+  })
+})
