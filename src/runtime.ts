@@ -1,7 +1,6 @@
 // Opens what every entry point needs: the store (migrated), the classifier, the ingest pipeline.
 import type { Config } from './config.ts'
 import type { InterestClassifier } from './domain/types.ts'
-import { loadDefaultClassifier } from './ml/default-classifier.ts'
 import { IngestPipeline } from './pipeline/run.ts'
 import { DEFAULT_EMAIL_BLOCKLIST } from './pipeline/validate/index.ts'
 import { openDatabase } from './storage/sql/open.ts'
@@ -19,7 +18,8 @@ export interface Runtime {
 export async function openRuntime(config: Config, options: { classifier?: InterestClassifier } = {}): Promise<Runtime> {
   const database = await openDatabase(config)
   const store = createSqlStore(database)
-  const classifier = options.classifier ?? loadDefaultClassifier()
+  // Loaded only when not injected: the default classifier reads its model files at load.
+  const classifier = options.classifier ?? (await import('./ml/default-classifier.ts')).loadDefaultClassifier()
   const pipeline = new IngestPipeline({
     store,
     classifier,

@@ -90,7 +90,7 @@ export async function userRoutes(app: FastifyInstance, ctx: RouteContext): Promi
             cookie: { type: 'string', minLength: 1 },
             email: { type: 'string', minLength: 1 },
             profile_id: { type: 'string', minLength: 1 },
-            explain: { type: 'boolean', default: false, description: 'add cohort_details: why the person is in each cohort' },
+            explain: { type: 'string', enum: ['0', '1', 'true', 'false'], description: 'explain=1 adds cohort_details: why the person is in each cohort' },
           },
         },
         response: {
@@ -101,7 +101,7 @@ export async function userRoutes(app: FastifyInstance, ctx: RouteContext): Promi
       },
     },
     async (request) => {
-      const query = request.query as Partial<Record<LookupKey, string>> & { explain: boolean }
+      const query = request.query as Partial<Record<LookupKey, string>> & { explain?: string }
       const given = LOOKUP_KEYS.filter((k) => query[k] !== undefined)
       if (given.length !== 1) {
         throw new AppError(
@@ -118,7 +118,7 @@ export async function userRoutes(app: FastifyInstance, ctx: RouteContext): Promi
       const profileId = await ctx.store.findProfileId(kind, value)
       const view = profileId ? await ctx.store.loadProfileView(profileId) : undefined
       if (!view) throw new AppError('not_found', `no user with ${kind} "${raw}"`)
-      return { user_profile: userProfileBody(view, { explain: query.explain }) }
+      return { user_profile: userProfileBody(view, { explain: query.explain === '1' || query.explain === 'true' }) }
     },
   )
 }

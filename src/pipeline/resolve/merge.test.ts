@@ -1,0 +1,93 @@
+// The merge lattice: a join, so merging is commutative, associative and idempotent, and folding
+// observations in any order gives the same profile.
+import fc from 'fast-check'
+import { describe, expect, it } from 'vitest'
+import type { ProfileState } from '../../domain/profile.ts'
+import type { Observation } from '../../domain/types.ts'
+import { applyObservation, emptyProfile, mergeProfiles } from './merge.ts'
+
+const observation: fc.Arbitrary<Observation> = fc.record({
+  cookie: fc.constantFrom('c1', 'c2'),
+  email: fc.constant(null),
+  observedAt: fc.integer({ min: 0, max: 5 }),
+  fields: fc.record(
+    { city: fc.constantFrom('Austin', 'Boston', 'Chicago'), age: fc.integer({ min: 0, max: 3 }), gender: fc.constantFrom('male', 'female') },
+    { requiredKeys: [] },
+  ),
+  interests: fc.subarray(['golf', 'sushi', 'chess']),
+  traits: fc.record({ plan: fc.constantFrom('free', 'pro') }, { requiredKeys: [] }),
+})
+
+function fold(observations: Observation[], id = 'p'): ProfileState {
+  return observations.reduce((p, o) => applyObservation(p, o, 'api'), emptyProfile(id, null, 0))
+}
+
+/** Everything but identity and bookkeeping, in a comparable form. */
+function content(p: ProfileState) {
+  return {
+    fields: p.fields,
+    fieldTimes: p.fieldTimes,
+    traits: p.traits,
+    interests: [...p.interests.entries()].sort(([a], [b]) => (a < b ? -1 : 1)),
+    firstSeen: p.firstSeen,
+    lastSeen: p.lastSeen,
+  }
+}
+
+describe('merge', () => {
+  it('is commutative', () => {
+    fc.assert(
+      fc.property(fc.array(observation), fc.array(observation), (a, b) => {
+        expect(content(mergeProfiles(fold(a, 'a'), fold(b, 'b')))).toEqual(content(mergeProfiles(fold(b, 'b'), fold(a, 'a'))))
+      }),
+    )
+  })
+
+  it('is associative', () => {
+    fc.assert(
+      fc.property(fc.array(observation), fc.array(observation), fc.array(observation), (a, b, c) => {
+        const [pa, pb, pc] = [fold(a, 'a'), fold(b, 'b'), fold(c, 'c')]
+        expect(content(mergeProfiles(mergeProfiles(pa, pb), pc))).toEqual(content(mergeProfiles(pa, mergeProfiles(pb, pc))))
+      }),
+    )
+  })
+
+  it('is idempotent', () => {
+    fc.assert(
+      fc.property(fc.array(observation), (a) => {
+        const p = fold(a)
+        expect(content(mergeProfiles(p, p))).toEqual(content(p))
+      }),
+    )
+  })
+
+  it('folds observations to the same profile in any order, and merging halves equals folding all', () => {
+    fc.assert(
+      fc.property(fc.array(observation, { maxLength: 12 }), fc.nat(), (list, cut) => {
+        const reversed = [...list].reverse()
+        expect(content(fold(reversed))).toEqual(content(fold(list)))
+        const at = list.length === 0 ? 0 : cut % list.length
+        expect(content(mergeProfiles(fold(list.slice(0, at)), fold(list.slice(at))))).toEqual(content(fold(list)))
+      }),
+    )
+  })
+
+  it('keeps the latest value per field and never lets an absent value overwrite a known one', () => {
+    const base = { cookie: 'c', email: null, interests: [], traits: {} }
+    const p = fold([
+      { ...base, observedAt: 5, fields: { city: 'Boston', age: 40 } },
+      { ...base, observedAt: 9, fields: { city: 'Denver' } },
+      { ...base, observedAt: 7, fields: { city: 'Austin', phone: null } },
+    ])
+    expect(p.fields).toEqual({ city: 'Denver', age: 40 })
+    expect(p.firstSeen).toBe(5)
+    expect(p.lastSeen).toBe(9)
+  })
+
+  it('keeps the survivor id and email', () => {
+    const survivor = { ...emptyProfile('prof_a', 'a@x.org', 1) }
+    const merged = mergeProfiles(survivor, emptyProfile('prof_b', null, 0))
+    expect(merged.id).toBe('prof_a')
+    expect(merged.email).toBe('a@x.org')
+  })
+})
