@@ -5,7 +5,7 @@ export function normalizeText(text: string): string {
     .normalize('NFKC')
     .toLowerCase()
     .replace(/[^\p{L}\p{N}&'+.\-\s]/gu, ' ')
-    .replace(/(^|\s)['.\-]+|['.\-]+(?=\s|$)/g, '$1')
+    .replace(/(^|\s)['.-]+|['.-]+(?=\s|$)/g, '$1')
     .replace(/\s+/g, ' ')
     .trim()
 }

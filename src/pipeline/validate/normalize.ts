@@ -82,8 +82,20 @@ const DISPLAY: Record<string, string> = {
 }
 const OTHER_LANGUAGES = ['es', 'fr', 'de', 'pt', 'it']
 
+const countryCache = new Map<string, string | null>()
+
 /** ISO 3166-1 alpha-2 code for a country name or code, or null when unknown. */
 export function countryCode(value: string): string | null {
+  // The library scans every name on each lookup; real data repeats a few hundred spellings.
+  const cached = countryCache.get(value)
+  if (cached !== undefined) return cached
+  const code = lookupCountryCode(value)
+  if (countryCache.size >= 10_000) countryCache.clear()
+  countryCache.set(value, code)
+  return code
+}
+
+function lookupCountryCode(value: string): string | null {
   const text = value.trim()
   const key = text.toLowerCase()
   const alias = COUNTRY_ALIASES[key]

@@ -1,6 +1,7 @@
 // The Store over Kysely: one implementation for SQLite and PostgreSQL. Hot paths write one
 // multi-row statement per table per batch (chunked under each engine's parameter limit).
 import { createHash } from 'node:crypto'
+import type BetterSqlite3 from 'better-sqlite3'
 import { type Selectable, type Transaction, sql } from 'kysely'
 import type { InterestSeen, Login, ProfileState } from '../../domain/profile.ts'
 import type { FieldIssue } from '../../domain/types.ts'
@@ -10,7 +11,6 @@ import type {
   CohortRow,
   IngestTransaction,
   Membership,
-  NewRawRecord,
   Store,
   StoredRawRecord,
 } from '../store.ts'
@@ -62,7 +62,58 @@ function rawFromRow(row: Selectable<RawRecordsTable>): StoredRawRecord {
   }
 }
 
-function createIngestTransaction(trx: Transaction<Database>, dialect: 'sqlite' | 'postgres'): IngestTransaction {
+type Row = Record<string, string | number | null>
+
+/**
+ * Inserts rows, or updates `update` columns when `conflict` columns already exist (nothing when
+ * `update` is empty). SQLite: one cached prepared statement per row. PostgreSQL: multi-row statements.
+ */
+const PROFILE_UPDATE_COLUMNS = [
+  'email', 'phone', 'phone_raw', 'city', 'state', 'country', 'country_code', 'age', 'gender', 'income', 'education',
+  'traits', 'field_times', 'first_seen', 'last_seen', 'updated_at',
+]
+
+function createBulkWriter(trx: Transaction<Database>, sqlite: BetterSqlite3.Database | undefined) {
+  const statements = new Map<string, BetterSqlite3.Statement>()
+  return async function upsert(table: keyof Database, rows: Row[], conflict: string[], update: string[]): Promise<number[]> {
+    const first = rows[0]
+    if (!first) return []
+    const columns = Object.keys(first)
+    if (sqlite) {
+      const key = `${table}|${columns.join(',')}|${conflict.join(',')}|${update.join(',')}`
+      let statement = statements.get(key)
+      if (!statement) {
+        const action = update.length === 0 ? 'do nothing' : `do update set ${update.map((c) => `"${c}" = excluded."${c}"`).join(', ')}`
+        statement = sqlite.prepare(
+          `insert into "${table}" (${columns.map((c) => `"${c}"`).join(', ')}) values (${columns.map(() => '?').join(', ')}) on conflict (${conflict.map((c) => `"${c}"`).join(', ')}) ${action}`,
+        )
+        statements.set(key, statement)
+      }
+      const ids: number[] = []
+      for (const row of rows) {
+        const result = statement.run(columns.map((c) => row[c] ?? null))
+        ids.push(result.changes > 0 ? Number(result.lastInsertRowid) : 0)
+      }
+      return ids
+    }
+    for (const part of chunks(rows, rowsPerStatement(columns.length))) {
+      await trx
+        .insertInto(table)
+        .values(part as never)
+        .onConflict((oc) => {
+          const target = oc.columns(conflict as never)
+          return update.length === 0
+            ? target.doNothing()
+            : target.doUpdateSet(Object.fromEntries(update.map((c) => [c, sql.ref(`excluded.${c}`)])) as never)
+        })
+        .execute()
+    }
+    return []
+  }
+}
+
+function createIngestTransaction(trx: Transaction<Database>, dialect: 'sqlite' | 'postgres', sqlite: BetterSqlite3.Database | undefined): IngestTransaction {
+  const upsert = createBulkWriter(trx, sqlite)
   async function loadInterests(profileIds: string[]): Promise<Map<string, Map<string, InterestSeen>>> {
     const byProfile = new Map<string, Map<string, InterestSeen>>()
     for (const id of profileIds) byProfile.set(id, new Map())
@@ -113,51 +164,14 @@ function createIngestTransaction(trx: Transaction<Database>, dialect: 'sqlite' |
   }
 
   async function writeProfiles(profiles: ProfileState[], now: number): Promise<void> {
-    const rows = profiles.map((p) => profileToRow(p, now))
-    for (const part of chunks(rows, rowsPerStatement(18))) {
-      await trx
-        .insertInto('profiles')
-        .values(part)
-        .onConflict((oc) =>
-          oc.column('id').doUpdateSet((eb) => ({
-            email: eb.ref('excluded.email'),
-            phone: eb.ref('excluded.phone'),
-            phone_raw: eb.ref('excluded.phone_raw'),
-            city: eb.ref('excluded.city'),
-            state: eb.ref('excluded.state'),
-            country: eb.ref('excluded.country'),
-            country_code: eb.ref('excluded.country_code'),
-            age: eb.ref('excluded.age'),
-            gender: eb.ref('excluded.gender'),
-            income: eb.ref('excluded.income'),
-            education: eb.ref('excluded.education'),
-            traits: eb.ref('excluded.traits'),
-            field_times: eb.ref('excluded.field_times'),
-            first_seen: eb.ref('excluded.first_seen'),
-            last_seen: eb.ref('excluded.last_seen'),
-            updated_at: eb.ref('excluded.updated_at'),
-          })),
-        )
-        .execute()
-    }
+    const rows = profiles.map((p) => profileToRow(p, now) as unknown as Row)
+    await upsert('profiles', rows, ['id'], PROFILE_UPDATE_COLUMNS)
   }
 
   async function writeInterests(
     rows: Array<{ profile_id: string; interest: string; first_seen: number; last_seen: number; source: string }>,
   ): Promise<void> {
-    for (const part of chunks(rows, rowsPerStatement(5))) {
-      await trx
-        .insertInto('profile_interests')
-        .values(part)
-        .onConflict((oc) =>
-          oc.columns(['profile_id', 'interest']).doUpdateSet((eb) => ({
-            first_seen: eb.ref('excluded.first_seen'),
-            last_seen: eb.ref('excluded.last_seen'),
-            source: eb.ref('excluded.source'),
-          })),
-        )
-        .execute()
-    }
+    await upsert('profile_interests', rows, ['profile_id', 'interest'], ['first_seen', 'last_seen', 'source'])
   }
 
   return {
@@ -177,6 +191,13 @@ function createIngestTransaction(trx: Transaction<Database>, dialect: 'sqlite' |
         email: r.email,
         observed_at: r.observedAt,
       }))
+      if (sqlite) {
+        const ids = await upsert('raw_records', values, ['content_hash'], [])
+        ids.forEach((id, i) => {
+          if (id > 0) inserted.set(values[i]?.content_hash as string, id)
+        })
+        return inserted
+      }
       for (const part of chunks(values, rowsPerStatement(12))) {
         const result = await trx
           .insertInto('raw_records')
@@ -299,28 +320,10 @@ function createIngestTransaction(trx: Transaction<Database>, dialect: 'sqlite' |
         first_seen: row.firstSeen,
         last_seen: row.lastSeen,
       }))
-      for (const part of chunks(identityRows, rowsPerStatement(5))) {
-        await trx
-          .insertInto('identities')
-          .values(part)
-          .onConflict((oc) =>
-            oc.columns(['kind', 'value']).doUpdateSet((eb) => ({
-              profile_id: eb.ref('excluded.profile_id'),
-              first_seen: eb.ref('excluded.first_seen'),
-              last_seen: eb.ref('excluded.last_seen'),
-            })),
-          )
-          .execute()
-      }
+      await upsert('identities', identityRows, ['kind', 'value'], ['profile_id', 'first_seen', 'last_seen'])
 
       const loginRows = logins.map((l) => ({ cookie: l.cookie, email: l.email, observed_at: l.at }))
-      for (const part of chunks(loginRows, rowsPerStatement(3))) {
-        await trx
-          .insertInto('logins')
-          .values(part)
-          .onConflict((oc) => oc.columns(['cookie', 'observed_at', 'email']).doNothing())
-          .execute()
-      }
+      await upsert('logins', loginRows, ['cookie', 'observed_at', 'email'], [])
 
       const mergeRows = merges.map((m) => ({
         survivor_id: m.survivorId,
@@ -404,18 +407,7 @@ function createIngestTransaction(trx: Transaction<Database>, dialect: 'sqlite' |
         assigned_at: m.assignedAt,
         reason: m.reason,
       }))
-      for (const part of chunks(rows, rowsPerStatement(5))) {
-        await trx
-          .insertInto('cohort_memberships')
-          .values(part)
-          .onConflict((oc) =>
-            oc.columns(['cohort_id', 'profile_id']).doUpdateSet((eb) => ({
-              score: eb.ref('excluded.score'),
-              reason: eb.ref('excluded.reason'),
-            })),
-          )
-          .execute()
-      }
+      await upsert('cohort_memberships', rows, ['cohort_id', 'profile_id'], ['score', 'reason'])
       const byCohort = new Map<string, string[]>()
       for (const d of deletes) byCohort.set(d.cohortId, [...(byCohort.get(d.cohortId) ?? []), d.profileId])
       for (const [cohortId, profileIds] of byCohort) {
@@ -444,7 +436,7 @@ export function createSqlStore(database: SqlDatabase): Store {
     async ingestTransaction(work) {
       for (let attempt = 1; ; attempt++) {
         try {
-          return await db.transaction().execute((trx) => work(createIngestTransaction(trx, dialect)))
+          return await db.transaction().execute((trx) => work(createIngestTransaction(trx, dialect, database.sqlite)))
         } catch (error) {
           // A unique violation or deadlock means a concurrent batch claimed the same identifier
           // first; running the whole batch again sees its result and merges into it.
