@@ -23,6 +23,7 @@ export interface QualityReport {
   merges: number
   seconds: number
   rows_per_second: number
+  peak_rss_mb: number
   /** The first rejections, to show what to fix; the rest are in the raw store (GET /api/raw?status=rejected). */
   sample_errors: Array<{ record: number; field: string; message: string }>
 }
@@ -52,6 +53,7 @@ export async function importFile(
     merges: 0,
     seconds: 0,
     rows_per_second: 0,
+    peak_rss_mb: 0,
     sample_errors: [],
   }
   const started = performance.now()
@@ -92,6 +94,7 @@ export async function importFile(
   }
   report.seconds = Math.round((performance.now() - started) / 10) / 100
   report.rows_per_second = Math.round(report.rows_read / Math.max(report.seconds, 0.01))
+  report.peak_rss_mb = Math.round(process.resourceUsage().maxRSS / 1024)
   if (options.report) fs.writeFileSync(options.report, `${JSON.stringify(report, null, 2)}\n`)
   return report
 }
@@ -108,6 +111,7 @@ export function formatQualityReport(r: QualityReport): string {
     `  duplicates within file    ${r.duplicates_within_file}`,
     `  already imported          ${r.duplicates_already_stored}`,
     `  merges                    ${r.merges}`,
+    `  peak memory               ${r.peak_rss_mb} MB`,
   ]
   const warnings = Object.entries(r.warnings_by_reason)
   if (warnings.length > 0) lines.push('  warnings (accepted, flagged)', ...warnings.map(([k, n]) => `    ${k.replaceAll('_', ' ').padEnd(24)}${n}`))

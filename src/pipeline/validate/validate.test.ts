@@ -1,0 +1,176 @@
+import fc from 'fast-check'
+import { describe, expect, it } from 'vitest'
+import type { ValidationResult } from '../../domain/types.ts'
+import { DEFAULT_EMAIL_BLOCKLIST, validateRecord } from './index.ts'
+
+const options = { receivedAt: Date.UTC(2024, 5, 1), emailBlocklist: new Set(DEFAULT_EMAIL_BLOCKLIST), defaultPhoneCountry: 'US' as const }
+const validate = (value: unknown) => validateRecord(value, options)
+
+function accepted(result: ValidationResult) {
+  if (result.kind !== 'ok') throw new Error(`rejected: ${JSON.stringify(result.errors)}`)
+  return result
+}
+function rejected(result: ValidationResult) {
+  if (result.kind !== 'rejected') throw new Error('accepted')
+  return result.errors
+}
+
+describe('validateRecord', () => {
+  it('normalizes the customer raw example', () => {
+    const { value } = accepted(
+      validate({
+        cookie: 'abc123',
+        email: ' John.Doe@Example.com ',
+        phone: '+1-555-123-4567',
+        location: { city: 'Brooklyn', state: 'New York', country: 'USA' },
+        demographics: { age: 35, gender: 'male', income: '$75,000-$100,000', education: "Bachelor's Degree" },
+        interests: ['Tom Brady', 'Nike shoes'],
+        timestamp: '2024-01-15T10:30:00Z',
+      }),
+    )
+    expect(value).toEqual({
+      cookie: 'abc123',
+      email: 'john.doe@example.com',
+      observedAt: Date.UTC(2024, 0, 15, 10, 30),
+      fields: {
+        phone: '+15551234567',
+        phone_raw: '+1-555-123-4567',
+        city: 'Brooklyn',
+        state: 'New York',
+        country: 'United States',
+        country_code: 'US',
+        age: 35,
+        gender: 'male',
+        income: '$75,000-$100,000',
+        education: "Bachelor's Degree",
+      },
+      interests: ['tom brady', 'nike shoes'],
+      traits: {},
+    })
+  })
+
+  it('accepts CSV-style strings', () => {
+    const { value } = accepted(validate({ cookie: 'c', demographics: { age: '35' }, interests: 'Golf; CHESS |golf', location: { country: 'us', state: 'ny' } }))
+    expect(value.fields).toMatchObject({ age: 35, country_code: 'US', state: 'New York' })
+    expect(value.interests).toEqual(['golf', 'chess'])
+  })
+
+  it.each([undefined, null, '', '  ', 'null', 'undefined', '0'])('rejects a missing or placeholder cookie %j', (cookie) => {
+    expect(rejected(validate({ cookie, email: 'a@b.co' }))[0]).toMatchObject({ field: 'cookie', reason: 'missing_cookie' })
+  })
+
+  it('rejects a cookie that is an object or too long', () => {
+    expect(rejected(validate({ cookie: { a: 1 } }))[0]?.reason).toBe('invalid_cookie')
+    expect(rejected(validate({ cookie: 'x'.repeat(201) }))[0]?.reason).toBe('invalid_cookie')
+    expect(accepted(validate({ cookie: 12345 })).value.cookie).toBe('12345')
+  })
+
+  it.each(['bob@', '@example.com', 'bob', 'bob@@example.com', 'bob smith@example.com', 'bob@example', 'bob@exa mple.com', 'a..b@example.com'])(
+    'rejects the invalid email %j with a message that quotes it',
+    (email) => {
+      const [error] = rejected(validate({ cookie: 'c', email }))
+      expect(error).toMatchObject({ field: 'email', reason: 'invalid_email' })
+      expect(error?.message).toContain(email)
+    },
+  )
+
+  it('drops junk and blocklisted emails without rejecting the record', () => {
+    expect(accepted(validate({ cookie: 'c', email: 'null' })).value.email).toBeNull()
+    const blocked = accepted(validate({ cookie: 'c', email: 'TEST@test.com' }))
+    expect(blocked.value.email).toBeNull()
+    expect(blocked.warnings[0]).toMatchObject({ field: 'email', reason: 'blocked_email' })
+  })
+
+  it('keeps an unreadable phone raw and flags it', () => {
+    const result = accepted(validate({ cookie: 'c', phone: 'call me' }))
+    expect(result.value.fields).toMatchObject({ phone: null, phone_raw: 'call me' })
+    expect(result.warnings[0]).toMatchObject({ field: 'phone', reason: 'invalid_phone' })
+  })
+
+  it('formats national numbers with the record country, else the default', () => {
+    expect(accepted(validate({ cookie: 'c', phone: '020 7946 0958', location: { country: 'United Kingdom' } })).value.fields.phone).toBe('+442079460958')
+    expect(accepted(validate({ cookie: 'c', phone_number: '(212) 555-1234' })).value.fields.phone).toBe('+12125551234')
+  })
+
+  it.each([
+    ['USA', 'US'],
+    ['United States', 'US'],
+    ['us', 'US'],
+    ['U.S.A.', 'US'],
+    ['United Kingdom', 'GB'],
+    ['UK', 'GB'],
+    ['Deutschland', 'DE'],
+    ['DEU', 'DE'],
+    ['Brasil', 'BR'],
+    ['japan', 'JP'],
+  ])('reads the country %j as %s', (country, code) => {
+    expect(accepted(validate({ cookie: 'c', location: { country } })).value.fields.country_code).toBe(code)
+  })
+
+  it('keeps an unknown country as given', () => {
+    expect(accepted(validate({ cookie: 'c', location: { country: 'Atlantis' } })).value.fields).toMatchObject({ country: 'Atlantis', country_code: null })
+  })
+
+  it.each([-1, 121, 35.5, 'abc', '12a', true, { years: 3 }])('rejects age %j', (age) => {
+    const [error] = rejected(validate({ cookie: 'c', demographics: { age } }))
+    expect(error).toMatchObject({ field: 'demographics.age', reason: 'bad_age' })
+    expect(error?.message).toContain('0 to 120')
+  })
+
+  it('accepts ages 0, 120, 35.0 and a flat age', () => {
+    expect(accepted(validate({ cookie: 'c', demographics: { age: 0 } })).value.fields.age).toBe(0)
+    expect(accepted(validate({ cookie: 'c', demographics: { age: 120 } })).value.fields.age).toBe(120)
+    expect(accepted(validate({ cookie: 'c', age: 35.0 })).value.fields.age).toBe(35)
+  })
+
+  it.each([
+    ['M', 'male'],
+    ['Woman', 'female'],
+    ['nonbinary', 'non-binary'],
+    ['Genderfluid', 'Genderfluid'],
+  ])('maps gender %j to %j', (gender, expected) => {
+    expect(accepted(validate({ cookie: 'c', demographics: { gender } })).value.fields.gender).toBe(expected)
+  })
+
+  it('normalizes interests: trimmed, case-folded, NFKC, de-duplicated, bounded', () => {
+    const many = Array.from({ length: 150 }, (_, i) => `topic ${i}`)
+    const result = accepted(validate({ cookie: 'c', interests: ['  Tom   Brady ', 'TOM BRADY', 'ｆｕｌｌｗｉｄｔｈ', 'x'.repeat(300), ...many] }))
+    expect(result.value.interests.slice(0, 3)).toEqual(['tom brady', 'fullwidth', 'x'.repeat(100)])
+    expect(result.value.interests).toHaveLength(100)
+    expect(result.warnings.some((w) => w.field === 'interests')).toBe(true)
+  })
+
+  it('reads ISO and epoch timestamps, rejects unreadable ones, and defaults to receipt time', () => {
+    expect(accepted(validate({ cookie: 'c', timestamp: 1705314600 })).value.observedAt).toBe(1705314600000)
+    expect(accepted(validate({ cookie: 'c', timestamp: '1705314600000' })).value.observedAt).toBe(1705314600000)
+    expect(accepted(validate({ cookie: 'c' })).value.observedAt).toBe(options.receivedAt)
+    expect(rejected(validate({ cookie: 'c', timestamp: 'yesterday' }))[0]).toMatchObject({ field: 'timestamp', reason: 'bad_timestamp' })
+    const future = accepted(validate({ cookie: 'c', timestamp: '2099-01-01T00:00:00Z' }))
+    expect(future.value.observedAt).toBe(options.receivedAt)
+    expect(future.warnings[0]?.reason).toBe('bad_timestamp')
+  })
+
+  it('keeps unknown fields as traits and sets only the fields present', () => {
+    const { value } = accepted(validate({ cookie: 'c', plan: 'pro', nested: { a: [1] }, location: { city: 'Austin', zip: '78701' } }))
+    expect(value.traits).toEqual({ plan: 'pro', nested: { a: [1] }, 'location.zip': '78701' })
+    expect(value.fields).toEqual({ city: 'Austin' })
+  })
+
+  it('reports every problem of a record at once', () => {
+    const errors = rejected(validate({ email: 'bad@', demographics: { age: 200 }, timestamp: 'soon' }))
+    expect(errors.map((e) => e.reason).sort()).toEqual(['bad_age', 'bad_timestamp', 'invalid_email', 'missing_cookie'])
+  })
+
+  it('rejects what is not an object', () => {
+    for (const value of [null, 42, 'text', [1, 2]]) expect(rejected(validate(value))[0]?.reason).toBe('not_an_object')
+  })
+
+  it('never throws, whatever JSON it gets', () => {
+    fc.assert(
+      fc.property(fc.jsonValue(), (value) => {
+        validate(value)
+        if (value !== null && typeof value === 'object' && !Array.isArray(value)) validate({ ...value, cookie: 'c' })
+      }),
+    )
+  })
+})
