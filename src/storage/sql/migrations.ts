@@ -120,7 +120,7 @@ function migrationsFor(dialect: Dialect): Record<string, Migration> {
           .createTable('cohort_memberships')
           .addColumn('cohort_id', 'text', (c) => c.notNull())
           .addColumn('profile_id', 'text', (c) => c.notNull())
-          .addColumn('score', 'real', (c) => c.notNull())
+          .addColumn('score', dialect === 'postgres' ? 'double precision' : 'real', (c) => c.notNull())
           .addColumn('assigned_at', bigint, (c) => c.notNull())
           .addColumn('reason', 'text', (c) => c.notNull())
           .addPrimaryKeyConstraint('cohort_memberships_pk', ['cohort_id', 'profile_id'])

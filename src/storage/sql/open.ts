@@ -43,6 +43,32 @@ function openSqliteFile(file: string, readonly: boolean): BetterSqlite3.Database
   return database
 }
 
+/**
+ * Kysely's SQLite driver prepares every statement on every execution; preparing cost more than
+ * running our point queries (~9% of a GET /api/user). This keeps prepared statements by SQL text.
+ * Statements are only ever run to completion (never left iterating), so sharing them is safe.
+ */
+function withStatementCache(database: BetterSqlite3.Database): BetterSqlite3.Database {
+  const cache = new Map<string, BetterSqlite3.Statement>()
+  const prepare = (source: string) => {
+    let statement = cache.get(source)
+    if (!statement) {
+      statement = database.prepare(source)
+      // IN lists of varying length make distinct texts; bound the cache instead of tracking use.
+      if (cache.size >= 1000) cache.clear()
+      cache.set(source, statement)
+    }
+    return statement
+  }
+  return new Proxy(database, {
+    get(target, property) {
+      if (property === 'prepare') return prepare
+      const value: unknown = Reflect.get(target, property, target)
+      return typeof value === 'function' ? value.bind(target) : value
+    },
+  })
+}
+
 export async function openDatabase(config: Pick<Config, 'storage'>): Promise<SqlDatabase> {
   if (config.storage.kind === 'postgres') {
     const pool = new pg.Pool({ connectionString: config.storage.url, max: 10 })
@@ -53,9 +79,9 @@ export async function openDatabase(config: Pick<Config, 'storage'>): Promise<Sql
   const file = config.storage.file
   fs.mkdirSync(path.dirname(file), { recursive: true })
   const writer = openSqliteFile(file, false)
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: writer }) })
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(writer) }) })
   await migrate(db as Kysely<unknown>, 'sqlite')
-  const reader = new Kysely<Database>({ dialect: new SqliteDialect({ database: openSqliteFile(file, true) }) })
+  const reader = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(openSqliteFile(file, true)) }) })
   return {
     dialect: 'sqlite',
     db,
