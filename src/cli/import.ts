@@ -5,7 +5,7 @@ import cliProgress from 'cli-progress'
 import { detectFileFormat, readRecordBatches } from '../collect/file.ts'
 import type { Config } from '../config.ts'
 import type { BodyFormat } from '../domain/types.ts'
-import { newBatchId } from '../pipeline/run.ts'
+import { type IngestReport, newBatchId } from '../pipeline/run.ts'
 import { openRuntime } from '../runtime.ts'
 
 export interface QualityReport {
@@ -69,25 +69,35 @@ export async function importFile(
         cliProgress.Presets.shades_classic,
       )
   bar?.start(totalBytes, 0, { rows: 0, rate: 0 })
-  try {
-    for await (const { records, bytesRead } of readRecordBatches(file, format, options.batchSize ?? 1000)) {
-      const result = await runtime.pipeline.ingest({ records, source, contentType: format, batchId })
-      report.rows_read += result.processed
-      report.accepted += result.accepted
-      report.rejected += result.failed
-      report.duplicates_within_file += result.duplicatesInBatch
-      report.duplicates_already_stored += result.duplicates - result.duplicatesInBatch
-      report.merges += result.merges
-      for (const [reason, n] of Object.entries(result.rejectedByReason)) {
-        report.rejected_by_reason[reason] = (report.rejected_by_reason[reason] ?? 0) + n
-      }
-      for (const w of result.warnings) report.warnings_by_reason[w.reason] = (report.warnings_by_reason[w.reason] ?? 0) + 1
-      for (const e of result.errors) {
-        if (report.sample_errors.length < 20) report.sample_errors.push({ record: e.record, field: e.field, message: e.message })
-      }
-      const seconds = (performance.now() - started) / 1000
-      bar?.update(bytesRead, { rows: report.rows_read, rate: Math.round(report.rows_read / Math.max(seconds, 0.001)) })
+  const account = (result: IngestReport, bytesRead: number) => {
+    report.rows_read += result.processed
+    report.accepted += result.accepted
+    report.rejected += result.failed
+    report.duplicates_within_file += result.duplicatesInBatch
+    report.duplicates_already_stored += result.duplicates - result.duplicatesInBatch
+    report.merges += result.merges
+    for (const [reason, n] of Object.entries(result.rejectedByReason)) {
+      report.rejected_by_reason[reason] = (report.rejected_by_reason[reason] ?? 0) + n
     }
+    for (const w of result.warnings) report.warnings_by_reason[w.reason] = (report.warnings_by_reason[w.reason] ?? 0) + 1
+    for (const e of result.errors) {
+      if (report.sample_errors.length < 20) report.sample_errors.push({ record: e.record, field: e.field, message: e.message })
+    }
+    const seconds = (performance.now() - started) / 1000
+    bar?.update(bytesRead, { rows: report.rows_read, rate: Math.round(report.rows_read / Math.max(seconds, 0.001)) })
+  }
+  try {
+    // Two batches in flight: one validates while the other is in its transaction. On PostgreSQL the
+    // two overlap (the database works while Node validates); on SQLite they simply take turns.
+    let inFlight: Promise<void> | undefined
+    for await (const { records, bytesRead } of readRecordBatches(file, format, options.batchSize ?? 1000)) {
+      const next = runtime.pipeline.ingest({ records, source, contentType: format, batchId }).then((result) => account(result, bytesRead))
+      // Marked handled now; it is awaited (and its error thrown) on the next turn.
+      next.catch(() => undefined)
+      if (inFlight) await inFlight
+      inFlight = next
+    }
+    if (inFlight) await inFlight
   } finally {
     bar?.stop()
     await runtime.close()
