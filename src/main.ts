@@ -67,13 +67,7 @@ keys
 try {
   await program.parseAsync(process.argv)
 } catch (error) {
-  if (error instanceof ConfigError || error instanceof AppError) {
-    process.stderr.write(`cdp: ${error.message}\n`)
-    process.exit(2)
-  }
-  if (error instanceof Error && 'code' in error && error.code === 'ENOENT') {
-    process.stderr.write(`cdp: ${error.message}\n`)
-    process.exit(2)
-  }
-  throw error
+  // A command-line user gets the message, not a stack trace.
+  process.stderr.write(`cdp: ${error instanceof Error ? error.message : String(error)}\n`)
+  process.exit(error instanceof ConfigError || error instanceof AppError ? 2 : 1)
 }
