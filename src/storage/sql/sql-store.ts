@@ -2,7 +2,7 @@
 // multi-row statement per table per batch (chunked under each engine's parameter limit).
 import { createHash } from 'node:crypto'
 import type BetterSqlite3 from 'better-sqlite3'
-import { type Selectable, type Transaction, sql } from 'kysely'
+import { CompiledQuery, type Kysely, type Selectable, type Transaction, sql } from 'kysely'
 import type { InterestSeen, Login, ProfileState } from '../../domain/profile.ts'
 import type { FieldIssue } from '../../domain/types.ts'
 import { type IdentityRow, identityKey, type MergeLogEntry, type ResolveState } from '../../pipeline/resolve/resolve-batch.ts'
@@ -131,6 +131,26 @@ async function pgUnnestInsert(
   const returningClause = returning ? sql.raw(` returning ${returning.map((c) => `"${c}"`).join(', ')}`) : sql``
   const query = sql<Record<string, unknown>>`insert into ${sql.table(table)} (${sql.join(columns.map((c) => sql.ref(c)))}) select * from unnest(${sql.join(arrays)}) on conflict (${sql.join(conflict.map((c) => sql.ref(c)))}) ${action}${returningClause}`
   return (await query.execute(trx)).rows
+}
+
+/**
+ * Builds a query once and runs its compiled SQL with new parameters: building and compiling through
+ * Kysely cost more than running a point read. `p(name)` marks where a parameter goes.
+ */
+function precompile<R>(
+  db: Kysely<Database>,
+  build: (p: (name: string) => string) => { compile(): CompiledQuery<R> },
+): (args: Record<string, string>) => Promise<R[]> {
+  const marker = '\u0000param:'
+  const compiled = build((name) => `${marker}${name}`).compile()
+  const slots = compiled.parameters.map((v) => (typeof v === 'string' && v.startsWith(marker) ? v.slice(marker.length) : undefined))
+  return async (args) => {
+    const parameters = compiled.parameters.map((v, i) => {
+      const slot = slots[i]
+      return slot === undefined ? v : args[slot]
+    })
+    return (await db.executeQuery<R>(CompiledQuery.raw(compiled.sql, parameters))).rows
+  }
 }
 
 function createIngestTransaction(trx: Transaction<Database>, dialect: 'sqlite' | 'postgres', sqlite: BetterSqlite3.Database | undefined): IngestTransaction {
@@ -456,6 +476,44 @@ export function createSqlStore(database: SqlDatabase): Store {
   // and profile_id = ?", scanning every cookie (12 ms at 100k profiles). A unary plus keeps the kind
   // term out of index selection, so the (profile_id, kind) index answers in microseconds.
   const cookieKind = dialect === 'sqlite' ? sql<string>`+"kind"` : sql.ref<string>('kind')
+  // The point reads behind GET /api/user, built and compiled once.
+  const reads = {
+    liveProfile: precompile(reader, (p) => reader.selectFrom('profiles').select('id').where('id', '=', p('id'))),
+    identity: precompile(reader, (p) =>
+      reader
+        .selectFrom('identities')
+        .select('profile_id')
+        .where('kind', '=', p('kind') as 'cookie')
+        .where('value', '=', p('value')),
+    ),
+    profile: precompile(reader, (p) => reader.selectFrom('profiles').selectAll().where('id', '=', p('id'))),
+    interests: precompile(reader, (p) =>
+      reader
+        .selectFrom('profile_interests')
+        .select(['interest', 'first_seen', 'last_seen', 'source'])
+        .where('profile_id', '=', p('id'))
+        .orderBy('first_seen')
+        .orderBy('interest'),
+    ),
+    cookies: precompile(reader, (p) =>
+      reader
+        .selectFrom('identities')
+        .select(['value', 'last_seen'])
+        .where('profile_id', '=', p('id'))
+        .where(cookieKind, '=', 'cookie')
+        .orderBy('last_seen', 'desc')
+        .orderBy('value'),
+    ),
+    memberships: precompile(reader, (p) =>
+      reader
+        .selectFrom('cohort_memberships')
+        .innerJoin('cohorts', 'cohorts.id', 'cohort_memberships.cohort_id')
+        .select(['cohort_memberships.cohort_id', 'cohorts.name', 'score', 'assigned_at', 'reason'])
+        .where('profile_id', '=', p('id'))
+        .orderBy('score', 'desc')
+        .orderBy('cohorts.name'),
+    ),
+  }
 
   return {
     dialect,
@@ -474,48 +532,20 @@ export function createSqlStore(database: SqlDatabase): Store {
     },
 
     async findProfileId(kind, value) {
-      const identityKind = kind === 'profile_id' ? 'profile' : kind
       if (kind === 'profile_id') {
-        const live = await reader.selectFrom('profiles').select('id').where('id', '=', value).executeTakeFirst()
-        if (live) return live.id
+        const live = await reads.liveProfile({ id: value })
+        if (live[0]) return live[0].id
       }
-      const row = await reader
-        .selectFrom('identities')
-        .select('profile_id')
-        .where('kind', '=', identityKind)
-        .where('value', '=', value)
-        .executeTakeFirst()
-      return row?.profile_id
+      const row = await reads.identity({ kind: kind === 'profile_id' ? 'profile' : kind, value })
+      return row[0]?.profile_id
     },
 
     async loadProfileView(profileId) {
-      const row = await reader.selectFrom('profiles').selectAll().where('id', '=', profileId).executeTakeFirst()
+      const [row] = await reads.profile({ id: profileId })
       if (!row) return undefined
-      const [interestRows, cookieRows, membershipRows] = await Promise.all([
-        reader
-          .selectFrom('profile_interests')
-          .select(['interest', 'first_seen', 'last_seen', 'source'])
-          .where('profile_id', '=', profileId)
-          .orderBy('first_seen')
-          .orderBy('interest')
-          .execute(),
-        reader
-          .selectFrom('identities')
-          .select(['value', 'last_seen'])
-          .where('profile_id', '=', profileId)
-          .where(cookieKind, '=', 'cookie')
-          .orderBy('last_seen', 'desc')
-          .orderBy('value')
-          .execute(),
-        reader
-          .selectFrom('cohort_memberships')
-          .innerJoin('cohorts', 'cohorts.id', 'cohort_memberships.cohort_id')
-          .select(['cohort_memberships.cohort_id', 'cohorts.name', 'score', 'assigned_at', 'reason'])
-          .where('profile_id', '=', profileId)
-          .orderBy('score', 'desc')
-          .orderBy('cohorts.name')
-          .execute(),
-      ])
+      const interestRows = await reads.interests({ id: profileId })
+      const cookieRows = await reads.cookies({ id: profileId })
+      const membershipRows = await reads.memberships({ id: profileId })
       const interests = new Map<string, InterestSeen>()
       for (const r of interestRows) {
         interests.set(r.interest, { firstSeen: Number(r.first_seen), lastSeen: Number(r.last_seen), source: r.source })
