@@ -98,6 +98,8 @@ export async function importFile(
       inFlight = next
     }
     if (inFlight) await inFlight
+    // A bulk load changes the tables' shape; fresh statistics keep the planner on the indexes.
+    await runtime.store.optimize()
   } finally {
     bar?.stop()
     await runtime.close()

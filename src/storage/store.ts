@@ -127,5 +127,8 @@ export interface Store {
   listApiKeys(): Promise<ApiKeyRow[]>
   revokeApiKey(id: string, now: number): Promise<boolean>
 
+  /** Refreshes the query planner's statistics; run after bulk loads (PostgreSQL may run without autovacuum). */
+  optimize(): Promise<void>
+
   close(): Promise<void>
 }

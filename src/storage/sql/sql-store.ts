@@ -699,6 +699,11 @@ export function createSqlStore(database: SqlDatabase): Store {
       return Number(result.numUpdatedRows) > 0
     },
 
+    async optimize() {
+      if (dialect === 'postgres') await sql`analyze`.execute(db)
+      else await sql`pragma optimize`.execute(db)
+    },
+
     close: () => database.close(),
   }
 }
