@@ -1,28 +1,46 @@
-// Files of any size → batches of records, at constant memory. Each batch also says how many bytes
-// of the file have been read, for progress bars.
+// Files of any size → batches of records, at constant memory (NDJSON line by line, CSV through the
+// csv-parse stream, a JSON array element by element). The record rules are the request bodies':
+// same indices, blank-line handling and UnparseableRecord markers.
 import fs from 'node:fs'
 import path from 'node:path'
 import readline from 'node:readline'
-import { parse as parseCsvStream } from 'csv-parse'
+import { CsvError, parse as parseCsvStream } from 'csv-parse'
 import type { BodyFormat, IncomingRecord } from '../domain/types.ts'
-import { checkCsvHeader, csvRecord, jsonDocumentRecords, parseJson, parseNdjsonLines, unparseable } from './body.ts'
+import { parseNdjsonLines } from './body.ts'
+import { createCsvReader, csvParseOptions, type CsvStep } from './csv-rows.ts'
+import { createJsonArrayScanner, type ArrayElementText } from './json-array-scanner.ts'
+import { jsonDocumentRecords, parseJson } from './json-text.ts'
+import { unparseable } from './unparseable.ts'
 
+/**
+ * One batch of at most `batchSize` records. `bytesRead` is how many bytes of the file have been
+ * read so far, for progress bars: it may run ahead of the records by one read chunk, and equals
+ * the file size on the last batch.
+ */
 export interface RecordBatch {
   records: IncomingRecord[]
   bytesRead: number
 }
 
 const EXTENSIONS: Record<string, BodyFormat> = { '.csv': 'csv', '.ndjson': 'ndjson', '.jsonl': 'ndjson', '.json': 'json' }
+/** A JSON file that is not a top-level array must be parsed whole; past this size we refuse. */
 const WHOLE_JSON_LIMIT = 50 * 1024 * 1024
+/** One array element larger than this becomes an UnparseableRecord instead of filling memory. */
+const MAX_ELEMENT_CHARS = 16 * 1024 * 1024
 
 export function detectFileFormat(file: string, explicit?: BodyFormat): BodyFormat {
   if (explicit) return explicit
-  const format = EXTENSIONS[path.extname(file).toLowerCase()]
-  if (!format) throw new Error(`cannot tell the format of ${file} from its extension: pass --format csv, ndjson or json`)
+  const extension = path.extname(file).toLowerCase()
+  const format = Object.hasOwn(EXTENSIONS, extension) ? EXTENSIONS[extension] : undefined
+  if (!format) {
+    throw new Error(`cannot tell the format of ${file} from its extension (expected .csv, .ndjson, .jsonl or .json): pass --format csv, ndjson or json`)
+  }
   return format
 }
 
+/** Reads `file` as batches of records; fails early when it cannot be read. */
 export function readRecordBatches(file: string, format: BodyFormat, batchSize = 1000): AsyncGenerator<RecordBatch> {
+  if (!Number.isInteger(batchSize) || batchSize < 1) throw new RangeError(`batch size must be a positive integer (got ${batchSize})`)
   fs.accessSync(file, fs.constants.R_OK)
   if (format === 'ndjson') return readNdjson(file, batchSize)
   if (format === 'csv') return readCsv(file, batchSize)
@@ -32,143 +50,141 @@ export function readRecordBatches(file: string, format: BodyFormat, batchSize = 
 async function* readNdjson(file: string, batchSize: number): AsyncGenerator<RecordBatch> {
   const stream = fs.createReadStream(file, { encoding: 'utf8' })
   const lines = readline.createInterface({ input: stream, crlfDelay: Infinity })
-  let pending: string[] = []
-  let firstLine = 1
-  let lineNo = 0
+  let lineNumber = 0
   let index = 0
-  for await (const line of lines) {
-    lineNo++
-    // The first line may start with a byte-order mark.
-    pending.push(lineNo === 1 && line.charCodeAt(0) === 0xfeff ? line.slice(1) : line)
-    if (pending.length >= batchSize) {
-      const { records, nextIndex } = parseNdjsonLines(pending, firstLine, index)
+  let batch: IncomingRecord[] = []
+  try {
+    for await (const line of lines) {
+      lineNumber++
+      const text = lineNumber === 1 && line.charCodeAt(0) === 0xfeff ? line.slice(1) : line
+      const { records, nextIndex } = parseNdjsonLines([text], lineNumber, index)
       index = nextIndex
-      firstLine = lineNo + 1
-      pending = []
-      if (records.length > 0) yield { records, bytesRead: stream.bytesRead }
+      batch.push(...records)
+      if (batch.length >= batchSize) {
+        yield { records: batch, bytesRead: stream.bytesRead }
+        batch = []
+      }
     }
+    if (batch.length > 0) yield { records: batch, bytesRead: stream.bytesRead }
+  } finally {
+    lines.close()
+    stream.destroy()
   }
-  const { records } = parseNdjsonLines(pending, firstLine, index)
-  if (records.length > 0) yield { records, bytesRead: stream.bytesRead }
 }
 
 async function* readCsv(file: string, batchSize: number): AsyncGenerator<RecordBatch> {
   const stream = fs.createReadStream(file)
-  const parser = stream.pipe(parseCsvStream({ bom: true, relax_column_count: true, skip_empty_lines: true, trim: true, info: true }))
-  let header: string[] | undefined
-  let rowNumber = 0
+  const reader = createCsvReader()
+  const parser = parseCsvStream(csvParseOptions(reader))
+  // pipe() does not forward read errors; without this a failed read would leave us waiting.
+  stream.on('error', (error) => parser.destroy(error))
+  stream.pipe(parser)
   let batch: IncomingRecord[] = []
-  for await (const row of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
-    if (!header) {
-      const problem = checkCsvHeader(row.record)
-      if (problem) throw new Error(`${file}: ${problem}`)
-      header = row.record
-      continue
+  try {
+    for await (const step of parser as AsyncIterable<CsvStep>) {
+      if (step.kind === 'bad_header') throw new Error(`${file}: ${step.message}`)
+      if (step.kind !== 'record') continue
+      batch.push(step.record)
+      if (batch.length >= batchSize) {
+        yield { records: batch, bytesRead: stream.bytesRead }
+        batch = []
+      }
     }
-    batch.push(csvRecord(header, row.record, ++rowNumber, row.info.lines))
-    if (batch.length >= batchSize) {
-      yield { records: batch, bytesRead: stream.bytesRead }
-      batch = []
-    }
+  } catch (error) {
+    if (!(error instanceof CsvError)) throw error
+    const problem = reader.describeError(error)
+    const where = problem.line === undefined ? '' : ` at line ${problem.line}`
+    throw new Error(`${file} is not valid CSV${where}: ${problem.message}`, { cause: error })
+  } finally {
+    stream.destroy()
   }
   if (batch.length > 0) yield { records: batch, bytesRead: stream.bytesRead }
 }
 
 async function* readJson(file: string, batchSize: number): AsyncGenerator<RecordBatch> {
   const head = await firstNonSpace(file)
-  if (head !== '[') {
-    const size = fs.statSync(file).size
-    if (size > WHOLE_JSON_LIMIT) {
-      throw new Error(`${file} is a ${Math.round(size / 2 ** 20)} MB JSON document that is not an array: convert it to NDJSON (one record per line) to import it`)
-    }
-    const parsed = parseJson(fs.readFileSync(file, 'utf8').replace(/^\uFEFF/, ''))
-    if (!parsed.ok) throw new Error(`${file} is ${parsed.message}`)
-    const records = jsonDocumentRecords(parsed.value)
-    for (let i = 0; i < records.length; i += batchSize) yield { records: records.slice(i, i + batchSize), bytesRead: size }
+  if (head === undefined) throw new Error(`${file} is empty: it needs at least one record`)
+  if (head === '[') {
+    yield* readJsonArray(file, batchSize)
     return
   }
-  yield* streamJsonArray(file, batchSize)
+  const size = fs.statSync(file).size
+  if (size > WHOLE_JSON_LIMIT) {
+    throw new Error(
+      `${file} is a ${Math.round(size / 2 ** 20)} MB JSON document that is not a top-level array: ` +
+        'convert it to NDJSON (one record per line) or to a JSON array to import it',
+    )
+  }
+  const text = fs.readFileSync(file, 'utf8')
+  const parsed = parseJson(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text)
+  if (!parsed.ok) {
+    const where = parsed.line === undefined ? '' : ` at line ${parsed.line}, column ${parsed.column}`
+    throw new Error(`${file} is not valid JSON${where}: ${parsed.reason}`)
+  }
+  const records = jsonDocumentRecords(parsed.value)
+  for (let i = 0; i < records.length; i += batchSize) yield { records: records.slice(i, i + batchSize), bytesRead: size }
 }
 
 async function firstNonSpace(file: string): Promise<string | undefined> {
-  for await (const chunk of fs.createReadStream(file, { encoding: 'utf8', highWaterMark: 4096 })) {
-    const m = /[^\s\uFEFF]/.exec(chunk as string)
-    if (m) return m[0]
+  const stream = fs.createReadStream(file, { encoding: 'utf8', highWaterMark: 4096 })
+  try {
+    for await (const chunk of stream) {
+      const match = /[^\s\uFEFF]/.exec(chunk as string)
+      if (match) return match[0]
+    }
+    return undefined
+  } finally {
+    stream.destroy()
   }
-  return undefined
 }
 
-/**
- * Cuts a top-level JSON array into its elements without holding the file: tracks string and escape
- * state and bracket depth, and parses each element on its own, so one bad element fails alone.
- */
-async function* streamJsonArray(file: string, batchSize: number): AsyncGenerator<RecordBatch> {
+async function* readJsonArray(file: string, batchSize: number): AsyncGenerator<RecordBatch> {
   const stream = fs.createReadStream(file, { encoding: 'utf8' })
-  let started = false
-  let depth = 0
-  let inString = false
-  let escaped = false
-  let element = ''
-  let elementLine = 1
-  let line = 1
+  const scanner = createJsonArrayScanner({ maxElementChars: MAX_ELEMENT_CHARS })
   let index = 0
   let batch: IncomingRecord[] = []
-  const finish = () => {
-    const text = element.trim()
-    element = ''
-    if (text === '') return
-    const parsed = parseJson(text)
-    batch.push({
-      index,
-      value: parsed.ok ? parsed.value : unparseable(`array element ${index} (line ${elementLine}) is ${parsed.message}`, elementLine, text),
-    })
-    index++
-  }
-  for await (const chunk of stream) {
-    const text = chunk as string
-    let sliceStart = 0
-    for (let i = 0; i < text.length; i++) {
-      const c = text.charCodeAt(i)
-      if (c === 10) line++
-      if (!started) {
-        if (c === 91) {
-          started = true
-          sliceStart = i + 1
-          elementLine = line
-        }
-        continue
+  try {
+    for await (const chunk of stream) {
+      let elements: ArrayElementText[]
+      try {
+        elements = scanner.push(chunk as string)
+      } catch (error) {
+        throw new Error(`${file}: ${(error as Error).message}`, { cause: error })
       }
-      if (inString) {
-        if (escaped) escaped = false
-        else if (c === 92) escaped = true
-        else if (c === 34) inString = false
-        continue
-      }
-      if (c === 34) inString = true
-      else if (c === 123 || c === 91) depth++
-      else if (c === 125 || c === 93) {
-        if (depth === 0) {
-          // The closing bracket of the top-level array.
-          element += text.slice(sliceStart, i)
-          finish()
-          started = false
-          sliceStart = text.length
-          break
+      for (const element of elements) {
+        batch.push({ index, value: elementValue(element, index) })
+        index++
+        if (batch.length >= batchSize) {
+          yield { records: batch, bytesRead: stream.bytesRead }
+          batch = []
         }
-        depth--
-      } else if (c === 44 && depth === 0) {
-        element += text.slice(sliceStart, i)
-        finish()
-        sliceStart = i + 1
-        elementLine = line
       }
     }
-    if (started) element += text.slice(sliceStart)
-    if (batch.length >= batchSize) {
-      yield { records: batch, bytesRead: stream.bytesRead }
-      batch = []
-    }
+  } finally {
+    stream.destroy()
   }
-  if (started) throw new Error(`${file} ends inside its JSON array: the file is truncated (missing "]")`)
+  try {
+    scanner.end()
+  } catch (error) {
+    throw new Error(`${file}: ${(error as Error).message}`, { cause: error })
+  }
   if (batch.length > 0) yield { records: batch, bytesRead: stream.bytesRead }
+}
+
+function elementValue(element: ArrayElementText, index: number): unknown {
+  const where = `array element ${index} (line ${element.line}, column ${element.column})`
+  if (element.oversized) {
+    return unparseable(`${where} is larger than ${MAX_ELEMENT_CHARS / 2 ** 20} MB: split it into smaller records`, element.line, element.text)
+  }
+  if (element.text === '') return unparseable(`${where} is empty: remove the extra comma`, element.line, '')
+  const parsed = parseJson(element.text)
+  if (parsed.ok) return parsed.value
+  // The parser counts from the element's start; report where that is in the file.
+  let position = ''
+  if (parsed.line !== undefined && parsed.column !== undefined) {
+    const line = element.line + parsed.line - 1
+    const column = parsed.line === 1 ? element.column + parsed.column - 1 : parsed.column
+    position = ` at line ${line}, column ${column}`
+  }
+  return unparseable(`${where} is not valid JSON${position}: ${parsed.reason}`, element.line, element.text)
 }

@@ -1,227 +1,332 @@
-// Validation and normalization: one raw record → an Observation, or the reasons it was rejected.
-// Pure and synchronous. Every problem of a record is reported, each naming its field and what to fix.
+// Validation and normalization: one raw record (JSON, or CSV rows whose cells are all strings) → an
+// Observation, or every reason it was rejected. Pure and synchronous. Errors reject the record;
+// warnings keep it. Each issue names its dotted field ("demographics.age") and says what to fix.
 import type { CountryCode } from 'libphonenumber-js'
 import type { FieldIssue, Observation, ProfileFields, ValidationResult } from '../../domain/types.ts'
-import {
-  collapse,
-  countryCode,
-  countryName,
-  emailProblem,
-  isJunkIdentifier,
-  MAX_INTERESTS,
-  normalizeEmail,
-  normalizeGender,
-  normalizeInterest,
-  normalizePhone,
-  normalizeState,
-  parseTimestamp,
-} from './normalize.ts'
+import { countryDisplayName, toCountryCode } from './country.ts'
+import { describeEmailProblem, isJunkIdentifier, normalizeEmail } from './email.ts'
+import { normalizeGender } from './gender.ts'
+import { readInterests } from './interests.ts'
+import { toE164 } from './phone.ts'
+import { collapseWhitespace, describeValue, isAbsent, isPlainObject } from './text.ts'
+import { parseTimestamp } from './timestamp.ts'
+import { usStateName } from './us-states.ts'
 
-export { DEFAULT_EMAIL_BLOCKLIST, isJunkIdentifier, normalizeEmail } from './normalize.ts'
+export { DEFAULT_EMAIL_BLOCKLIST, isJunkIdentifier, normalizeEmail } from './email.ts'
 
 export interface ValidateOptions {
+  /** Epoch ms when the record arrived: its observation time when it carries none. */
   receivedAt: number
+  /** Normalized addresses that are dropped with a warning instead of identifying anyone. */
   emailBlocklist: ReadonlySet<string>
+  /** Country for phone numbers written without "+" (tried after the record's own country). */
   defaultPhoneCountry?: CountryCode
 }
 
 const MAX_COOKIE_LENGTH = 200
-const FUTURE_TOLERANCE_MS = 24 * 60 * 60 * 1000
+// Clocks drift and time zones get mislabelled; beyond a day ahead the timestamp is simply wrong.
+const MAX_FUTURE_MS = 24 * 60 * 60 * 1000
 
-// Where each profile field may be found: nested as in the customer's format, or flat.
-const LOCATION_KEYS = ['city', 'state', 'country', 'country_code'] as const
-const DEMOGRAPHIC_KEYS = ['age', 'gender', 'income', 'education'] as const
-const KNOWN_TOP = new Set([
-  'cookie', 'email', 'phone', 'phone_number', 'location', 'demographics', 'interests', 'timestamp', 'observed_at',
-  ...LOCATION_KEYS, ...DEMOGRAPHIC_KEYS,
+// Profile fields come nested as in the customer's format ({location: {city}}) or flat ({city}).
+const LOCATION_KEYS: ReadonlySet<string> = new Set(['city', 'state', 'country', 'country_code'])
+const DEMOGRAPHIC_KEYS: ReadonlySet<string> = new Set(['age', 'gender', 'income', 'education'])
+const RECORD_KEYS: ReadonlySet<string> = new Set([
+  'cookie',
+  'email',
+  'phone',
+  'phone_number',
+  'location',
+  'demographics',
+  'interests',
+  'timestamp',
+  'observed_at',
+  ...LOCATION_KEYS,
+  ...DEMOGRAPHIC_KEYS,
 ])
 
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
+interface Issues {
+  errors: FieldIssue[]
+  warnings: FieldIssue[]
 }
 
-/** A present, non-empty scalar as text; undefined when absent or empty. */
-function text(value: unknown): string | undefined {
-  if (value === undefined || value === null) return undefined
-  if (typeof value === 'string') return value.trim() === '' ? undefined : value
-  if (typeof value === 'number' || typeof value === 'boolean') return String(value)
+/** A value found in the record, with the dotted path that issues about it name. */
+interface Found {
+  value: unknown
+  field: string
+}
+
+type Group = Record<string, unknown>
+
+export function validateRecord(value: unknown, opts: ValidateOptions): ValidationResult {
+  if (!isPlainObject(value)) {
+    const message = `a record must be a JSON object with at least a "cookie", got ${describeValue(value)}`
+    return { kind: 'rejected', errors: [{ field: '', reason: 'not_an_object', message }] }
+  }
+  const issues: Issues = { errors: [], warnings: [] }
+  const traits: Record<string, unknown> = {}
+  const location = readGroup(value, 'location', issues, traits)
+  const demographics = readGroup(value, 'demographics', issues, traits)
+
+  const cookie = readCookie(value.cookie, issues)
+  const email = readEmail(value.email, opts.emailBlocklist, issues)
+  const fields: ProfileFields = {}
+  const countryCode = readLocation({ record: value, location, fields, issues })
+  readPhone({ found: findFirst(value, ['phone', 'phone_number']), countryCode, opts, fields, issues })
+  readDemographics({ record: value, demographics, fields, issues })
+  const interests = isAbsent(value.interests) ? [] : readInterests(value.interests, 'interests', issues.warnings)
+  const observedAt = readObservedAt(findFirst(value, ['timestamp', 'observed_at']), opts.receivedAt, issues)
+
+  collectTraits(value, '', RECORD_KEYS, traits)
+  if (location) collectTraits(location, 'location.', LOCATION_KEYS, traits)
+  if (demographics) collectTraits(demographics, 'demographics.', DEMOGRAPHIC_KEYS, traits)
+
+  if (issues.errors.length > 0) return { kind: 'rejected', errors: issues.errors }
+  const observation: Observation = { cookie, email, observedAt, fields, interests, traits }
+  return { kind: 'ok', value: observation, warnings: issues.warnings }
+}
+
+/** `location` or `demographics` as an object; anything else is kept as a trait, with a warning. */
+function readGroup(record: Group, name: string, issues: Issues, traits: Record<string, unknown>): Group | undefined {
+  const group = record[name]
+  if (isAbsent(group)) return undefined
+  if (isPlainObject(group)) return group
+  setTrait(traits, name, group)
+  issues.warnings.push({
+    field: name,
+    reason: 'bad_field',
+    message: `${name} must be an object of named fields (e.g. {"${name === 'location' ? 'city' : 'age'}": ...}), got ${describeValue(group)}: kept as a trait, not read`,
+  })
   return undefined
 }
 
-function show(value: unknown): string {
-  const s = typeof value === 'string' ? value : JSON.stringify(value)
-  return s.length > 60 ? `${s.slice(0, 57)}...` : s
+/** The nested value when present, else the flat alias; undefined when neither is. */
+function find(record: Group, group: Group | undefined, groupName: string, key: string): Found | undefined {
+  if (group && !isAbsent(group[key])) return { value: group[key], field: `${groupName}.${key}` }
+  if (!isAbsent(record[key])) return { value: record[key], field: key }
+  return undefined
 }
 
-export function validateRecord(value: unknown, options: ValidateOptions): ValidationResult {
-  if (!isPlainObject(value)) {
-    return {
-      kind: 'rejected',
-      errors: [{ field: '', reason: 'not_an_object', message: `a record must be a JSON object with at least a cookie, got ${Array.isArray(value) ? 'an array' : show(value)}` }],
-    }
-  }
-  const errors: FieldIssue[] = []
-  const warnings: FieldIssue[] = []
-  const fields: ProfileFields = {}
-  const traits: Record<string, unknown> = {}
+function findFirst(record: Group, keys: readonly string[]): Found | undefined {
+  for (const key of keys) if (!isAbsent(record[key])) return { value: record[key], field: key }
+  return undefined
+}
 
-  // Cookie: mandatory.
-  let cookie = ''
-  const rawCookie = value.cookie
-  if (rawCookie === undefined || rawCookie === null || (typeof rawCookie === 'string' && isJunkIdentifier(rawCookie))) {
-    errors.push({ field: 'cookie', reason: 'missing_cookie', message: "cookie is required: every profile record needs the visitor's cookie id" })
-  } else if (typeof rawCookie !== 'string' && typeof rawCookie !== 'number') {
-    errors.push({ field: 'cookie', reason: 'invalid_cookie', message: `cookie must be a string, got ${show(rawCookie)}` })
-  } else {
-    cookie = String(rawCookie).trim()
-    if (cookie.length > MAX_COOKIE_LENGTH) {
-      errors.push({ field: 'cookie', reason: 'invalid_cookie', message: `cookie must be at most ${MAX_COOKIE_LENGTH} characters, got ${cookie.length}` })
-    } else if (isJunkIdentifier(cookie)) {
-      errors.push({ field: 'cookie', reason: 'missing_cookie', message: `cookie "${cookie}" is a placeholder, not a visitor id: send the real cookie` })
-    }
-  }
+/** A text field's value, whitespace-collapsed; numbers become text; other types are ignored with a warning. */
+function readText(found: Found | undefined, issues: Issues): string | undefined {
+  if (!found) return undefined
+  if (typeof found.value === 'string') return collapseWhitespace(found.value)
+  if (typeof found.value === 'number' && Number.isFinite(found.value)) return String(found.value)
+  issues.warnings.push({ field: found.field, reason: 'bad_field', message: `${found.field} must be text, got ${describeValue(found.value)}: ignored` })
+  return undefined
+}
 
-  // Email: optional; invalid rejects the record, placeholders are dropped with a warning.
-  let email: string | null = null
-  const rawEmail = value.email
-  if (rawEmail !== undefined && rawEmail !== null) {
-    if (typeof rawEmail !== 'string') {
-      errors.push({ field: 'email', reason: 'invalid_email', message: `email must be a string, got ${show(rawEmail)}` })
-    } else if (!isJunkIdentifier(rawEmail)) {
-      const normalized = normalizeEmail(rawEmail)
-      const problem = emailProblem(normalized)
-      if (problem) {
-        errors.push({ field: 'email', reason: 'invalid_email', message: `email "${show(rawEmail)}" ${problem}: send a valid address or leave it out` })
-      } else if (options.emailBlocklist.has(normalized)) {
-        warnings.push({ field: 'email', reason: 'blocked_email', message: `email "${normalized}" is a placeholder on the blocklist: ignored, so it never merges anyone` })
-      } else {
-        email = normalized
-      }
-    }
+function readCookie(raw: unknown, issues: Issues): string {
+  if (raw === undefined || raw === null || (typeof raw === 'string' && isJunkIdentifier(raw))) {
+    issues.errors.push({
+      field: 'cookie',
+      reason: 'missing_cookie',
+      message: raw === undefined || raw === null || raw.trim() === ''
+        ? "cookie is required: every profile record needs the visitor's cookie"
+        : `cookie is required: every profile record needs the visitor's cookie, and ${describeValue(raw)} is a placeholder, not a cookie`,
+    })
+    return ''
   }
+  if (typeof raw !== 'string' && !(typeof raw === 'number' && Number.isFinite(raw))) {
+    issues.errors.push({ field: 'cookie', reason: 'invalid_cookie', message: `cookie must be a string, got ${describeValue(raw)}` })
+    return ''
+  }
+  const cookie = String(raw).trim()
+  if (isJunkIdentifier(cookie)) {
+    // A numeric 0, which reads as the placeholder "0".
+    issues.errors.push({ field: 'cookie', reason: 'missing_cookie', message: `cookie is required: every profile record needs the visitor's cookie, and ${cookie} is a placeholder, not a cookie` })
+    return ''
+  }
+  if (cookie.length > MAX_COOKIE_LENGTH) {
+    issues.errors.push({ field: 'cookie', reason: 'invalid_cookie', message: `cookie must be at most ${MAX_COOKIE_LENGTH} characters, got ${cookie.length}` })
+    return ''
+  }
+  return cookie
+}
 
-  const location = isPlainObject(value.location) ? value.location : {}
-  const demographics = isPlainObject(value.demographics) ? value.demographics : {}
-  if (value.location !== undefined && value.location !== null && !isPlainObject(value.location)) {
-    const city = text(value.location)
-    if (city) fields.city = collapse(city)
-    else warnings.push({ field: 'location', reason: 'bad_field', message: 'location should be an object like {"city": "...", "country": "..."}: ignored' })
+/**
+ * A malformed email rejects the record: it is the identifier that merges profiles, so the sender
+ * must fix it. Placeholders ("null", blocklisted addresses) only mean "no email".
+ */
+function readEmail(raw: unknown, blocklist: ReadonlySet<string>, issues: Issues): string | null {
+  if (raw === undefined || raw === null) return null
+  if (typeof raw !== 'string') {
+    if (typeof raw === 'number' && isJunkIdentifier(String(raw))) return null
+    issues.errors.push({ field: 'email', reason: 'invalid_email', message: `email must be a string like "name@example.com", got ${describeValue(raw)}` })
+    return null
   }
-  if (value.demographics !== undefined && value.demographics !== null && !isPlainObject(value.demographics)) {
-    warnings.push({ field: 'demographics', reason: 'bad_field', message: 'demographics should be an object like {"age": 35}: ignored' })
+  if (isJunkIdentifier(raw)) return null
+  const email = normalizeEmail(raw)
+  const problem = describeEmailProblem(email)
+  if (problem !== null) {
+    issues.errors.push({
+      field: 'email',
+      reason: 'invalid_email',
+      message: `email ${describeValue(raw.trim())} ${problem}: send a valid address like "name@example.com" or leave the field out`,
+    })
+    return null
   }
-  const pick = (group: Record<string, unknown>, groupName: string, key: string): { value: unknown; path: string } => {
-    if (group[key] !== undefined && group[key] !== null && group[key] !== '') return { value: group[key], path: `${groupName}.${key}` }
-    return { value: value[key], path: key }
+  if (blocklist.has(email)) {
+    issues.warnings.push({
+      field: 'email',
+      reason: 'blocked_email',
+      message: `email "${email}" is a known placeholder address: ignored so it never merges unrelated visitors`,
+    })
+    return null
   }
+  return email
+}
 
-  // Location.
-  const country = pick(location, 'location', 'country')
-  const countryText = text(country.value)
-  const codeText = text(pick(location, 'location', 'country_code').value)
+/** Sets city, state, country and country_code; returns the alpha-2 country code when known. */
+function readLocation(input: { record: Group; location: Group | undefined; fields: ProfileFields; issues: Issues }): string | null {
+  const { record, location, fields, issues } = input
+  const countryFound = find(record, location, 'location', 'country')
+  const codeFound = find(record, location, 'location', 'country_code')
+  const countryText = readText(countryFound, issues)
+  const codeText = readText(codeFound, issues)
+
   let code: string | null = null
-  if (codeText) code = countryCode(codeText)
-  if (countryText) {
-    const fromName = countryCode(countryText)
-    code = fromName ?? code
-    fields.country = fromName ? countryName(fromName) : collapse(countryText)
-    fields.country_code = code
-  } else if (code) {
-    fields.country = countryName(code)
-    fields.country_code = code
-  }
-  const city = text(pick(location, 'location', 'city').value)
-  if (city) fields.city = collapse(city)
-  const state = text(pick(location, 'location', 'state').value)
-  if (state) fields.state = normalizeState(state, code)
-
-  // Phone: E.164 when possible; else kept raw and flagged.
-  const phoneValue = value.phone ?? value.phone_number
-  const phone = text(phoneValue)
-  if (phone) {
-    const phoneField = value.phone !== undefined ? 'phone' : 'phone_number'
-    const e164 = normalizePhone(phone, (code as CountryCode | null) ?? options.defaultPhoneCountry)
-    fields.phone_raw = phone.trim()
-    fields.phone = e164
-    if (!e164) {
-      warnings.push({ field: phoneField, reason: 'invalid_phone', message: `${phoneField} "${show(phone)}" is not a phone number we can read: kept as given, not E.164` })
-    }
-  }
-
-  // Demographics.
-  const age = pick(demographics, 'demographics', 'age')
-  const ageText = text(age.value)
-  if (ageText !== undefined) {
-    const n = Number(ageText.trim())
-    if (!Number.isInteger(n) || n < 0 || n > 120 || ageText.trim() === '') {
-      errors.push({ field: age.path, reason: 'bad_age', message: `${age.path} must be a whole number from 0 to 120, got ${show(age.value)}` })
-    } else {
-      fields.age = n
-    }
-  } else if (age.value !== undefined && age.value !== null && age.value !== '') {
-    errors.push({ field: age.path, reason: 'bad_age', message: `${age.path} must be a whole number from 0 to 120, got ${show(age.value)}` })
-  }
-  const gender = text(pick(demographics, 'demographics', 'gender').value)
-  if (gender) fields.gender = normalizeGender(gender)
-  const income = text(pick(demographics, 'demographics', 'income').value)
-  if (income) fields.income = collapse(income)
-  const education = text(pick(demographics, 'demographics', 'education').value)
-  if (education) fields.education = collapse(education)
-
-  // Interests: trimmed, case-folded, de-duplicated, bounded.
-  const interests: string[] = []
-  const rawInterests = value.interests
-  if (rawInterests !== undefined && rawInterests !== null) {
-    const items: unknown[] = typeof rawInterests === 'string' ? rawInterests.split(/[;|]/) : Array.isArray(rawInterests) ? rawInterests : [rawInterests]
-    const seen = new Set<string>()
-    let skipped = 0
-    for (const item of items) {
-      if (typeof item !== 'string' && typeof item !== 'number') {
-        skipped++
-        continue
-      }
-      const interest = normalizeInterest(String(item))
-      if (interest === '' || seen.has(interest)) continue
-      seen.add(interest)
-      interests.push(interest)
-    }
-    if (skipped > 0) warnings.push({ field: 'interests', reason: 'bad_field', message: `interests must be strings: ${skipped} other value(s) ignored` })
-    if (interests.length > MAX_INTERESTS) {
-      warnings.push({ field: 'interests', reason: 'bad_field', message: `at most ${MAX_INTERESTS} interests per record: ${interests.length - MAX_INTERESTS} dropped` })
-      interests.length = MAX_INTERESTS
-    }
-  }
-
-  // Observation time: the record's own timestamp when it has one.
-  let observedAt = options.receivedAt
-  const timeKey = value.timestamp !== undefined ? 'timestamp' : value.observed_at !== undefined ? 'observed_at' : null
-  if (timeKey && value[timeKey] !== null && value[timeKey] !== '') {
-    const parsed = parseTimestamp(value[timeKey])
-    if (parsed === null) {
-      errors.push({
-        field: timeKey,
-        reason: 'bad_timestamp',
-        message: `${timeKey} must be an ISO 8601 date-time (2024-01-15T10:30:00Z) or epoch seconds/milliseconds, got ${show(value[timeKey])}`,
+  if (codeText !== undefined && codeFound) {
+    code = toCountryCode(codeText)
+    if (code === null) {
+      issues.warnings.push({
+        field: codeFound.field,
+        reason: 'bad_field',
+        message: `${codeFound.field} must be an ISO 3166-1 country code like "US" or "GBR", got ${describeValue(codeText)}: ignored`,
       })
-    } else if (parsed > options.receivedAt + FUTURE_TOLERANCE_MS) {
-      warnings.push({ field: timeKey, reason: 'bad_timestamp', message: `${timeKey} is more than a day in the future: the time of receipt is used instead` })
-    } else {
-      observedAt = parsed
     }
   }
+  if (countryText !== undefined && countryFound) {
+    const fromName = toCountryCode(countryText)
+    if (code !== null && fromName !== null && fromName !== code) {
+      issues.warnings.push({
+        field: countryFound.field,
+        reason: 'bad_field',
+        message: `${countryFound.field} ${describeValue(countryText)} disagrees with country_code "${code}": kept the code`,
+      })
+    }
+    code ??= fromName
+  }
+  if (code !== null) {
+    fields.country = countryDisplayName(code)
+    fields.country_code = code
+  } else if (countryText !== undefined) {
+    // Unknown names are kept: a typo or a region name still says something about the visitor.
+    fields.country = countryText
+    fields.country_code = null
+  }
 
-  // Everything else is a custom trait, kept as given.
-  for (const [key, v] of Object.entries(value)) {
-    if (!KNOWN_TOP.has(key) && v !== undefined) traits[key] = v
+  const city = readText(find(record, location, 'location', 'city'), issues)
+  if (city !== undefined) fields.city = city
+  const state = readText(find(record, location, 'location', 'state'), issues)
+  if (state !== undefined) {
+    // Two letters are a US postal code only where the record says US, or says no country at all.
+    const mayBeUsState = code === 'US' || (countryText === undefined && codeText === undefined)
+    fields.state = (mayBeUsState ? usStateName(state) : undefined) ?? state
   }
-  for (const [key, v] of Object.entries(location)) {
-    if (!(LOCATION_KEYS as readonly string[]).includes(key) && v !== undefined) traits[`location.${key}`] = v
-  }
-  for (const [key, v] of Object.entries(demographics)) {
-    if (!(DEMOGRAPHIC_KEYS as readonly string[]).includes(key) && v !== undefined) traits[`demographics.${key}`] = v
-  }
+  return code
+}
 
-  if (errors.length > 0) return { kind: 'rejected', errors }
-  const observation: Observation = { cookie, email, observedAt, fields, interests, traits }
-  return { kind: 'ok', value: observation, warnings }
+/** An unreadable phone keeps the record: phone_raw holds what was sent and the warning says why. */
+function readPhone(input: {
+  found: Found | undefined
+  countryCode: string | null
+  opts: ValidateOptions
+  fields: ProfileFields
+  issues: Issues
+}): void {
+  const { found, countryCode, opts, fields, issues } = input
+  if (!found) return
+  const { value, field } = found
+  if (typeof value !== 'string' && !(typeof value === 'number' && Number.isFinite(value))) {
+    issues.warnings.push({ field, reason: 'invalid_phone', message: `${field} must be text like "+1 212 555 0123", got ${describeValue(value)}: ignored` })
+    return
+  }
+  const raw = String(value).trim()
+  const e164 = toE164(raw, [countryCode, opts.defaultPhoneCountry])
+  fields.phone = e164
+  fields.phone_raw = raw
+  if (e164 === null) {
+    issues.warnings.push({
+      field,
+      reason: 'invalid_phone',
+      message: `${field} ${describeValue(raw)} is not a phone number we can read: kept as phone_raw only; send it with its country code, like "+44 20 7946 0958"`,
+    })
+  }
+}
+
+function readDemographics(input: { record: Group; demographics: Group | undefined; fields: ProfileFields; issues: Issues }): void {
+  const { record, demographics, fields, issues } = input
+  const ageFound = find(record, demographics, 'demographics', 'age')
+  if (ageFound) {
+    const age = parseAge(ageFound.value)
+    if (age === null) {
+      issues.errors.push({
+        field: ageFound.field,
+        reason: 'bad_age',
+        message: `${ageFound.field} must be a whole number from 0 to 120, got ${describeValue(ageFound.value)}`,
+      })
+    } else {
+      fields.age = age
+    }
+  }
+  const gender = readText(find(record, demographics, 'demographics', 'gender'), issues)
+  if (gender !== undefined) fields.gender = normalizeGender(gender)
+  const income = readText(find(record, demographics, 'demographics', 'income'), issues)
+  if (income !== undefined) fields.income = income
+  const education = readText(find(record, demographics, 'demographics', 'education'), issues)
+  if (education !== undefined) fields.education = education
+}
+
+const MAX_AGE = 120
+// CSV gives "35" or "35.0"; a fractional part other than zeros is not a whole number of years.
+const AGE_TEXT = /^\d{1,3}(?:\.0*)?$/
+
+function parseAge(value: unknown): number | null {
+  let age: number
+  if (typeof value === 'number') age = value
+  else if (typeof value === 'string' && AGE_TEXT.test(value.trim())) age = Number(value.trim())
+  else return null
+  return Number.isInteger(age) && age >= 0 && age <= MAX_AGE ? age : null
+}
+
+function readObservedAt(found: Found | undefined, receivedAt: number, issues: Issues): number {
+  if (!found) return receivedAt
+  const observedAt = parseTimestamp(found.value)
+  if (observedAt === null) {
+    issues.errors.push({
+      field: found.field,
+      reason: 'bad_timestamp',
+      message: `${found.field} must be an ISO 8601 date-time like "2024-01-15T10:30:00Z" or epoch seconds or milliseconds, got ${describeValue(found.value)}`,
+    })
+    return receivedAt
+  }
+  if (observedAt > receivedAt + MAX_FUTURE_MS) {
+    // A future time would win every later merge by recency, so it is not trusted.
+    issues.warnings.push({
+      field: found.field,
+      reason: 'bad_timestamp',
+      message: `${found.field} ${describeValue(found.value)} is more than a day after the record arrived: used the arrival time instead; check the sender's clock and time zone`,
+    })
+    return receivedAt
+  }
+  return observedAt
+}
+
+/** Unknown keys become traits, kept as given; blank ones are left out like any absent field. */
+function collectTraits(group: Group, prefix: string, known: ReadonlySet<string>, traits: Record<string, unknown>): void {
+  for (const [key, value] of Object.entries(group)) {
+    if (known.has(key) || isAbsent(value)) continue
+    setTrait(traits, `${prefix}${key}`, value)
+  }
+}
+
+function setTrait(traits: Record<string, unknown>, key: string, value: unknown): void {
+  // Plain assignment to "__proto__" would replace the object's prototype instead of adding a key.
+  if (key === '__proto__') Object.defineProperty(traits, key, { value, enumerable: true, writable: true, configurable: true })
+  else traits[key] = value
 }

@@ -1,0 +1,158 @@
+// CSV rows → records, shared by request bodies (csv-parse/sync) and files (the csv-parse stream).
+// The first row names the columns; dotted names nest (`location.city` → {location: {city}}); empty
+// cells are left out so they never overwrite a known value; cells stay strings (validation types
+// them). A row with the wrong number of cells fails alone, as an UnparseableRecord.
+import { CsvError, type Options } from 'csv-parse'
+import type { IncomingRecord } from '../domain/types.ts'
+import { unparseable } from './unparseable.ts'
+
+/**
+ * `relax_column_count` lets rows of the wrong length through so that we turn them into per-row
+ * markers instead of failing the whole body; `relax_quotes` keeps a quote inside an unquoted cell
+ * (5'10") as text; `trim` drops whitespace around cells but never inside quotes.
+ */
+const CSV_OPTIONS = {
+  bom: true,
+  relax_column_count: true,
+  relax_quotes: true,
+  skip_empty_lines: true,
+  trim: true,
+} as const satisfies Options
+
+/** csv-parse options that hand every row to `reader`; the parser then emits CsvSteps. */
+export function csvParseOptions(reader: CsvReader): Options {
+  const options: Options<CsvStep, string[]> = {
+    ...CSV_OPTIONS,
+    on_record: (cells, context) => reader.read(cells, context.lines),
+  }
+  // csv-parse's overloads type on_record's result only together with `columns`, which we cannot use
+  // (we build nested objects ourselves), so the steps are typed at the call sites.
+  return options as unknown as Options
+}
+
+export type CsvStep =
+  | { kind: 'header' }
+  | { kind: 'record'; record: IncomingRecord }
+  | { kind: 'bad_header'; message: string }
+
+export interface CsvReader {
+  /** Call for every row in order, with csv-parse's `lines` for it (the line the row ends on). */
+  read(cells: string[], reportedLines: number): CsvStep
+  /** A csv-parse error as a message that says what to fix, and the line where it is. */
+  describeError(error: unknown): { message: string; line?: number }
+}
+
+export function createCsvReader(): CsvReader {
+  let paths: string[][] | undefined
+  let rowNumber = 0
+  // csv-parse counts a CRLF inside a quoted cell as two lines; we count what it over-counted so far.
+  let overCounted = 0
+  let lastEndLine = 0
+
+  return {
+    read(cells, reportedLines) {
+      overCounted += countCrlf(cells)
+      const endLine = reportedLines - overCounted
+      const startLine = endLine - countLineBreaks(cells)
+      lastEndLine = endLine
+      if (!paths) {
+        const names = cells.map((cell) => cell.trim())
+        const problem = checkCsvHeader(names)
+        if (problem) return { kind: 'bad_header', message: problem }
+        paths = names.map((name) => name.split('.'))
+        return { kind: 'header' }
+      }
+      rowNumber++
+      return { kind: 'record', record: csvRecord(paths, cells, rowNumber, startLine) }
+    },
+
+    describeError(error) {
+      if (!(error instanceof CsvError)) throw error
+      const reported = typeof error.lines === 'number' ? error.lines - overCounted : undefined
+      const cell = typeof error.column === 'number' ? ` (cell ${error.column + 1})` : ''
+      switch (error.code) {
+        case 'CSV_QUOTE_NOT_CLOSED':
+          return {
+            message: `a quoted cell that starts after line ${lastEndLine} is never closed: end it with " and write a quote inside a quoted cell as ""`,
+            line: lastEndLine + 1,
+          }
+        case 'CSV_INVALID_CLOSING_QUOTE':
+        case 'CSV_NON_TRIMABLE_CHAR_AFTER_CLOSING_QUOTE':
+          return {
+            message: `text follows a closing quote on line ${reported}${cell}: write a quote inside a quoted cell as ""`,
+            line: reported,
+          }
+        default:
+          return { message: `${error.message}`, line: reported }
+      }
+    },
+  }
+}
+
+/** Header names must be present, distinct and consistent as paths; null when they are. */
+export function checkCsvHeader(names: readonly string[]): string | null {
+  const seen = new Set<string>()
+  for (let i = 0; i < names.length; i++) {
+    const name = names[i] as string
+    if (name === '') return `CSV header column ${i + 1} has no name: every column needs one (e.g. cookie, email, location.city)`
+    if (seen.has(name)) return `CSV header names "${name}" twice: each column name must be unique`
+    const parts = name.split('.')
+    if (parts.some((part) => part === '')) return `CSV header "${name}" has an empty part: write nested names as location.city`
+    // Assigning to "__proto__" would change the record's prototype instead of adding a field.
+    if (parts.includes('__proto__')) return `CSV header "${name}" uses the reserved name __proto__: rename the column`
+    seen.add(name)
+  }
+  for (const name of seen) {
+    for (const other of seen) {
+      if (other.startsWith(`${name}.`)) {
+        return `CSV header has both "${name}" and "${other}": a column cannot be a value and a group of nested fields at once`
+      }
+    }
+  }
+  return null
+}
+
+/** One data row → a record, or an UnparseableRecord when its length differs from the header's. */
+export function csvRecord(paths: readonly string[][], cells: readonly string[], rowNumber: number, line: number): IncomingRecord {
+  if (cells.length !== paths.length) {
+    const message = `CSV row ${rowNumber} (line ${line}) has ${cells.length} cells but the header has ${paths.length}: quote cells that contain commas`
+    return { index: rowNumber, value: unparseable(message, line, toCsvLine(cells)) }
+  }
+  return { index: rowNumber, value: nestCells(paths, cells) }
+}
+
+function nestCells(paths: readonly string[][], cells: readonly string[]): Record<string, unknown> {
+  const record: Record<string, unknown> = {}
+  for (let i = 0; i < paths.length; i++) {
+    const cell = cells[i]
+    if (cell === undefined || cell === '') continue
+    const path = paths[i] as string[]
+    let target = record
+    for (let p = 0; p < path.length - 1; p++) {
+      const key = path[p] as string
+      // checkCsvHeader guarantees that a group is never also a value. hasOwn, not ??=, so that a
+      // column like `constructor.name` cannot reach the inherited Object constructor.
+      if (!Object.hasOwn(target, key)) target[key] = {}
+      target = target[key] as Record<string, unknown>
+    }
+    target[path[path.length - 1] as string] = cell
+  }
+  return record
+}
+
+function toCsvLine(cells: readonly string[]): string {
+  return cells.map((cell) => (/[",\r\n]/.test(cell) ? `"${cell.replaceAll('"', '""')}"` : cell)).join(',')
+}
+
+function countCrlf(cells: readonly string[]): number {
+  let count = 0
+  for (const cell of cells) if (cell.includes('\r')) count += cell.split('\r\n').length - 1
+  return count
+}
+
+/** Line breaks inside quoted cells: CRLF, LF or a lone CR each count once. */
+function countLineBreaks(cells: readonly string[]): number {
+  let count = 0
+  for (const cell of cells) if (cell.includes('\n') || cell.includes('\r')) count += cell.match(/\r\n|\n|\r/g)?.length ?? 0
+  return count
+}
