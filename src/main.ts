@@ -2,6 +2,7 @@
 import { Command, InvalidArgumentError } from 'commander'
 import { createKeyCommand, listKeysCommand, revokeKeyCommand } from './cli/keys.ts'
 import { formatQualityReport, importFile } from './cli/import.ts'
+import { classifyCommand, evalCommand, reclassifyCommand, trainCommand } from './cli/model.ts'
 import { replayRejected } from './cli/replay.ts'
 import { startServer } from './cli/start.ts'
 import { ConfigError, loadConfig } from './config.ts'
@@ -46,6 +47,44 @@ program
     const result = await replayRejected(loadConfig(), options)
     process.stdout.write(`replayed ${result.replayed} rejected records: ${result.accepted} accepted now, ${result.stillRejected} still rejected\n`)
   })
+
+function parseCount(value: string): number {
+  const n = Number(value)
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('must be a whole number')
+  return n
+}
+
+program
+  .command('classify')
+  .description('classify interests with the interest model: the arguments, or one per line on stdin; one JSON line each, in order')
+  .argument('[interests...]', 'interests to classify (default: read lines from stdin)')
+  .option('--explain', 'print why: corrections, gazetteer entries, probabilities, strongest features')
+  .action(async (interests: string[], options: { explain?: boolean }) => classifyCommand(interests, options, process.stdin, process.stdout))
+
+program
+  .command('reclassify')
+  .description("re-evaluate every profile's cohorts with the current model, custom cohorts and corrections (ingestion may go on)")
+  .option('--quiet', 'no progress bar')
+  .action(async (options: { quiet?: boolean }) => {
+    const result = await reclassifyCommand(loadConfig(), options)
+    process.stdout.write(`reclassified ${result.processed} profiles: ${result.changed} cohort memberships changed\n`)
+  })
+
+const model = program.command('model').description('train and evaluate the interest model (data/model/)')
+model
+  .command('train')
+  .description('train the interest model on data/model/train.tsv (deterministic); writes model.bin and model.json')
+  .option('--out <dir>', 'write there instead of data/model/')
+  .option('--epochs <n>', 'training epochs', parseCount)
+  .option('--seed <n>', 'random seed', parseCount)
+  .action(async (options: { out?: string; epochs?: number; seed?: number }) => trainCommand(options))
+model
+  .command('eval')
+  .description('evaluate the model on the held-out set: accuracy overall, per cohort and per kind, confusion matrix, rejections, speed')
+  .option('--heldout <file>', 'a labeled TSV (text, labels, kind) instead of data/model/heldout.tsv')
+  .option('--docs', 'also replace the report in docs/model.md')
+  .option('--write <file>', 'also write the markdown report to a file')
+  .action((options: { heldout?: string; docs?: boolean; write?: string }) => evalCommand(options))
 
 const keys = program.command('keys').description('manage API keys')
 keys

@@ -1,33 +1,51 @@
-// Opens what every entry point needs: the store (migrated), the classifier, the ingest pipeline.
+// Opens what every entry point needs: the store (migrated), the classifier with the deployment's
+// custom cohorts and corrections, the ingest pipeline.
+import type { CountryCode } from 'libphonenumber-js'
+import { CohortService } from './cohorts/service.ts'
 import type { Config } from './config.ts'
-import type { InterestClassifier } from './domain/types.ts'
+import { loadDefaultClassifier } from './ml/default-classifier.ts'
 import { IngestPipeline } from './pipeline/run.ts'
 import { DEFAULT_EMAIL_BLOCKLIST } from './pipeline/validate/index.ts'
 import { openDatabase } from './storage/sql/open.ts'
 import { createSqlStore } from './storage/sql/sql-store.ts'
 import type { Store } from './storage/store.ts'
-import type { CountryCode } from 'libphonenumber-js'
 
 export interface Runtime {
   config: Config
   store: Store
   pipeline: IngestPipeline
+  cohorts: CohortService
   close(): Promise<void>
 }
 
-export async function openRuntime(config: Config, options: { classifier?: InterestClassifier } = {}): Promise<Runtime> {
+export interface RuntimeOptions {
+  /** Retrain the model in the background when custom cohorts or corrections change (the server does). */
+  retrain?: boolean
+  log?: (message: string) => void
+}
+
+export async function openRuntime(config: Config, options: RuntimeOptions = {}): Promise<Runtime> {
   const database = await openDatabase(config)
   const store = createSqlStore(database)
-  // Loaded only when not injected: the default classifier reads its model files at load.
-  const classifier = options.classifier ?? (await import('./ml/default-classifier.ts')).loadDefaultClassifier()
+  const base = loadDefaultClassifier()
   const pipeline = new IngestPipeline({
     store,
-    classifier,
+    classifier: base,
     validate: {
       emailBlocklist: new Set([...DEFAULT_EMAIL_BLOCKLIST, ...config.extraEmailBlocklist]),
       defaultPhoneCountry: config.defaultPhoneCountry as CountryCode,
     },
   })
-  await pipeline.syncCohorts()
-  return { config, store, pipeline, close: () => store.close() }
+  const cohorts = new CohortService({ store, pipeline, base, dataDir: config.dataDir, retrain: options.retrain ?? false, log: options.log })
+  await cohorts.init()
+  return {
+    config,
+    store,
+    pipeline,
+    cohorts,
+    async close() {
+      await cohorts.close()
+      await store.close()
+    },
+  }
 }

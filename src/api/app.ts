@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto'
 import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
 import Fastify, { type FastifyInstance } from 'fastify'
+import type { CohortService } from '../cohorts/service.ts'
 import type { Config } from '../config.ts'
 import { AppError } from '../errors.ts'
 import type { IngestPipeline } from '../pipeline/run.ts'
@@ -13,6 +14,7 @@ import { cohortRoutes } from './routes/cohorts.ts'
 import { healthRoutes } from './routes/health.ts'
 import { ingestRoutes } from './routes/ingest.ts'
 import { keyRoutes } from './routes/keys.ts'
+import { modelRoutes } from './routes/model.ts'
 import { rawRoutes } from './routes/raw.ts'
 import { userRoutes } from './routes/users.ts'
 
@@ -20,6 +22,7 @@ export interface AppDependencies {
   config: Pick<Config, 'maxBodyBytes' | 'logLevel'>
   store: Store
   pipeline: IngestPipeline
+  cohorts: CohortService
 }
 
 export interface RouteContext extends AppDependencies {
@@ -76,6 +79,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   await app.register(ingestRoutes, context)
   await app.register(userRoutes, context)
   await app.register(cohortRoutes, context)
+  await app.register(modelRoutes, context)
   await app.register(rawRoutes, context)
   await app.register(keyRoutes, context)
   return app

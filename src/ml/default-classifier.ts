@@ -1,8 +1,8 @@
-// The classifier the pipeline uses unless told otherwise.
-import type { InterestClassifier } from '../domain/types.ts'
-import { RulesClassifier } from './rules-classifier.ts'
-import { loadTaxonomy } from './taxonomy.ts'
+// The classifier the pipeline uses unless told otherwise: the trained interest model (docs/model.md).
+// The keyword rules (rules-classifier.ts) remain for callers that want a model-free classifier.
+import type { ModelClassifier } from './model/index.ts'
+import { loadModelClassifier } from './model/index.ts'
 
-export function loadDefaultClassifier(): InterestClassifier {
-  return new RulesClassifier(loadTaxonomy())
+export function loadDefaultClassifier(): ModelClassifier {
+  return loadModelClassifier()
 }

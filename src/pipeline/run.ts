@@ -115,6 +115,33 @@ export class IngestPipeline {
     await this.store.upsertCohorts(this.classifier.cohorts().map((c) => ({ ...c, terms: [...c.terms] })))
   }
 
+  /**
+   * Swaps in another classifier (a retrained model, a new custom cohort). Its cohorts are registered
+   * first, so no batch can write a membership of a cohort the database does not know yet. Batches
+   * already running finish with the classifier they started with; profiles they touched are brought
+   * up to date by the backfill that follows every swap (cohorts/reclassify.ts).
+   */
+  async useClassifier(next: InterestClassifier): Promise<void> {
+    await this.store.upsertCohorts(next.cohorts().map((c) => ({ ...c, terms: [...c.terms] })))
+    this.classifier = next
+    this.cohortIds = cohortIdsByName(next)
+  }
+
+  /** Re-evaluates the cohorts of these profiles with the current classifier; returns the membership rows changed. */
+  async reclassify(profileIds: string[]): Promise<number> {
+    const classifier = this.classifier
+    const cohortIds = this.cohortIds
+    return this.store.ingestTransaction(async (tx) => {
+      const profiles = await tx.loadProfiles(profileIds)
+      const current = await tx.loadMemberships([...profiles.keys()])
+      const desired = new Map<string, Map<string, DesiredMembership>>()
+      for (const profile of profiles.values()) desired.set(profile.id, desiredMemberships(profile, classifier, cohortIds))
+      const diff = diffMemberships(current, desired, Date.now())
+      await tx.saveMemberships(diff)
+      return diff.upserts.length + diff.deletes.length
+    })
+  }
+
   async ingest(batch: IngestBatch): Promise<IngestReport> {
     const receivedAt = batch.receivedAt ?? Date.now()
     const batchId = batch.batchId ?? newBatchId()

@@ -36,6 +36,16 @@ export interface CohortRow {
   description: string
   terms: string[]
   members: number
+  /** Seed terms of an admin-defined cohort; null for the model's own cohorts. */
+  seeds: string[] | null
+}
+
+export interface CorrectionRow {
+  text: string
+  textKey: string
+  /** [] means "no cohort". */
+  cohortIds: string[]
+  createdAt: number
 }
 
 /** Everything one ingest transaction reads and writes. */
@@ -68,6 +78,8 @@ export interface IngestTransaction {
   }>
   /** Replaces a profile and all its interests. */
   replaceProfile(profile: ProfileState): Promise<void>
+  /** Profiles with their interests, locked against concurrent writers until the transaction ends. */
+  loadProfiles(profileIds: string[]): Promise<Map<string, ProfileState>>
   loadMemberships(profileIds: string[]): Promise<Map<string, Membership[]>>
   saveMemberships(input: {
     upserts: Array<Membership & { profileId: string }>
@@ -115,6 +127,13 @@ export interface Store {
     offset: number
     afterProfileId: string | undefined
   }): Promise<CohortMemberRow[]>
+
+  /** Adds an admin-defined cohort; throws AppError conflict when its name is taken. */
+  createCustomCohort(input: { id: string; name: string; description: string; terms: string[]; seeds: string[]; now: number }): Promise<void>
+  saveCorrection(input: { text: string; textKey: string; cohortIds: string[]; now: number }): Promise<void>
+  listCorrections(): Promise<CorrectionRow[]>
+  /** Profile ids in id order after `afterId`: the walk of a backfill. */
+  listProfileIds(input: { afterId: string | undefined; limit: number }): Promise<string[]>
 
   listRawRecords(input: { status: 'accepted' | 'rejected' | undefined; limit: number; afterId: number | undefined; source?: string }): Promise<StoredRawRecord[]>
   countProfiles(): Promise<number>

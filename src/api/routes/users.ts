@@ -39,13 +39,29 @@ const userProfileSchema = {
       type: 'array',
       items: {
         type: 'object',
-        properties: { name: { type: 'string' }, score: { type: 'number' }, reason: { type: 'string' }, assigned_at: { type: 'string' } },
+        properties: {
+          name: { type: 'string' },
+          score: { type: 'number' },
+          reason: { type: 'string' },
+          assigned_at: { type: 'string' },
+          interest: { type: ['string', 'null'] },
+          explanation: { type: ['object', 'null'], additionalProperties: true },
+        },
       },
     },
   },
 } as const
 
-export function userProfileBody(view: ProfileView, options: { explain: boolean }) {
+/** Why an interest maps where it does: the model's explanation, trimmed to what a reader needs. */
+export type InterestExplainer = (interest: string) => Record<string, unknown>
+
+/** The interest a membership's reason names (`interest "nike shoes"`), if any. */
+function reasonInterest(reason: string): string | null {
+  const match = /^interest "(.*)"$/.exec(reason)
+  return match ? (match[1] as string) : null
+}
+
+export function userProfileBody(view: ProfileView, options: { explain: InterestExplainer | null }) {
   const { profile, cookies, memberships } = view
   const f = profile.fields
   const countryDisplay = f.country_code ? (COUNTRY_DISPLAY[f.country_code] ?? f.country) : f.country
@@ -66,14 +82,36 @@ export function userProfileBody(view: ProfileView, options: { explain: boolean }
     last_seen: new Date(profile.lastSeen).toISOString(),
     ...(options.explain
       ? {
-          cohort_details: memberships.map((m) => ({
-            name: m.name,
-            score: m.score,
-            reason: m.reason,
-            assigned_at: new Date(m.assignedAt).toISOString(),
-          })),
+          cohort_details: memberships.map((m) => {
+            const interest = reasonInterest(m.reason)
+            const explain = options.explain
+            return {
+              name: m.name,
+              score: m.score,
+              reason: m.reason,
+              assigned_at: new Date(m.assignedAt).toISOString(),
+              interest,
+              explanation: interest !== null && explain ? explain(interest) : null,
+            }
+          }),
         }
       : {}),
+  }
+}
+
+function explainInterest(ctx: RouteContext): InterestExplainer {
+  const classifier = ctx.cohorts.classifier
+  return (interest) => {
+    const e = classifier.explain(interest)
+    return {
+      model_version: classifier.version,
+      decision: e.decision,
+      normalized: e.normalized,
+      corrections: e.corrections,
+      gazetteer: e.gazetteer.map((g) => ({ alias: g.alias, cohorts: g.cohorts, whole_phrase: g.whole })),
+      strongest_features: e.features,
+      cohorts: e.cohorts.map((c) => ({ name: c.cohort, score: c.score })),
+    }
   }
 }
 
@@ -118,7 +156,8 @@ export async function userRoutes(app: FastifyInstance, ctx: RouteContext): Promi
       const profileId = await ctx.store.findProfileId(kind, value)
       const view = profileId ? await ctx.store.loadProfileView(profileId) : undefined
       if (!view) throw new AppError('not_found', `no user with ${kind} "${raw}"`)
-      return { user_profile: userProfileBody(view, { explain: query.explain === '1' || query.explain === 'true' }) }
+      const explain = query.explain === '1' || query.explain === 'true'
+      return { user_profile: userProfileBody(view, { explain: explain ? explainInterest(ctx) : null }) }
     },
   )
 }

@@ -139,6 +139,20 @@ function migrationsFor(dialect: Dialect): Record<string, Migration> {
           .execute()
       },
     },
+    '0002_custom_cohorts': {
+      async up(db: Kysely<unknown>) {
+        // Seeds (terms and example entities) of an admin-defined cohort; null for the model's own.
+        await db.schema.alterTable('cohorts').addColumn('seeds', 'text').execute()
+        // An admin's answer for one interest text: an override at once, training data for the next model.
+        await db.schema
+          .createTable('cohort_corrections')
+          .addColumn('text_key', 'text', (c) => c.primaryKey())
+          .addColumn('text', 'text', (c) => c.notNull())
+          .addColumn('cohort_ids', 'text', (c) => c.notNull())
+          .addColumn('created_at', bigint, (c) => c.notNull())
+          .execute()
+      },
+    },
   }
 }
 

@@ -81,6 +81,14 @@ export interface CohortsTable {
   terms: string // JSON array
   members: number // maintained in the same transaction as memberships
   created_at: number
+  seeds: string | null // JSON array of seed terms for an admin-defined cohort; null for built-in ones
+}
+
+export interface CohortCorrectionsTable {
+  text_key: string // the interest as the classifier normalizes it
+  text: string
+  cohort_ids: string // JSON array; [] means "no cohort"
+  created_at: number
 }
 
 export interface CohortMembershipsTable {
@@ -109,5 +117,6 @@ export interface Database {
   merges: MergesTable
   cohorts: CohortsTable
   cohort_memberships: CohortMembershipsTable
+  cohort_corrections: CohortCorrectionsTable
   api_keys: ApiKeysTable
 }

@@ -5,6 +5,7 @@ import type BetterSqlite3 from 'better-sqlite3'
 import { CompiledQuery, type Kysely, type Selectable, type Transaction, sql } from 'kysely'
 import type { InterestSeen, Login, ProfileState } from '../../domain/profile.ts'
 import type { FieldIssue } from '../../domain/types.ts'
+import { AppError } from '../../errors.ts'
 import { type IdentityRow, identityKey, type MergeLogEntry, type ResolveState } from '../../pipeline/resolve/resolve-batch.ts'
 import type {
   ApiKeyRow,
@@ -429,6 +430,8 @@ function createIngestTransaction(trx: Transaction<Database>, dialect: 'sqlite' |
       )
     },
 
+    loadProfiles,
+
     async loadMemberships(profileIds) {
       const byProfile = new Map<string, Membership[]>()
       for (const part of chunks(profileIds, MAX_IN_LIST)) {
@@ -645,6 +648,35 @@ export function createSqlStore(database: SqlDatabase): Store {
       }))
     },
 
+    async createCustomCohort({ id, name, description, terms, seeds, now }) {
+      const nameKey = name.toLowerCase()
+      const taken = await db.selectFrom('cohorts').select('id').where((eb) => eb.or([eb('name_key', '=', nameKey), eb('id', '=', id)])).executeTakeFirst()
+      if (taken) throw new AppError('conflict', `a cohort named "${name}" already exists (${taken.id}): choose another name`)
+      await db
+        .insertInto('cohorts')
+        .values({ id, name, name_key: nameKey, description, terms: JSON.stringify(terms), seeds: JSON.stringify(seeds), members: 0, created_at: now })
+        .execute()
+    },
+
+    async saveCorrection({ text, textKey, cohortIds, now }) {
+      await db
+        .insertInto('cohort_corrections')
+        .values({ text_key: textKey, text, cohort_ids: JSON.stringify(cohortIds), created_at: now })
+        .onConflict((oc) => oc.column('text_key').doUpdateSet((eb) => ({ text: eb.ref('excluded.text'), cohort_ids: eb.ref('excluded.cohort_ids'), created_at: eb.ref('excluded.created_at') })))
+        .execute()
+    },
+
+    async listCorrections() {
+      const rows = await reader.selectFrom('cohort_corrections').selectAll().orderBy('text_key').execute()
+      return rows.map((r) => ({ text: r.text, textKey: r.text_key, cohortIds: JSON.parse(r.cohort_ids) as string[], createdAt: Number(r.created_at) }))
+    },
+
+    async listProfileIds({ afterId, limit }) {
+      let query = reader.selectFrom('profiles').select('id').orderBy('id').limit(limit)
+      if (afterId !== undefined) query = query.where('id', '>', afterId)
+      return (await query.execute()).map((r) => r.id)
+    },
+
     async listRawRecords({ status, limit, afterId, source }) {
       let query = reader.selectFrom('raw_records').selectAll().orderBy('id').limit(limit)
       if (status) query = query.where('status', '=', status)
@@ -715,6 +747,7 @@ function cohortFromRow(row: Database['cohorts']): CohortRow {
     description: row.description,
     terms: JSON.parse(row.terms) as string[],
     members: Number(row.members),
+    seeds: row.seeds === null ? null : (JSON.parse(row.seeds) as string[]),
   }
 }
 
