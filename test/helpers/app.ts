@@ -2,7 +2,7 @@
 import type { FastifyInstance } from 'fastify'
 import { buildApp } from '../../src/api/app.ts'
 import { createKey, ensureBootstrapKey } from '../../src/api/auth.ts'
-import { openRuntime, type Runtime } from '../../src/runtime.ts'
+import { openRuntime, type Runtime, type RuntimeOptions } from '../../src/runtime.ts'
 import { createTestDatabase, type TestDatabase } from './db.ts'
 
 export const ADMIN_KEY = 'test-admin-key-0123456789abcdef'
@@ -44,9 +44,9 @@ export interface UserProfile {
   last_seen: string
 }
 
-export async function createTestApp(overrides: Record<string, string> = {}): Promise<TestApp> {
+export async function createTestApp(overrides: Record<string, string> = {}, options: RuntimeOptions = {}): Promise<TestApp> {
   const database = await createTestDatabase({ CDP_ADMIN_KEY: ADMIN_KEY, ...overrides })
-  const runtime = await openRuntime(database.config)
+  const runtime = await openRuntime(database.config, options)
   await ensureBootstrapKey(runtime.store, database.config.adminKey)
   const read = (await createKey(runtime.store, { name: 'read', scopes: ['read'] })).key
   const ingestKey = (await createKey(runtime.store, { name: 'ingest', scopes: ['ingest'] })).key

@@ -173,8 +173,13 @@ describe('GET /api/user', () => {
   it('explains cohorts with explain=1', async () => {
     await t.ingest({ cookie: 'explain-1', interests: ['Tom Brady'] })
     const r = await t.user({ cookie: 'explain-1', explain: '1' })
-    const details = (r.body.user_profile as unknown as { cohort_details: Array<{ name: string; reason: string }> }).cohort_details
-    expect(details[0]).toMatchObject({ name: 'Sports', reason: 'interest "tom brady"' })
+    type Detail = { name: string; reason: string; interest: string; explanation: { decision: string; gazetteer: Array<{ alias: string; cohorts: string[] }>; strongest_features: unknown[] } }
+    const details = (r.body.user_profile as unknown as { cohort_details: Detail[] }).cohort_details
+    expect(details[0]).toMatchObject({ name: 'Sports', reason: 'interest "tom brady"', interest: 'tom brady' })
+    // Which gazetteer entry matched, and what else pushed the model there.
+    expect(details[0]?.explanation.decision).toBe('accepted')
+    expect(details[0]?.explanation.gazetteer[0]).toMatchObject({ alias: 'tom brady', cohorts: ['Sports'] })
+    expect(details[0]?.explanation.strongest_features.length).toBeGreaterThan(0)
   })
 })
 

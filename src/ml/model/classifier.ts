@@ -5,6 +5,8 @@ import fs from 'node:fs'
 import type { CohortDefinition, CohortScore, InterestClassifier } from '../../domain/types.ts'
 import { MODEL_DIR, readCohorts } from './cohorts.ts'
 import { createFeaturizer, logits, softmaxInPlace, type Analysis, type Featurizer } from './features.ts'
+import { AppError } from '../../errors.ts'
+import { applyExtrasToGazetteer, extrasHash, isEmptyExtras, validateExtras, type ModelExtras, type RecordedExtras } from './extras.ts'
 import { readGazetteer, type Gazetteer } from './gazetteer.ts'
 import { buildSpeller } from './speller.ts'
 import { readVectors, type WordVectors } from './vectors.ts'
@@ -50,10 +52,20 @@ export interface ModelResources extends BaseResources {
   weights: Float32Array
 }
 
-export function loadBaseResources(dir: URL = MODEL_DIR): BaseResources {
-  const cohorts = readCohorts(dir)
-  const { gazetteer, problems } = readGazetteer(new URL('gazetteer/', dir), cohorts.map((c) => c.id))
+/**
+ * Cohorts, gazetteer and vectors from `dir`. With extras, the custom cohorts follow the built-in ones
+ * (so they get the last classes and gazetteer feature slots) and their seeds join the gazetteer.
+ */
+export function loadBaseResources(dir: URL = MODEL_DIR, extras?: ModelExtras): BaseResources {
+  const builtIn = readCohorts(dir)
+  const { gazetteer, problems } = readGazetteer(new URL('gazetteer/', dir), builtIn.map((c) => c.id))
   if (problems.length > 0) throw new Error(`gazetteer has ${problems.length} problem(s), first: ${problems[0]?.message}`)
+  let cohorts = builtIn
+  if (extras && !isEmptyExtras(extras)) {
+    const canonical = validateExtras(extras, builtIn)
+    cohorts = [...builtIn, ...canonical.cohorts]
+    applyExtrasToGazetteer(gazetteer, canonical)
+  }
   return { cohorts, vectors: readVectors(new URL('vectors.bin', dir)), gazetteer }
 }
 
@@ -75,11 +87,41 @@ export function featurizerFor(base: BaseResources, input: { hashBits: number; do
   })
 }
 
-export function loadResources(dir: URL = MODEL_DIR): ModelResources {
-  const base = loadBaseResources(dir)
-  const meta = readMeta(new URL('model.json', dir))
+export interface LoadOptions {
+  /** Cohorts, gazetteer and vectors; default data/model/. */
+  dir?: URL
+  /** model.bin and model.json; default `dir`. */
+  weightsDir?: URL
+  /**
+   * The extras the weights must have been trained with. Omitted: whatever model.json records
+   * (none for the committed model). Given: they must match model.json, or loading throws.
+   */
+  extras?: ModelExtras
+}
+
+/** The extras recorded in model.json, checked against the extras the caller expects. */
+function extrasFor(meta: ModelMeta, expected: ModelExtras | undefined, origin: string): ModelExtras | undefined {
+  const recorded: RecordedExtras | undefined = meta.extras
+  if (recorded && extrasHash(recorded) !== recorded.hash) throw new Error(`${origin}: the recorded extras do not match their hash ${recorded.hash}: the file was edited, retrain`)
+  const recordedHash = recorded ? recorded.hash : extrasHash({ cohorts: [], examples: [] })
+  if (expected !== undefined && extrasHash(expected) !== recordedHash) {
+    const trained = recorded ? `${recorded.cohorts.length} custom cohort(s) and ${recorded.examples.length} example(s) (${recorded.hash})` : 'no extras'
+    const asked = `${expected.cohorts.length} custom cohort(s) and ${expected.examples.length} example(s) (${extrasHash(expected)})`
+    throw new AppError('conflict', `${origin} was trained with ${trained}, not with the requested ${asked}: retrain with these extras or load the matching weights`)
+  }
+  return recorded
+}
+
+export function loadResources(options: LoadOptions | URL = {}): ModelResources {
+  const { dir = MODEL_DIR, weightsDir = dir, extras } = options instanceof URL ? { dir: options } : options
+  const meta = readMeta(new URL('model.json', weightsDir))
+  const recorded = extrasFor(meta, extras, new URL('model.json', weightsDir).pathname)
+  const base = loadBaseResources(dir, recorded)
   const featurizer = featurizerFor(base, { hashBits: meta.hashBits, domainWords: new Set(meta.domainWords) })
-  const file = new URL('model.bin', dir)
+  if (featurizer.layout.cohortIds.join(' ') !== meta.classes.slice(1).join(' ')) {
+    throw new Error(`model.json in ${weightsDir.pathname} has classes ${meta.classes.slice(1).join(', ')} but the cohorts are ${featurizer.layout.cohortIds.join(', ')}: retrain`)
+  }
+  const file = new URL('model.bin', weightsDir)
   const { weights, rows, classes } = decodeWeights(fs.readFileSync(file), file.pathname)
   if (rows !== featurizer.rowCount || classes !== meta.classes.length) {
     throw new Error(`${file.pathname} has ${rows}×${classes} weights, model.json expects ${featurizer.rowCount}×${meta.classes.length}: retrain`)
@@ -185,7 +227,10 @@ export function createModelClassifier(resources: ModelResources, options: { cach
   }
 }
 
-/** Loads the committed model from data/model/ (or `dir`). */
-export function loadModelClassifier(options: { dir?: URL; cacheSize?: number } = {}): ModelClassifier {
-  return createModelClassifier(loadResources(options.dir), options)
+/**
+ * Loads the committed model from data/model/ (or `dir`), or weights retrained with extras from
+ * `weightsDir`; see LoadOptions.
+ */
+export function loadModelClassifier(options: LoadOptions & { cacheSize?: number } = {}): ModelClassifier {
+  return createModelClassifier(loadResources(options), options)
 }

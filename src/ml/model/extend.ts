@@ -9,7 +9,8 @@ import { normalizeText } from './text.ts'
 
 /** Vector similarity to the nearest seed from which the custom cohort is reported. */
 export const CUSTOM_SIMILARITY = 0.6
-const SEED_WHOLE_SCORE = 0.9
+// An exact seed term is the admin's own word for the cohort: it comes first.
+const SEED_WHOLE_SCORE = 1
 const SEED_PART_SCORE = 0.6
 
 function insert(list: CohortScore[], entry: CohortScore): CohortScore[] {

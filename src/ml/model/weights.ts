@@ -2,6 +2,7 @@
 // "CDPMOD01" | u32 rows | u32 classes | f32 scale[rows] | i8 weights[rows * classes]) and
 // data/model/model.json (everything else the classifier needs: layout, classes, threshold).
 import fs from 'node:fs'
+import type { RecordedExtras } from './extras.ts'
 
 export const WEIGHTS_MAGIC = 'CDPMOD01'
 
@@ -19,6 +20,8 @@ export interface ModelMeta {
   /** Words of the clean training sources: known for "no known token" and spell correction. */
   domainWords: string[]
   training: Record<string, unknown>
+  /** Custom cohorts and examples the model was trained with (canonical form); absent for the committed model. */
+  extras?: RecordedExtras
 }
 
 export function encodeWeights(weights: Float32Array, rows: number, classes: number): Buffer {
