@@ -1,0 +1,247 @@
+import { describe, expect, it } from 'vitest'
+import { evaluate, explain, nextTimeChange, type SegmentProfile } from './evaluate.ts'
+import { type Condition, parseSegmentDefinition } from './parse.ts'
+
+const NOW = Date.UTC(2026, 10, 22, 12, 0, 0)
+const DAY = 86_400_000
+
+function aProfile(overrides: Partial<SegmentProfile> = {}): SegmentProfile {
+  return {
+    id: 'prof_1',
+    email: 'Ann@Example.com',
+    phone: '+33612345678',
+    city: 'Paris',
+    state: null,
+    country: 'France',
+    country_code: 'FR',
+    age: 30,
+    gender: 'female',
+    income: '$100k',
+    education: 'Master',
+    traits: { plan: 'Pro', seats: 5, vip: true, nothing: null, 'location.floor': 3 },
+    first_seen: NOW - 100 * DAY,
+    last_seen: NOW - 10 * DAY,
+    interests: ['Running Shoes', 'Tennis'],
+    cohorts: new Map([['sports', 0.7]]),
+    segments: new Set(['seg_abc']),
+    ...overrides,
+  }
+}
+
+function condition(definition: unknown): Condition {
+  const result = parseSegmentDefinition(definition)
+  if (!result.ok) throw new Error(JSON.stringify(result.errors))
+  return result.condition
+}
+
+function holds(definition: unknown, profile = aProfile(), now = NOW): boolean {
+  return evaluate(condition(definition), profile, { now })
+}
+
+describe('evaluate: field operators', () => {
+  it.each<[unknown, boolean]>([
+    [{ field: 'city', op: 'eq', value: 'PARIS' }, true],
+    [{ field: 'city', op: 'eq', value: 'Rome' }, false],
+    [{ field: 'city', op: 'neq', value: 'Rome' }, true],
+    [{ field: 'city', op: 'neq', value: 'paris' }, false],
+    [{ field: 'country_code', op: 'in', value: ['de', 'fr'] }, true],
+    [{ field: 'country_code', op: 'in', value: ['de'] }, false],
+    [{ field: 'country_code', op: 'not_in', value: ['de'] }, true],
+    [{ field: 'country_code', op: 'not_in', value: ['FR'] }, false],
+    [{ field: 'email', op: 'contains', value: '@EXAMPLE' }, true],
+    [{ field: 'email', op: 'contains', value: 'gmail' }, false],
+    [{ field: 'phone', op: 'starts_with', value: '+33' }, true],
+    [{ field: 'phone', op: 'starts_with', value: '33' }, false],
+    [{ field: 'education', op: 'exists', value: true }, true],
+    [{ field: 'education', op: 'exists', value: false }, false],
+    [{ field: 'age', op: 'eq', value: 30 }, true],
+    [{ field: 'age', op: 'neq', value: 30 }, false],
+    [{ field: 'age', op: 'gt', value: 30 }, false],
+    [{ field: 'age', op: 'gte', value: 30 }, true],
+    [{ field: 'age', op: 'lt', value: 31 }, true],
+    [{ field: 'age', op: 'lte', value: 29 }, false],
+    [{ field: 'age', op: 'between', value: [25, 34] }, true],
+    [{ field: 'age', op: 'between', value: [31, 34] }, false],
+    [{ field: 'age', op: 'in', value: [29, 30] }, true],
+    [{ field: 'age', op: 'not_in', value: [29, 30] }, false],
+    [{ field: 'income', op: 'gte', value: 100000 }, true],
+    [{ field: 'income', op: 'gt', value: '$100k' }, false],
+    [{ field: 'income', op: 'between', value: ['50,000', '0.1m'] }, true],
+    [{ field: 'income', op: 'eq', value: 100000 }, true],
+    [{ field: 'income', op: 'eq', value: '$100K' }, true],
+    [{ field: 'income', op: 'contains', value: '100' }, true],
+    [{ field: 'trait.plan', op: 'eq', value: 'PRO' }, true],
+    [{ field: 'trait.plan', op: 'starts_with', value: 'pr' }, true],
+    [{ field: 'trait.seats', op: 'gte', value: 5 }, true],
+    [{ field: 'trait.seats', op: 'eq', value: '5' }, false],
+    [{ field: 'trait.vip', op: 'eq', value: true }, true],
+    [{ field: 'trait.vip', op: 'neq', value: true }, false],
+    [{ field: 'trait.location.floor', op: 'lt', value: 4 }, true],
+    [{ field: 'trait.nothing', op: 'exists', value: false }, true],
+    [{ field: 'trait.missing', op: 'exists', value: false }, true],
+    [{ field: 'trait.constructor', op: 'exists', value: true }, false],
+    [{ field: 'first_seen', op: 'lt', value: '2026-09-01' }, true],
+    [{ field: 'first_seen', op: 'lt', value: '2026-01-01' }, false],
+    [{ field: 'last_seen', op: 'gt', value: NOW - 11 * DAY }, true],
+    [{ field: 'last_seen', op: 'between', value: [NOW - 11 * DAY, NOW] }, true],
+  ])('%j is %s', (definition, expected) => {
+    expect(holds(definition)).toBe(expected)
+  })
+})
+
+describe('evaluate: missing values', () => {
+  const blank = aProfile({ city: null, age: null, income: null, traits: {} })
+
+  it('fails every comparison on a missing field, neq and not_in included', () => {
+    for (const definition of [
+      { field: 'city', op: 'eq', value: 'paris' },
+      { field: 'city', op: 'neq', value: 'paris' },
+      { field: 'city', op: 'not_in', value: ['paris'] },
+      { field: 'city', op: 'contains', value: 'a' },
+      { field: 'age', op: 'neq', value: 30 },
+      { field: 'age', op: 'lt', value: 200 },
+      { field: 'income', op: 'gte', value: 0 },
+      { field: 'trait.plan', op: 'neq', value: 'free' },
+      { field: 'trait.vip', op: 'neq', value: true },
+    ]) {
+      expect(holds(definition, blank), JSON.stringify(definition)).toBe(false)
+    }
+  })
+
+  it('holds exists:false only', () => {
+    expect(holds({ field: 'city', op: 'exists', value: false }, blank)).toBe(true)
+    expect(holds({ field: 'city', op: 'exists', value: true }, blank)).toBe(false)
+  })
+
+  it('lets not include profiles without the field, unlike neq', () => {
+    expect(holds({ not: { field: 'city', op: 'eq', value: 'paris' } }, blank)).toBe(true)
+  })
+
+  it('treats income that is not money as missing for numeric tests, but still as text', () => {
+    const vague = aProfile({ income: 'about 100k' })
+    expect(holds({ field: 'income', op: 'gte', value: 0 }, vague)).toBe(false)
+    expect(holds({ field: 'income', op: 'neq', value: 5 }, vague)).toBe(false)
+    expect(holds({ field: 'income', op: 'contains', value: 'about' }, vague)).toBe(true)
+  })
+
+  it('treats a trait of another JSON type as missing', () => {
+    expect(holds({ field: 'trait.seats', op: 'neq', value: 'five' })).toBe(false)
+    expect(holds({ field: 'trait.plan', op: 'gt', value: 0 })).toBe(false)
+  })
+})
+
+describe('evaluate: interests, cohorts, segments and combinators', () => {
+  it.each<[unknown, boolean]>([
+    [{ interest: 'contains', value: 'SHOE' }, true],
+    [{ interest: 'eq', value: 'tennis' }, true],
+    [{ interest: 'eq', value: 'shoe' }, false],
+    [{ interest: 'starts_with', value: 'running' }, true],
+    [{ interest: 'starts_with', value: 'shoes' }, false],
+    [{ cohort: 'SPORTS' }, true],
+    [{ cohort: 'Sports', min_score: 0.7 }, true],
+    [{ cohort: 'Sports', min_score: 0.8 }, false],
+    [{ cohort: 'Music' }, false],
+    [{ segment: 'seg_abc' }, true],
+    [{ segment: 'seg_other' }, false],
+    [{ all: [{ segment: 'seg_abc' }, { cohort: 'sports' }] }, true],
+    [{ all: [{ segment: 'seg_abc' }, { cohort: 'music' }] }, false],
+    [{ any: [{ segment: 'seg_other' }, { cohort: 'sports' }] }, true],
+    [{ any: [{ segment: 'seg_other' }, { cohort: 'music' }] }, false],
+    [{ not: { segment: 'seg_abc' } }, false],
+    [{ not: { not: { segment: 'seg_abc' } } }, true],
+  ])('%j is %s', (definition, expected) => {
+    expect(holds(definition)).toBe(expected)
+  })
+})
+
+describe('evaluate: relative dates', () => {
+  const seenTenDaysAgo = aProfile({ last_seen: NOW - 10 * DAY })
+
+  it('counts within_last from now, boundary included', () => {
+    expect(holds({ field: 'last_seen', op: 'within_last', value: { days: 10 } }, seenTenDaysAgo)).toBe(true)
+    expect(holds({ field: 'last_seen', op: 'within_last', value: { days: 9 } }, seenTenDaysAgo)).toBe(false)
+    expect(holds({ field: 'last_seen', op: 'within_last', value: { hours: 240 } }, seenTenDaysAgo)).toBe(true)
+    expect(holds({ field: 'last_seen', op: 'within_last', value: { minutes: 14_399 } }, seenTenDaysAgo)).toBe(false)
+  })
+
+  it('makes before_last the exact complement of within_last', () => {
+    expect(holds({ field: 'last_seen', op: 'before_last', value: { days: 10 } }, seenTenDaysAgo)).toBe(false)
+    expect(holds({ field: 'last_seen', op: 'before_last', value: { days: 9 } }, seenTenDaysAgo)).toBe(true)
+  })
+})
+
+describe('nextTimeChange', () => {
+  const profile = aProfile({ last_seen: NOW - 10 * DAY, first_seen: NOW - 100 * DAY })
+
+  it('is the first millisecond after a within_last window closes', () => {
+    const recent = condition({ field: 'last_seen', op: 'within_last', value: { days: 30 } })
+    const flip = nextTimeChange(recent, profile, NOW)
+    expect(flip).toBe(NOW + 20 * DAY + 1)
+    expect(evaluate(recent, profile, { now: (flip ?? 0) - 1 })).toBe(true)
+    expect(evaluate(recent, profile, { now: flip ?? 0 })).toBe(false)
+  })
+
+  it('is when before_last starts to hold', () => {
+    expect(nextTimeChange(condition({ field: 'last_seen', op: 'before_last', value: { days: 30 } }), profile, NOW)).toBe(NOW + 20 * DAY + 1)
+  })
+
+  it('is null once a window has passed, or without relative dates', () => {
+    expect(nextTimeChange(condition({ field: 'last_seen', op: 'within_last', value: { days: 5 } }), profile, NOW)).toBeNull()
+    expect(nextTimeChange(condition({ field: 'age', op: 'gt', value: 1 }), profile, NOW)).toBeNull()
+  })
+
+  it('skips flips that cannot change the verdict', () => {
+    // The last_seen leaf flips in 5 days but sits under a failing segment check, so the verdict
+    // first changes in 20 days, when first_seen leaves its 120-day window.
+    const masked = condition({
+      any: [
+        { all: [{ segment: 'seg_other' }, { field: 'last_seen', op: 'within_last', value: { days: 15 } }] },
+        { field: 'first_seen', op: 'within_last', value: { days: 120 } },
+      ],
+    })
+    expect(nextTimeChange(masked, profile, NOW)).toBe(NOW + 20 * DAY + 1)
+    const neverFlips = condition({ all: [{ segment: 'seg_other' }, { field: 'last_seen', op: 'within_last', value: { days: 15 } }] })
+    expect(nextTimeChange(neverFlips, profile, NOW)).toBeNull()
+  })
+})
+
+describe('explain', () => {
+  it('describes each node with its path, verdict and the value it saw', () => {
+    const tree = explain(
+      condition({ all: [{ field: 'age', op: 'between', value: [25, 34] }, { not: { cohort: 'Sports', min_score: 0.5 } }] }),
+      aProfile(),
+      { now: NOW },
+    )
+    expect(tree).toEqual({
+      path: 'conditions',
+      description: 'all of 2 conditions',
+      held: false,
+      children: [
+        { path: 'conditions.all[0]', description: 'age between 25 and 34', held: true, actual: 30 },
+        {
+          path: 'conditions.all[1]',
+          description: 'not',
+          held: false,
+          children: [{ path: 'conditions.all[1].not', description: 'in cohort "Sports" with score at least 0.5', held: true, actual: 0.7 }],
+        },
+      ],
+    })
+  })
+
+  it.each<[unknown, string]>([
+    [{ field: 'city', op: 'in', value: ['Paris', 'Rome'] }, 'city is one of "paris", "rome"'],
+    [{ field: 'email', op: 'exists', value: false }, 'email is not set'],
+    [{ field: 'last_seen', op: 'within_last', value: { days: 1 } }, 'last_seen within the last 1 day'],
+    [{ field: 'last_seen', op: 'before_last', value: { hours: 3 } }, 'last_seen more than 3 hours ago'],
+    [{ field: 'first_seen', op: 'gt', value: '2024-01-15' }, 'first_seen greater than 2024-01-15T00:00:00.000Z'],
+    [{ field: 'trait.vip', op: 'eq', value: true }, 'trait.vip is true'],
+    [{ interest: 'contains', value: 'Shoe' }, 'has an interest containing "shoe"'],
+    [{ segment: 'seg_abc' }, 'in segment "seg_abc"'],
+  ])('describes %j as %s', (definition, description) => {
+    expect(explain(condition(definition), aProfile(), { now: NOW }).description).toBe(description)
+  })
+
+  it('reports null for a missing field value', () => {
+    expect(explain(condition({ field: 'state', op: 'eq', value: 'x' }), aProfile(), { now: NOW })).toMatchObject({ held: false, actual: null })
+  })
+})

@@ -1,0 +1,396 @@
+// Parses and validates a segment definition written in JSON into a normalized Condition.
+// Every problem is reported with the exact path to it, so the editor can point at the bad node.
+import {
+  type Condition,
+  DURATION_MS,
+  type DurationUnit,
+  type FieldRef,
+  type FieldTest,
+  type InterestOperator,
+  OPERATORS,
+  type Operator,
+  PROFILE_FIELDS,
+  type ProfileField,
+  TEXT_FIELDS,
+  TIME_FIELDS,
+} from './condition.ts'
+import { foldCase, parseMoney } from './text.ts'
+
+export type {
+  Condition,
+  DurationUnit,
+  FieldCondition,
+  FieldRef,
+  FieldTest,
+  InterestOperator,
+  NumberOperator,
+  Operator,
+  TextOperator,
+} from './condition.ts'
+export { referencedCohorts, referencedSegments, usesRelativeTime } from './condition.ts'
+
+export interface ParseError {
+  path: string
+  message: string
+}
+
+export type ParseResult = { ok: true; condition: Condition } | { ok: false; errors: ParseError[] }
+
+export const MAX_DEPTH = 10
+export const MAX_CONDITIONS = 200
+export const ROOT_PATH = 'conditions'
+
+const NODE_KEYS = ['all', 'any', 'not', 'field', 'interest', 'cohort', 'segment'] as const
+type NodeKey = (typeof NODE_KEYS)[number]
+const ALLOWED_KEYS: Record<NodeKey, readonly string[]> = {
+  all: ['all'],
+  any: ['any'],
+  not: ['not'],
+  field: ['field', 'op', 'value'],
+  interest: ['interest', 'value'],
+  cohort: ['cohort', 'min_score'],
+  segment: ['segment'],
+}
+const INTEREST_OPERATORS: readonly InterestOperator[] = ['eq', 'contains', 'starts_with']
+const DURATION_UNITS: readonly DurationUnit[] = ['days', 'hours', 'minutes']
+
+const EQUALITY: readonly Operator[] = ['eq', 'neq', 'in', 'not_in']
+const ORDERING: readonly Operator[] = ['gt', 'gte', 'lt', 'lte', 'between']
+const MATCHING: readonly Operator[] = ['contains', 'starts_with']
+const RELATIVE: readonly Operator[] = ['within_last', 'before_last']
+
+/** Which operators each kind of field accepts. Text has no ordering: collations differ between engines. */
+const OPERATORS_FOR: Record<FieldRef['kind'], readonly Operator[]> = {
+  text: [...EQUALITY, ...MATCHING, 'exists'],
+  age: [...EQUALITY, ...ORDERING, 'exists'],
+  income: [...EQUALITY, ...ORDERING, ...MATCHING, 'exists'],
+  time: [...EQUALITY, ...ORDERING, ...RELATIVE, 'exists'],
+  trait: [...EQUALITY, ...ORDERING, ...MATCHING, 'exists'],
+}
+
+// Date-times must carry a zone so a definition means the same instant on every server.
+const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/
+const ISO_DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2})$/
+
+interface State {
+  errors: ParseError[]
+  leaves: number
+}
+
+export function parseSegmentDefinition(input: unknown): ParseResult {
+  const state: State = { errors: [], leaves: 0 }
+  const condition = parseNode(input, ROOT_PATH, 1, state)
+  if (state.leaves > MAX_CONDITIONS) {
+    state.errors.push({ path: ROOT_PATH, message: `has ${state.leaves} conditions; at most ${MAX_CONDITIONS} are allowed` })
+  }
+  if (state.errors.length > 0 || condition === null) return { ok: false, errors: state.errors }
+  return { ok: true, condition }
+}
+
+function parseNode(input: unknown, path: string, depth: number, state: State): Condition | null {
+  const fail = (at: string, message: string): null => {
+    state.errors.push({ path: at, message })
+    return null
+  }
+  if (depth > MAX_DEPTH) return fail(path, `nested deeper than ${MAX_DEPTH} levels`)
+  if (!isPlainObject(input)) return fail(path, `expected an object with one of ${NODE_KEYS.join(', ')} (got ${show(input)})`)
+
+  const kinds = NODE_KEYS.filter((key) => Object.hasOwn(input, key))
+  if (kinds.length === 0) return fail(path, `expected one of ${NODE_KEYS.join(', ')} (got keys ${listKeys(input)})`)
+  if (kinds.length > 1) return fail(path, `has more than one of ${kinds.join(', ')}; combine them inside "all" or "any"`)
+  const kind = kinds[0] as NodeKey
+
+  let keysOk = true
+  for (const key of Object.keys(input)) {
+    if (!ALLOWED_KEYS[kind].includes(key)) {
+      keysOk = false
+      fail(`${path}.${key}`, `unknown key "${key}" (expected ${ALLOWED_KEYS[kind].join(', ')})`)
+    }
+  }
+
+  switch (kind) {
+    case 'all':
+    case 'any': {
+      const list = input[kind]
+      if (!Array.isArray(list)) return fail(`${path}.${kind}`, `expected an array of conditions (got ${show(list)})`)
+      if (list.length === 0) return fail(`${path}.${kind}`, 'must not be empty')
+      const children = list.map((child, index) => parseNode(child, `${path}.${kind}[${index}]`, depth + 1, state))
+      if (!keysOk || children.some((child) => child === null)) return null
+      return { kind, children: children as Condition[] }
+    }
+    case 'not': {
+      const child = parseNode(input.not, `${path}.not`, depth + 1, state)
+      return keysOk && child ? { kind: 'not', child } : null
+    }
+    case 'field':
+      state.leaves++
+      return withKeys(parseField(input, path, state), keysOk)
+    case 'interest':
+      state.leaves++
+      return withKeys(parseInterest(input, path, state), keysOk)
+    case 'cohort':
+      state.leaves++
+      return withKeys(parseCohort(input, path, state), keysOk)
+    case 'segment': {
+      state.leaves++
+      const id = input.segment
+      if (typeof id !== 'string' || id.trim() === '') return fail(`${path}.segment`, `expected a segment id (got ${show(id)})`)
+      return keysOk ? { kind: 'segment', segmentId: id } : null
+    }
+  }
+}
+
+function withKeys(condition: Condition | null, keysOk: boolean): Condition | null {
+  return keysOk ? condition : null
+}
+
+function parseInterest(input: Record<string, unknown>, path: string, state: State): Condition | null {
+  const op = input.interest
+  const value = input.value
+  let ok = true
+  if (typeof op !== 'string' || !INTEREST_OPERATORS.includes(op as InterestOperator)) {
+    state.errors.push({ path: `${path}.interest`, message: `unknown interest operator ${show(op)} (expected one of ${INTEREST_OPERATORS.join(', ')})` })
+    ok = false
+  }
+  if (!Object.hasOwn(input, 'value')) {
+    state.errors.push({ path: `${path}.value`, message: 'is required' })
+    ok = false
+  } else if (typeof value !== 'string' || value === '') {
+    state.errors.push({ path: `${path}.value`, message: `needs a non-empty string (got ${show(value)})` })
+    ok = false
+  }
+  return ok ? { kind: 'interest', op: op as InterestOperator, value: foldCase(value as string) } : null
+}
+
+function parseCohort(input: Record<string, unknown>, path: string, state: State): Condition | null {
+  const name = input.cohort
+  const minScore = input.min_score
+  let ok = true
+  if (typeof name !== 'string' || name.trim() === '') {
+    state.errors.push({ path: `${path}.cohort`, message: `expected a cohort name (got ${show(name)})` })
+    ok = false
+  }
+  if (minScore !== undefined && !isFiniteNumber(minScore)) {
+    state.errors.push({ path: `${path}.min_score`, message: `needs a number (got ${show(minScore)})` })
+    ok = false
+  }
+  if (!ok) return null
+  // Cohorts are stored with name_key = name.toLowerCase() (see storage), so the key must be built the same way.
+  const cohortName = name as string
+  return { kind: 'cohort', name: cohortName, nameKey: cohortName.toLowerCase(), minScore: (minScore as number | undefined) ?? null }
+}
+
+/** Returns the leaf, or null after recording its errors. */
+function parseField(input: Record<string, unknown>, path: string, state: State): Condition | null {
+  const fail = (at: string, message: string): null => {
+    state.errors.push({ path: at, message })
+    return null
+  }
+  const field = input.field
+  const ref = typeof field === 'string' ? resolveField(field) : null
+  if (typeof field !== 'string') fail(`${path}.field`, `expected a field name (got ${show(field)})`)
+  else if (ref === null) {
+    fail(`${path}.field`, `unknown field ${show(field)} (expected one of ${PROFILE_FIELDS.join(', ')}, or trait.<name>)`)
+  }
+
+  const op = input.op
+  const isOperator = typeof op === 'string' && (OPERATORS as readonly string[]).includes(op)
+  if (!Object.hasOwn(input, 'op')) fail(`${path}.op`, `is required (expected one of ${OPERATORS.join(', ')})`)
+  else if (!isOperator) fail(`${path}.op`, `unknown operator ${show(op)} (expected one of ${OPERATORS.join(', ')})`)
+  if (ref === null || !isOperator) return null
+
+  const operator = op as Operator
+  const name = field as string
+  const allowed = OPERATORS_FOR[ref.kind]
+  if (!allowed.includes(operator)) {
+    return fail(`${path}.op`, `operator "${operator}" does not apply to ${describeKind(ref)} "${name}" (expected one of ${allowed.join(', ')})`)
+  }
+  if (!Object.hasOwn(input, 'value')) return fail(`${path}.value`, 'is required')
+  const test = parseTest(ref, name, operator, input.value, `${path}.value`, state)
+  return test ? { kind: 'field', field: name, ref, test } : null
+}
+
+function resolveField(name: string): FieldRef | null {
+  if (name.startsWith('trait.')) {
+    const key = name.slice('trait.'.length)
+    // The key goes into a quoted JSON path on SQLite, which has no escape for '"'.
+    if (key === '' || /["\\]/.test(key)) return null
+    return { kind: 'trait', key }
+  }
+  if (!(PROFILE_FIELDS as readonly string[]).includes(name)) return null
+  const field = name as ProfileField
+  if ((TEXT_FIELDS as readonly string[]).includes(field)) return { kind: 'text', column: field as (typeof TEXT_FIELDS)[number] }
+  if ((TIME_FIELDS as readonly string[]).includes(field)) return { kind: 'time', column: field as (typeof TIME_FIELDS)[number] }
+  return field === 'age' ? { kind: 'age' } : { kind: 'income' }
+}
+
+function describeKind(ref: FieldRef): string {
+  switch (ref.kind) {
+    case 'text':
+      return 'text field'
+    case 'age':
+      return 'number field'
+    case 'income':
+      return 'income field'
+    case 'time':
+      return 'time field'
+    case 'trait':
+      return 'trait'
+  }
+}
+
+type Operand = { type: 'text'; value: string } | { type: 'number'; value: number } | { type: 'boolean'; value: boolean }
+
+function parseTest(ref: FieldRef, field: string, op: Operator, value: unknown, path: string, state: State): FieldTest | null {
+  const fail = (at: string, message: string): null => {
+    state.errors.push({ path: at, message })
+    return null
+  }
+  switch (op) {
+    case 'exists':
+      return typeof value === 'boolean' ? { type: 'exists', value } : fail(path, `exists needs true or false (got ${show(value)})`)
+
+    case 'within_last':
+    case 'before_last': {
+      const duration = readDuration(value)
+      if (!duration) return fail(path, `${op} needs { days | hours | minutes: positive number } (got ${show(value)})`)
+      return { type: 'relative_time', op, ...duration, durationMs: duration.amount * DURATION_MS[duration.unit] }
+    }
+
+    case 'contains':
+    case 'starts_with':
+      if (typeof value !== 'string' || value === '') return fail(path, `${op} on "${field}" needs a non-empty string (got ${show(value)})`)
+      return { type: 'text', op, values: [foldCase(value)] }
+
+    case 'gt':
+    case 'gte':
+    case 'lt':
+    case 'lte': {
+      const number = readNumber(ref, value)
+      return number === null ? fail(path, `${op} on "${field}" needs ${numberExpectation(ref)} (got ${show(value)})`) : { type: 'number', op, values: [number] }
+    }
+
+    case 'between': {
+      if (!Array.isArray(value) || value.length !== 2) return fail(path, `between needs [low, high] (got ${show(value)})`)
+      const bounds = value.map((bound) => readNumber(ref, bound))
+      bounds.forEach((bound, index) => {
+        if (bound === null) fail(`${path}[${index}]`, `between on "${field}" needs ${numberExpectation(ref)} (got ${show(value[index])})`)
+      })
+      if (bounds.includes(null)) return null
+      const [low, high] = bounds as [number, number]
+      if (low > high) return fail(path, `between needs [low, high] with low <= high (got ${show(value)})`)
+      return { type: 'number', op, values: [low, high] }
+    }
+
+    case 'eq':
+    case 'neq': {
+      const operand = readOperand(ref, value)
+      if (!operand) return fail(path, `${op} on "${field}" needs ${operandExpectation(ref)} (got ${show(value)})`)
+      if (operand.type === 'boolean') return { type: 'boolean', op, value: operand.value }
+      return operand.type === 'text' ? { type: 'text', op, values: [operand.value] } : { type: 'number', op, values: [operand.value] }
+    }
+
+    case 'in':
+    case 'not_in': {
+      if (!Array.isArray(value) || value.length === 0) return fail(path, `${op} needs a non-empty array (got ${show(value)})`)
+      const operands = value.map((item, index) => {
+        const operand = readOperand(ref, item)
+        if (operand === null || operand.type === 'boolean') {
+          fail(`${path}[${index}]`, `${op} on "${field}" needs ${operandExpectation(ref, { booleans: false })} (got ${show(item)})`)
+          return null
+        }
+        return operand
+      })
+      if (operands.some((operand) => operand === null)) return null
+      const valid = operands as Operand[]
+      const types = new Set(valid.map((operand) => operand.type))
+      if (types.size > 1) return fail(path, `${op} needs values of one type (got ${[...types].join(' and ')} values)`)
+      if (valid[0]?.type === 'text') return { type: 'text', op, values: valid.map((operand) => operand.value as string) }
+      return { type: 'number', op, values: valid.map((operand) => operand.value as number) }
+    }
+  }
+}
+
+function readDuration(value: unknown): { amount: number; unit: DurationUnit } | null {
+  if (!isPlainObject(value)) return null
+  const keys = Object.keys(value)
+  if (keys.length !== 1) return null
+  const unit = keys[0] as DurationUnit
+  const amount = value[unit]
+  if (!DURATION_UNITS.includes(unit) || !isFiniteNumber(amount) || amount <= 0) return null
+  return { amount, unit }
+}
+
+/** A number for ordering operators, already converted to the unit stored (ms for times, amounts for income). */
+function readNumber(ref: FieldRef, value: unknown): number | null {
+  if (isFiniteNumber(value)) return value
+  if (typeof value !== 'string') return null
+  if (ref.kind === 'income') return parseMoney(value)
+  if (ref.kind === 'time') return parseIsoTime(value)
+  return null
+}
+
+/** The operand of eq/neq/in/not_in; its type decides whether the comparison is textual or numeric. */
+function readOperand(ref: FieldRef, value: unknown): Operand | null {
+  switch (ref.kind) {
+    case 'text':
+      return typeof value === 'string' ? { type: 'text', value: foldCase(value) } : null
+    case 'age':
+    case 'time': {
+      const number = readNumber(ref, value)
+      return number === null ? null : { type: 'number', value: number }
+    }
+    case 'income':
+    case 'trait':
+      if (typeof value === 'string') return { type: 'text', value: foldCase(value) }
+      if (isFiniteNumber(value)) return { type: 'number', value }
+      if (ref.kind === 'trait' && typeof value === 'boolean') return { type: 'boolean', value }
+      return null
+  }
+}
+
+function numberExpectation(ref: FieldRef): string {
+  if (ref.kind === 'income') return 'a number or an amount like "$100k"'
+  if (ref.kind === 'time') return 'epoch milliseconds or an ISO 8601 date like "2024-01-15T10:30:00Z"'
+  return 'a number'
+}
+
+function operandExpectation(ref: FieldRef, options: { booleans: boolean } = { booleans: true }): string {
+  switch (ref.kind) {
+    case 'text':
+      return 'a string'
+    case 'age':
+    case 'time':
+      return numberExpectation(ref)
+    case 'income':
+      return 'a string (compared as text) or a number (compared as an amount)'
+    case 'trait':
+      return options.booleans ? 'a string, number or boolean' : 'strings or numbers'
+  }
+}
+
+function parseIsoTime(text: string): number | null {
+  if (!ISO_DATE.test(text) && !ISO_DATE_TIME.test(text)) return null
+  const ms = Date.parse(text)
+  return Number.isNaN(ms) ? null : ms
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+}
+
+function isFiniteNumber(value: unknown): value is number {
+  return typeof value === 'number' && Number.isFinite(value)
+}
+
+function listKeys(value: Record<string, unknown>): string {
+  const keys = Object.keys(value)
+  return keys.length === 0 ? 'none' : keys.map((key) => `"${key}"`).join(', ')
+}
+
+/** A short rendering of a bad value for messages. */
+function show(value: unknown): string {
+  if (value === undefined) return 'nothing'
+  const text = JSON.stringify(value) ?? String(value)
+  return text.length > 60 ? `${text.slice(0, 57)}...` : text
+}

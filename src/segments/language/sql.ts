@@ -1,0 +1,237 @@
+// Compiles a parsed condition into a Kysely boolean expression over `profiles`, for SQLite and
+// PostgreSQL, that selects exactly the profiles evaluate() accepts. Each step mirrors evaluate.ts:
+// every leaf is made two-valued with IS TRUE (SQL NULL becomes false), so `not` inverts as in JS.
+// Case folding is ASCII-only on both engines, and money is parsed by the same steps as parseMoney().
+import { type Expression, type ExpressionBuilder, type RawBuilder, sql, type SqlBool } from 'kysely'
+import type { Database } from '../../storage/sql/schema.ts'
+import type { Condition, FieldCondition, FieldRef, FieldTest } from './condition.ts'
+import { MONEY_MAX_DIGITS } from './text.ts'
+
+export type SqlDialectName = 'sqlite' | 'postgres'
+
+export interface CompileOptions {
+  dialect: SqlDialectName
+  /** Epoch milliseconds that relative dates are measured from; pass the same `now` as to evaluate(). */
+  now: number
+}
+
+type Sql<T = unknown> = RawBuilder<T>
+
+/**
+ * Usable as `db.selectFrom('profiles').where(compileCondition(condition, options))`. The query must
+ * name the table `profiles` without an alias: the EXISTS subqueries correlate on profiles.id.
+ * Segment conditions read `segment_memberships(segment_id, profile_id)`.
+ */
+export function compileCondition(
+  condition: Condition,
+  options: CompileOptions,
+): (eb: ExpressionBuilder<Database, 'profiles'>) => Expression<SqlBool> {
+  const expression = compileNode(condition, options)
+  return () => expression
+}
+
+function compileNode(condition: Condition, options: CompileOptions): Sql<SqlBool> {
+  switch (condition.kind) {
+    case 'all':
+      return sql<SqlBool>`(${sql.join(condition.children.map((child) => compileNode(child, options)), sql` AND `)})`
+    case 'any':
+      return sql<SqlBool>`(${sql.join(condition.children.map((child) => compileNode(child, options)), sql` OR `)})`
+    case 'not':
+      return sql<SqlBool>`(NOT ${compileNode(condition.child, options)})`
+    case 'field':
+      return isTrue(compileField(condition, options))
+    case 'interest': {
+      const interest = fold(sql`pi.interest`, options)
+      const match = matchText(condition.op, interest, condition.value, options)
+      return sql<SqlBool>`EXISTS (SELECT 1 FROM profile_interests pi WHERE pi.profile_id = profiles.id AND ${match})`
+    }
+    case 'cohort': {
+      const score = condition.minScore === null ? sql`` : sql` AND cm.score >= ${numberParam(condition.minScore, options)}`
+      return sql<SqlBool>`EXISTS (SELECT 1 FROM cohort_memberships cm JOIN cohorts c ON c.id = cm.cohort_id WHERE cm.profile_id = profiles.id AND c.name_key = ${textParam(condition.nameKey, options)}${score})`
+    }
+    case 'segment':
+      return sql<SqlBool>`EXISTS (SELECT 1 FROM segment_memberships sm WHERE sm.profile_id = profiles.id AND sm.segment_id = ${textParam(condition.segmentId, options)})`
+  }
+}
+
+/** The leaf's comparison; may be NULL when the value is missing, which isTrue() turns into false. */
+function compileField({ ref, test }: FieldCondition, options: CompileOptions): Sql {
+  switch (test.type) {
+    case 'exists': {
+      const value = presenceValue(ref, options)
+      return test.value ? sql`${value} IS NOT NULL` : sql`${value} IS NULL`
+    }
+    case 'boolean':
+      return booleanTest(ref, test, options)
+    case 'text':
+      return compareText(textValue(ref, options), test, options)
+    case 'number':
+      return compareNumber(numberValue(ref, options), test, options)
+    case 'relative_time': {
+      const threshold = numberParam(options.now - test.durationMs, options)
+      const value = numberValue(ref, options)
+      return test.op === 'within_last' ? sql`${value} >= ${threshold}` : sql`${value} < ${threshold}`
+    }
+  }
+}
+
+function compareText(value: Sql, test: Extract<FieldTest, { type: 'text' }>, options: CompileOptions): Sql {
+  const params = test.values.map((text) => textParam(text, options))
+  const [first] = params
+  switch (test.op) {
+    case 'eq':
+      return sql`${value} = ${first}`
+    case 'neq':
+      return sql`${value} <> ${first}`
+    case 'in':
+      return sql`${value} IN (${sql.join(params)})`
+    case 'not_in':
+      return sql`${value} NOT IN (${sql.join(params)})`
+    case 'contains':
+    case 'starts_with':
+      return matchText(test.op, value, test.values[0] ?? '', options)
+  }
+}
+
+function compareNumber(value: Sql, test: Extract<FieldTest, { type: 'number' }>, options: CompileOptions): Sql {
+  const params = test.values.map((number) => numberParam(number, options))
+  const [first, second] = params
+  switch (test.op) {
+    case 'eq':
+      return sql`${value} = ${first}`
+    case 'neq':
+      return sql`${value} <> ${first}`
+    case 'in':
+      return sql`${value} IN (${sql.join(params)})`
+    case 'not_in':
+      return sql`${value} NOT IN (${sql.join(params)})`
+    case 'gt':
+      return sql`${value} > ${first}`
+    case 'gte':
+      return sql`${value} >= ${first}`
+    case 'lt':
+      return sql`${value} < ${first}`
+    case 'lte':
+      return sql`${value} <= ${first}`
+    case 'between':
+      return sql`(${value} >= ${first} AND ${value} <= ${second})`
+  }
+}
+
+/** `value` is already case-folded; `pattern` was folded by the parser. */
+function matchText(op: 'eq' | 'contains' | 'starts_with', value: Sql, pattern: string, options: CompileOptions): Sql {
+  const param = textParam(pattern, options)
+  if (op === 'eq') return sql`${value} = ${param}`
+  // instr/strpos rather than LIKE: no wildcard characters to escape in the user's text.
+  if (op === 'contains') return options.dialect === 'sqlite' ? sql`instr(${value}, ${param}) > 0` : sql`strpos(${value}, ${param}) > 0`
+  return sql`substr(${value}, 1, length(${param})) = ${param}`
+}
+
+function booleanTest(ref: FieldRef, test: Extract<FieldTest, { type: 'boolean' }>, options: CompileOptions): Sql {
+  // Only traits hold booleans. "neq true" means "is the boolean false": other types count as missing.
+  const wanted = test.op === 'eq' ? test.value : !test.value
+  if (ref.kind !== 'trait') return sql`NULL`
+  if (options.dialect === 'sqlite') return sql`json_type(profiles.traits, ${sqlitePath(ref.key)}) = ${wanted ? 'true' : 'false'}`
+  return sql`${postgresTrait(ref.key)} = ${wanted ? sql`'true'::jsonb` : sql`'false'::jsonb`}`
+}
+
+/** Not NULL exactly when evaluate() sees a value that is neither null nor absent. */
+function presenceValue(ref: FieldRef, options: CompileOptions): Sql {
+  if (ref.kind !== 'trait') return column(ref)
+  // json_extract and ->> both give SQL NULL for an absent key and for JSON null.
+  return options.dialect === 'sqlite'
+    ? sql`json_extract(profiles.traits, ${sqlitePath(ref.key)})`
+    : sql`(profiles.traits::jsonb ->> ${textParam(ref.key, options)})`
+}
+
+/** Case-folded text, or NULL when the value is missing or (for a trait) not a JSON string. */
+function textValue(ref: FieldRef, options: CompileOptions): Sql {
+  if (ref.kind !== 'trait') return fold(column(ref), options)
+  if (options.dialect === 'sqlite') {
+    const path = sqlitePath(ref.key)
+    return fold(sql`CASE WHEN json_type(profiles.traits, ${path}) = 'text' THEN json_extract(profiles.traits, ${path}) END`, options)
+  }
+  const key = textParam(ref.key, options)
+  return fold(sql`CASE WHEN jsonb_typeof(${postgresTrait(ref.key)}) = 'string' THEN profiles.traits::jsonb ->> ${key} END`, options)
+}
+
+/** A number, or NULL when the value is missing, not money (income) or not a JSON number (trait). */
+function numberValue(ref: FieldRef, options: CompileOptions): Sql {
+  switch (ref.kind) {
+    case 'age':
+    case 'time':
+      return column(ref)
+    case 'income':
+      return moneyValue(fold(column(ref), options), options)
+    case 'trait': {
+      if (options.dialect === 'sqlite') {
+        const path = sqlitePath(ref.key)
+        return sql`CASE WHEN json_type(profiles.traits, ${path}) IN ('integer', 'real') THEN json_extract(profiles.traits, ${path}) END`
+      }
+      const key = textParam(ref.key, options)
+      return sql`CASE WHEN jsonb_typeof(${postgresTrait(ref.key)}) = 'number' THEN CAST(profiles.traits::jsonb ->> ${key} AS double precision) END`
+    }
+    case 'text':
+      return sql`NULL`
+  }
+}
+
+/**
+ * parseMoney() in SQL, step for step: drop one leading "$", drop every ",", read a k/m suffix, then
+ * accept only a plain decimal of at most MONEY_MAX_DIGITS characters. `folded` is lower-cased text.
+ */
+function moneyValue(folded: Sql, options: CompileOptions): Sql {
+  const withoutDollar = sql`CASE WHEN substr(${folded}, 1, 1) = '$' THEN substr(${folded}, 2) ELSE ${folded} END`
+  const digits = sql`replace(${withoutDollar}, ',', '')`
+  const last = options.dialect === 'sqlite' ? sql`substr(${digits}, -1)` : sql`right(${digits}, 1)`
+  const multiplier = sql`CASE ${last} WHEN 'k' THEN 1000 WHEN 'm' THEN 1000000 ELSE 1 END`
+  const number = sql`CASE WHEN ${last} IN ('k', 'm') THEN substr(${digits}, 1, length(${digits}) - 1) ELSE ${digits} END`
+  const isPlainDecimal =
+    options.dialect === 'sqlite'
+      ? sql`(${number} GLOB '[0-9]*' AND NOT ${number} GLOB '*[^0-9.]*' AND NOT ${number} GLOB '*.*.*' AND NOT ${number} GLOB '*.')`
+      : sql`${number} ~ '^[0-9]+(\\.[0-9]+)?$'`
+  const type = options.dialect === 'sqlite' ? sql`REAL` : sql`double precision`
+  const maxDigits = sql.lit(MONEY_MAX_DIGITS)
+  return sql`(CASE WHEN length(${number}) <= ${maxDigits} AND ${isPlainDecimal} THEN CAST(${number} AS ${type}) * ${multiplier} END)`
+}
+
+function column(ref: Exclude<FieldRef, { kind: 'trait' }>): Sql {
+  switch (ref.kind) {
+    case 'text':
+    case 'time':
+      return sql.ref(`profiles.${ref.column}`)
+    case 'age':
+      return sql.ref('profiles.age')
+    case 'income':
+      return sql.ref('profiles.income')
+  }
+}
+
+/** ASCII-only folding on both engines, like foldCase(): SQLite's lower() folds only A-Z. */
+function fold(value: Sql, options: CompileOptions): Sql {
+  return options.dialect === 'sqlite' ? sql`lower(${value})` : sql`translate(${value}, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz')`
+}
+
+function isTrue(condition: Sql): Sql<SqlBool> {
+  return sql<SqlBool>`((${condition}) IS TRUE)`
+}
+
+/** The parser refuses keys with '"' or '\', the characters a quoted SQLite JSON path cannot hold. */
+function sqlitePath(key: string): string {
+  return `$."${key}"`
+}
+
+function postgresTrait(key: string): Sql {
+  // Chained -> with a text key, never #>: a path array would index into JSON arrays with numeric keys.
+  return sql`(profiles.traits::jsonb -> ${sql`CAST(${key} AS text)`})`
+}
+
+// PostgreSQL cannot infer the type of a bare parameter inside length(), strpos() or a comparison with a
+// double; the casts pin it. SQLite needs none.
+function textParam(value: string, options: CompileOptions): Sql {
+  return options.dialect === 'postgres' ? sql`CAST(${value} AS text)` : sql`${value}`
+}
+
+function numberParam(value: number, options: CompileOptions): Sql {
+  return options.dialect === 'postgres' ? sql`CAST(${value} AS double precision)` : sql`${value}`
+}

@@ -1,0 +1,32 @@
+// Case folding and money parsing shared by the JS evaluator and mirrored step by step in sql.ts.
+// Both are deliberately simpler than Unicode or locale rules, because the SQL side must give the
+// same answer on SQLite and PostgreSQL, and SQLite's lower() folds only A-Z.
+
+/** Folds ASCII letters only: exactly what SQLite lower() does and what sql.ts builds for PostgreSQL. */
+export function foldCase(text: string): string {
+  return text.replace(/[A-Z]+/g, (letters) => letters.toLowerCase())
+}
+
+const PLAIN_DECIMAL = /^[0-9]+(\.[0-9]+)?$/
+/**
+ * Longer numbers are refused: up to 15 characters every engine converts text to the same double,
+ * and PostgreSQL cannot overflow double precision.
+ */
+export const MONEY_MAX_DIGITS = 15
+
+/**
+ * Reads an amount like "$100k", "100,000", "1.5m" or "250000"; null when the text is not money.
+ * The steps are the SQL ones in sql.ts (fold case, drop one leading "$", drop every ",", read a
+ * k/m suffix, then a plain decimal of at most 15 characters), so both sides agree on every input.
+ */
+export function parseMoney(text: string): number | null {
+  let rest = foldCase(text)
+  if (rest.startsWith('$')) rest = rest.slice(1)
+  rest = rest.replaceAll(',', '')
+  let multiplier = 1
+  if (rest.endsWith('k')) multiplier = 1_000
+  else if (rest.endsWith('m')) multiplier = 1_000_000
+  if (multiplier !== 1) rest = rest.slice(0, -1)
+  if (rest.length > MONEY_MAX_DIGITS || !PLAIN_DECIMAL.test(rest)) return null
+  return Number(rest) * multiplier
+}
