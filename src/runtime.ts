@@ -2,6 +2,8 @@
 // custom cohorts and corrections, the ingest pipeline.
 import type { CountryCode } from 'libphonenumber-js'
 import { CohortService } from './cohorts/service.ts'
+import { ChangeNotifier } from './segments/notifier.ts'
+import { SegmentService } from './segments/service.ts'
 import type { Config } from './config.ts'
 import { loadDefaultClassifier } from './ml/default-classifier.ts'
 import { IngestPipeline } from './pipeline/run.ts'
@@ -15,12 +17,17 @@ export interface Runtime {
   store: Store
   pipeline: IngestPipeline
   cohorts: CohortService
+  segments: SegmentService
+  notifier: ChangeNotifier
   close(): Promise<void>
 }
 
 export interface RuntimeOptions {
   /** Retrain the model in the background when custom cohorts or corrections change (the server does). */
   retrain?: boolean
+  /** Run segment backfills and the time-window scheduler here (the server does; one-off commands do not). */
+  background?: boolean
+  schedulerIntervalMs?: number
   log?: (message: string) => void
 }
 
@@ -38,12 +45,25 @@ export async function openRuntime(config: Config, options: RuntimeOptions = {}):
   })
   const cohorts = new CohortService({ store, pipeline, base, dataDir: config.dataDir, retrain: options.retrain ?? false, log: options.log })
   await cohorts.init()
+  const notifier = new ChangeNotifier()
+  const segments = new SegmentService({
+    store,
+    pipeline,
+    notifier,
+    background: options.background ?? false,
+    schedulerIntervalMs: options.schedulerIntervalMs,
+    log: options.log,
+  })
+  await segments.init()
   return {
     config,
     store,
     pipeline,
     cohorts,
+    segments,
+    notifier,
     async close() {
+      await segments.close()
       await cohorts.close()
       await store.close()
     },

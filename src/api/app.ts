@@ -5,6 +5,7 @@ import swaggerUi from '@fastify/swagger-ui'
 import Fastify, { type FastifyInstance } from 'fastify'
 import type { CohortService } from '../cohorts/service.ts'
 import type { Config } from '../config.ts'
+import type { SegmentService } from '../segments/service.ts'
 import { AppError } from '../errors.ts'
 import type { IngestPipeline } from '../pipeline/run.ts'
 import type { Store } from '../storage/store.ts'
@@ -16,6 +17,7 @@ import { ingestRoutes } from './routes/ingest.ts'
 import { keyRoutes } from './routes/keys.ts'
 import { modelRoutes } from './routes/model.ts'
 import { rawRoutes } from './routes/raw.ts'
+import { segmentRoutes } from './routes/segments.ts'
 import { userRoutes } from './routes/users.ts'
 
 export interface AppDependencies {
@@ -23,6 +25,7 @@ export interface AppDependencies {
   store: Store
   pipeline: IngestPipeline
   cohorts: CohortService
+  segments: SegmentService
 }
 
 export interface RouteContext extends AppDependencies {
@@ -80,6 +83,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   await app.register(userRoutes, context)
   await app.register(cohortRoutes, context)
   await app.register(modelRoutes, context)
+  await app.register(segmentRoutes, context)
   await app.register(rawRoutes, context)
   await app.register(keyRoutes, context)
   return app

@@ -5,7 +5,7 @@ import type { Config } from '../config.ts'
 import { openRuntime } from '../runtime.ts'
 
 export async function startServer(config: Config): Promise<void> {
-  const runtime = await openRuntime(config, { retrain: true, log: (message) => process.stdout.write(`${message}\n`) })
+  const runtime = await openRuntime(config, { retrain: true, background: true, log: (message) => process.stdout.write(`${message}\n`) })
   const generated = await ensureBootstrapKey(runtime.store, config.adminKey)
   if (generated) {
     process.stdout.write(
@@ -13,7 +13,7 @@ export async function startServer(config: Config): Promise<void> {
         'Set CDP_ADMIN_KEY to choose your own, or create more with `cdp keys create --scopes read`.\n\n',
     )
   }
-  const app = await buildApp({ config, store: runtime.store, pipeline: runtime.pipeline, cohorts: runtime.cohorts })
+  const app = await buildApp({ config, store: runtime.store, pipeline: runtime.pipeline, cohorts: runtime.cohorts, segments: runtime.segments })
   let closing = false
   const shutdown = async (signal: string) => {
     if (closing) return

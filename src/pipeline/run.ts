@@ -4,6 +4,7 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto'
 import { isUnparseable } from '../collect/body.ts'
 import type { ProfileState } from '../domain/profile.ts'
 import type { FieldIssue, IncomingRecord, InterestClassifier, Observation } from '../domain/types.ts'
+import type { SegmentEngine } from '../segments/engine.ts'
 import type { IngestTransaction, NewRawRecord, Store, StoredRawRecord } from '../storage/store.ts'
 import { cohortIdsByName, type DesiredMembership, desiredMemberships, diffMemberships } from './cohorts.ts'
 import { emptyProfile, applyObservation } from './resolve/merge.ts'
@@ -97,6 +98,8 @@ export class IngestPipeline {
   private cohortIds: Map<string, string>
   private readonly validateOptions: Omit<ValidateOptions, 'receivedAt'>
   private readonly makeProfileId: () => string
+  private segmentEngine: SegmentEngine | null = null
+  private segmentsChanged: (segmentIds: Set<string>) => void = () => {}
 
   constructor(options: PipelineOptions) {
     this.store = options.store
@@ -108,6 +111,32 @@ export class IngestPipeline {
 
   get interestClassifier(): InterestClassifier {
     return this.classifier
+  }
+
+  /**
+   * Business segments to keep current in every transaction that changes profiles; `changed` hears,
+   * after commit, which segments gained or lost members.
+   */
+  useSegments(engine: SegmentEngine, changed: (segmentIds: Set<string>) => void): void {
+    this.segmentEngine = engine
+    this.segmentsChanged = changed
+  }
+
+  /** Lower-cased cohort name -> score, per profile, from the memberships just computed. */
+  private cohortScores(desired: ReadonlyMap<string, ReadonlyMap<string, DesiredMembership>>): Map<string, Map<string, number>> {
+    const nameOf = new Map<string, string>()
+    for (const [name, id] of this.cohortIds) nameOf.set(id, name.toLowerCase())
+    const out = new Map<string, Map<string, number>>()
+    for (const [profileId, memberships] of desired) {
+      const scores = new Map<string, number>()
+      for (const m of memberships.values()) scores.set(nameOf.get(m.cohortId) ?? m.cohortId, m.score)
+      out.set(profileId, scores)
+    }
+    return out
+  }
+
+  private notifySegments(changed: Set<string>): void {
+    if (changed.size > 0) this.segmentsChanged(changed)
   }
 
   /** Registers the classifier's cohorts; run once at start and whenever the classifier changes. */
@@ -131,15 +160,21 @@ export class IngestPipeline {
   async reclassify(profileIds: string[]): Promise<number> {
     const classifier = this.classifier
     const cohortIds = this.cohortIds
-    return this.store.ingestTransaction(async (tx) => {
+    const result = await this.store.ingestTransaction(async (tx) => {
       const profiles = await tx.loadProfiles(profileIds)
       const current = await tx.loadMemberships([...profiles.keys()])
       const desired = new Map<string, Map<string, DesiredMembership>>()
       for (const profile of profiles.values()) desired.set(profile.id, desiredMemberships(profile, classifier, cohortIds))
-      const diff = diffMemberships(current, desired, Date.now())
+      const now = Date.now()
+      const diff = diffMemberships(current, desired, now)
       await tx.saveMemberships(diff)
-      return diff.upserts.length + diff.deletes.length
+      const segments = this.segmentEngine
+        ? await this.segmentEngine.evaluate(tx, { profiles: profiles.values(), cohorts: this.cohortScores(desired), reason: `reclassified by ${classifier.version}`, now })
+        : new Set<string>()
+      return { changed: diff.upserts.length + diff.deletes.length, segments }
     })
+    this.notifySegments(result.segments)
+    return result.changed
   }
 
   async ingest(batch: IngestBatch): Promise<IngestReport> {
@@ -185,10 +220,11 @@ export class IngestPipeline {
       if (skipped.length > 0) {
         for (const id of (await tx.rawBatchIds(skipped)).values()) if (id === batchId) duplicatesInBatch++
       }
-      const applied = await this.apply(tx, items, receivedAt)
+      const applied = await this.apply(tx, items, receivedAt, `ingest ${batchId}`)
       return { duplicates: prepared.length - unique.size + skipped.length, duplicatesInBatch, accepted: items.length, ...applied }
     })
 
+    this.notifySegments(outcome.segments)
     report.duplicates = outcome.duplicates
     report.duplicatesInBatch = outcome.duplicatesInBatch
     report.accepted = outcome.accepted
@@ -212,7 +248,7 @@ export class IngestPipeline {
       }
       return { row, result: validateRecord(value, { ...this.validateOptions, receivedAt: row.receivedAt }) }
     })
-    return this.store.ingestTransaction(async (tx) => {
+    const outcome = await this.store.ingestTransaction(async (tx) => {
       const items: BatchObservation[] = []
       const updates: Parameters<IngestTransaction['updateRawOutcomes']>[0] = []
       for (const { row, result } of results) {
@@ -222,9 +258,11 @@ export class IngestPipeline {
         items.push({ observation: o, rawId: row.id, source: row.source })
       }
       await tx.updateRawOutcomes(updates)
-      await this.apply(tx, items, now)
-      return { replayed: rows.length, accepted: items.length, stillRejected: rows.length - items.length }
+      const applied = await this.apply(tx, items, now, 'replay of rejected records')
+      return { replayed: rows.length, accepted: items.length, stillRejected: rows.length - items.length, segments: applied.segments }
     })
+    this.notifySegments(outcome.segments)
+    return { replayed: outcome.replayed, accepted: outcome.accepted, stillRejected: outcome.stillRejected }
   }
 
   private prepare(record: IncomingRecord, batch: IngestBatch, batchId: string, receivedAt: number): Prepared {
@@ -279,8 +317,13 @@ export class IngestPipeline {
   }
 
   /** Resolves accepted observations into profiles and brings their cohorts up to date. */
-  private async apply(tx: IngestTransaction, items: BatchObservation[], now: number): Promise<{ merges: number; profilesTouched: number }> {
-    if (items.length === 0) return { merges: 0, profilesTouched: 0 }
+  private async apply(
+    tx: IngestTransaction,
+    items: BatchObservation[],
+    now: number,
+    reason: string,
+  ): Promise<{ merges: number; profilesTouched: number; segments: Set<string> }> {
+    if (items.length === 0) return { merges: 0, profilesTouched: 0, segments: new Set() }
     const cookies = [...new Set(items.map((i) => i.observation.cookie))]
     const emails = [...new Set(items.flatMap((i) => (i.observation.email ? [i.observation.email] : [])))]
     await tx.lockIdentifiers([...cookies.map((c) => `cookie:${c}`), ...emails.map((e) => `email:${e}`)])
@@ -306,7 +349,10 @@ export class IngestPipeline {
     const desired = new Map<string, Map<string, DesiredMembership>>()
     for (const profile of touched.values()) desired.set(profile.id, desiredMemberships(profile, this.classifier, this.cohortIds))
     await tx.saveMemberships(diffMemberships(current, desired, now))
-    return { merges: changes.merges.length, profilesTouched: touched.size }
+    const segments = this.segmentEngine
+      ? await this.segmentEngine.evaluate(tx, { profiles: touched.values(), cohorts: this.cohortScores(desired), absorbed: changes.absorbed, reason, now })
+      : new Set<string>()
+    return { merges: changes.merges.length, profilesTouched: touched.size, segments }
   }
 
   /**

@@ -1,8 +1,10 @@
 // The Store: the only storage surface the pipeline and the API see. One SQL implementation serves
 // SQLite and PostgreSQL (sql/sql-store.ts).
+import type { Expression, ExpressionBuilder, SqlBool } from 'kysely'
 import type { Login, ProfileState } from '../domain/profile.ts'
 import type { FieldIssue } from '../domain/types.ts'
 import type { IdentityRow, MergeLogEntry, ResolveState } from '../pipeline/resolve/resolve-batch.ts'
+import type { Database } from './sql/schema.ts'
 
 export interface NewRawRecord {
   batchId: string
@@ -48,8 +50,85 @@ export interface CorrectionRow {
   createdAt: number
 }
 
+export interface SegmentRow {
+  id: string
+  name: string
+  description: string
+  /** The JSON condition of the current version, as the admin wrote it. */
+  definition: unknown
+  version: number
+  members: number
+  state: 'backfilling' | 'ready'
+  backfillProcessed: number
+  backfillTotal: number
+  createdAt: number
+  updatedAt: number
+}
+
+export interface SegmentVersionRow {
+  version: number
+  name: string
+  description: string
+  definition: unknown
+  createdAt: number
+}
+
+export interface SegmentChange {
+  segmentId: string
+  profileId: string
+  change: 'entered' | 'left'
+  reason: string
+}
+
+export interface SegmentMemberRow {
+  profileId: string
+  cookie: string | null
+  email: string | null
+  enteredAt: number
+}
+
+export type ProfileFilter = (eb: ExpressionBuilder<Database, 'profiles'>) => Expression<SqlBool>
+
+/** The segment half of an ingest transaction. */
+export interface SegmentTransaction {
+  /** profile id -> ids of the segments it belongs to. */
+  loadSegmentMemberships(profileIds: string[]): Promise<Map<string, Set<string>>>
+  /** Writes entries and exits with their change-log rows and member counts, and the re-evaluation schedule (null = none). */
+  applySegmentChanges(input: {
+    changes: SegmentChange[]
+    schedule: Array<{ segmentId: string; profileId: string; dueAt: number | null }>
+    now: number
+  }): Promise<void>
+  /**
+   * One page of a backfill: the next profile ids (locked on PostgreSQL), which of them match `filter`
+   * (null without one), and which are members now.
+   */
+  segmentPage(input: { segmentId: string; afterId: string | undefined; limit: number; filter: ProfileFilter | null }): Promise<{
+    ids: string[]
+    matching: Set<string> | null
+    members: Set<string>
+  }>
+}
+
+export interface SegmentStore {
+  createSegment(input: { id: string; name: string; description: string; definition: unknown; now: number }): Promise<void>
+  /** Saves a new version; returns its number. */
+  updateSegment(input: { id: string; name: string; description: string; definition: unknown; now: number }): Promise<number>
+  deleteSegment(id: string): Promise<boolean>
+  getSegment(idOrName: string): Promise<SegmentRow | undefined>
+  listSegments(): Promise<SegmentRow[]>
+  listSegmentVersions(id: string): Promise<SegmentVersionRow[]>
+  setBackfillProgress(input: { id: string; version: number; processed: number; total: number; done: boolean }): Promise<void>
+  listSegmentMembers(input: { segmentId: string; limit: number; offset: number; afterProfileId: string | undefined }): Promise<SegmentMemberRow[]>
+  previewSegment(input: { filter: ProfileFilter; sample: number }): Promise<{ count: number; sample: SegmentMemberRow[] }>
+  listDueSchedule(input: { now: number; limit: number }): Promise<Array<{ segmentId: string; profileId: string; dueAt: number }>>
+  /** segment id -> entered at, for one profile. */
+  listProfileSegments(profileId: string): Promise<Map<string, number>>
+  listChanges(input: { segmentId: string; afterId: number | undefined; limit: number }): Promise<Array<SegmentChange & { id: number; at: number }>>
+}
+
 /** Everything one ingest transaction reads and writes. */
-export interface IngestTransaction {
+export interface IngestTransaction extends SegmentTransaction {
   /** Inserts raw rows; returns the ids of those that were new (a known content hash is skipped). */
   insertRawRecords(rows: NewRawRecord[]): Promise<Map<string, number>>
   /** The batch that first stored each of these content hashes. */
@@ -110,7 +189,7 @@ export interface ApiKeyRow {
   revokedAt: number | null
 }
 
-export interface Store {
+export interface Store extends SegmentStore {
   readonly dialect: 'sqlite' | 'postgres'
   /** Runs `work` in one transaction, retrying it when a concurrent writer got there first. */
   ingestTransaction<T>(work: (tx: IngestTransaction) => Promise<T>): Promise<T>

@@ -35,6 +35,21 @@ const userProfileSchema = {
     traits: { type: 'object', additionalProperties: true },
     first_seen: { type: 'string', format: 'date-time' },
     last_seen: { type: 'string', format: 'date-time' },
+    segments: { type: 'array', items: { type: 'object', properties: { id: { type: 'string' }, name: { type: 'string' } } } },
+    segment_details: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: {
+          id: { type: 'string' },
+          name: { type: 'string' },
+          version: { type: 'integer' },
+          member: { type: 'boolean' },
+          entered_at: { type: ['string', 'null'] },
+          conditions: { type: 'object', additionalProperties: true },
+        },
+      },
+    },
     cohort_details: {
       type: 'array',
       items: {
@@ -157,7 +172,27 @@ export async function userRoutes(app: FastifyInstance, ctx: RouteContext): Promi
       const view = profileId ? await ctx.store.loadProfileView(profileId) : undefined
       if (!view) throw new AppError('not_found', `no user with ${kind} "${raw}"`)
       const explain = query.explain === '1' || query.explain === 'true'
-      return { user_profile: userProfileBody(view, { explain: explain ? explainInterest(ctx) : null }) }
+      const body = userProfileBody(view, { explain: explain ? explainInterest(ctx) : null })
+      const segments = await ctx.store.listProfileSegments(view.profile.id)
+      const names = new Map(ctx.segments.engine.segments().map((s) => [s.id, s.name]))
+      const segmentList = [...segments.keys()].filter((id) => names.has(id)).map((id) => ({ id, name: names.get(id) as string }))
+      if (!explain) return { user_profile: { ...body, segments: segmentList } }
+      const cohorts = new Map(view.memberships.map((m) => [m.name.toLowerCase(), m.score]))
+      const details = await ctx.segments.explainProfile(view.profile, cohorts)
+      return {
+        user_profile: {
+          ...body,
+          segments: segmentList,
+          segment_details: details.map((d) => ({
+            id: d.segment.id,
+            name: d.segment.name,
+            version: d.segment.version,
+            member: d.member,
+            entered_at: d.enteredAt === null ? null : new Date(d.enteredAt).toISOString(),
+            conditions: d.explanation,
+          })),
+        },
+      }
     },
   )
 }

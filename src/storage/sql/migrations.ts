@@ -153,6 +153,88 @@ function migrationsFor(dialect: Dialect): Record<string, Migration> {
           .execute()
       },
     },
+    '0003_segments': {
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .createTable('segments')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('name', 'text', (c) => c.notNull())
+          .addColumn('name_key', 'text', (c) => c.notNull().unique())
+          .addColumn('description', 'text', (c) => c.notNull())
+          .addColumn('definition', 'text', (c) => c.notNull()) // JSON condition of the current version
+          .addColumn('version', 'integer', (c) => c.notNull())
+          .addColumn('members', bigint, (c) => c.notNull().defaultTo(0))
+          // Backfill of the current version: 'backfilling' until every profile was evaluated once.
+          .addColumn('state', 'text', (c) => c.notNull())
+          .addColumn('backfill_processed', bigint, (c) => c.notNull().defaultTo(0))
+          .addColumn('backfill_total', bigint, (c) => c.notNull().defaultTo(0))
+          .addColumn('created_at', bigint, (c) => c.notNull())
+          .addColumn('updated_at', bigint, (c) => c.notNull())
+          .execute()
+
+        // Every version of every definition, kept.
+        await db.schema
+          .createTable('segment_versions')
+          .addColumn('segment_id', 'text', (c) => c.notNull())
+          .addColumn('version', 'integer', (c) => c.notNull())
+          .addColumn('name', 'text', (c) => c.notNull())
+          .addColumn('description', 'text', (c) => c.notNull())
+          .addColumn('definition', 'text', (c) => c.notNull())
+          .addColumn('created_at', bigint, (c) => c.notNull())
+          .addPrimaryKeyConstraint('segment_versions_pk', ['segment_id', 'version'])
+          .execute()
+
+        await db.schema
+          .createTable('segment_memberships')
+          .addColumn('segment_id', 'text', (c) => c.notNull())
+          .addColumn('profile_id', 'text', (c) => c.notNull())
+          .addColumn('entered_at', bigint, (c) => c.notNull())
+          .addPrimaryKeyConstraint('segment_memberships_pk', ['segment_id', 'profile_id'])
+          .modifyEnd(clustered)
+          .execute()
+        await db.schema.createIndex('segment_memberships_profile').on('segment_memberships').column('profile_id').execute()
+
+        // The change log: every entry and exit, in commit order per segment. Streams and webhooks read it.
+        await db.schema
+          .createTable('segment_changes')
+          .addColumn('id', idColumn, (c) => (dialect === 'postgres' ? c.primaryKey() : c.primaryKey().autoIncrement()))
+          .addColumn('segment_id', 'text', (c) => c.notNull())
+          .addColumn('profile_id', 'text', (c) => c.notNull())
+          .addColumn('change', 'text', (c) => c.notNull()) // 'entered' | 'left'
+          .addColumn('reason', 'text', (c) => c.notNull())
+          .addColumn('at', bigint, (c) => c.notNull())
+          .execute()
+        await db.schema.createIndex('segment_changes_segment').on('segment_changes').columns(['segment_id', 'id']).execute()
+
+        // When a time-relative condition may flip for a profile: the scheduler re-evaluates it then.
+        await db.schema
+          .createTable('segment_schedule')
+          .addColumn('segment_id', 'text', (c) => c.notNull())
+          .addColumn('profile_id', 'text', (c) => c.notNull())
+          .addColumn('due_at', bigint, (c) => c.notNull())
+          .addPrimaryKeyConstraint('segment_schedule_pk', ['segment_id', 'profile_id'])
+          .execute()
+        await db.schema.createIndex('segment_schedule_due').on('segment_schedule').column('due_at').execute()
+
+        // Webhooks: the change log is their outbox; each webhook keeps the id of the last change its
+        // endpoint acknowledged, so a restart resumes where delivery stopped and nothing is lost.
+        await db.schema
+          .createTable('webhooks')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('segment_id', 'text', (c) => c.notNull())
+          .addColumn('url', 'text', (c) => c.notNull())
+          .addColumn('secret', 'text', (c) => c.notNull())
+          .addColumn('delivered_change_id', bigint, (c) => c.notNull().defaultTo(0))
+          .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0))
+          .addColumn('next_attempt_at', bigint, (c) => c.notNull().defaultTo(0))
+          .addColumn('last_error', 'text')
+          .addColumn('last_delivered_at', bigint)
+          .addColumn('created_at', bigint, (c) => c.notNull())
+          .addColumn('deleted_at', bigint)
+          .execute()
+        await db.schema.createIndex('webhooks_segment').on('webhooks').column('segment_id').execute()
+      },
+    },
   }
 }
 

@@ -108,6 +108,65 @@ export interface ApiKeysTable {
   revoked_at: number | null
 }
 
+export interface SegmentsTable {
+  id: string
+  name: string
+  name_key: string
+  description: string
+  definition: string // JSON condition of the current version
+  version: number
+  members: number
+  state: 'backfilling' | 'ready'
+  backfill_processed: number
+  backfill_total: number
+  created_at: number
+  updated_at: number
+}
+
+export interface SegmentVersionsTable {
+  segment_id: string
+  version: number
+  name: string
+  description: string
+  definition: string
+  created_at: number
+}
+
+export interface SegmentMembershipsTable {
+  segment_id: string
+  profile_id: string
+  entered_at: number
+}
+
+export interface SegmentChangesTable {
+  id: Generated<number>
+  segment_id: string
+  profile_id: string
+  change: 'entered' | 'left'
+  reason: string
+  at: number
+}
+
+export interface SegmentScheduleTable {
+  segment_id: string
+  profile_id: string
+  due_at: number
+}
+
+export interface WebhooksTable {
+  id: string
+  segment_id: string
+  url: string
+  secret: string
+  delivered_change_id: number // the last change the endpoint acknowledged
+  attempts: number // consecutive failures
+  next_attempt_at: number
+  last_error: string | null
+  last_delivered_at: number | null
+  created_at: number
+  deleted_at: number | null
+}
+
 export interface Database {
   raw_records: RawRecordsTable
   profiles: ProfilesTable
@@ -118,5 +177,11 @@ export interface Database {
   cohorts: CohortsTable
   cohort_memberships: CohortMembershipsTable
   cohort_corrections: CohortCorrectionsTable
+  segments: SegmentsTable
+  segment_versions: SegmentVersionsTable
+  segment_memberships: SegmentMembershipsTable
+  segment_changes: SegmentChangesTable
+  segment_schedule: SegmentScheduleTable
+  webhooks: WebhooksTable
   api_keys: ApiKeysTable
 }

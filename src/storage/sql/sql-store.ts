@@ -16,6 +16,7 @@ import type {
   StoredRawRecord,
 } from '../store.ts'
 import type { SqlDatabase } from './open.ts'
+import { createSegmentStore, createSegmentTransaction } from './segment-store.ts'
 import { profileFromRow, profileToRow } from './rows.ts'
 import type { Database, RawRecordsTable } from './schema.ts'
 
@@ -217,6 +218,7 @@ function createIngestTransaction(trx: Transaction<Database>, dialect: 'sqlite' |
   }
 
   return {
+    ...createSegmentTransaction(trx, dialect),
     async insertRawRecords(rows) {
       const inserted = new Map<string, number>()
       const values = rows.map((r) => ({
@@ -519,6 +521,7 @@ export function createSqlStore(database: SqlDatabase): Store {
   }
 
   return {
+    ...createSegmentStore(database),
     dialect,
 
     async ingestTransaction(work) {

@@ -1,0 +1,168 @@
+// Incremental segment membership: inside the transaction that changes profiles (ingest, merge,
+// reclassification, a time window passing, a backfill page), every active segment is evaluated for
+// exactly those profiles, in dependency order, and entries and exits are written with the change log.
+import type { ProfileState } from '../domain/profile.ts'
+import { AppError } from '../errors.ts'
+import type { SegmentChange, SegmentRow, SegmentTransaction } from '../storage/store.ts'
+import { type Condition, parseSegmentDefinition, referencedSegments, usesRelativeTime } from './language/parse.ts'
+import { evaluate, nextTimeChange, type SegmentProfile } from './language/evaluate.ts'
+
+export interface ActiveSegment {
+  id: string
+  name: string
+  version: number
+  condition: Condition
+  /** Segments this one's condition names. */
+  dependsOn: string[]
+  timeRelative: boolean
+}
+
+export interface EvaluationInput {
+  profiles: Iterable<ProfileState>
+  /** profile id -> lower-cased cohort name -> score, as of this transaction. */
+  cohorts: ReadonlyMap<string, ReadonlyMap<string, number>>
+  /** Profiles merged away in this transaction: they leave every segment. */
+  absorbed?: ReadonlyArray<{ id: string; into: string }>
+  /** Evaluate only these segments (a backfill, a due time window); default all. */
+  only?: ReadonlySet<string>
+  reason: string
+  now: number
+}
+
+export function toSegmentProfile(profile: ProfileState, cohorts: ReadonlyMap<string, number>, segments: ReadonlySet<string>): SegmentProfile {
+  const f = profile.fields
+  return {
+    id: profile.id,
+    email: profile.email,
+    phone: f.phone ?? null,
+    city: f.city ?? null,
+    state: f.state ?? null,
+    country: f.country ?? null,
+    country_code: f.country_code ?? null,
+    age: f.age ?? null,
+    gender: f.gender ?? null,
+    income: f.income ?? null,
+    education: f.education ?? null,
+    traits: profile.traits,
+    first_seen: profile.firstSeen,
+    last_seen: profile.lastSeen,
+    interests: [...profile.interests.keys()],
+    cohorts,
+    segments,
+  }
+}
+
+/** Parses a stored definition; stored definitions were validated when saved. */
+export function activeSegment(row: Pick<SegmentRow, 'id' | 'name' | 'version' | 'definition'>): ActiveSegment {
+  const parsed = parseSegmentDefinition(row.definition)
+  if (!parsed.ok) throw new Error(`segment ${row.id} has an invalid stored definition: ${parsed.errors[0]?.path}: ${parsed.errors[0]?.message}`)
+  return {
+    id: row.id,
+    name: row.name,
+    version: row.version,
+    condition: parsed.condition,
+    dependsOn: referencedSegments(parsed.condition),
+    timeRelative: usesRelativeTime(parsed.condition),
+  }
+}
+
+/** Dependencies first; throws naming the cycle when segments refer to each other in a loop. */
+export function dependencyOrder(segments: readonly ActiveSegment[]): ActiveSegment[] {
+  const byId = new Map(segments.map((s) => [s.id, s]))
+  const order: ActiveSegment[] = []
+  const state = new Map<string, 'visiting' | 'done'>()
+  const visit = (segment: ActiveSegment, path: string[]) => {
+    const seen = state.get(segment.id)
+    if (seen === 'done') return
+    if (seen === 'visiting') {
+      const cycle = [...path.slice(path.indexOf(segment.id)), segment.id]
+      throw new AppError('invalid_input', `conditions: segments refer to each other in a loop (${cycle.join(' → ')}); a segment cannot depend on itself`)
+    }
+    state.set(segment.id, 'visiting')
+    for (const dep of [...segment.dependsOn].sort()) {
+      const target = byId.get(dep)
+      if (target) visit(target, [...path, segment.id])
+    }
+    state.set(segment.id, 'done')
+    order.push(segment)
+  }
+  for (const segment of [...segments].sort((a, b) => (a.id < b.id ? -1 : 1))) visit(segment, [])
+  return order
+}
+
+export class SegmentEngine {
+  private ordered: ActiveSegment[] = []
+
+  /** Replaces the set of active segments (after any create, edit or delete). */
+  setSegments(segments: readonly ActiveSegment[]): void {
+    this.ordered = dependencyOrder(segments)
+  }
+
+  segments(): readonly ActiveSegment[] {
+    return this.ordered
+  }
+
+  get(id: string): ActiveSegment | undefined {
+    return this.ordered.find((s) => s.id === id)
+  }
+
+  /** The segment and every segment that depends on it, directly or not. */
+  withDependents(id: string): Set<string> {
+    const out = new Set([id])
+    let grew = true
+    while (grew) {
+      grew = false
+      for (const s of this.ordered) {
+        if (!out.has(s.id) && s.dependsOn.some((d) => out.has(d))) {
+          out.add(s.id)
+          grew = true
+        }
+      }
+    }
+    return out
+  }
+
+  /** Evaluates and writes; returns the ids of the segments whose membership changed. */
+  async evaluate(tx: SegmentTransaction, input: EvaluationInput): Promise<Set<string>> {
+    const profiles = [...input.profiles]
+    const absorbed = input.absorbed ?? []
+    const changed = new Set<string>()
+    if (this.ordered.length === 0 || (profiles.length === 0 && absorbed.length === 0)) return changed
+    const segments = input.only ? this.ordered.filter((s) => input.only?.has(s.id)) : this.ordered
+    const current = await tx.loadSegmentMemberships([...profiles.map((p) => p.id), ...absorbed.map((a) => a.id)])
+    const changes: SegmentChange[] = []
+    const schedule: Array<{ segmentId: string; profileId: string; dueAt: number | null }> = []
+    const context = { now: input.now }
+    const noCohorts = new Map<string, number>()
+
+    for (const profile of profiles) {
+      const memberOf = new Set(current.get(profile.id) ?? [])
+      const view = toSegmentProfile(profile, input.cohorts.get(profile.id) ?? noCohorts, memberOf)
+      // In dependency order, updating memberOf as we go: a segment built on another sees its new state.
+      for (const segment of segments) {
+        const inside = evaluate(segment.condition, view, context)
+        const was = memberOf.has(segment.id)
+        if (inside && !was) {
+          memberOf.add(segment.id)
+          changes.push({ segmentId: segment.id, profileId: profile.id, change: 'entered', reason: input.reason })
+        } else if (!inside && was) {
+          memberOf.delete(segment.id)
+          changes.push({ segmentId: segment.id, profileId: profile.id, change: 'left', reason: input.reason })
+        }
+        if (segment.timeRelative) schedule.push({ segmentId: segment.id, profileId: profile.id, dueAt: nextTimeChange(segment.condition, view, input.now) })
+      }
+    }
+    for (const { id, into } of absorbed) {
+      for (const segmentId of [...(current.get(id) ?? [])].sort()) {
+        changes.push({ segmentId, profileId: id, change: 'left', reason: `merged into ${into}` })
+      }
+      for (const segment of this.ordered) if (segment.timeRelative) schedule.push({ segmentId: segment.id, profileId: id, dueAt: null })
+    }
+    // Only segments that still exist: a segment deleted mid-transaction keeps no memberships.
+    const live = new Set(this.ordered.map((s) => s.id))
+    const kept = changes.filter((c) => live.has(c.segmentId))
+    await tx.applySegmentChanges({ changes: kept, schedule, now: input.now })
+    for (const c of kept) changed.add(c.segmentId)
+    return changed
+  }
+}

@@ -1,0 +1,291 @@
+// Business segments: definitions (validated, versioned), the incremental engine wired into the
+// pipeline, background backfills of new and edited definitions, the scheduler that lets members leave
+// when a time window passes, previews, explanations and member listings.
+import { randomBytes } from 'node:crypto'
+import type { ProfileState } from '../domain/profile.ts'
+import { AppError } from '../errors.ts'
+import type { IngestPipeline } from '../pipeline/run.ts'
+import type { ProfileFilter, SegmentChange, SegmentRow, SegmentTransaction, Store } from '../storage/store.ts'
+import { activeSegment, dependencyOrder, SegmentEngine, toSegmentProfile, type ActiveSegment } from './engine.ts'
+import { explain, type Explanation } from './language/evaluate.ts'
+import { type Condition, parseSegmentDefinition, referencedCohorts, referencedSegments } from './language/parse.ts'
+import { compileCondition } from './language/sql.ts'
+import type { ChangeNotifier } from './notifier.ts'
+
+export const BACKFILL_PAGE = 2_000
+export const SCHEDULE_BATCH = 500
+export const PREVIEW_SAMPLE = 20
+
+export interface SegmentInput {
+  name: string
+  description?: string
+  conditions: unknown
+}
+
+export interface SegmentServiceOptions {
+  store: Store
+  pipeline: IngestPipeline
+  notifier: ChangeNotifier
+  /** Run backfills and the time-window scheduler in this process (the server); CLI commands do not. */
+  background: boolean
+  schedulerIntervalMs?: number
+  log?: (message: string) => void
+}
+
+function newSegmentId(): string {
+  return `seg_${randomBytes(8).toString('hex')}`
+}
+
+export class SegmentService {
+  readonly engine = new SegmentEngine()
+  private readonly store: Store
+  private readonly pipeline: IngestPipeline
+  private readonly notifier: ChangeNotifier
+  private readonly background: boolean
+  private readonly log: (message: string) => void
+  private readonly schedulerIntervalMs: number
+  private backfillQueue: string[] = []
+  private backfilling: Promise<void> | null = null
+  private schedulerTimer: NodeJS.Timeout | null = null
+  private schedulerRun: Promise<void> | null = null
+  private closed = false
+
+  constructor(options: SegmentServiceOptions) {
+    this.store = options.store
+    this.pipeline = options.pipeline
+    this.notifier = options.notifier
+    this.background = options.background
+    this.log = options.log ?? (() => {})
+    this.schedulerIntervalMs = options.schedulerIntervalMs ?? 1_000
+    options.pipeline.useSegments(this.engine, (ids) => this.notifier.notify(ids))
+  }
+
+  /** Loads the definitions; in the background process, resumes unfinished backfills and starts the scheduler. */
+  async init(): Promise<void> {
+    const rows = await this.store.listSegments()
+    this.engine.setSegments(rows.map(activeSegment))
+    if (!this.background) return
+    for (const row of rows) if (row.state === 'backfilling') this.enqueueBackfill(row.id)
+    this.schedulerTimer = setInterval(() => {
+      if (!this.schedulerRun) this.schedulerRun = this.runDue().then(() => undefined, (error: unknown) => this.log(`segment scheduler: ${String(error)}`)).finally(() => (this.schedulerRun = null))
+    }, this.schedulerIntervalMs)
+    this.schedulerTimer.unref()
+  }
+
+  async close(): Promise<void> {
+    this.closed = true
+    if (this.schedulerTimer) clearInterval(this.schedulerTimer)
+    this.backfillQueue = []
+    await this.backfilling
+    await this.schedulerRun
+  }
+
+  /** Waits for queued backfills (tests, the CLI). */
+  async idle(): Promise<void> {
+    while (this.backfilling) await this.backfilling
+  }
+
+  // ----- definitions -----
+
+  /** Validates a definition: the language, the cohorts and segments it names, and dependency loops. */
+  async validate(input: SegmentInput, selfId?: string): Promise<{ name: string; description: string; condition: Condition }> {
+    const name = typeof input.name === 'string' ? input.name.trim() : ''
+    if (name === '') throw new AppError('invalid_input', 'name: give the segment a name, e.g. "Women 25–34 in California"')
+    const parsed = parseSegmentDefinition(input.conditions)
+    if (!parsed.ok) {
+      throw new AppError('invalid_input', parsed.errors.map((e) => `${e.path}: ${e.message}`).join('; '), { errors: parsed.errors })
+    }
+    const cohorts = new Set((await this.store.listCohorts()).map((c) => c.name.toLowerCase()))
+    const unknownCohorts = referencedCohorts(parsed.condition).filter((c) => !cohorts.has(c))
+    if (unknownCohorts.length > 0) {
+      throw new AppError('invalid_input', `conditions: no cohort ${unknownCohorts.map((c) => `"${c}"`).join(', ')}; GET /api/cohorts lists them`)
+    }
+    const refs = referencedSegments(parsed.condition)
+    for (const ref of refs) {
+      if (ref === selfId) throw new AppError('invalid_input', `conditions: a segment cannot refer to itself (${ref})`)
+      if (!this.engine.get(ref)) throw new AppError('invalid_input', `conditions: no segment "${ref}"; refer to segments by id`)
+    }
+    return { name, description: (input.description ?? '').trim(), condition: parsed.condition }
+  }
+
+  async create(input: SegmentInput): Promise<SegmentRow> {
+    const valid = await this.validate(input)
+    const id = newSegmentId()
+    await this.store.createSegment({ id, name: valid.name, description: valid.description, definition: input.conditions, now: Date.now() })
+    await this.reload()
+    this.enqueueBackfill(id)
+    return (await this.store.getSegment(id)) as SegmentRow
+  }
+
+  async update(id: string, input: SegmentInput): Promise<SegmentRow> {
+    const existing = await this.require(id)
+    const valid = await this.validate(input, existing.id)
+    // A loop through other segments shows only with the edited condition in place.
+    const candidate: ActiveSegment = { ...activeSegment({ ...existing, definition: input.conditions }) }
+    dependencyOrder([...this.engine.segments().filter((s) => s.id !== existing.id), candidate])
+    await this.store.updateSegment({ id: existing.id, name: valid.name, description: valid.description, definition: input.conditions, now: Date.now() })
+    await this.reload()
+    this.enqueueBackfill(existing.id)
+    return (await this.store.getSegment(existing.id)) as SegmentRow
+  }
+
+  async remove(id: string): Promise<void> {
+    const existing = await this.require(id)
+    const dependents = this.engine.segments().filter((s) => s.dependsOn.includes(existing.id))
+    if (dependents.length > 0) {
+      throw new AppError('conflict', `segment ${existing.id} is used by ${dependents.map((d) => `${d.name} (${d.id})`).join(', ')}: change those first`)
+    }
+    await this.store.deleteSegment(existing.id)
+    await this.reload()
+  }
+
+  async require(idOrName: string): Promise<SegmentRow> {
+    const row = await this.store.getSegment(idOrName)
+    if (!row) throw new AppError('not_found', `no segment "${idOrName}": GET /api/segments lists them`)
+    return row
+  }
+
+  private async reload(): Promise<void> {
+    this.engine.setSegments((await this.store.listSegments()).map(activeSegment))
+  }
+
+  // ----- reading -----
+
+  filterFor(condition: Condition): ProfileFilter {
+    return compileCondition(condition, { dialect: this.store.dialect, now: Date.now() })
+  }
+
+  async preview(conditions: unknown): Promise<{ count: number; sample: Awaited<ReturnType<Store['previewSegment']>>['sample']; tookMs: number }> {
+    const started = performance.now()
+    const { condition } = await this.validate({ name: 'preview', conditions })
+    const result = await this.store.previewSegment({ filter: this.filterFor(condition), sample: PREVIEW_SAMPLE })
+    return { ...result, tookMs: Math.round(performance.now() - started) }
+  }
+
+  /** For GET /api/user?explain=1: each segment, whether the profile is in it, and which conditions held. */
+  async explainProfile(profile: ProfileState, cohorts: ReadonlyMap<string, number>): Promise<Array<{ segment: ActiveSegment; member: boolean; enteredAt: number | null; explanation: Explanation }>> {
+    const memberships = await this.store.listProfileSegments(profile.id)
+    const view = toSegmentProfile(profile, cohorts, new Set(memberships.keys()))
+    const now = Date.now()
+    return this.engine.segments().map((segment) => ({
+      segment,
+      member: memberships.has(segment.id),
+      enteredAt: memberships.get(segment.id) ?? null,
+      explanation: explain(segment.condition, view, { now }),
+    }))
+  }
+
+  // ----- backfill -----
+
+  private enqueueBackfill(id: string): void {
+    if (!this.background) return
+    if (!this.backfillQueue.includes(id)) this.backfillQueue.push(id)
+    if (!this.backfilling) {
+      this.backfilling = this.drainBackfills().finally(() => (this.backfilling = null))
+    }
+  }
+
+  private async drainBackfills(): Promise<void> {
+    while (this.backfillQueue.length > 0 && !this.closed) {
+      const id = this.backfillQueue.shift() as string
+      try {
+        await this.backfill(id)
+      } catch (error) {
+        this.log(`backfill of segment ${id} failed: ${error instanceof Error ? error.message : String(error)}`)
+      }
+    }
+  }
+
+  /**
+   * Evaluates one segment over every profile, page by page, each page its own transaction so that
+   * ingestion goes on. Conditions without relative dates run as one SQL query per page; those with
+   * them are evaluated in memory, which also schedules when each profile's verdict next changes.
+   */
+  async backfill(id: string, onProgress?: (processed: number, total: number) => void): Promise<{ processed: number; changed: number }> {
+    const row = await this.store.getSegment(id)
+    if (!row) return { processed: 0, changed: 0 }
+    const segment = activeSegment(row)
+    const total = await this.store.countProfiles()
+    const dependents = this.engine.withDependents(segment.id)
+    dependents.delete(segment.id)
+    const reason = `backfill of version ${segment.version}`
+    let after: string | undefined
+    let processed = 0
+    let changed = 0
+    await this.store.setBackfillProgress({ id, version: segment.version, processed, total, done: false })
+    for (;;) {
+      if (this.closed) return { processed, changed }
+      // Another edit made this walk stale: the newer version's backfill is queued.
+      if (this.engine.get(id)?.version !== segment.version) return { processed, changed }
+      const page = await this.store.ingestTransaction(async (tx) => {
+        const filter = segment.timeRelative ? null : compileCondition(segment.condition, { dialect: this.store.dialect, now: Date.now() })
+        const result = await tx.segmentPage({ segmentId: id, afterId: after, limit: BACKFILL_PAGE, filter })
+        if (result.ids.length === 0) return { ids: result.ids, segments: new Set<string>(), changes: 0 }
+        if (result.matching) {
+          const changes: SegmentChange[] = []
+          for (const profileId of result.matching) if (!result.members.has(profileId)) changes.push({ segmentId: id, profileId, change: 'entered', reason })
+          for (const profileId of result.members) if (!result.matching.has(profileId)) changes.push({ segmentId: id, profileId, change: 'left', reason })
+          await tx.applySegmentChanges({ changes, schedule: [], now: Date.now() })
+          const touched = new Set(changes.map((c) => c.profileId))
+          const segments = new Set(changes.map((c) => c.segmentId))
+          if (dependents.size > 0 && touched.size > 0) {
+            for (const s of await this.evaluateProfiles(tx, [...touched], dependents, reason)) segments.add(s)
+          }
+          return { ids: result.ids, segments, changes: changes.length }
+        }
+        const only = new Set([id, ...dependents])
+        const segments = await this.evaluateProfiles(tx, result.ids, only, reason)
+        return { ids: result.ids, segments, changes: segments.size }
+      })
+      if (page.ids.length === 0) break
+      this.notifier.notify(page.segments)
+      processed += page.ids.length
+      changed += page.changes
+      after = page.ids[page.ids.length - 1]
+      await this.store.setBackfillProgress({ id, version: segment.version, processed, total: Math.max(total, processed), done: false })
+      onProgress?.(processed, Math.max(total, processed))
+      await new Promise((resolve) => setImmediate(resolve))
+    }
+    await this.store.setBackfillProgress({ id, version: segment.version, processed, total: Math.max(total, processed), done: true })
+    return { processed, changed }
+  }
+
+  /** Loads profiles and their cohorts in the transaction and evaluates `only` for them. */
+  private async evaluateProfiles(tx: SegmentTransaction & Pick<Parameters<Parameters<Store['ingestTransaction']>[0]>[0], 'loadProfiles' | 'loadMemberships'>, profileIds: string[], only: ReadonlySet<string>, reason: string): Promise<Set<string>> {
+    const profiles = await tx.loadProfiles(profileIds)
+    const memberships = await tx.loadMemberships([...profiles.keys()])
+    const names = new Map((await this.store.listCohorts()).map((c) => [c.id, c.name.toLowerCase()]))
+    const cohorts = new Map<string, Map<string, number>>()
+    for (const [profileId, list] of memberships) cohorts.set(profileId, new Map(list.map((m) => [names.get(m.cohortId) ?? m.cohortId, m.score])))
+    const missing = profileIds.filter((pid) => !profiles.has(pid))
+    if (missing.length > 0) {
+      // Merged away since: nothing to evaluate, and nothing left to schedule.
+      await tx.applySegmentChanges({ changes: [], schedule: missing.flatMap((profileId) => [...only].map((segmentId) => ({ segmentId, profileId, dueAt: null }))), now: Date.now() })
+    }
+    return this.engine.evaluate(tx, { profiles: profiles.values(), cohorts, only, reason, now: Date.now() })
+  }
+
+  // ----- time windows -----
+
+  /** Re-evaluates the (segment, profile) pairs whose time window has passed. Returns how many were due. */
+  async runDue(now = Date.now()): Promise<number> {
+    if (this.closed) return 0
+    const due = await this.store.listDueSchedule({ now, limit: SCHEDULE_BATCH })
+    if (due.length === 0) return 0
+    const bySegment = new Map<string, string[]>()
+    for (const d of due) bySegment.set(d.segmentId, [...(bySegment.get(d.segmentId) ?? []), d.profileId])
+    const changed = await this.store.ingestTransaction(async (tx) => {
+      const out = new Set<string>()
+      for (const [segmentId, profileIds] of bySegment) {
+        if (!this.engine.get(segmentId)) {
+          await tx.applySegmentChanges({ changes: [], schedule: profileIds.map((profileId) => ({ segmentId, profileId, dueAt: null })), now })
+          continue
+        }
+        for (const s of await this.evaluateProfiles(tx, profileIds, this.engine.withDependents(segmentId), 'time window passed')) out.add(s)
+      }
+      return out
+    })
+    this.notifier.notify(changed)
+    return due.length
+  }
+}

@@ -1,0 +1,275 @@
+// Storage of business segments: definitions and their versions, memberships, the change log and the
+// schedule of time-relative re-evaluations. The transactional half runs inside ingest transactions,
+// so a membership changes in the same transaction as the profile change that causes it.
+import { type Kysely, type Transaction } from 'kysely'
+import { AppError } from '../../errors.ts'
+import type { SegmentChange, SegmentMemberRow, SegmentRow, SegmentStore, SegmentTransaction, SegmentVersionRow } from '../store.ts'
+import type { SqlDatabase } from './open.ts'
+import type { Database, SegmentsTable } from './schema.ts'
+
+const MAX_IN_LIST = 500
+
+function chunks<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = []
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size))
+  return out
+}
+
+function segmentFromRow(row: SegmentsTable): SegmentRow {
+  return {
+    id: row.id,
+    name: row.name,
+    description: row.description,
+    definition: JSON.parse(row.definition) as unknown,
+    version: Number(row.version),
+    members: Number(row.members),
+    state: row.state,
+    backfillProcessed: Number(row.backfill_processed),
+    backfillTotal: Number(row.backfill_total),
+    createdAt: Number(row.created_at),
+    updatedAt: Number(row.updated_at),
+  }
+}
+
+export function createSegmentTransaction(trx: Transaction<Database>, dialect: 'sqlite' | 'postgres'): SegmentTransaction {
+  return {
+    async loadSegmentMemberships(profileIds) {
+      const out = new Map<string, Set<string>>()
+      for (const part of chunks([...new Set(profileIds)], MAX_IN_LIST)) {
+        const rows = await trx.selectFrom('segment_memberships').select(['segment_id', 'profile_id']).where('profile_id', 'in', part).execute()
+        for (const row of rows) {
+          const set = out.get(row.profile_id) ?? new Set<string>()
+          set.add(row.segment_id)
+          out.set(row.profile_id, set)
+        }
+      }
+      return out
+    },
+
+    async applySegmentChanges({ changes, schedule, now }) {
+      if (changes.length > 0) {
+        const entered = changes.filter((c) => c.change === 'entered')
+        const left = changes.filter((c) => c.change === 'left')
+        for (const part of chunks(entered, 200)) {
+          await trx
+            .insertInto('segment_memberships')
+            .values(part.map((c) => ({ segment_id: c.segmentId, profile_id: c.profileId, entered_at: now })))
+            .onConflict((oc) => oc.columns(['segment_id', 'profile_id']).doNothing())
+            .execute()
+        }
+        const leftBySegment = new Map<string, string[]>()
+        for (const c of left) leftBySegment.set(c.segmentId, [...(leftBySegment.get(c.segmentId) ?? []), c.profileId])
+        for (const [segmentId, ids] of leftBySegment) {
+          for (const part of chunks(ids, MAX_IN_LIST)) {
+            await trx.deleteFrom('segment_memberships').where('segment_id', '=', segmentId).where('profile_id', 'in', part).execute()
+          }
+        }
+        for (const part of chunks(changes, 200)) {
+          await trx
+            .insertInto('segment_changes')
+            .values(part.map((c) => ({ segment_id: c.segmentId, profile_id: c.profileId, change: c.change, reason: c.reason, at: now })))
+            .execute()
+        }
+        const deltas = new Map<string, number>()
+        for (const c of changes) deltas.set(c.segmentId, (deltas.get(c.segmentId) ?? 0) + (c.change === 'entered' ? 1 : -1))
+        for (const [segmentId, delta] of [...deltas].sort(([a], [b]) => (a < b ? -1 : 1))) {
+          if (delta === 0) continue
+          await trx
+            .updateTable('segments')
+            .set((eb) => ({ members: eb('members', '+', delta) }))
+            .where('id', '=', segmentId)
+            .execute()
+        }
+      }
+      const due = schedule.filter((s) => s.dueAt !== null)
+      const done = schedule.filter((s) => s.dueAt === null)
+      for (const part of chunks(due, 200)) {
+        await trx
+          .insertInto('segment_schedule')
+          .values(part.map((s) => ({ segment_id: s.segmentId, profile_id: s.profileId, due_at: s.dueAt as number })))
+          .onConflict((oc) => oc.columns(['segment_id', 'profile_id']).doUpdateSet((eb) => ({ due_at: eb.ref('excluded.due_at') })))
+          .execute()
+      }
+      const doneBySegment = new Map<string, string[]>()
+      for (const s of done) doneBySegment.set(s.segmentId, [...(doneBySegment.get(s.segmentId) ?? []), s.profileId])
+      for (const [segmentId, ids] of doneBySegment) {
+        for (const part of chunks(ids, MAX_IN_LIST)) {
+          await trx.deleteFrom('segment_schedule').where('segment_id', '=', segmentId).where('profile_id', 'in', part).execute()
+        }
+      }
+    },
+
+    async segmentPage({ segmentId, afterId, limit, filter }) {
+      // The page's profiles, locked on PostgreSQL like an ingest batch locks them, so a concurrent
+      // batch and the backfill never write from stale reads.
+      let idQuery = trx.selectFrom('profiles').select('id').orderBy('id').limit(limit)
+      if (afterId !== undefined) idQuery = idQuery.where('id', '>', afterId)
+      if (dialect === 'postgres') idQuery = idQuery.forUpdate()
+      const ids = (await idQuery.execute()).map((r) => r.id)
+      const last = ids[ids.length - 1]
+      if (last === undefined) return { ids, matching: null, members: new Set() }
+      let members = trx.selectFrom('segment_memberships').select('profile_id').where('segment_id', '=', segmentId).where('profile_id', '<=', last)
+      if (afterId !== undefined) members = members.where('profile_id', '>', afterId)
+      const memberIds = new Set((await members.execute()).map((r) => r.profile_id))
+      if (!filter) return { ids, matching: null, members: memberIds }
+      let matching = trx.selectFrom('profiles').select('id').where('id', '<=', last).where(filter)
+      if (afterId !== undefined) matching = matching.where('id', '>', afterId)
+      return { ids, matching: new Set((await matching.execute()).map((r) => r.id)), members: memberIds }
+    },
+  }
+}
+
+export function createSegmentStore(database: SqlDatabase): SegmentStore {
+  const { db, reader } = database
+
+  async function insertVersion(executor: Kysely<Database>, row: { segmentId: string; version: number; name: string; description: string; definition: string; now: number }) {
+    await executor
+      .insertInto('segment_versions')
+      .values({ segment_id: row.segmentId, version: row.version, name: row.name, description: row.description, definition: row.definition, created_at: row.now })
+      .execute()
+  }
+
+  return {
+    async createSegment({ id, name, description, definition, now }) {
+      const nameKey = name.trim().toLowerCase()
+      const taken = await db.selectFrom('segments').select('id').where('name_key', '=', nameKey).executeTakeFirst()
+      if (taken) throw new AppError('conflict', `a segment named "${name}" already exists (${taken.id}): choose another name or PUT /api/segments/${taken.id}`)
+      const json = JSON.stringify(definition)
+      await db.transaction().execute(async (trx) => {
+        await trx
+          .insertInto('segments')
+          .values({ id, name, name_key: nameKey, description, definition: json, version: 1, members: 0, state: 'backfilling', backfill_processed: 0, backfill_total: 0, created_at: now, updated_at: now })
+          .execute()
+        await insertVersion(trx, { segmentId: id, version: 1, name, description, definition: json, now })
+      })
+    },
+
+    async updateSegment({ id, name, description, definition, now }) {
+      return db.transaction().execute(async (trx) => {
+        const row = await trx.selectFrom('segments').selectAll().where('id', '=', id).executeTakeFirst()
+        if (!row) throw new AppError('not_found', `no segment ${id}`)
+        const nameKey = name.trim().toLowerCase()
+        const taken = await trx.selectFrom('segments').select('id').where('name_key', '=', nameKey).where('id', '!=', id).executeTakeFirst()
+        if (taken) throw new AppError('conflict', `a segment named "${name}" already exists (${taken.id}): choose another name`)
+        const version = Number(row.version) + 1
+        const json = JSON.stringify(definition)
+        await trx
+          .updateTable('segments')
+          .set({ name, name_key: nameKey, description, definition: json, version, state: 'backfilling', backfill_processed: 0, backfill_total: 0, updated_at: now })
+          .where('id', '=', id)
+          .execute()
+        await insertVersion(trx, { segmentId: id, version, name, description, definition: json, now })
+        return version
+      })
+    },
+
+    async deleteSegment(id) {
+      return db.transaction().execute(async (trx) => {
+        const gone = await trx.deleteFrom('segments').where('id', '=', id).executeTakeFirst()
+        if (Number(gone.numDeletedRows) === 0) return false
+        await trx.deleteFrom('segment_memberships').where('segment_id', '=', id).execute()
+        await trx.deleteFrom('segment_schedule').where('segment_id', '=', id).execute()
+        await trx.updateTable('webhooks').set({ deleted_at: Date.now() }).where('segment_id', '=', id).where('deleted_at', 'is', null).execute()
+        return true
+      })
+    },
+
+    async getSegment(idOrName) {
+      const key = idOrName.trim().toLowerCase()
+      const row = await reader
+        .selectFrom('segments')
+        .selectAll()
+        .where((eb) => eb.or([eb('id', '=', idOrName.trim()), eb('name_key', '=', key)]))
+        .executeTakeFirst()
+      return row ? segmentFromRow(row) : undefined
+    },
+
+    async listSegments() {
+      return (await reader.selectFrom('segments').selectAll().orderBy('name').execute()).map(segmentFromRow)
+    },
+
+    async listSegmentVersions(id) {
+      const rows = await reader.selectFrom('segment_versions').selectAll().where('segment_id', '=', id).orderBy('version').execute()
+      return rows.map(
+        (r): SegmentVersionRow => ({ version: Number(r.version), name: r.name, description: r.description, definition: JSON.parse(r.definition) as unknown, createdAt: Number(r.created_at) }),
+      )
+    },
+
+    async setBackfillProgress({ id, version, processed, total, done }) {
+      // Only for the version the backfill evaluated: an edit meanwhile starts its own backfill.
+      await db
+        .updateTable('segments')
+        .set({ backfill_processed: processed, backfill_total: total, ...(done ? { state: 'ready' as const } : {}) })
+        .where('id', '=', id)
+        .where('version', '=', version)
+        .execute()
+    },
+
+    async listSegmentMembers({ segmentId, limit, offset, afterProfileId }) {
+      let page = reader
+        .selectFrom('segment_memberships')
+        .select(['profile_id', 'entered_at'])
+        .where('segment_id', '=', segmentId)
+        .orderBy('profile_id')
+        .limit(limit)
+      if (afterProfileId !== undefined) page = page.where('profile_id', '>', afterProfileId)
+      else if (offset > 0) page = page.offset(offset)
+      const members = await page.execute()
+      return attachIdentity(reader, members)
+    },
+
+    async previewSegment({ filter, sample }) {
+      const count = await reader
+        .selectFrom('profiles')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .where(filter)
+        .executeTakeFirstOrThrow()
+      const rows = await reader.selectFrom('profiles').select('id').where(filter).orderBy('id').limit(sample).execute()
+      const members = await attachIdentity(
+        reader,
+        rows.map((r) => ({ profile_id: r.id, entered_at: 0 })),
+      )
+      return { count: Number(count.n), sample: members }
+    },
+
+    async listDueSchedule({ now, limit }) {
+      const rows = await reader.selectFrom('segment_schedule').select(['segment_id', 'profile_id', 'due_at']).where('due_at', '<=', now).orderBy('due_at').limit(limit).execute()
+      return rows.map((r) => ({ segmentId: r.segment_id, profileId: r.profile_id, dueAt: Number(r.due_at) }))
+    },
+
+    async listProfileSegments(profileId) {
+      const rows = await reader.selectFrom('segment_memberships').select(['segment_id', 'entered_at']).where('profile_id', '=', profileId).execute()
+      return new Map(rows.map((r) => [r.segment_id, Number(r.entered_at)]))
+    },
+
+    async listChanges({ segmentId, afterId, limit }) {
+      let query = reader.selectFrom('segment_changes').selectAll().where('segment_id', '=', segmentId).orderBy('id').limit(limit)
+      if (afterId !== undefined) query = query.where('id', '>', afterId)
+      return (await query.execute()).map(
+        (r): SegmentChange & { id: number; at: number } => ({ id: Number(r.id), segmentId: r.segment_id, profileId: r.profile_id, change: r.change, reason: r.reason, at: Number(r.at) }),
+      )
+    },
+  }
+}
+
+/** Adds each member's email and most recent cookie: one query each for the whole page. */
+async function attachIdentity(reader: Kysely<Database>, members: Array<{ profile_id: string; entered_at: number }>): Promise<SegmentMemberRow[]> {
+  if (members.length === 0) return []
+  const ids = members.map((m) => m.profile_id)
+  const emails = new Map<string, string | null>()
+  const cookies = new Map<string, { value: string; last: number }>()
+  for (const part of chunks(ids, MAX_IN_LIST)) {
+    for (const row of await reader.selectFrom('profiles').select(['id', 'email']).where('id', 'in', part).execute()) emails.set(row.id, row.email)
+    const rows = await reader.selectFrom('identities').select(['profile_id', 'value', 'last_seen']).where('profile_id', 'in', part).where('kind', '=', 'cookie').execute()
+    for (const row of rows) {
+      const known = cookies.get(row.profile_id)
+      if (!known || Number(row.last_seen) > known.last) cookies.set(row.profile_id, { value: row.value, last: Number(row.last_seen) })
+    }
+  }
+  return members.map((m) => ({
+    profileId: m.profile_id,
+    email: emails.get(m.profile_id) ?? null,
+    cookie: cookies.get(m.profile_id)?.value ?? null,
+    enteredAt: Number(m.entered_at),
+  }))
+}
