@@ -4,6 +4,7 @@ import { createKeyCommand, listKeysCommand, revokeKeyCommand } from './cli/keys.
 import { formatQualityReport, importFile } from './cli/import.ts'
 import { classifyCommand, evalCommand, reclassifyCommand, trainCommand } from './cli/model.ts'
 import { replayRejected } from './cli/replay.ts'
+import { exportSegmentCommand, listSegmentsCommand, previewSegmentCommand, showSegmentCommand } from './cli/segments.ts'
 import { startServer } from './cli/start.ts'
 import { ConfigError, loadConfig } from './config.ts'
 import type { BodyFormat } from './domain/types.ts'
@@ -85,6 +86,34 @@ model
   .option('--docs', 'also replace the report in docs/model.md')
   .option('--write <file>', 'also write the markdown report to a file')
   .action((options: { heldout?: string; docs?: boolean; write?: string }) => evalCommand(options))
+
+const segments = program.command('segments').description('business segments: list, show, preview and export (create and edit them through the API)')
+segments
+  .command('list')
+  .description('every segment with its version, member count and backfill state')
+  .action(async () => listSegmentsCommand(loadConfig(), process.stdout))
+segments
+  .command('show')
+  .description('one segment, by id or name, as JSON')
+  .argument('<segment>', 'segment id or name')
+  .action(async (segment: string) => showSegmentCommand(loadConfig(), segment, process.stdout))
+segments
+  .command('preview')
+  .description('count the profiles a definition selects now, with a sample; nothing is saved')
+  .argument('<definition>', 'a JSON file, or inline JSON: {"all": [{"field": "age", "op": "gte", "value": 30}]}')
+  .action(async (definition: string) => previewSegmentCommand(loadConfig(), definition, process.stdout))
+segments
+  .command('export')
+  .description('write every member as NDJSON or CSV to stdout')
+  .argument('<segment>', 'segment id or name')
+  .option('--format <format>', 'ndjson or csv', (v: string) => {
+    if (v !== 'csv' && v !== 'ndjson') throw new InvalidArgumentError('must be csv or ndjson')
+    return v
+  }, 'ndjson')
+  .action(async (segment: string, options: { format: 'csv' | 'ndjson' }) => {
+    const count = await exportSegmentCommand(loadConfig(), segment, options, process.stdout)
+    process.stderr.write(`exported ${count} members\n`)
+  })
 
 const keys = program.command('keys').description('manage API keys')
 keys

@@ -113,6 +113,50 @@ describe('cdp', () => {
     }
   })
 
+  it('classifies interests from arguments and from stdin, one JSON line each, in order', async () => {
+    const args = await cdp('classify', 'Tom Brady', 'asdfgh')
+    expect(args.stdout.trim().split('\n').map((l) => JSON.parse(l))).toEqual([
+      { text: 'Tom Brady', cohorts: [expect.objectContaining({ name: 'Sports' })] },
+      { text: 'asdfgh', cohorts: [] },
+    ])
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', 'classify'], { env: { ...process.env, ...database.env }, stdio: ['pipe', 'pipe', 'pipe'] })
+    let out = ''
+    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()))
+    child.stdin.end('nike shoes\ntuesday\ncrcket\n')
+    await new Promise((resolve) => child.once('exit', resolve))
+    const lines = out.trim().split('\n').map((l) => JSON.parse(l) as { text: string; cohorts: Array<{ name: string }> })
+    expect(lines.map((l) => [l.text, l.cohorts.map((c) => c.name)])).toEqual([
+      ['nike shoes', ['Fashion', 'Sports']],
+      ['tuesday', []],
+      ['crcket', ['Sports']],
+    ])
+  })
+
+  it('lists, previews and exports segments, and reclassifies profiles', async () => {
+    const runtime = await openRuntime(database.config, { background: true })
+    let id: string
+    try {
+      await runtime.pipeline.ingest({ records: [{ index: 0, value: { cookie: 'seg-cli-1', demographics: { age: 41 } } }], source: 'test', contentType: 'json' })
+      id = (await runtime.segments.create({ name: 'Forty plus', conditions: { field: 'age', op: 'gte', value: 40 } })).id
+      await runtime.segments.idle()
+    } finally {
+      await runtime.close()
+    }
+    const list = await cdp('segments', 'list')
+    expect(list.stdout).toMatch(/Forty plus\s+v1\s+1\s+ready/)
+    const preview = await cdp('segments', 'preview', '{"field": "age", "op": "gt", "value": 40}')
+    expect(preview.stdout).toContain('1 profiles match')
+    const csv = await cdp('segments', 'export', 'forty plus', '--format', 'csv')
+    expect(csv.stdout.split('\n')[0]).toBe('profile_id,email,cookie,entered_at')
+    expect(csv.stdout).toContain(',seg-cli-1,')
+    const show = await cdp('segments', 'show', id)
+    expect(JSON.parse(show.stdout)).toMatchObject({ name: 'Forty plus', version: 1, members: 1 })
+    const bad = cdp('segments', 'preview', '{"field": "age", "op": "gte ", "value": 40}')
+    await expect(bad).rejects.toMatchObject({ stderr: expect.stringContaining('conditions.op: unknown operator "gte "') })
+    const reclassified = await cdp('reclassify', '--quiet')
+    expect(reclassified.stdout).toMatch(/^reclassified \d+ profiles: 0 cohort memberships changed/)
+  })
+
   it('explains a bad command or file', async () => {
     await expect(cdp('import', '/nonexistent/file.csv')).rejects.toMatchObject({ stderr: expect.stringContaining('no such file') })
     await expect(cdp('import', 'README.md')).rejects.toMatchObject({ stderr: expect.stringContaining('--format') })
