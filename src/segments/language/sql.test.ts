@@ -20,13 +20,14 @@ const TRAIT_KEYS = ['plan', 'score', 'vip', 'location.floor']
 const TEXT_FIELDS = ['email', 'phone', 'city', 'state', 'country', 'country_code', 'gender', 'education']
 
 // Small alphabets make matches likely; the accented and symbol letters check ASCII-only folding.
-const letter = fc.constantFrom('a', 'A', 'b', 'é', 'É', 'ß', '1', ' ', '$', ',', '.', 'k', 'M')
+const letter = fc.constantFrom('a', 'A', 'b', 'é', 'É', 'ß', '1', ' ', '$', ',', '.', 'k', 'M', '-', '+')
 const word = fc.constantFrom('Éa', 'éa', 'ÉA', 'ea', 'Paris', 'PARIS', 'pa', 'ßa', '')
 const shortText = fc.oneof(word, fc.string({ unit: letter, maxLength: 4 }))
 const nonEmptyText = fc.oneof(fc.constantFrom('É', 'é', 'a', 'PA', 'ris'), fc.string({ unit: letter, minLength: 1, maxLength: 3 }))
 const moneyText = fc.oneof(
   fc.constantFrom('100000', '$100k', '1.5M', '100,000', '$1,5,0', '1.', '.5', 'abc', '$$5', '1.2.3', '1..5', '2.5.k'),
   fc.constantFrom('1234567890123456', '2.5k', '0', '$0.25m', '99999999999999k', '$', 'k', '', '7 ', ' 7', '1e3', '０'),
+  fc.constantFrom('$75,000-$100,000', '$100,000+', '50k - 75k', '-5', '5-', '$-5', ' 60k +', '+', '1+2', '10k-', '$50,000 - $75,000'),
   fc.string({ unit: letter, maxLength: 4 }),
 )
 const smallNumber = fc.oneof(fc.integer({ min: -5, max: 120 }), fc.double({ min: -1000, max: 1000, noNaN: true, noDefaultInfinity: true }))

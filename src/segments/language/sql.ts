@@ -177,11 +177,16 @@ function numberValue(ref: FieldRef, options: CompileOptions): Sql {
 }
 
 /**
- * parseMoney() in SQL, step for step: drop one leading "$", drop every ",", read a k/m suffix, then
+ * parseMoney() in SQL, step for step: keep what precedes a "-" after the first character, trim
+ * spaces, drop a trailing "+", drop one leading "$", drop every ",", read a k/m suffix, then
  * accept only a plain decimal of at most MONEY_MAX_DIGITS characters. `folded` is lower-cased text.
  */
 function moneyValue(folded: Sql, options: CompileOptions): Sql {
-  const withoutDollar = sql`CASE WHEN substr(${folded}, 1, 1) = '$' THEN substr(${folded}, 2) ELSE ${folded} END`
+  const dash = options.dialect === 'sqlite' ? sql`instr(${folded}, '-')` : sql`strpos(${folded}, '-')`
+  const lowerBound = sql`trim(CASE WHEN ${dash} > 1 THEN substr(${folded}, 1, ${dash} - 1) ELSE ${folded} END, ' ')`
+  const lastOfBound = options.dialect === 'sqlite' ? sql`substr(${lowerBound}, -1)` : sql`right(${lowerBound}, 1)`
+  const withoutPlus = sql`CASE WHEN ${lastOfBound} = '+' THEN substr(${lowerBound}, 1, length(${lowerBound}) - 1) ELSE ${lowerBound} END`
+  const withoutDollar = sql`CASE WHEN substr(${withoutPlus}, 1, 1) = '$' THEN substr(${withoutPlus}, 2) ELSE ${withoutPlus} END`
   const digits = sql`replace(${withoutDollar}, ',', '')`
   const last = options.dialect === 'sqlite' ? sql`substr(${digits}, -1)` : sql`right(${digits}, 1)`
   const multiplier = sql`CASE ${last} WHEN 'k' THEN 1000 WHEN 'm' THEN 1000000 ELSE 1 END`

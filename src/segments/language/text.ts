@@ -16,11 +16,18 @@ export const MONEY_MAX_DIGITS = 15
 
 /**
  * Reads an amount like "$100k", "100,000", "1.5m" or "250000"; null when the text is not money.
- * The steps are the SQL ones in sql.ts (fold case, drop one leading "$", drop every ",", read a
- * k/m suffix, then a plain decimal of at most 15 characters), so both sides agree on every input.
+ * Income is often a bracket: "$75,000-$100,000" reads as its lower bound and "$100,000+" as its
+ * floor, so "income ≥ $75k" holds for both. The steps are the SQL ones in sql.ts (fold case, keep
+ * what precedes a "-" that is not the first character, trim spaces, drop a trailing "+", drop one
+ * leading "$", drop every ",", read a k/m suffix, then a plain decimal of at most 15 characters), so
+ * both sides agree on every input.
  */
 export function parseMoney(text: string): number | null {
   let rest = foldCase(text)
+  const dash = rest.indexOf('-')
+  if (dash > 0) rest = rest.slice(0, dash)
+  rest = rest.replace(/^ +| +$/g, '')
+  if (rest.endsWith('+')) rest = rest.slice(0, -1)
   if (rest.startsWith('$')) rest = rest.slice(1)
   rest = rest.replaceAll(',', '')
   let multiplier = 1
