@@ -129,9 +129,17 @@ export class SegmentEngine {
     const changed = new Set<string>()
     if (this.ordered.length === 0 || (profiles.length === 0 && absorbed.length === 0)) return changed
     const segments = input.only ? this.ordered.filter((s) => input.only?.has(s.id)) : this.ordered
-    const current = await tx.loadSegmentMemberships([...profiles.map((p) => p.id), ...absorbed.map((a) => a.id)])
-    const changes: SegmentChange[] = []
     const schedule: Array<{ segmentId: string; profileId: string; dueAt: number | null }> = []
+    const ids = [...profiles.map((p) => p.id), ...absorbed.map((a) => a.id)]
+    const current = await tx.loadSegmentMemberships(ids)
+    // Only differences are written: most profiles keep the due time they had, or have none.
+    const timed = segments.some((s) => s.timeRelative) || (absorbed.length > 0 && this.ordered.some((s) => s.timeRelative))
+    const scheduled = timed ? await tx.loadSegmentSchedule(ids) : new Map<string, Map<string, number>>()
+    const reschedule = (segmentId: string, profileId: string, dueAt: number | null) => {
+      const known = scheduled.get(profileId)?.get(segmentId) ?? null
+      if (known !== dueAt) schedule.push({ segmentId, profileId, dueAt })
+    }
+    const changes: SegmentChange[] = []
     const context = { now: input.now }
     const noCohorts = new Map<string, number>()
 
@@ -149,14 +157,14 @@ export class SegmentEngine {
           memberOf.delete(segment.id)
           changes.push({ segmentId: segment.id, profileId: profile.id, change: 'left', reason: input.reason })
         }
-        if (segment.timeRelative) schedule.push({ segmentId: segment.id, profileId: profile.id, dueAt: nextTimeChange(segment.condition, view, input.now) })
+        if (segment.timeRelative) reschedule(segment.id, profile.id, nextTimeChange(segment.condition, view, input.now))
       }
     }
     for (const { id, into } of absorbed) {
       for (const segmentId of [...(current.get(id) ?? [])].sort()) {
         changes.push({ segmentId, profileId: id, change: 'left', reason: `merged into ${into}` })
       }
-      for (const segment of this.ordered) if (segment.timeRelative) schedule.push({ segmentId: segment.id, profileId: id, dueAt: null })
+      for (const segment of this.ordered) if (segment.timeRelative) reschedule(segment.id, id, null)
     }
     // Only segments that still exist: a segment deleted mid-transaction keeps no memberships.
     const live = new Set(this.ordered.map((s) => s.id))

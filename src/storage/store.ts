@@ -93,6 +93,8 @@ export type ProfileFilter = (eb: ExpressionBuilder<Database, 'profiles'>) => Exp
 export interface SegmentTransaction {
   /** profile id -> ids of the segments it belongs to. */
   loadSegmentMemberships(profileIds: string[]): Promise<Map<string, Set<string>>>
+  /** profile id -> segment id -> when its time-relative verdict may change next. */
+  loadSegmentSchedule(profileIds: string[]): Promise<Map<string, Map<string, number>>>
   /** Writes entries and exits with their change-log rows and member counts, and the re-evaluation schedule (null = none). */
   applySegmentChanges(input: {
     changes: SegmentChange[]

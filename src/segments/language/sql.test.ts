@@ -10,6 +10,7 @@ import type { Database } from '../../storage/sql/schema.ts'
 import { evaluate, type SegmentProfile } from './evaluate.ts'
 import { type Condition, parseSegmentDefinition } from './parse.ts'
 import { compileCondition, type SqlDialectName } from './sql.ts'
+import { parseMoney } from './text.ts'
 
 const SEED = Number(process.env.CDP_PROPERTY_SEED ?? 20261122)
 const NOW = Date.UTC(2026, 10, 22, 12, 0, 0)
@@ -154,7 +155,7 @@ async function createTables(db: Kysely<Database>, dialect: SqlDialectName): Prom
   const bigint = dialect === 'postgres' ? sql`bigint` : sql`integer`
   const real = dialect === 'postgres' ? sql`double precision` : sql`real`
   await sql`CREATE TABLE profiles (id text PRIMARY KEY, email text, phone text, city text, state text, country text,
-    country_code text, age integer, gender text, income text, education text, traits text NOT NULL,
+    country_code text, age integer, gender text, income text, income_amount ${real}, education text, traits text NOT NULL,
     first_seen ${bigint} NOT NULL, last_seen ${bigint} NOT NULL)`.execute(db)
   await sql`CREATE TABLE profile_interests (profile_id text NOT NULL, interest text NOT NULL)`.execute(db)
   await sql`CREATE TABLE cohorts (id text PRIMARY KEY, name text NOT NULL, name_key text NOT NULL)`.execute(db)
@@ -172,9 +173,9 @@ async function storeProfiles(db: Kysely<Database>, profiles: readonly SegmentPro
   // One multi-row INSERT per table keeps a run to a few round trips on PostgreSQL.
   const profileRows = profiles.map(
     (p) => sql`(${p.id}, ${p.email}, ${p.phone}, ${p.city}, ${p.state}, ${p.country}, ${p.country_code}, ${p.age}, ${p.gender},
-      ${p.income}, ${p.education}, ${JSON.stringify(p.traits)}, ${p.first_seen}, ${p.last_seen})`,
+      ${p.income}, ${p.income === null ? null : parseMoney(p.income)}, ${p.education}, ${JSON.stringify(p.traits)}, ${p.first_seen}, ${p.last_seen})`,
   )
-  await sql`INSERT INTO profiles (id, email, phone, city, state, country, country_code, age, gender, income, education, traits, first_seen, last_seen)
+  await sql`INSERT INTO profiles (id, email, phone, city, state, country, country_code, age, gender, income, income_amount, education, traits, first_seen, last_seen)
     VALUES ${sql.join(profileRows)}`.execute(db)
   const interests = profiles.flatMap((p) => p.interests.map((interest) => sql`(${p.id}, ${interest})`))
   if (interests.length > 0) await sql`INSERT INTO profile_interests (profile_id, interest) VALUES ${sql.join(interests)}`.execute(db)

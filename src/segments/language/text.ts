@@ -4,8 +4,12 @@
 
 /** Folds ASCII letters only: exactly what SQLite lower() does and what sql.ts builds for PostgreSQL. */
 export function foldCase(text: string): string {
-  return text.replace(/[A-Z]+/g, (letters) => letters.toLowerCase())
+  // On ASCII text toLowerCase() is exactly this folding, and several times faster than a replace;
+  // segment evaluation folds every compared value of every profile.
+  return NON_ASCII.test(text) ? text.replace(/[A-Z]+/g, (letters) => letters.toLowerCase()) : text.toLowerCase()
 }
+
+const NON_ASCII = /[\u0080-\uffff]/
 
 const PLAIN_DECIMAL = /^[0-9]+(\.[0-9]+)?$/
 /**
@@ -23,6 +27,19 @@ export const MONEY_MAX_DIGITS = 15
  * both sides agree on every input.
  */
 export function parseMoney(text: string): number | null {
+  // Incomes repeat ("$50,000-$75,000"): evaluation reads each profile's once per income condition.
+  const known = moneyCache.get(text)
+  if (known !== undefined) return known
+  const amount = readMoney(text)
+  if (moneyCache.size >= MONEY_CACHE_SIZE) moneyCache.clear()
+  moneyCache.set(text, amount)
+  return amount
+}
+
+const MONEY_CACHE_SIZE = 10_000
+const moneyCache = new Map<string, number | null>()
+
+function readMoney(text: string): number | null {
   let rest = foldCase(text)
   const dash = rest.indexOf('-')
   if (dash > 0) rest = rest.slice(0, dash)

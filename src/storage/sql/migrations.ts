@@ -1,6 +1,8 @@
 // Schema migrations, run on start. One schema for SQLite and PostgreSQL; the few type differences
 // (auto-increment ids, 64-bit integers) are chosen per dialect here and nowhere else.
 import { type Kysely, type Migration, type MigrationProvider, Migrator, sql } from 'kysely'
+import { parseMoney } from '../../segments/language/text.ts'
+import type { Database } from './schema.ts'
 
 export type Dialect = 'sqlite' | 'postgres'
 
@@ -233,6 +235,23 @@ function migrationsFor(dialect: Dialect): Record<string, Migration> {
           .addColumn('deleted_at', bigint)
           .execute()
         await db.schema.createIndex('webhooks_segment').on('webhooks').column('segment_id').execute()
+      },
+    },
+    '0004_income_amount': {
+      async up(db: Kysely<unknown>) {
+        await db.schema.alterTable('profiles').addColumn('income_amount', dialect === 'postgres' ? 'double precision' : 'real').execute()
+        // Existing incomes, read and written back in pages: the parsing is JavaScript (parseMoney).
+        const typed = db as unknown as Kysely<Database>
+        let after = ''
+        for (;;) {
+          const rows = await typed.selectFrom('profiles').select(['id', 'income']).where('id', '>', after).where('income', 'is not', null).orderBy('id').limit(5000).execute()
+          if (rows.length === 0) break
+          for (const row of rows) {
+            const amount = row.income === null ? null : parseMoney(row.income)
+            if (amount !== null) await typed.updateTable('profiles').set({ income_amount: amount }).where('id', '=', row.id).execute()
+          }
+          after = rows[rows.length - 1]?.id ?? after
+        }
       },
     },
   }

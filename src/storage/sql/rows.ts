@@ -1,4 +1,5 @@
 // Conversions between profile rows and the in-memory ProfileState.
+import { parseMoney } from '../../segments/language/text.ts'
 import type { InterestSeen, ProfileState } from '../../domain/profile.ts'
 import type { ProfileFields } from '../../domain/types.ts'
 import type { ProfilesTable } from './schema.ts'
@@ -45,6 +46,8 @@ export function profileToRow(profile: ProfileState, now: number): ProfilesTable 
     age: f.age ?? null,
     gender: f.gender ?? null,
     income: f.income ?? null,
+    // Derived once at write time so segment conditions compare a number, not parse text per row.
+    income_amount: f.income ? parseMoney(f.income) : null,
     education: f.education ?? null,
     traits: JSON.stringify(profile.traits),
     field_times: JSON.stringify(profile.fieldTimes),

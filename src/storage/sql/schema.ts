@@ -30,6 +30,7 @@ export interface ProfilesTable {
   age: number | null
   gender: string | null
   income: string | null
+  income_amount: number | null // parseMoney(income): what numeric segment conditions compare
   education: string | null
   traits: string // JSON object of custom traits
   field_times: string // JSON {field: observedAt} behind latest-wins merging

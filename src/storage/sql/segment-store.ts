@@ -1,7 +1,8 @@
 // Storage of business segments: definitions and their versions, memberships, the change log and the
 // schedule of time-relative re-evaluations. The transactional half runs inside ingest transactions,
 // so a membership changes in the same transaction as the profile change that causes it.
-import { type Kysely, type Transaction } from 'kysely'
+import type BetterSqlite3 from 'better-sqlite3'
+import { type Kysely, sql, type Transaction } from 'kysely'
 import { AppError } from '../../errors.ts'
 import type { SegmentChange, SegmentMemberRow, SegmentRow, SegmentStore, SegmentTransaction, SegmentVersionRow } from '../store.ts'
 import type { SqlDatabase } from './open.ts'
@@ -31,7 +32,35 @@ function segmentFromRow(row: SegmentsTable): SegmentRow {
   }
 }
 
-export function createSegmentTransaction(trx: Transaction<Database>, dialect: 'sqlite' | 'postgres'): SegmentTransaction {
+/** The bulk writer of sql-store.ts: prepared row-by-row on SQLite, unnest arrays on PostgreSQL. */
+export type BulkUpsert = (table: keyof Database, rows: Array<Record<string, string | number | null>>, conflict: string[], update: string[]) => Promise<unknown>
+
+export function createSegmentTransaction(
+  trx: Transaction<Database>,
+  dialect: 'sqlite' | 'postgres',
+  upsert: BulkUpsert,
+  sqlite: BetterSqlite3.Database | undefined,
+): SegmentTransaction {
+  // Row-by-row prepared deletes on SQLite (microseconds each); chunked IN lists on PostgreSQL.
+  const prepared = new Map<string, BetterSqlite3.Statement>()
+  async function deletePairs(table: 'segment_memberships' | 'segment_schedule', pairs: Array<{ segmentId: string; profileId: string }>) {
+    if (pairs.length === 0) return
+    if (sqlite) {
+      let statement = prepared.get(table)
+      if (!statement) {
+        statement = sqlite.prepare(`delete from "${table}" where "segment_id" = ? and "profile_id" = ?`)
+        prepared.set(table, statement)
+      }
+      for (const p of pairs) statement.run(p.segmentId, p.profileId)
+      return
+    }
+    const bySegment = new Map<string, string[]>()
+    for (const p of pairs) bySegment.set(p.segmentId, [...(bySegment.get(p.segmentId) ?? []), p.profileId])
+    for (const [segmentId, ids] of bySegment) {
+      for (const part of chunks(ids, MAX_IN_LIST)) await trx.deleteFrom(table).where('segment_id', '=', segmentId).where('profile_id', 'in', part).execute()
+    }
+  }
+
   return {
     async loadSegmentMemberships(profileIds) {
       const out = new Map<string, Set<string>>()
@@ -46,57 +75,63 @@ export function createSegmentTransaction(trx: Transaction<Database>, dialect: 's
       return out
     },
 
+    async loadSegmentSchedule(profileIds) {
+      const out = new Map<string, Map<string, number>>()
+      for (const part of chunks([...new Set(profileIds)], MAX_IN_LIST)) {
+        const rows = await trx.selectFrom('segment_schedule').select(['segment_id', 'profile_id', 'due_at']).where('profile_id', 'in', part).execute()
+        for (const row of rows) {
+          const map = out.get(row.profile_id) ?? new Map<string, number>()
+          map.set(row.segment_id, Number(row.due_at))
+          out.set(row.profile_id, map)
+        }
+      }
+      return out
+    },
+
     async applySegmentChanges({ changes, schedule, now }) {
       if (changes.length > 0) {
         const entered = changes.filter((c) => c.change === 'entered')
-        const left = changes.filter((c) => c.change === 'left')
-        for (const part of chunks(entered, 200)) {
-          await trx
-            .insertInto('segment_memberships')
-            .values(part.map((c) => ({ segment_id: c.segmentId, profile_id: c.profileId, entered_at: now })))
-            .onConflict((oc) => oc.columns(['segment_id', 'profile_id']).doNothing())
-            .execute()
-        }
-        const leftBySegment = new Map<string, string[]>()
-        for (const c of left) leftBySegment.set(c.segmentId, [...(leftBySegment.get(c.segmentId) ?? []), c.profileId])
-        for (const [segmentId, ids] of leftBySegment) {
-          for (const part of chunks(ids, MAX_IN_LIST)) {
-            await trx.deleteFrom('segment_memberships').where('segment_id', '=', segmentId).where('profile_id', 'in', part).execute()
-          }
-        }
-        for (const part of chunks(changes, 200)) {
-          await trx
-            .insertInto('segment_changes')
-            .values(part.map((c) => ({ segment_id: c.segmentId, profile_id: c.profileId, change: c.change, reason: c.reason, at: now })))
-            .execute()
-        }
+        await upsert(
+          'segment_memberships',
+          entered.map((c) => ({ segment_id: c.segmentId, profile_id: c.profileId, entered_at: now })),
+          ['segment_id', 'profile_id'],
+          [],
+        )
+        await deletePairs('segment_memberships', changes.filter((c) => c.change === 'left'))
+        await upsert(
+          'segment_changes',
+          changes.map((c) => ({ segment_id: c.segmentId, profile_id: c.profileId, change: c.change, reason: c.reason, at: now })),
+          ['id'],
+          [],
+        )
         const deltas = new Map<string, number>()
         for (const c of changes) deltas.set(c.segmentId, (deltas.get(c.segmentId) ?? 0) + (c.change === 'entered' ? 1 : -1))
-        for (const [segmentId, delta] of [...deltas].sort(([a], [b]) => (a < b ? -1 : 1))) {
-          if (delta === 0) continue
-          await trx
-            .updateTable('segments')
-            .set((eb) => ({ members: eb('members', '+', delta) }))
-            .where('id', '=', segmentId)
-            .execute()
+        const sorted = [...deltas].filter(([, delta]) => delta !== 0).sort(([a], [b]) => (a < b ? -1 : 1))
+        if (sqlite) {
+          let statement = prepared.get('members')
+          if (!statement) {
+            statement = sqlite.prepare('update "segments" set "members" = "members" + ? where "id" = ?')
+            prepared.set('members', statement)
+          }
+          for (const [segmentId, delta] of sorted) statement.run(delta, segmentId)
+        } else if (sorted.length > 0) {
+          // One statement for every counter of the batch, in id order (row locks in a stable order).
+          // The CTE takes the row locks in id order first; an UPDATE … FROM alone locks in join order,
+          // and two batches could then deadlock on the same counters.
+          const ids = sorted.map(([id]) => id)
+          await sql`with locked as (select id from segments where id = any(${ids}::text[]) order by id for update)
+            update segments set members = segments.members + d.delta
+            from unnest(${ids}::text[], ${sorted.map(([, delta]) => delta)}::int8[]) as d(id, delta)
+            where segments.id = d.id and segments.id in (select id from locked)`.execute(trx)
         }
       }
-      const due = schedule.filter((s) => s.dueAt !== null)
-      const done = schedule.filter((s) => s.dueAt === null)
-      for (const part of chunks(due, 200)) {
-        await trx
-          .insertInto('segment_schedule')
-          .values(part.map((s) => ({ segment_id: s.segmentId, profile_id: s.profileId, due_at: s.dueAt as number })))
-          .onConflict((oc) => oc.columns(['segment_id', 'profile_id']).doUpdateSet((eb) => ({ due_at: eb.ref('excluded.due_at') })))
-          .execute()
-      }
-      const doneBySegment = new Map<string, string[]>()
-      for (const s of done) doneBySegment.set(s.segmentId, [...(doneBySegment.get(s.segmentId) ?? []), s.profileId])
-      for (const [segmentId, ids] of doneBySegment) {
-        for (const part of chunks(ids, MAX_IN_LIST)) {
-          await trx.deleteFrom('segment_schedule').where('segment_id', '=', segmentId).where('profile_id', 'in', part).execute()
-        }
-      }
+      await upsert(
+        'segment_schedule',
+        schedule.filter((s) => s.dueAt !== null).map((s) => ({ segment_id: s.segmentId, profile_id: s.profileId, due_at: s.dueAt })),
+        ['segment_id', 'profile_id'],
+        ['due_at'],
+      )
+      await deletePairs('segment_schedule', schedule.filter((s) => s.dueAt === null))
     },
 
     async segmentPage({ segmentId, afterId, limit, filter }) {

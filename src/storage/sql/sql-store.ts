@@ -79,9 +79,11 @@ type Row = Record<string, string | number | null>
  * `update` is empty). SQLite: one cached prepared statement per row. PostgreSQL: multi-row statements.
  */
 const PROFILE_UPDATE_COLUMNS = [
-  'email', 'phone', 'phone_raw', 'city', 'state', 'country', 'country_code', 'age', 'gender', 'income', 'education',
+  'email', 'phone', 'phone_raw', 'city', 'state', 'country', 'country_code', 'age', 'gender', 'income', 'income_amount', 'education',
   'traits', 'field_times', 'first_seen', 'last_seen', 'updated_at',
 ]
+
+const ROWS_PER_SQLITE_STATEMENT = 64
 
 function createBulkWriter(trx: Transaction<Database>, sqlite: BetterSqlite3.Database | undefined) {
   const statements = new Map<string, BetterSqlite3.Statement>()
@@ -99,12 +101,42 @@ function createBulkWriter(trx: Transaction<Database>, sqlite: BetterSqlite3.Data
         )
         statements.set(key, statement)
       }
-      const ids: number[] = []
-      for (const row of rows) {
-        const result = statement.run(columns.map((c) => row[c] ?? null))
-        ids.push(result.changes > 0 ? Number(result.lastInsertRowid) : 0)
+      if (table === 'raw_records') {
+        // The caller needs each row's id (or 0 for a duplicate), which only single-row statements tell.
+        const ids: number[] = []
+        for (const row of rows) {
+          const result = statement.run(columns.map((c) => row[c] ?? null))
+          ids.push(result.changes > 0 ? Number(result.lastInsertRowid) : 0)
+        }
+        return ids
       }
-      return ids
+      // Elsewhere, 64 rows per statement: a statement's fixed cost is most of a narrow row's.
+      let at = 0
+      if (rows.length >= ROWS_PER_SQLITE_STATEMENT) {
+        const wideKey = `${key}|x${ROWS_PER_SQLITE_STATEMENT}`
+        let wide = statements.get(wideKey)
+        if (!wide) {
+          const action = update.length === 0 ? 'do nothing' : `do update set ${update.map((c) => `"${c}" = excluded."${c}"`).join(', ')}`
+          const tuple = `(${columns.map(() => '?').join(', ')})`
+          wide = sqlite.prepare(
+            `insert into "${table}" (${columns.map((c) => `"${c}"`).join(', ')}) values ${Array.from({ length: ROWS_PER_SQLITE_STATEMENT }, () => tuple).join(', ')} on conflict (${conflict.map((c) => `"${c}"`).join(', ')}) ${action}`,
+          )
+          statements.set(wideKey, wide)
+        }
+        for (; at + ROWS_PER_SQLITE_STATEMENT <= rows.length; at += ROWS_PER_SQLITE_STATEMENT) {
+          const values: Array<string | number | null> = []
+          for (let i = at; i < at + ROWS_PER_SQLITE_STATEMENT; i++) {
+            const row = rows[i] as Row
+            for (const c of columns) values.push(row[c] ?? null)
+          }
+          wide.run(values)
+        }
+      }
+      for (; at < rows.length; at++) {
+        const row = rows[at] as Row
+        statement.run(columns.map((c) => row[c] ?? null))
+      }
+      return []
     }
     // PostgreSQL: one statement per chunk, each column sent as one array parameter (unnest), so
     // the statement text and its plan stay the same whatever the batch size.
@@ -117,8 +149,8 @@ function createBulkWriter(trx: Transaction<Database>, sqlite: BetterSqlite3.Data
 
 function pgColumnType(column: string): string {
   if (column === 'age' || column === 'record_index') return 'int4'
-  if (column === 'score') return 'float8'
-  if (/(_at|_seen)$/.test(column) || column === 'members') return 'int8'
+  if (column === 'score' || column === 'income_amount') return 'float8'
+  if (/(_at|_seen)$/.test(column) || column === 'members' || column === 'at') return 'int8'
   return 'text'
 }
 
@@ -218,7 +250,7 @@ function createIngestTransaction(trx: Transaction<Database>, dialect: 'sqlite' |
   }
 
   return {
-    ...createSegmentTransaction(trx, dialect),
+    ...createSegmentTransaction(trx, dialect, upsert, sqlite),
     async insertRawRecords(rows) {
       const inserted = new Map<string, number>()
       const values = rows.map((r) => ({
