@@ -4,10 +4,13 @@ import type { CountryCode } from 'libphonenumber-js'
 import { CohortService } from './cohorts/service.ts'
 import { ChangeNotifier } from './segments/notifier.ts'
 import { SegmentService } from './segments/service.ts'
+import { WebhookDispatcher } from './segments/webhooks/dispatcher.ts'
+import type { ActivationStore } from './segments/webhooks/store.ts'
 import type { Config } from './config.ts'
 import { loadDefaultClassifier } from './ml/default-classifier.ts'
 import { IngestPipeline } from './pipeline/run.ts'
 import { DEFAULT_EMAIL_BLOCKLIST } from './pipeline/validate/index.ts'
+import { createActivationStore } from './storage/sql/activation-store.ts'
 import { openDatabase } from './storage/sql/open.ts'
 import { createSqlStore } from './storage/sql/sql-store.ts'
 import type { Store } from './storage/store.ts'
@@ -19,6 +22,10 @@ export interface Runtime {
   cohorts: CohortService
   segments: SegmentService
   notifier: ChangeNotifier
+  /** The change log and webhook state, for the change stream and webhook routes. */
+  activation: ActivationStore
+  /** Delivers webhooks; started only in the background (server) process. */
+  webhooks: WebhookDispatcher
   close(): Promise<void>
 }
 
@@ -55,6 +62,10 @@ export async function openRuntime(config: Config, options: RuntimeOptions = {}):
     log: options.log,
   })
   await segments.init()
+  const activation = createActivationStore(database)
+  const log = options.log
+  const webhooks = new WebhookDispatcher({ store: activation, notifier, log: log ? (message, error) => log(`${message}: ${String(error)}`) : undefined })
+  if (options.background) webhooks.start()
   return {
     config,
     store,
@@ -62,7 +73,11 @@ export async function openRuntime(config: Config, options: RuntimeOptions = {}):
     cohorts,
     segments,
     notifier,
+    activation,
+    webhooks,
     async close() {
+      // Deliveries in flight finish (or time out) and record their outcome before the database closes.
+      await webhooks.stop()
       await segments.close()
       await cohorts.close()
       await store.close()

@@ -17,6 +17,7 @@ import { ingestRoutes } from './routes/ingest.ts'
 import { keyRoutes } from './routes/keys.ts'
 import { modelRoutes } from './routes/model.ts'
 import { rawRoutes } from './routes/raw.ts'
+import { type SegmentActivationDependencies, segmentActivationRoutes } from './routes/segment-activation.ts'
 import { segmentRoutes } from './routes/segments.ts'
 import { userRoutes } from './routes/users.ts'
 
@@ -26,6 +27,8 @@ export interface AppDependencies {
   pipeline: IngestPipeline
   cohorts: CohortService
   segments: SegmentService
+  /** The change stream and webhooks of segments. */
+  activation: SegmentActivationDependencies
 }
 
 export interface RouteContext extends AppDependencies {
@@ -84,6 +87,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   await app.register(cohortRoutes, context)
   await app.register(modelRoutes, context)
   await app.register(segmentRoutes, context)
+  await app.register(segmentActivationRoutes, deps.activation)
   await app.register(rawRoutes, context)
   await app.register(keyRoutes, context)
   return app

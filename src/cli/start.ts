@@ -13,7 +13,14 @@ export async function startServer(config: Config): Promise<void> {
         'Set CDP_ADMIN_KEY to choose your own, or create more with `cdp keys create --scopes read`.\n\n',
     )
   }
-  const app = await buildApp({ config, store: runtime.store, pipeline: runtime.pipeline, cohorts: runtime.cohorts, segments: runtime.segments })
+  const app = await buildApp({
+    config,
+    store: runtime.store,
+    pipeline: runtime.pipeline,
+    cohorts: runtime.cohorts,
+    segments: runtime.segments,
+    activation: { store: runtime.activation, notifier: runtime.notifier, dispatcher: runtime.webhooks },
+  })
   let closing = false
   const shutdown = async (signal: string) => {
     if (closing) return

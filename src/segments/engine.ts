@@ -29,7 +29,7 @@ export interface EvaluationInput {
   now: number
 }
 
-export function toSegmentProfile(profile: ProfileState, cohorts: ReadonlyMap<string, number>, segments: ReadonlySet<string>): SegmentProfile {
+export function toSegmentProfile<S extends ReadonlySet<string>>(profile: ProfileState, cohorts: ReadonlyMap<string, number>, segments: S): SegmentProfile & { segments: S } {
   const f = profile.fields
   return {
     id: profile.id,
@@ -64,6 +64,26 @@ export function activeSegment(row: Pick<SegmentRow, 'id' | 'name' | 'version' | 
     dependsOn: referencedSegments(parsed.condition),
     timeRelative: usesRelativeTime(parsed.condition),
   }
+}
+
+export interface ConditionNeeds {
+  interests: boolean
+  cohorts: boolean
+  traits: boolean
+}
+
+/** What evaluating these conditions reads beyond the profile's columns: a backfill page loads only that. */
+export function conditionNeeds(conditions: readonly Condition[]): ConditionNeeds {
+  const needs: ConditionNeeds = { interests: false, cohorts: false, traits: false }
+  const visit = (c: Condition): void => {
+    if (c.kind === 'all' || c.kind === 'any') c.children.forEach(visit)
+    else if (c.kind === 'not') visit(c.child)
+    else if (c.kind === 'interest') needs.interests = true
+    else if (c.kind === 'cohort') needs.cohorts = true
+    else if (c.kind === 'field' && c.ref.kind === 'trait') needs.traits = true
+  }
+  conditions.forEach(visit)
+  return needs
 }
 
 /** Dependencies first; throws naming the cycle when segments refer to each other in a loop. */
@@ -126,51 +146,63 @@ export class SegmentEngine {
   async evaluate(tx: SegmentTransaction, input: EvaluationInput): Promise<Set<string>> {
     const profiles = [...input.profiles]
     const absorbed = input.absorbed ?? []
-    const changed = new Set<string>()
-    if (this.ordered.length === 0 || (profiles.length === 0 && absorbed.length === 0)) return changed
+    if (this.ordered.length === 0 || (profiles.length === 0 && absorbed.length === 0)) return new Set()
     const segments = input.only ? this.ordered.filter((s) => input.only?.has(s.id)) : this.ordered
-    const schedule: Array<{ segmentId: string; profileId: string; dueAt: number | null }> = []
     const ids = [...profiles.map((p) => p.id), ...absorbed.map((a) => a.id)]
     const current = await tx.loadSegmentMemberships(ids)
-    // Only differences are written: most profiles keep the due time they had, or have none.
     const timed = segments.some((s) => s.timeRelative) || (absorbed.length > 0 && this.ordered.some((s) => s.timeRelative))
     const scheduled = timed ? await tx.loadSegmentSchedule(ids) : new Map<string, Map<string, number>>()
+    const noCohorts = new Map<string, number>()
+    const views = profiles.map((p) => toSegmentProfile(p, input.cohorts.get(p.id) ?? noCohorts, new Set(current.get(p.id) ?? [])))
+    return this.evaluateViews(tx, { views, scheduled, absorbed: absorbed.map((a) => ({ ...a, segments: current.get(a.id) ?? new Set() })), segments, reason: input.reason, now: input.now })
+  }
+
+  /**
+   * The core, over prepared views (a backfill page reads them by id range). Each view's `segments`
+   * is updated as segments are evaluated in dependency order, so a segment built on another sees its
+   * new state. Only differences are written, schedule included.
+   */
+  async evaluateViews(
+    tx: SegmentTransaction,
+    input: {
+      views: Array<SegmentProfile & { segments: Set<string> }>
+      scheduled: ReadonlyMap<string, ReadonlyMap<string, number>>
+      absorbed?: ReadonlyArray<{ id: string; into: string; segments: ReadonlySet<string> }>
+      segments: readonly ActiveSegment[]
+      reason: string
+      now: number
+    },
+  ): Promise<Set<string>> {
+    const changes: SegmentChange[] = []
+    const schedule: Array<{ segmentId: string; profileId: string; dueAt: number | null }> = []
     const reschedule = (segmentId: string, profileId: string, dueAt: number | null) => {
-      const known = scheduled.get(profileId)?.get(segmentId) ?? null
+      const known = input.scheduled.get(profileId)?.get(segmentId) ?? null
       if (known !== dueAt) schedule.push({ segmentId, profileId, dueAt })
     }
-    const changes: SegmentChange[] = []
     const context = { now: input.now }
-    const noCohorts = new Map<string, number>()
-
-    for (const profile of profiles) {
-      const memberOf = new Set(current.get(profile.id) ?? [])
-      const view = toSegmentProfile(profile, input.cohorts.get(profile.id) ?? noCohorts, memberOf)
-      // In dependency order, updating memberOf as we go: a segment built on another sees its new state.
-      for (const segment of segments) {
+    for (const view of input.views) {
+      const memberOf = view.segments
+      for (const segment of input.segments) {
         const inside = evaluate(segment.condition, view, context)
         const was = memberOf.has(segment.id)
         if (inside && !was) {
           memberOf.add(segment.id)
-          changes.push({ segmentId: segment.id, profileId: profile.id, change: 'entered', reason: input.reason })
+          changes.push({ segmentId: segment.id, profileId: view.id, change: 'entered', reason: input.reason })
         } else if (!inside && was) {
           memberOf.delete(segment.id)
-          changes.push({ segmentId: segment.id, profileId: profile.id, change: 'left', reason: input.reason })
+          changes.push({ segmentId: segment.id, profileId: view.id, change: 'left', reason: input.reason })
         }
-        if (segment.timeRelative) reschedule(segment.id, profile.id, nextTimeChange(segment.condition, view, input.now))
+        if (segment.timeRelative) reschedule(segment.id, view.id, nextTimeChange(segment.condition, view, input.now))
       }
     }
-    for (const { id, into } of absorbed) {
-      for (const segmentId of [...(current.get(id) ?? [])].sort()) {
-        changes.push({ segmentId, profileId: id, change: 'left', reason: `merged into ${into}` })
-      }
+    for (const { id, into, segments } of input.absorbed ?? []) {
+      for (const segmentId of [...segments].sort()) changes.push({ segmentId, profileId: id, change: 'left', reason: `merged into ${into}` })
       for (const segment of this.ordered) if (segment.timeRelative) reschedule(segment.id, id, null)
     }
     // Only segments that still exist: a segment deleted mid-transaction keeps no memberships.
     const live = new Set(this.ordered.map((s) => s.id))
     const kept = changes.filter((c) => live.has(c.segmentId))
     await tx.applySegmentChanges({ changes: kept, schedule, now: input.now })
-    for (const c of kept) changed.add(c.segmentId)
-    return changed
+    return new Set(kept.map((c) => c.segmentId))
   }
 }

@@ -6,7 +6,7 @@ import type { ProfileState } from '../domain/profile.ts'
 import { AppError } from '../errors.ts'
 import type { IngestPipeline } from '../pipeline/run.ts'
 import type { ProfileFilter, SegmentChange, SegmentRow, SegmentTransaction, Store } from '../storage/store.ts'
-import { activeSegment, dependencyOrder, SegmentEngine, toSegmentProfile, type ActiveSegment } from './engine.ts'
+import { activeSegment, conditionNeeds, dependencyOrder, SegmentEngine, toSegmentProfile, type ActiveSegment } from './engine.ts'
 import { explain, type Explanation } from './language/evaluate.ts'
 import { type Condition, parseSegmentDefinition, referencedCohorts, referencedSegments } from './language/parse.ts'
 import { compileCondition } from './language/sql.ts'
@@ -233,8 +233,12 @@ export class SegmentService {
           }
           return { ids: result.ids, segments, changes: changes.length }
         }
+        // Relative time: evaluated in memory, which also schedules when each verdict next changes.
         const only = new Set([id, ...dependents])
-        const segments = await this.evaluateProfiles(tx, result.ids, only, reason)
+        const evaluated = this.engine.segments().filter((s) => only.has(s.id))
+        const needs = conditionNeeds(evaluated.map((s) => s.condition))
+        const { views, scheduled } = await tx.loadSegmentViews({ afterId: after, lastId: result.ids[result.ids.length - 1] as string, needs })
+        const segments = await this.engine.evaluateViews(tx, { views, scheduled, segments: evaluated, reason, now: Date.now() })
         return { ids: result.ids, segments, changes: segments.size }
       })
       if (page.ids.length === 0) break

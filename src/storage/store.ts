@@ -4,6 +4,7 @@ import type { Expression, ExpressionBuilder, SqlBool } from 'kysely'
 import type { Login, ProfileState } from '../domain/profile.ts'
 import type { FieldIssue } from '../domain/types.ts'
 import type { IdentityRow, MergeLogEntry, ResolveState } from '../pipeline/resolve/resolve-batch.ts'
+import type { SegmentProfile } from '../segments/language/evaluate.ts'
 import type { Database } from './sql/schema.ts'
 
 export interface NewRawRecord {
@@ -95,6 +96,14 @@ export interface SegmentTransaction {
   loadSegmentMemberships(profileIds: string[]): Promise<Map<string, Set<string>>>
   /** profile id -> segment id -> when its time-relative verdict may change next. */
   loadSegmentSchedule(profileIds: string[]): Promise<Map<string, Map<string, number>>>
+  /**
+   * The profiles with ids in (afterId, lastId] as segment views (fields, interests, cohorts by
+   * lower-cased name, segments), with their schedule: a backfill page, read by range, not by id list.
+   */
+  loadSegmentViews(input: { afterId: string | undefined; lastId: string; needs: { interests: boolean; cohorts: boolean; traits: boolean } }): Promise<{
+    views: Array<SegmentProfile & { segments: Set<string> }>
+    scheduled: Map<string, Map<string, number>>
+  }>
   /** Writes entries and exits with their change-log rows and member counts, and the re-evaluation schedule (null = none). */
   applySegmentChanges(input: {
     changes: SegmentChange[]

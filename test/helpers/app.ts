@@ -50,7 +50,14 @@ export async function createTestApp(overrides: Record<string, string> = {}, opti
   await ensureBootstrapKey(runtime.store, database.config.adminKey)
   const read = (await createKey(runtime.store, { name: 'read', scopes: ['read'] })).key
   const ingestKey = (await createKey(runtime.store, { name: 'ingest', scopes: ['ingest'] })).key
-  const app = await buildApp({ config: database.config, store: runtime.store, pipeline: runtime.pipeline, cohorts: runtime.cohorts, segments: runtime.segments })
+  const app = await buildApp({
+    config: database.config,
+    store: runtime.store,
+    pipeline: runtime.pipeline,
+    cohorts: runtime.cohorts,
+    segments: runtime.segments,
+    activation: { store: runtime.activation, notifier: runtime.notifier, dispatcher: runtime.webhooks },
+  })
   const keys = { admin: ADMIN_KEY, read, ingest: ingestKey }
   const auth = (scope: 'admin' | 'read' | 'ingest') => ({ authorization: `Bearer ${keys[scope]}` })
   return {

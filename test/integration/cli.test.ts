@@ -55,7 +55,7 @@ describe('cdp', () => {
     const readKey = stdout.trim()
     expect(readKey).toMatch(/^cdp_/)
     const runtime = await openRuntime(database.config)
-    const app = await buildApp({ config: database.config, store: runtime.store, pipeline: runtime.pipeline, cohorts: runtime.cohorts, segments: runtime.segments })
+    const app = await buildApp({ config: database.config, store: runtime.store, pipeline: runtime.pipeline, cohorts: runtime.cohorts, segments: runtime.segments, activation: { store: runtime.activation, notifier: runtime.notifier, dispatcher: runtime.webhooks } })
     try {
       const read = await app.inject({ method: 'GET', url: '/api/cohorts', headers: { authorization: `Bearer ${readKey}` } })
       expect(read.statusCode).toBe(200)

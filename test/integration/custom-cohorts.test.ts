@@ -119,7 +119,7 @@ describe('retraining', () => {
     const restarted = await openRuntime(t.database.config)
     try {
       expect(restarted.cohorts.status()).toMatchObject({ upToDate: true, modelVersion: after.model_version })
-      const app = await buildApp({ config: t.database.config, store: restarted.store, pipeline: restarted.pipeline, cohorts: restarted.cohorts, segments: restarted.segments })
+      const app = await buildApp({ config: t.database.config, store: restarted.store, pipeline: restarted.pipeline, cohorts: restarted.cohorts, segments: restarted.segments, activation: { store: restarted.activation, notifier: restarted.notifier, dispatcher: restarted.webhooks } })
       const r = await app.inject({ method: 'GET', url: '/api/user?cookie=pet-1', headers: t.auth('read') })
       expect(r.json().user_profile.cohorts).toContain('Pets')
       await app.close()

@@ -1,9 +1,12 @@
 // Business segments end to end: definitions and their validation, real-time membership on ingest and
 // merge, backfill of new and edited definitions, previews, explanations, exports, time windows, and
 // a property test that maintained membership always equals evaluation from scratch.
+import http from 'node:http'
+import type { AddressInfo } from 'node:net'
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { compileCondition } from '../../src/segments/language/sql.ts'
+import { verifySignature } from '../../src/segments/webhooks/signature.ts'
 import { parseSegmentDefinition } from '../../src/segments/language/parse.ts'
 import { createTestApp, type TestApp } from '../helpers/app.ts'
 
@@ -175,6 +178,46 @@ describe('reading', () => {
     const ndjson = await t.app.inject({ method: 'GET', url: `/api/segments/${segment.id}/export`, headers: t.auth('read') })
     const lines = ndjson.body.trim().split('\n').map((l) => JSON.parse(l))
     expect(lines.map((l: { cookie: string }) => l.cookie)).toEqual(['ca-w-30'])
+  })
+})
+
+describe('activation', () => {
+  it('delivers an entry caused by an ingest to a webhook, signed, and shows it on the change stream', async () => {
+    const received: Array<{ body: string; headers: http.IncomingHttpHeaders }> = []
+    const receiver = http.createServer((request, response) => {
+      let body = ''
+      request.on('data', (chunk: Buffer) => (body += chunk.toString()))
+      request.on('end', () => {
+        received.push({ body, headers: request.headers })
+        response.writeHead(200).end()
+      })
+    })
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve))
+    try {
+      const segment = await createSegment({ name: 'Golfers', conditions: { interest: 'eq', value: 'golf' } })
+      await t.runtime.segments.idle()
+      const hook = await t.app.inject({
+        method: 'POST',
+        url: `/api/segments/${segment.id}/webhooks`,
+        headers: t.auth('admin'),
+        payload: { url: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook` },
+      })
+      expect(hook.statusCode, hook.body).toBe(201)
+      await t.ingest({ cookie: 'golfer-1', interests: ['golf'] })
+      const deadline = Date.now() + 10_000
+      while (received.length === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50))
+      expect(received).toHaveLength(1)
+      const [delivery] = received
+      const headers = delivery?.headers ?? {}
+      expect(verifySignature(hook.json().secret, String(headers['x-cdp-timestamp']), delivery?.body ?? '', String(headers['x-cdp-signature']))).toBe(true)
+      const payload = JSON.parse(delivery?.body ?? '{}')
+      expect(payload.changes).toEqual([expect.objectContaining({ change: 'entered', reason: expect.stringMatching(/^ingest bat_/) })])
+
+      const stream = await t.app.inject({ method: 'GET', url: `/api/segments/${segment.id}/changes`, headers: t.auth('read') })
+      expect(stream.json().changes.map((c: { change: string; profile_id: string }) => c.change)).toEqual(['entered'])
+    } finally {
+      await new Promise((resolve) => receiver.close(resolve))
+    }
   })
 })
 

@@ -36,8 +36,14 @@ function webhookFromRow(row: Selectable<WebhooksTable>): Webhook {
 export function createActivationStore(database: SqlDatabase): ActivationStore {
   const { db, reader } = database
   return {
-    async findSegment(segmentId) {
-      return await reader.selectFrom('segments').select(['id', 'name']).where('id', '=', segmentId).executeTakeFirst()
+    async findSegment(idOrName) {
+      // As the segment routes do: the id, or the name in any case.
+      const text = idOrName.trim()
+      return await reader
+        .selectFrom('segments')
+        .select(['id', 'name'])
+        .where((eb) => eb.or([eb('id', '=', text), eb('name_key', '=', text.toLowerCase())]))
+        .executeTakeFirst()
     },
 
     async listChanges({ segmentId, afterId, limit }) {

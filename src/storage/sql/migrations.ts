@@ -214,7 +214,8 @@ function migrationsFor(dialect: Dialect): Record<string, Migration> {
           .addColumn('segment_id', 'text', (c) => c.notNull())
           .addColumn('profile_id', 'text', (c) => c.notNull())
           .addColumn('due_at', bigint, (c) => c.notNull())
-          .addPrimaryKeyConstraint('segment_schedule_pk', ['segment_id', 'profile_id'])
+          // Keyed by profile first: every batch reads the schedule of its profiles.
+          .addPrimaryKeyConstraint('segment_schedule_pk', ['profile_id', 'segment_id'])
           .execute()
         await db.schema.createIndex('segment_schedule_due').on('segment_schedule').column('due_at').execute()
 

@@ -88,6 +88,74 @@ export function createSegmentTransaction(
       return out
     },
 
+    async loadSegmentViews({ afterId, lastId, needs }) {
+      // Ranges over keys that start with profile_id: one seek and a sequential read per table.
+      let profiles = trx
+        .selectFrom('profiles')
+        .select(['id', 'email', 'phone', 'city', 'state', 'country', 'country_code', 'age', 'gender', 'income', 'education', 'traits', 'first_seen', 'last_seen'])
+        .where('id', '<=', lastId)
+        .orderBy('id')
+      if (afterId !== undefined) profiles = profiles.where('id', '>', afterId)
+      let interests = trx.selectFrom('profile_interests').select(['profile_id', 'interest']).where('profile_id', '<=', lastId)
+      if (afterId !== undefined) interests = interests.where('profile_id', '>', afterId)
+      let cohorts = trx
+        .selectFrom('cohort_memberships')
+        .innerJoin('cohorts', 'cohorts.id', 'cohort_memberships.cohort_id')
+        .select(['cohort_memberships.profile_id', 'cohorts.name_key', 'cohort_memberships.score'])
+        .where('cohort_memberships.profile_id', '<=', lastId)
+      if (afterId !== undefined) cohorts = cohorts.where('cohort_memberships.profile_id', '>', afterId)
+      let segments = trx.selectFrom('segment_memberships').select(['profile_id', 'segment_id']).where('profile_id', '<=', lastId)
+      if (afterId !== undefined) segments = segments.where('profile_id', '>', afterId)
+      let schedule = trx.selectFrom('segment_schedule').select(['profile_id', 'segment_id', 'due_at']).where('profile_id', '<=', lastId)
+      if (afterId !== undefined) schedule = schedule.where('profile_id', '>', afterId)
+
+      const interestsOf = new Map<string, string[]>()
+      for (const r of needs.interests ? await interests.execute() : []) {
+        const list = interestsOf.get(r.profile_id)
+        if (list) list.push(r.interest)
+        else interestsOf.set(r.profile_id, [r.interest])
+      }
+      const cohortsOf = new Map<string, Map<string, number>>()
+      for (const r of needs.cohorts ? await cohorts.execute() : []) {
+        const map = cohortsOf.get(r.profile_id) ?? new Map<string, number>()
+        map.set(r.name_key, Number(r.score))
+        cohortsOf.set(r.profile_id, map)
+      }
+      const segmentsOf = new Map<string, Set<string>>()
+      for (const r of await segments.execute()) {
+        const set = segmentsOf.get(r.profile_id) ?? new Set<string>()
+        set.add(r.segment_id)
+        segmentsOf.set(r.profile_id, set)
+      }
+      const scheduled = new Map<string, Map<string, number>>()
+      for (const r of await schedule.execute()) {
+        const map = scheduled.get(r.profile_id) ?? new Map<string, number>()
+        map.set(r.segment_id, Number(r.due_at))
+        scheduled.set(r.profile_id, map)
+      }
+      const none = new Map<string, number>()
+      const views = (await profiles.execute()).map((r) => ({
+        id: r.id,
+        email: r.email,
+        phone: r.phone,
+        city: r.city,
+        state: r.state,
+        country: r.country,
+        country_code: r.country_code,
+        age: r.age === null ? null : Number(r.age),
+        gender: r.gender,
+        income: r.income,
+        education: r.education,
+        traits: needs.traits ? (JSON.parse(r.traits) as Record<string, unknown>) : {},
+        first_seen: Number(r.first_seen),
+        last_seen: Number(r.last_seen),
+        interests: interestsOf.get(r.id) ?? [],
+        cohorts: cohortsOf.get(r.id) ?? none,
+        segments: segmentsOf.get(r.id) ?? new Set<string>(),
+      }))
+      return { views, scheduled }
+    },
+
     async applySegmentChanges({ changes, schedule, now }) {
       if (changes.length > 0) {
         const entered = changes.filter((c) => c.change === 'entered')
