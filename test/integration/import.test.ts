@@ -102,10 +102,15 @@ describe('cdp import', () => {
       if (!out.write(`m${i.toString(36)},${interests[i % 5]}\n`)) await new Promise<void>((resolve) => out.once('drain', () => resolve()))
     }
     await new Promise<void>((resolve) => out.end(() => resolve()))
+    const small = path.join(dir, 'thousand.csv')
+    fs.writeFileSync(small, `cookie,interests\n${Array.from({ length: 1000 }, (_, i) => `k${i},${interests[i % 5]}`).join('\n')}\n`)
+    const baseline = (await cdpImport(small, '--source', 'thousand')).report
     const { report } = await cdpImport(file, '--source', 'million')
     expect(report).toMatchObject({ rows_read: 1_000_000, accepted: 1_000_000, rejected: 0 })
-    // Constant memory: a file of any size is read in batches, never held whole.
-    expect(report.peak_rss_mb).toBeLessThan(400)
+    // Constant memory: a file of any size is read in batches, never held whole. The process's fixed
+    // part (runtime, interest model) is what a 1,000-row import peaks at; a million rows add little.
+    expect(report.peak_rss_mb - baseline.peak_rss_mb).toBeLessThan(150)
+    expect(report.peak_rss_mb).toBeLessThan(600)
     await withRuntime(async (runtime) => {
       expect(await runtime.store.countProfiles()).toBeGreaterThanOrEqual(1_000_000)
       const id = await runtime.store.findProfileId('cookie', `m${(999_999).toString(36)}`)
