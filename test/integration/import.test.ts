@@ -22,8 +22,12 @@ afterAll(async () => {
 })
 
 async function cdpImport(file: string, ...args: string[]): Promise<{ report: QualityReport; stdout: string }> {
+  return cdpImportWith([], file, ...args)
+}
+
+async function cdpImportWith(nodeFlags: string[], file: string, ...args: string[]): Promise<{ report: QualityReport; stdout: string }> {
   const reportFile = path.join(dir, `report-${Date.now()}.json`)
-  const { stdout } = await run(process.execPath, ['--import', 'tsx', 'src/main.ts', 'import', file, '--quiet', '--report', reportFile, ...args], {
+  const { stdout } = await run(process.execPath, [...nodeFlags, '--import', 'tsx', 'src/main.ts', 'import', file, '--quiet', '--report', reportFile, ...args], {
     env: { ...process.env, ...database.env },
     maxBuffer: 10 * 1024 * 1024,
   })
@@ -102,14 +106,11 @@ describe('cdp import', () => {
       if (!out.write(`m${i.toString(36)},${interests[i % 5]}\n`)) await new Promise<void>((resolve) => out.once('drain', () => resolve()))
     }
     await new Promise<void>((resolve) => out.end(() => resolve()))
-    const small = path.join(dir, 'thousand.csv')
-    fs.writeFileSync(small, `cookie,interests\n${Array.from({ length: 1000 }, (_, i) => `k${i},${interests[i % 5]}`).join('\n')}\n`)
-    const baseline = (await cdpImport(small, '--source', 'thousand')).report
-    const { report } = await cdpImport(file, '--source', 'million')
+    // Constant memory: a file of any size is read in batches, never held whole. The JavaScript heap
+    // is capped far below what a million records would take if they were held (the interest model's
+    // share of it is ~30 MB), so an import that accumulated rows would die of heap exhaustion.
+    const { report } = await cdpImportWith(['--max-old-space-size=160'], file, '--source', 'million')
     expect(report).toMatchObject({ rows_read: 1_000_000, accepted: 1_000_000, rejected: 0 })
-    // Constant memory: a file of any size is read in batches, never held whole. The process's fixed
-    // part (runtime, interest model) is what a 1,000-row import peaks at; a million rows add little.
-    expect(report.peak_rss_mb - baseline.peak_rss_mb).toBeLessThan(150)
     expect(report.peak_rss_mb).toBeLessThan(600)
     await withRuntime(async (runtime) => {
       expect(await runtime.store.countProfiles()).toBeGreaterThanOrEqual(1_000_000)
