@@ -5,8 +5,7 @@ import type { Config } from '../config.ts'
 import { AppError } from '../errors.ts'
 import { openRuntime, type Runtime } from '../runtime.ts'
 import { segmentBody } from '../api/routes/segments.ts'
-
-const EXPORT_PAGE = 5_000
+import { exportMembers } from '../segments/export.ts'
 
 async function withRuntime<T>(config: Config, work: (runtime: Runtime) => Promise<T>): Promise<T> {
   const runtime = await openRuntime(config)
@@ -66,26 +65,10 @@ export async function exportSegmentCommand(config: Config, idOrName: string, opt
     const write = async (chunk: string) => {
       if (!out.write(chunk)) await once(out, 'drain')
     }
-    if (options.format === 'csv') await write('profile_id,email,cookie,entered_at\n')
-    let after: string | undefined
     let count = 0
-    for (;;) {
-      const page = await runtime.store.listSegmentMembers({ segmentId: row.id, limit: EXPORT_PAGE, offset: 0, afterProfileId: after })
-      if (page.length === 0) break
-      const cell = (v: string | null) => (v === null ? '' : /[",\n\r]/.test(v) ? `"${v.replaceAll('"', '""')}"` : v)
-      await write(
-        page
-          .map((m) => {
-            const enteredAt = new Date(m.enteredAt).toISOString()
-            return options.format === 'csv'
-              ? `${cell(m.profileId)},${cell(m.email)},${cell(m.cookie)},${enteredAt}\n`
-              : `${JSON.stringify({ profile_id: m.profileId, email: m.email, cookie: m.cookie, entered_at: enteredAt })}\n`
-          })
-          .join(''),
-      )
-      count += page.length
-      after = page[page.length - 1]?.profileId
-      if (page.length < EXPORT_PAGE) break
+    for await (const chunk of exportMembers(runtime.store, row.id, options.format)) {
+      await write(chunk.text)
+      count += chunk.members
     }
     return count
   })

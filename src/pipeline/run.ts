@@ -52,6 +52,10 @@ export interface PipelineOptions {
   newProfileId?: () => string
 }
 
+function nameKeysById(idsByName: ReadonlyMap<string, string>): Map<string, string> {
+  return new Map([...idsByName].map(([name, id]) => [id, name.toLowerCase()]))
+}
+
 export function newBatchId(): string {
   return `bat_${randomUUID().replaceAll('-', '')}`
 }
@@ -96,6 +100,7 @@ export class IngestPipeline {
   readonly store: Store
   private classifier: InterestClassifier
   private cohortIds: Map<string, string>
+  private cohortNameKeys: Map<string, string>
   private readonly validateOptions: Omit<ValidateOptions, 'receivedAt'>
   private readonly makeProfileId: () => string
   private segmentEngine: SegmentEngine | null = null
@@ -105,6 +110,7 @@ export class IngestPipeline {
     this.store = options.store
     this.classifier = options.classifier
     this.cohortIds = cohortIdsByName(options.classifier)
+    this.cohortNameKeys = nameKeysById(this.cohortIds)
     this.validateOptions = options.validate
     this.makeProfileId = options.newProfileId ?? newProfileId
   }
@@ -122,10 +128,14 @@ export class IngestPipeline {
     this.segmentsChanged = changed
   }
 
+  /** Cohort id -> lower-cased name, as segment conditions name cohorts. */
+  cohortNameKey(cohortId: string): string {
+    return this.cohortNameKeys.get(cohortId) ?? cohortId
+  }
+
   /** Lower-cased cohort name -> score, per profile, from the memberships just computed. */
   private cohortScores(desired: ReadonlyMap<string, ReadonlyMap<string, DesiredMembership>>): Map<string, Map<string, number>> {
-    const nameOf = new Map<string, string>()
-    for (const [name, id] of this.cohortIds) nameOf.set(id, name.toLowerCase())
+    const nameOf = this.cohortNameKeys
     const out = new Map<string, Map<string, number>>()
     for (const [profileId, memberships] of desired) {
       const scores = new Map<string, number>()
@@ -154,6 +164,7 @@ export class IngestPipeline {
     await this.store.upsertCohorts(next.cohorts().map((c) => ({ ...c, terms: [...c.terms] })))
     this.classifier = next
     this.cohortIds = cohortIdsByName(next)
+    this.cohortNameKeys = nameKeysById(this.cohortIds)
   }
 
   /** Re-evaluates the cohorts of these profiles with the current classifier; returns the membership rows changed. */

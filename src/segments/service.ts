@@ -121,8 +121,7 @@ export class SegmentService {
     const existing = await this.require(id)
     const valid = await this.validate(input, existing.id)
     // A loop through other segments shows only with the edited condition in place.
-    const candidate: ActiveSegment = { ...activeSegment({ ...existing, definition: input.conditions }) }
-    dependencyOrder([...this.engine.segments().filter((s) => s.id !== existing.id), candidate])
+    dependencyOrder([...this.engine.segments().filter((s) => s.id !== existing.id), activeSegment({ ...existing, definition: input.conditions })])
     await this.store.updateSegment({ id: existing.id, name: valid.name, description: valid.description, definition: input.conditions, now: Date.now() })
     await this.reload()
     this.enqueueBackfill(existing.id)
@@ -258,9 +257,8 @@ export class SegmentService {
   private async evaluateProfiles(tx: SegmentTransaction & Pick<Parameters<Parameters<Store['ingestTransaction']>[0]>[0], 'loadProfiles' | 'loadMemberships'>, profileIds: string[], only: ReadonlySet<string>, reason: string): Promise<Set<string>> {
     const profiles = await tx.loadProfiles(profileIds)
     const memberships = await tx.loadMemberships([...profiles.keys()])
-    const names = new Map((await this.store.listCohorts()).map((c) => [c.id, c.name.toLowerCase()]))
     const cohorts = new Map<string, Map<string, number>>()
-    for (const [profileId, list] of memberships) cohorts.set(profileId, new Map(list.map((m) => [names.get(m.cohortId) ?? m.cohortId, m.score])))
+    for (const [profileId, list] of memberships) cohorts.set(profileId, new Map(list.map((m) => [this.pipeline.cohortNameKey(m.cohortId), m.score])))
     const missing = profileIds.filter((pid) => !profiles.has(pid))
     if (missing.length > 0) {
       // Merged away since: nothing to evaluate, and nothing left to schedule.

@@ -2,12 +2,11 @@
 import { Readable } from 'node:stream'
 import type { FastifyInstance } from 'fastify'
 import { AppError } from '../../errors.ts'
+import { exportMembers } from '../../segments/export.ts'
 import type { SegmentRow } from '../../storage/store.ts'
 import type { RouteContext } from '../app.ts'
 import { errorResponseSchema } from '../errors.ts'
 import { decodeCursor, encodeCursor, pageQuerySchema } from './cohorts.ts'
-
-const EXPORT_PAGE = 5_000
 
 const segmentSchema = {
   type: 'object',
@@ -60,11 +59,6 @@ export function segmentBody(row: SegmentRow) {
     created_at: new Date(row.createdAt).toISOString(),
     updated_at: new Date(row.updatedAt).toISOString(),
   }
-}
-
-function csvCell(value: string | null): string {
-  if (value === null) return ''
-  return /[",\n\r]/.test(value) ? `"${value.replaceAll('"', '""')}"` : value
 }
 
 export async function segmentRoutes(app: FastifyInstance, ctx: RouteContext): Promise<void> {
@@ -241,24 +235,8 @@ export async function segmentRoutes(app: FastifyInstance, ctx: RouteContext): Pr
     async (request, reply) => {
       const { format } = request.query as { format: 'csv' | 'ndjson' }
       const row = await segments.require((request.params as { id: string }).id)
-      const store = ctx.store
       async function* lines(): AsyncGenerator<string> {
-        if (format === 'csv') yield 'profile_id,email,cookie,entered_at\n'
-        let after: string | undefined
-        for (;;) {
-          const page = await store.listSegmentMembers({ segmentId: row.id, limit: EXPORT_PAGE, offset: 0, afterProfileId: after })
-          if (page.length === 0) return
-          const enteredAt = (m: { enteredAt: number }) => new Date(m.enteredAt).toISOString()
-          yield page
-            .map((m) =>
-              format === 'csv'
-                ? `${csvCell(m.profileId)},${csvCell(m.email)},${csvCell(m.cookie)},${enteredAt(m)}\n`
-                : `${JSON.stringify({ profile_id: m.profileId, email: m.email, cookie: m.cookie, entered_at: enteredAt(m) })}\n`,
-            )
-            .join('')
-          after = page[page.length - 1]?.profileId
-          if (page.length < EXPORT_PAGE) return
-        }
+        for await (const chunk of exportMembers(ctx.store, row.id, format)) yield chunk.text
       }
       const filename = `${row.name.replace(/[^A-Za-z0-9_-]+/g, '-').replace(/^-|-$/g, '') || row.id}.${format}`
       reply.header('content-type', format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson')

@@ -2,7 +2,7 @@
 // index (SymSpell, one deletion on the dictionary side) and are reached at edit distance 1, or 2 for
 // words of 8+ letters; the most common vector words are reached at distance 1 by generating the
 // input's edits, which needs no index and keeps loading fast. Domain words win ties, then frequency.
-import { editDistance } from './text.ts'
+import { damerauLevenshtein } from '../text.ts'
 
 export interface Speller {
   /** The best correction of `word`, or null when it should stay as it is or nothing is close. */
@@ -64,7 +64,7 @@ export function buildSpeller(input: SpellerInput): Speller {
         const isDomain = input.domainWords.has(candidate)
         // A real (if rare) word is only moved onto a domain word: "lyft" stays, "footbal" moves.
         if (inVocabulary && !isDomain) continue
-        const distance = editDistance(word, candidate, max)
+        const distance = damerauLevenshtein(word, candidate, max)
         if (distance > max) continue
         found.set(candidate, [distance, isDomain ? 0 : 1, rankOf(candidate)])
       }

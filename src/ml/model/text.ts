@@ -58,32 +58,3 @@ export function seededRandom(seed: number): () => number {
   }
 }
 
-/**
- * Damerau-Levenshtein distance (optimal string alignment), or `max + 1` once it must exceed `max`.
- */
-export function editDistance(a: string, b: string, max: number): number {
-  if (a === b) return 0
-  if (Math.abs(a.length - b.length) > max) return max + 1
-  const cols = b.length + 1
-  let before = new Array<number>(cols).fill(0)
-  let previous = Array.from({ length: cols }, (_, j) => j)
-  let current = new Array<number>(cols).fill(0)
-  for (let i = 1; i <= a.length; i++) {
-    current[0] = i
-    let rowMin = i
-    for (let j = 1; j < cols; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1
-      let v = Math.min((previous[j] as number) + 1, (current[j - 1] as number) + 1, (previous[j - 1] as number) + cost)
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) v = Math.min(v, (before[j - 2] as number) + 1)
-      current[j] = v
-      if (v < rowMin) rowMin = v
-    }
-    if (rowMin > max) return max + 1
-    const recycled = before
-    before = previous
-    previous = current
-    current = recycled
-  }
-  const distance = previous[cols - 1] as number
-  return distance > max ? max + 1 : distance
-}

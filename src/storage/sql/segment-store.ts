@@ -5,16 +5,10 @@ import type BetterSqlite3 from 'better-sqlite3'
 import { type Kysely, sql, type Transaction } from 'kysely'
 import { AppError } from '../../errors.ts'
 import type { SegmentChange, SegmentMemberRow, SegmentRow, SegmentStore, SegmentTransaction, SegmentVersionRow } from '../store.ts'
+import { chunks, MAX_IN_LIST, profileContacts } from './members.ts'
 import type { SqlDatabase } from './open.ts'
 import type { Database, SegmentsTable } from './schema.ts'
 
-const MAX_IN_LIST = 500
-
-function chunks<T>(items: readonly T[], size: number): T[][] {
-  const out: T[][] = []
-  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size))
-  return out
-}
 
 function segmentFromRow(row: SegmentsTable): SegmentRow {
   return {
@@ -32,7 +26,7 @@ function segmentFromRow(row: SegmentsTable): SegmentRow {
   }
 }
 
-/** The bulk writer of sql-store.ts: prepared row-by-row on SQLite, unnest arrays on PostgreSQL. */
+/** The bulk writer of sql-store.ts: cached prepared statements on SQLite, unnest arrays on PostgreSQL. */
 export type BulkUpsert = (table: keyof Database, rows: Array<Record<string, string | number | null>>, conflict: string[], update: string[]) => Promise<unknown>
 
 export function createSegmentTransaction(
@@ -223,7 +217,7 @@ export function createSegmentTransaction(
 }
 
 export function createSegmentStore(database: SqlDatabase): SegmentStore {
-  const { db, reader } = database
+  const { db, reader, dialect } = database
 
   async function insertVersion(executor: Kysely<Database>, row: { segmentId: string; version: number; name: string; description: string; definition: string; now: number }) {
     await executor
@@ -318,7 +312,7 @@ export function createSegmentStore(database: SqlDatabase): SegmentStore {
       if (afterProfileId !== undefined) page = page.where('profile_id', '>', afterProfileId)
       else if (offset > 0) page = page.offset(offset)
       const members = await page.execute()
-      return attachIdentity(reader, members)
+      return attachIdentity(reader, dialect, members)
     },
 
     async previewSegment({ filter, sample }) {
@@ -330,6 +324,7 @@ export function createSegmentStore(database: SqlDatabase): SegmentStore {
       const rows = await reader.selectFrom('profiles').select('id').where(filter).orderBy('id').limit(sample).execute()
       const members = await attachIdentity(
         reader,
+        dialect,
         rows.map((r) => ({ profile_id: r.id, entered_at: 0 })),
       )
       return { count: Number(count.n), sample: members }
@@ -355,24 +350,18 @@ export function createSegmentStore(database: SqlDatabase): SegmentStore {
   }
 }
 
-/** Adds each member's email and most recent cookie: one query each for the whole page. */
-async function attachIdentity(reader: Kysely<Database>, members: Array<{ profile_id: string; entered_at: number }>): Promise<SegmentMemberRow[]> {
+/** Adds each member's email and most recent cookie. */
+async function attachIdentity(
+  reader: Kysely<Database>,
+  dialect: 'sqlite' | 'postgres',
+  members: Array<{ profile_id: string; entered_at: number }>,
+): Promise<SegmentMemberRow[]> {
   if (members.length === 0) return []
-  const ids = members.map((m) => m.profile_id)
-  const emails = new Map<string, string | null>()
-  const cookies = new Map<string, { value: string; last: number }>()
-  for (const part of chunks(ids, MAX_IN_LIST)) {
-    for (const row of await reader.selectFrom('profiles').select(['id', 'email']).where('id', 'in', part).execute()) emails.set(row.id, row.email)
-    const rows = await reader.selectFrom('identities').select(['profile_id', 'value', 'last_seen']).where('profile_id', 'in', part).where('kind', '=', 'cookie').execute()
-    for (const row of rows) {
-      const known = cookies.get(row.profile_id)
-      if (!known || Number(row.last_seen) > known.last) cookies.set(row.profile_id, { value: row.value, last: Number(row.last_seen) })
-    }
-  }
+  const contacts = await profileContacts(reader, dialect, members.map((m) => m.profile_id))
   return members.map((m) => ({
     profileId: m.profile_id,
-    email: emails.get(m.profile_id) ?? null,
-    cookie: cookies.get(m.profile_id)?.value ?? null,
+    email: contacts.get(m.profile_id)?.email ?? null,
+    cookie: contacts.get(m.profile_id)?.cookie ?? null,
     enteredAt: Number(m.entered_at),
   }))
 }

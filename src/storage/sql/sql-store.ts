@@ -15,6 +15,7 @@ import type {
   Store,
   StoredRawRecord,
 } from '../store.ts'
+import { chunks, cookieKindRef, MAX_IN_LIST, profileContacts } from './members.ts'
 import type { SqlDatabase } from './open.ts'
 import { createSegmentStore, createSegmentTransaction } from './segment-store.ts'
 import { profileFromRow, profileToRow } from './rows.ts'
@@ -22,15 +23,8 @@ import type { Database, RawRecordsTable } from './schema.ts'
 
 // SQLite allows 32,766 bound parameters per statement, PostgreSQL 65,535.
 const MAX_PARAMS = 30_000
-const MAX_IN_LIST = 5_000
 const RETRYABLE_PG_CODES = new Set(['23505', '40P01', '40001'])
 const MAX_ATTEMPTS = 8
-
-function chunks<T>(items: readonly T[], size: number): T[][] {
-  const out: T[][] = []
-  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size))
-  return out
-}
 
 function rowsPerStatement(columns: number): number {
   return Math.max(1, Math.floor(MAX_PARAMS / columns))
@@ -509,10 +503,7 @@ function createIngestTransaction(trx: Transaction<Database>, dialect: 'sqlite' |
 
 export function createSqlStore(database: SqlDatabase): Store {
   const { db, reader, dialect } = database
-  // Without statistics SQLite prefers the identities primary key (kind, value) for "kind = 'cookie'
-  // and profile_id = ?", scanning every cookie (12 ms at 100k profiles). A unary plus keeps the kind
-  // term out of index selection, so the (profile_id, kind) index answers in microseconds.
-  const cookieKind = dialect === 'sqlite' ? sql<string>`+"kind"` : sql.ref<string>('kind')
+  const cookieKind = cookieKindRef(dialect)
   // The point reads behind GET /api/user, built and compiled once.
   const reads = {
     liveProfile: precompile(reader, (p) => reader.selectFrom('profiles').select('id').where('id', '=', p('id'))),
@@ -655,29 +646,11 @@ export function createSqlStore(database: SqlDatabase): Store {
       else if (offset > 0) page = page.offset(offset)
       const members = await page.execute()
       if (members.length === 0) return []
-      const ids = members.map((m) => m.profile_id)
-      const [profiles, cookies] = await Promise.all([
-        reader.selectFrom('profiles').select(['id', 'email']).where('id', 'in', ids).execute(),
-        reader
-          .selectFrom('identities')
-          .select(['profile_id', 'value', 'last_seen'])
-          .where(cookieKind, '=', 'cookie')
-          .where('profile_id', 'in', ids)
-          .execute(),
-      ])
-      const emailById = new Map(profiles.map((p) => [p.id, p.email]))
-      const cookieById = new Map<string, { value: string; lastSeen: number }>()
-      for (const c of cookies) {
-        const best = cookieById.get(c.profile_id)
-        const lastSeen = Number(c.last_seen)
-        if (!best || lastSeen > best.lastSeen || (lastSeen === best.lastSeen && c.value < best.value)) {
-          cookieById.set(c.profile_id, { value: c.value, lastSeen })
-        }
-      }
+      const contacts = await profileContacts(reader, dialect, members.map((m) => m.profile_id))
       return members.map((m) => ({
         profileId: m.profile_id,
-        cookie: cookieById.get(m.profile_id)?.value ?? null,
-        email: emailById.get(m.profile_id) ?? null,
+        cookie: contacts.get(m.profile_id)?.cookie ?? null,
+        email: contacts.get(m.profile_id)?.email ?? null,
         score: Number(m.score),
         assignedAt: Number(m.assigned_at),
       }))
