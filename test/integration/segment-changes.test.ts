@@ -41,7 +41,7 @@ async function buildActivationApp(deps: Omit<SegmentActivationDependencies, 'dis
     const scope = request.routeOptions.config.scope
     if (scope) await authenticate(request, scope)
   })
-  await instance.register(segmentActivationRoutes, { ...deps, dispatcher: { kick: () => {} } })
+  await instance.register(segmentActivationRoutes, { ...deps, dispatcher: { kick: () => {}, forget: () => {} } })
   return instance
 }
 

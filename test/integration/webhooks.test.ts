@@ -47,7 +47,7 @@ beforeAll(async () => {
   // A second handle on the test database: the runtime does not expose its SqlDatabase.
   database = await openDatabase(t.database.config)
   store = createActivationStore(database)
-  app = await buildActivationApp({ store, notifier, dispatcher: { kick: (segmentId) => dispatcher?.kick(segmentId) } })
+  app = await buildActivationApp({ store, notifier, dispatcher: { kick: (segmentId) => dispatcher?.kick(segmentId), forget: (webhookId) => dispatcher?.forget(webhookId) } })
 })
 
 afterEach(async () => {

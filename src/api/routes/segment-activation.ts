@@ -15,7 +15,7 @@ export interface SegmentActivationDependencies {
   store: ActivationStore
   notifier: ChangeNotifier
   /** Told about new webhooks so their first delivery does not wait for a sweep. */
-  dispatcher: Pick<WebhookDispatcher, 'kick'>
+  dispatcher: Pick<WebhookDispatcher, 'kick' | 'forget'>
   /** Comment lines that keep idle event streams open through proxies (default 15 s). */
   heartbeatMs?: number
   /**
@@ -382,6 +382,7 @@ export async function segmentActivationRoutes(app: FastifyInstance, deps: Segmen
       if (!(await store.deleteWebhook({ segmentId, webhookId, now: Date.now() }))) {
         throw new AppError('not_found', `segment "${segmentId}" has no webhook "${webhookId}": list them with GET /api/segments/${segmentId}/webhooks`)
       }
+      dispatcher.forget(webhookId)
       return reply.code(204).send()
     },
   )

@@ -63,6 +63,8 @@ export class WebhookDispatcher {
 
   private readonly workers = new Map<string, Worker>()
   private readonly subscriptions = new Map<string, () => void>()
+  /** Deleted in this process while a loop may already hold the row it read before the delete. */
+  private readonly forgotten = new Set<string>()
   private sweepTimer: NodeJS.Timeout | undefined
   private sweeping: Promise<void> | undefined
   private started = false
@@ -114,6 +116,16 @@ export class WebhookDispatcher {
       },
       (error: unknown) => this.log(`webhooks: could not list the webhooks of segment ${segmentId}`, error),
     )
+  }
+
+  /**
+   * Called after a webhook is deleted: a loop that read the row before the delete sends nothing
+   * more. A request already on the wire still completes; nothing starts after this returns.
+   */
+  forget(webhookId: string): void {
+    this.forgotten.add(webhookId)
+    const worker = this.workers.get(webhookId)
+    if (worker) clearTimeout(worker.retryTimer)
   }
 
   private watch(segmentId: string): void {
@@ -171,11 +183,13 @@ export class WebhookDispatcher {
       const webhook = await this.store.findWebhook(webhookId)
       if (!webhook) {
         this.workers.delete(webhookId) // deleted: forget it
+        this.forgotten.delete(webhookId)
         return
       }
       if (webhook.nextAttemptAt > this.now()) return
       const changes = await this.store.listChanges({ segmentId: webhook.segmentId, afterId: webhook.deliveredChangeId, limit: this.batchSize })
       if (changes.length === 0) continue
+      if (this.forgotten.has(webhookId)) return
       const result = await this.deliver(webhook, changes)
       if (result.kind === 'delivered') {
         const last = changes[changes.length - 1] as SegmentChange
