@@ -255,6 +255,31 @@ function migrationsFor(dialect: Dialect): Record<string, Migration> {
         }
       },
     },
+    '0005_events': {
+      async up(db: Kysely<unknown>) {
+        // Behavioural events (track, page, screen), structured. The message as received is in
+        // raw_records; its content hash is derived from the messageId, so the raw store's unique
+        // index is the durable, exact de-duplication the Segment spec asks for.
+        await db.schema
+          .createTable('events')
+          .addColumn('id', idColumn, (c) => (dialect === 'postgres' ? c.primaryKey() : c.primaryKey().autoIncrement()))
+          .addColumn('profile_id', 'text', (c) => c.notNull())
+          .addColumn('type', 'text', (c) => c.notNull()) // track | page | screen
+          .addColumn('name', 'text', (c) => c.notNull()) // the track event's name; "Page Viewed" / "Screen Viewed"
+          .addColumn('properties', 'text', (c) => c.notNull().defaultTo('{}'))
+          .addColumn('context', 'text')
+          .addColumn('at', bigint, (c) => c.notNull()) // the event's own time, corrected for client clock skew
+          .addColumn('received_at', bigint, (c) => c.notNull())
+          .addColumn('message_id', 'text', (c) => c.notNull())
+          .addColumn('raw_id', bigint)
+          .addColumn('anonymous_id', 'text')
+          .addColumn('user_id', 'text')
+          .execute()
+        // Per-profile windows ("3 Product Viewed in 7 days") and a profile's timeline.
+        await db.schema.createIndex('events_profile_name_at').on('events').columns(['profile_id', 'name', 'at']).execute()
+        await db.schema.createIndex('events_profile_at').on('events').columns(['profile_id', 'at']).execute()
+      },
+    },
   }
 }
 

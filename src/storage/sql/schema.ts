@@ -168,6 +168,22 @@ export interface WebhooksTable {
   deleted_at: number | null
 }
 
+/** A behavioural event (Segment track, page or screen), attributed to the profile it resolved to. */
+export interface EventsTable {
+  id: Generated<number>
+  profile_id: string // repointed in the merge's own transaction when its profile is absorbed
+  type: 'track' | 'page' | 'screen'
+  name: string
+  properties: string // JSON object
+  context: string | null // JSON object
+  at: number
+  received_at: number
+  message_id: string
+  raw_id: number | null
+  anonymous_id: string | null
+  user_id: string | null
+}
+
 export interface Database {
   raw_records: RawRecordsTable
   profiles: ProfilesTable
@@ -184,5 +200,6 @@ export interface Database {
   segment_changes: SegmentChangesTable
   segment_schedule: SegmentScheduleTable
   webhooks: WebhooksTable
+  events: EventsTable
   api_keys: ApiKeysTable
 }
