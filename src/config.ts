@@ -1,6 +1,7 @@
 // The one validated configuration object. No other module reads process.env.
 import path from 'node:path'
 import { z } from 'zod'
+import { DEFAULT_INTEREST_PROPERTIES, type InterestProperty, parseInterestProperties } from './events/segment-spec.ts'
 
 const schema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(8080),
@@ -15,6 +16,17 @@ const schema = z.object({
   CDP_EMAIL_BLOCKLIST: z.string().optional(), // comma-separated extra placeholder emails
   CDP_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   CDP_DEFAULT_PHONE_COUNTRY: z.string().length(2).default('US'),
+  // Event properties read as interests: "EVENT:property" or "*:property", comma-separated.
+  CDP_EVENT_INTERESTS: z
+    .string()
+    .optional()
+    .superRefine((text, ctx) => {
+      try {
+        if (text !== undefined) parseInterestProperties(text)
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', message: (error as Error).message })
+      }
+    }),
 })
 
 export interface Config {
@@ -27,6 +39,8 @@ export interface Config {
   readonly extraEmailBlocklist: readonly string[]
   readonly logLevel: string
   readonly defaultPhoneCountry: string
+  /** Which event properties become interest signals (a viewed product's category). */
+  readonly eventInterests: readonly InterestProperty[]
 }
 
 export class ConfigError extends Error {}
@@ -55,5 +69,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       .filter(Boolean),
     logLevel: e.CDP_LOG_LEVEL,
     defaultPhoneCountry: e.CDP_DEFAULT_PHONE_COUNTRY.toUpperCase(),
+    eventInterests: e.CDP_EVENT_INTERESTS === undefined ? DEFAULT_INTEREST_PROPERTIES : parseInterestProperties(e.CDP_EVENT_INTERESTS),
   })
 }

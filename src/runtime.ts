@@ -49,6 +49,7 @@ export async function openRuntime(config: Config, options: RuntimeOptions = {}):
       emailBlocklist: new Set([...DEFAULT_EMAIL_BLOCKLIST, ...config.extraEmailBlocklist]),
       defaultPhoneCountry: config.defaultPhoneCountry as CountryCode,
     },
+    interestProperties: config.eventInterests,
   })
   const cohorts = new CohortService({ store, pipeline, base, dataDir: config.dataDir, retrain: options.retrain ?? false, log: options.log })
   await cohorts.init()

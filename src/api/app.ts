@@ -12,13 +12,16 @@ import type { Store } from '../storage/store.ts'
 import { createAuthenticator, type Scope } from './auth.ts'
 import { sendError, toAppError } from './errors.ts'
 import { cohortRoutes } from './routes/cohorts.ts'
+import { eventRoutes } from './routes/events.ts'
 import { healthRoutes } from './routes/health.ts'
 import { ingestRoutes } from './routes/ingest.ts'
 import { keyRoutes } from './routes/keys.ts'
 import { modelRoutes } from './routes/model.ts'
 import { rawRoutes } from './routes/raw.ts'
 import { type SegmentActivationDependencies, segmentActivationRoutes } from './routes/segment-activation.ts'
+import { segmentApiRoutes } from './routes/segment-api.ts'
 import { segmentRoutes } from './routes/segments.ts'
+import { snippetRoutes } from './routes/snippet.ts'
 import { userRoutes } from './routes/users.ts'
 
 export interface AppDependencies {
@@ -32,7 +35,7 @@ export interface AppDependencies {
 }
 
 export interface RouteContext extends AppDependencies {
-  authenticate: (request: import('fastify').FastifyRequest, scope: Scope) => Promise<void>
+  authenticate: (request: import('fastify').FastifyRequest, scope: Scope, bodyKey?: string) => Promise<void>
 }
 
 declare module 'fastify' {
@@ -73,7 +76,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
         version: '0.1.0',
         description: 'Collect profiles, resolve identity, classify interests into cohorts, and serve them.',
       },
-      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' }, basic: { type: 'http', scheme: 'basic', description: 'the Segment spec: the write key as user name' } } },
       security: [{ bearer: [] }],
     },
   })
@@ -82,8 +85,11 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
 
   const context: RouteContext = { ...deps, authenticate }
   await app.register(healthRoutes, context)
+  await app.register(snippetRoutes)
   await app.register(ingestRoutes, context)
+  await app.register(segmentApiRoutes, context)
   await app.register(userRoutes, context)
+  await app.register(eventRoutes, context)
   await app.register(cohortRoutes, context)
   await app.register(modelRoutes, context)
   await app.register(segmentRoutes, context)

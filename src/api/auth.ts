@@ -51,15 +51,30 @@ export async function ensureBootstrapKey(store: Store, adminKey: string | undefi
   return key
 }
 
+/**
+ * The key of a Bearer header, or of a Basic one whose user name is the key (the Segment spec's write
+ * key; the password is ignored), so Segment's libraries authenticate unchanged.
+ */
+export function keyFromHeader(header: string | undefined): string | undefined {
+  if (!header) return undefined
+  const bearer = /^Bearer\s+(\S+)\s*$/i.exec(header)
+  if (bearer?.[1]) return bearer[1]
+  const basic = /^Basic\s+([A-Za-z0-9+/=_-]+)\s*$/i.exec(header)
+  if (!basic?.[1]) return undefined
+  const decoded = Buffer.from(basic[1], 'base64').toString('utf8')
+  const user = decoded.includes(':') ? decoded.slice(0, decoded.indexOf(':')) : decoded
+  return user === '' ? undefined : user
+}
+
 export function createAuthenticator(store: Store) {
   const cache = new Map<string, { scopes: readonly string[] | null; until: number }>()
-  return async function authenticate(request: FastifyRequest, scope: Scope): Promise<void> {
-    const header = request.headers.authorization
-    const match = header ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null
-    if (!match?.[1]) {
+  /** `bodyKey`: a key sent in the body where no header can be set (the Segment spec's writeKey, sendBeacon). */
+  return async function authenticate(request: FastifyRequest, scope: Scope, bodyKey?: string): Promise<void> {
+    const key = keyFromHeader(request.headers.authorization) ?? bodyKey
+    if (!key) {
       throw new AppError('unauthorized', 'missing API key: send "Authorization: Bearer <key>" (create one with `cdp keys create`)')
     }
-    const hash = hashKey(match[1])
+    const hash = hashKey(key)
     const now = Date.now()
     let entry = cache.get(hash)
     if (!entry || entry.until < now) {

@@ -21,6 +21,8 @@ export type IssueReason =
   | 'bad_field'
   | 'not_an_object'
   | 'unparseable'
+  | 'invalid_message'
+  | 'too_large'
 
 /** Profile attributes that merge per field by latest observation time. */
 export interface ProfileFields {

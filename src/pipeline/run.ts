@@ -5,6 +5,7 @@ import { isUnparseable } from '../collect/body.ts'
 import type { ProfileState } from '../domain/profile.ts'
 import type { FieldIssue, IncomingRecord, InterestClassifier, Observation } from '../domain/types.ts'
 import type { SegmentEngine } from '../segments/engine.ts'
+import { type EventRecord, type InterestProperty, MAX_MESSAGE_BYTES, type MessageType, translateMessage, USER_ID_COOKIE_PREFIX } from '../events/segment-spec.ts'
 import type { IngestTransaction, NewRawRecord, Store, StoredRawRecord } from '../storage/store.ts'
 import { cohortIdsByName, type DesiredMembership, desiredMemberships, diffMemberships } from './cohorts.ts'
 import { emptyProfile, applyObservation } from './resolve/merge.ts'
@@ -45,11 +46,26 @@ export interface IngestBatch {
   batchId?: string
 }
 
+/** Segment-spec messages (POST /v1/*): each one a raw record, a profile observation and maybe an event. */
+export interface MessageBatch {
+  messages: readonly IncomingRecord[]
+  source: string
+  receivedAt?: number
+  /** The batch's sentAt, for clock-skew correction of messages without their own. */
+  sentAt?: unknown
+  impliedType?: MessageType
+}
+
+/** The raw content type of Segment-spec messages: how replay and rebuild know to translate them. */
+export const MESSAGE_CONTENT_TYPE = 'segment'
+
 export interface PipelineOptions {
   store: Store
   classifier: InterestClassifier
   validate: Omit<ValidateOptions, 'receivedAt'>
   newProfileId?: () => string
+  /** Which event properties become interests (default: every event's "category"). */
+  interestProperties?: readonly InterestProperty[]
 }
 
 function nameKeysById(idsByName: ReadonlyMap<string, string>): Map<string, string> {
@@ -94,6 +110,30 @@ interface Prepared {
   observation: Observation | null
   errors: FieldIssue[]
   warnings: FieldIssue[]
+  /** For a Segment-spec message. */
+  message?: { messageId: string; event: EventRecord | null; anonymousId: string | null; userId: string | null }
+}
+
+/** What an accepted message adds once its profile is known. */
+interface MessagePart {
+  messageId: string
+  event: EventRecord | null
+  anonymousId: string | null
+  userId: string | null
+  at: number
+  receivedAt: number
+}
+
+/**
+ * The profile record a raw row stands for: itself for profile ingest, the translated message for
+ * Segment-spec messages (at the time recorded when it arrived, so skew correction is not redone).
+ */
+export function profileRecordOf(row: Pick<StoredRawRecord, 'payload' | 'contentType' | 'receivedAt' | 'observedAt'>): unknown {
+  const value: unknown = JSON.parse(row.payload)
+  if (row.contentType !== MESSAGE_CONTENT_TYPE) return value
+  const translated = translateMessage(value, { receivedAt: row.receivedAt })
+  if (!translated.record) return null
+  return row.observedAt === null ? translated.record : { ...translated.record, timestamp: row.observedAt }
 }
 
 export class IngestPipeline {
@@ -103,6 +143,7 @@ export class IngestPipeline {
   private cohortNameKeys: Map<string, string>
   private readonly validateOptions: Omit<ValidateOptions, 'receivedAt'>
   private readonly makeProfileId: () => string
+  private readonly interestProperties: readonly InterestProperty[] | undefined
   private segmentEngine: SegmentEngine | null = null
   private segmentsChanged: (segmentIds: Set<string>) => void = () => {}
 
@@ -113,6 +154,7 @@ export class IngestPipeline {
     this.cohortNameKeys = nameKeysById(this.cohortIds)
     this.validateOptions = options.validate
     this.makeProfileId = options.newProfileId ?? newProfileId
+    this.interestProperties = options.interestProperties
   }
 
   get interestClassifier(): InterestClassifier {
@@ -192,6 +234,35 @@ export class IngestPipeline {
     const receivedAt = batch.receivedAt ?? Date.now()
     const batchId = batch.batchId ?? newBatchId()
     const prepared = batch.records.map((record) => this.prepare(record, batch, batchId, receivedAt))
+    return await this.commit(prepared, { batchId, receivedAt, source: batch.source })
+  }
+
+  /**
+   * Segment-spec messages. The raw row's content hash is the messageId's, so a message sent twice
+   * (a client retry, a replayed queue) is stored and counted once, however far apart the copies are.
+   */
+  async ingestMessages(batch: MessageBatch): Promise<IngestReport> {
+    const receivedAt = batch.receivedAt ?? Date.now()
+    const batchId = newBatchId()
+    const prepared = batch.messages.map((record) => this.prepareMessage(record, batch, batchId, receivedAt))
+    // A batch may link an anonymousId to a userId and also carry messages with that userId alone:
+    // those belong with the anonymousId's visitor, as they would had they come in a later batch.
+    const cookieOfUser = new Map<string, string>()
+    for (const p of prepared) {
+      if (p.observation && p.message?.userId && p.message.anonymousId) cookieOfUser.set(p.message.userId, p.message.anonymousId)
+    }
+    if (cookieOfUser.size > 0) {
+      for (const p of prepared) {
+        if (!p.observation || !p.message?.userId || p.message.anonymousId) continue
+        const cookie = cookieOfUser.get(p.message.userId)
+        if (cookie) p.observation = { ...p.observation, cookie }
+      }
+    }
+    return await this.commit(prepared, { batchId, receivedAt, source: batch.source })
+  }
+
+  private async commit(prepared: Prepared[], batch: { batchId: string; receivedAt: number; source: string }): Promise<IngestReport> {
+    const { batchId, receivedAt } = batch
 
     const report: IngestReport = {
       batchId,
@@ -221,17 +292,21 @@ export class IngestPipeline {
       for (const p of prepared) if (!unique.has(p.raw.contentHash)) unique.set(p.raw.contentHash, p)
       const inserted = await tx.insertRawRecords([...unique.values()].map((p) => p.raw))
       const items: BatchObservation[] = []
+      const messages = new Map<number, MessagePart>()
       let duplicatesInBatch = prepared.length - unique.size
       const skipped: string[] = []
       for (const p of unique.values()) {
         const rawId = inserted.get(p.raw.contentHash)
         if (rawId === undefined) skipped.push(p.raw.contentHash)
-        else if (p.observation) items.push({ observation: p.observation, rawId, source: batch.source })
+        else if (p.observation) {
+          items.push({ observation: p.observation, rawId, source: batch.source })
+          if (p.message) messages.set(rawId, { ...p.message, at: p.observation.observedAt, receivedAt })
+        }
       }
       if (skipped.length > 0) {
         for (const id of (await tx.rawBatchIds(skipped)).values()) if (id === batchId) duplicatesInBatch++
       }
-      const applied = await this.apply(tx, items, receivedAt, `ingest ${batchId}`)
+      const applied = await this.apply(tx, items, receivedAt, `ingest ${batchId}`, messages)
       return { duplicates: prepared.length - unique.size + skipped.length, duplicatesInBatch, accepted: items.length, ...applied }
     })
 
@@ -253,7 +328,7 @@ export class IngestPipeline {
     const results = rows.map((row) => {
       let value: unknown
       try {
-        value = JSON.parse(row.payload)
+        value = profileRecordOf(row)
       } catch {
         return { row, result: null }
       }
@@ -274,6 +349,35 @@ export class IngestPipeline {
     })
     this.notifySegments(outcome.segments)
     return { replayed: outcome.replayed, accepted: outcome.accepted, stillRejected: outcome.stillRejected }
+  }
+
+  private prepareMessage(record: IncomingRecord, batch: MessageBatch, batchId: string, receivedAt: number): Prepared {
+    const base = { batchId, receivedAt, source: batch.source, contentType: MESSAGE_CONTENT_TYPE, recordIndex: record.index }
+    const payload = JSON.stringify(record.value) ?? 'null'
+    const translated = translateMessage(record.value, { receivedAt, sentAt: batch.sentAt, impliedType: batch.impliedType, interestProperties: this.interestProperties })
+    const hash = contentHash(batch.source, `message:${translated.messageId}`)
+    const rejected = (errors: FieldIssue[]): Prepared => ({
+      index: record.index,
+      raw: { ...base, payload, contentHash: hash, status: 'rejected', errors, cookie: translated.anonymousId, email: null, observedAt: null },
+      observation: null,
+      errors,
+      warnings: [],
+    })
+    if (Buffer.byteLength(payload) > MAX_MESSAGE_BYTES) {
+      return rejected([{ field: '', reason: 'too_large', message: `a message may be at most ${MAX_MESSAGE_BYTES / 1024} KB, this one is ${(Buffer.byteLength(payload) / 1024).toFixed(1)} KB: send large properties elsewhere or split them` }])
+    }
+    if (!translated.record) return rejected(translated.errors)
+    const result = validateRecord(translated.record, { ...this.validateOptions, receivedAt })
+    if (result.kind === 'rejected') return rejected(result.errors)
+    const o = result.value
+    return {
+      index: record.index,
+      raw: { ...base, payload, contentHash: hash, status: 'accepted', errors: result.warnings.length > 0 ? result.warnings : null, cookie: o.cookie, email: o.email, observedAt: o.observedAt },
+      observation: o,
+      errors: [],
+      warnings: result.warnings,
+      message: { messageId: translated.messageId, event: translated.event, anonymousId: translated.anonymousId, userId: translated.userId },
+    }
   }
 
   private prepare(record: IncomingRecord, batch: IngestBatch, batchId: string, receivedAt: number): Prepared {
@@ -333,6 +437,7 @@ export class IngestPipeline {
     items: BatchObservation[],
     now: number,
     reason: string,
+    messages?: ReadonlyMap<number, MessagePart>,
   ): Promise<{ merges: number; profilesTouched: number; segments: Set<string> }> {
     if (items.length === 0) return { merges: 0, profilesTouched: 0, segments: new Set() }
     const cookies = [...new Set(items.map((i) => i.observation.cookie))]
@@ -356,6 +461,8 @@ export class IngestPipeline {
       if (rebuilt) touched.set(rebuilt.id, rebuilt)
     }
 
+    if (messages && messages.size > 0) await this.saveMessages(tx, messages, changes.resolvedTo)
+
     const current = await tx.loadMemberships([...touched.keys(), ...changes.absorbed.map((a) => a.id)])
     const desired = new Map<string, Map<string, DesiredMembership>>()
     for (const profile of touched.values()) desired.set(profile.id, desiredMemberships(profile, this.classifier, this.cohortIds))
@@ -364,6 +471,22 @@ export class IngestPipeline {
       ? await this.segmentEngine.evaluate(tx, { profiles: touched.values(), cohorts: this.cohortScores(desired), absorbed: changes.absorbed, reason, now })
       : new Set<string>()
     return { merges: changes.merges.length, profilesTouched: touched.size, segments }
+  }
+
+  /** Events and userId links of accepted messages, now that each message's profile is known. */
+  private async saveMessages(tx: IngestTransaction, messages: ReadonlyMap<number, MessagePart>, resolvedTo: ReadonlyMap<number, string>): Promise<void> {
+    const events: Parameters<IngestTransaction['insertEvents']>[0] = []
+    const users: Parameters<IngestTransaction['linkUserIds']>[0] = []
+    for (const [rawId, m] of messages) {
+      const profileId = resolvedTo.get(rawId)
+      if (!profileId) continue
+      if (m.event) {
+        events.push({ profileId, ...m.event, at: m.at, receivedAt: m.receivedAt, messageId: m.messageId, rawId, anonymousId: m.anonymousId, userId: m.userId })
+      }
+      if (m.userId) users.push({ userId: m.userId, userIdCookie: `${USER_ID_COOKIE_PREFIX}${m.userId}`, profileId, at: m.at })
+    }
+    await tx.insertEvents(events)
+    await tx.linkUserIds(users)
   }
 
   /**
@@ -376,7 +499,7 @@ export class IngestPipeline {
     if (!evidence.profile) return undefined
     const observations: BatchObservation[] = []
     for (const row of evidence.records) {
-      const result = validateRecord(JSON.parse(row.payload), { ...this.validateOptions, receivedAt: row.receivedAt })
+      const result = validateRecord(profileRecordOf(row), { ...this.validateOptions, receivedAt: row.receivedAt })
       if (result.kind !== 'ok') continue
       const o = result.value
       if (o.email !== null && o.email !== email) continue

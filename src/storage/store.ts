@@ -4,7 +4,8 @@ import type { Expression, ExpressionBuilder, SqlBool } from 'kysely'
 import type { Login, ProfileState } from '../domain/profile.ts'
 import type { FieldIssue } from '../domain/types.ts'
 import type { IdentityRow, MergeLogEntry, ResolveState } from '../pipeline/resolve/resolve-batch.ts'
-import type { SegmentProfile } from '../segments/language/evaluate.ts'
+import type { EventNeed } from '../segments/language/condition.ts'
+import type { EventOccurrence, SegmentProfile } from '../segments/language/evaluate.ts'
 import type { Database } from './sql/schema.ts'
 
 export interface NewRawRecord {
@@ -90,6 +91,27 @@ export interface SegmentMemberRow {
 
 export type ProfileFilter = (eb: ExpressionBuilder<Database, 'profiles'>) => Expression<SqlBool>
 
+/** What evaluating some segments reads beyond the profile's columns (engine.ts conditionNeeds). */
+export interface SegmentDataNeeds {
+  interests: boolean
+  cohorts: boolean
+  traits: boolean
+  /** Event name -> which of its occurrences: see EventNeed. Empty when no condition reads events. */
+  events: ReadonlyMap<string, EventNeed>
+}
+
+/**
+ * Occurrences of the needed events for segment evaluation: profile id -> event name -> occurrences
+ * oldest first, exactly as many as `events` asks for counted from `now` (windows reach back from it).
+ * Profiles without any are absent.
+ */
+export interface LoadSegmentEventsInput {
+  profileIds: string[]
+  events: ReadonlyMap<string, EventNeed>
+  now: number
+}
+export type SegmentEvents = Map<string, Map<string, EventOccurrence[]>>
+
 /** The segment half of an ingest transaction. */
 export interface SegmentTransaction {
   /** profile id -> ids of the segments it belongs to. */
@@ -100,7 +122,10 @@ export interface SegmentTransaction {
    * The profiles with ids in (afterId, lastId] as segment views (fields, interests, cohorts by
    * lower-cased name, segments), with their schedule: a backfill page, read by range, not by id list.
    */
-  loadSegmentViews(input: { afterId: string | undefined; lastId: string; needs: { interests: boolean; cohorts: boolean; traits: boolean } }): Promise<{
+  /** Reads the transaction's own writes: events inserted earlier in it are included. */
+  loadSegmentEvents(input: LoadSegmentEventsInput): Promise<SegmentEvents>
+  /** `now` bounds the events loaded (see LoadSegmentEventsInput); evaluate the views at `now` or later. */
+  loadSegmentViews(input: { afterId: string | undefined; lastId: string; needs: SegmentDataNeeds; now: number }): Promise<{
     views: Array<SegmentProfile & { segments: Set<string> }>
     scheduled: Map<string, Map<string, number>>
   }>
@@ -135,11 +160,45 @@ export interface SegmentStore {
   listDueSchedule(input: { now: number; limit: number }): Promise<Array<{ segmentId: string; profileId: string; dueAt: number }>>
   /** segment id -> entered at, for one profile. */
   listProfileSegments(profileId: string): Promise<Map<string, number>>
+  /** As SegmentTransaction.loadSegmentEvents, outside a transaction (explanations). */
+  loadSegmentEvents(input: LoadSegmentEventsInput): Promise<SegmentEvents>
   listChanges(input: { segmentId: string; afterId: number | undefined; limit: number }): Promise<Array<SegmentChange & { id: number; at: number }>>
 }
 
+export interface NewEvent {
+  profileId: string
+  type: 'track' | 'page' | 'screen'
+  name: string
+  properties: Record<string, unknown>
+  context: Record<string, unknown> | null
+  at: number
+  receivedAt: number
+  messageId: string
+  rawId: number | null
+  anonymousId: string | null
+  userId: string | null
+}
+
+export interface EventRow extends Omit<NewEvent, 'rawId'> {
+  id: number
+}
+
+/** The event half of an ingest transaction. */
+export interface EventTransaction {
+  insertEvents(rows: NewEvent[]): Promise<void>
+  /** Points each (non-email) userId, and the "uid:" key of messages that carry only it, at a profile. */
+  linkUserIds(rows: Array<{ userId: string; userIdCookie: string; profileId: string; at: number }>): Promise<void>
+}
+
+export interface EventStore {
+  /** Newest first; `before` is the (at, id) of the last event of the previous page. */
+  listEvents(input: { profileId: string; limit: number; before: { at: number; id: number } | undefined; name: string | undefined }): Promise<EventRow[]>
+  /** Per event name: how many, and the latest time. */
+  countEvents(profileId: string): Promise<Array<{ name: string; count: number; lastAt: number }>>
+}
+
 /** Everything one ingest transaction reads and writes. */
-export interface IngestTransaction extends SegmentTransaction {
+export interface IngestTransaction extends SegmentTransaction, EventTransaction {
   /** Inserts raw rows; returns the ids of those that were new (a known content hash is skipped). */
   insertRawRecords(rows: NewRawRecord[]): Promise<Map<string, number>>
   /** The batch that first stored each of these content hashes. */
@@ -200,12 +259,12 @@ export interface ApiKeyRow {
   revokedAt: number | null
 }
 
-export interface Store extends SegmentStore {
+export interface Store extends SegmentStore, EventStore {
   readonly dialect: 'sqlite' | 'postgres'
   /** Runs `work` in one transaction, retrying it when a concurrent writer got there first. */
   ingestTransaction<T>(work: (tx: IngestTransaction) => Promise<T>): Promise<T>
 
-  findProfileId(kind: 'cookie' | 'email' | 'profile_id', value: string): Promise<string | undefined>
+  findProfileId(kind: 'cookie' | 'email' | 'profile_id' | 'user_id', value: string): Promise<string | undefined>
   loadProfileView(profileId: string): Promise<ProfileView | undefined>
 
   upsertCohorts(cohorts: Array<{ id: string; name: string; description: string; terms: string[] }>): Promise<void>

@@ -4,9 +4,10 @@ import { AppError } from '../../errors.ts'
 import type { ProfileView } from '../../storage/store.ts'
 import type { RouteContext } from '../app.ts'
 import { errorResponseSchema } from '../errors.ts'
+import { eventSchema, eventToJson, findPerson, type PersonKey } from './events.ts'
 
-const LOOKUP_KEYS = ['cookie', 'email', 'profile_id'] as const
-type LookupKey = (typeof LOOKUP_KEYS)[number]
+const MAX_EVENTS = 1000
+
 
 // Short display names for the one-line location; the detail keeps the full ISO name.
 const COUNTRY_DISPLAY: Record<string, string> = { US: 'USA', GB: 'UK', AE: 'UAE' }
@@ -36,6 +37,12 @@ const userProfileSchema = {
     first_seen: { type: 'string', format: 'date-time' },
     last_seen: { type: 'string', format: 'date-time' },
     segments: { type: 'array', items: { type: 'object', properties: { id: { type: 'string' }, name: { type: 'string' } } } },
+    event_counts: {
+      type: 'array',
+      description: 'per event name: how many the person has, and the latest',
+      items: { type: 'object', properties: { name: { type: 'string' }, count: { type: 'integer' }, last_at: { type: 'string', format: 'date-time' } } },
+    },
+    events: { type: 'array', items: eventSchema, description: 'the latest events, newest first (?events=N)' },
     segment_details: {
       type: 'array',
       items: {
@@ -136,13 +143,15 @@ export async function userRoutes(app: FastifyInstance, ctx: RouteContext): Promi
     {
       config: { scope: 'read' },
       schema: {
-        summary: 'One person by exactly one of cookie, email or profile_id',
+        summary: 'One person by exactly one of cookie, email, profile_id or user_id',
         querystring: {
           type: 'object',
           properties: {
             cookie: { type: 'string', minLength: 1 },
             email: { type: 'string', minLength: 1 },
             profile_id: { type: 'string', minLength: 1 },
+            user_id: { type: 'string', minLength: 1, description: 'a Segment userId that is not an email' },
+            events: { type: 'integer', minimum: 0, maximum: MAX_EVENTS, default: 0, description: 'include the latest N events' },
             explain: { type: 'string', enum: ['0', '1', 'true', 'false'], description: 'explain=1 adds cohort_details: why the person is in each cohort' },
           },
         },
@@ -154,35 +163,27 @@ export async function userRoutes(app: FastifyInstance, ctx: RouteContext): Promi
       },
     },
     async (request) => {
-      const query = request.query as Partial<Record<LookupKey, string>> & { explain?: string }
-      const given = LOOKUP_KEYS.filter((k) => query[k] !== undefined)
-      if (given.length !== 1) {
-        throw new AppError(
-          'invalid_input',
-          given.length === 0
-            ? 'give exactly one of cookie, email or profile_id (e.g. /api/user?email=jane@example.com)'
-            : `give exactly one of cookie, email or profile_id, not ${given.join(' and ')}`,
-        )
-      }
-      const kind = given[0] as LookupKey
-      const raw = query[kind] as string
-      // Emails are matched as stored: trimmed and lower-cased.
-      const value = kind === 'email' ? raw.trim().toLowerCase() : raw.trim()
-      const profileId = await ctx.store.findProfileId(kind, value)
-      const view = profileId ? await ctx.store.loadProfileView(profileId) : undefined
-      if (!view) throw new AppError('not_found', `no user with ${kind} "${raw}"`)
+      const query = request.query as Partial<Record<PersonKey, string>> & { explain?: string; events: number }
+      const { profileId, key, value } = await findPerson(ctx, query)
+      const view = await ctx.store.loadProfileView(profileId)
+      if (!view) throw new AppError('not_found', `no user with ${key} "${value}"`)
       const explain = query.explain === '1' || query.explain === 'true'
       const body = userProfileBody(view, { explain: explain ? explainInterest(ctx) : null })
       const segments = await ctx.store.listProfileSegments(view.profile.id)
       const names = new Map(ctx.segments.engine.segments().map((s) => [s.id, s.name]))
       const segmentList = [...segments.keys()].filter((id) => names.has(id)).map((id) => ({ id, name: names.get(id) as string }))
-      if (!explain) return { user_profile: { ...body, segments: segmentList } }
+      const counts = await ctx.store.countEvents(view.profile.id)
+      const eventCounts = counts.map((c) => ({ name: c.name, count: c.count, last_at: new Date(c.lastAt).toISOString() }))
+      const latest = query.events > 0 ? (await ctx.store.listEvents({ profileId: view.profile.id, limit: query.events, before: undefined, name: undefined })).map(eventToJson) : undefined
+      const behaviour = { event_counts: eventCounts, ...(latest ? { events: latest } : {}) }
+      if (!explain) return { user_profile: { ...body, segments: segmentList, ...behaviour } }
       const cohorts = new Map(view.memberships.map((m) => [m.name.toLowerCase(), m.score]))
       const details = await ctx.segments.explainProfile(view.profile, cohorts)
       return {
         user_profile: {
           ...body,
           segments: segmentList,
+          ...behaviour,
           segment_details: details.map((d) => ({
             id: d.segment.id,
             name: d.segment.name,

@@ -41,7 +41,7 @@ export interface ProfilesTable {
 }
 
 export interface IdentitiesTable {
-  kind: 'cookie' | 'email' | 'profile'
+  kind: 'cookie' | 'email' | 'profile' | 'user' // user: a Segment userId that is not an email
   value: string
   profile_id: string
   first_seen: number

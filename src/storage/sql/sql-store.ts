@@ -17,6 +17,7 @@ import type {
 } from '../store.ts'
 import { chunks, cookieKindRef, MAX_IN_LIST, profileContacts } from './members.ts'
 import type { SqlDatabase } from './open.ts'
+import { createEventStore, createEventTransaction } from './event-store.ts'
 import { createSegmentStore, createSegmentTransaction } from './segment-store.ts'
 import { profileFromRow, profileToRow } from './rows.ts'
 import type { Database, RawRecordsTable } from './schema.ts'
@@ -143,6 +144,7 @@ function createBulkWriter(trx: Transaction<Database>, sqlite: BetterSqlite3.Data
 
 function pgColumnType(column: string): string {
   if (column === 'age' || column === 'record_index') return 'int4'
+  if (column === 'raw_id') return 'int8'
   if (column === 'score' || column === 'income_amount') return 'float8'
   if (/(_at|_seen)$/.test(column) || column === 'members' || column === 'at') return 'int8'
   return 'text'
@@ -245,6 +247,7 @@ function createIngestTransaction(trx: Transaction<Database>, dialect: 'sqlite' |
 
   return {
     ...createSegmentTransaction(trx, dialect, upsert, sqlite),
+    ...createEventTransaction(trx, upsert),
     async insertRawRecords(rows) {
       const inserted = new Map<string, number>()
       const values = rows.map((r) => ({
@@ -329,8 +332,8 @@ function createIngestTransaction(trx: Transaction<Database>, dialect: 'sqlite' |
             .where('value', 'in', part)
             .execute()
           for (const row of rows) {
-            identities.set(identityKey(row.kind, row.value), {
-              kind: row.kind,
+            identities.set(identityKey(kind, row.value), {
+              kind,
               value: row.value,
               profileId: row.profile_id,
               firstSeen: Number(row.first_seen),
@@ -348,8 +351,8 @@ function createIngestTransaction(trx: Transaction<Database>, dialect: 'sqlite' |
       for (const part of chunks([...extraEmails], MAX_IN_LIST)) {
         const rows = await trx.selectFrom('identities').selectAll().where('kind', '=', 'email').where('value', 'in', part).execute()
         for (const row of rows) {
-          identities.set(identityKey(row.kind, row.value), {
-            kind: row.kind,
+          identities.set(identityKey('email', row.value), {
+            kind: 'email',
             value: row.value,
             profileId: row.profile_id,
             firstSeen: Number(row.first_seen),
@@ -383,6 +386,7 @@ function createIngestTransaction(trx: Transaction<Database>, dialect: 'sqlite' |
       }
       for (const { id, into } of absorbed) {
         await trx.updateTable('identities').set({ profile_id: into }).where('profile_id', '=', id).execute()
+        await trx.updateTable('events').set({ profile_id: into }).where('profile_id', '=', id).execute()
       }
 
       const identityRows = identities.map((row) => ({
@@ -545,6 +549,7 @@ export function createSqlStore(database: SqlDatabase): Store {
 
   return {
     ...createSegmentStore(database),
+    ...createEventStore(database.reader),
     dialect,
 
     async ingestTransaction(work) {
@@ -565,7 +570,7 @@ export function createSqlStore(database: SqlDatabase): Store {
         const live = await reads.liveProfile({ id: value })
         if (live[0]) return live[0].id
       }
-      const row = await reads.identity({ kind: kind === 'profile_id' ? 'profile' : kind, value })
+      const row = await reads.identity({ kind: kind === 'profile_id' ? 'profile' : kind === 'user_id' ? 'user' : kind, value })
       return row[0]?.profile_id
     },
 

@@ -1,0 +1,158 @@
+// The Segment-spec HTTP API (POST /v1/identify, track, page, screen, group, alias, batch), so the
+// Segment libraries and our browser snippet send here unchanged. Authentication as that API does it:
+// HTTP Basic with the write key (an API key with the ingest scope) as the user name, or a Bearer
+// key, or `writeKey` in the body where no header can be set (navigator.sendBeacon).
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { parseJson } from '../../collect/json-text.ts'
+import { stripBom } from '../../collect/body.ts'
+import type { IncomingRecord } from '../../domain/types.ts'
+import { AppError } from '../../errors.ts'
+import { MAX_BATCH_BYTES, type MessageType } from '../../events/segment-spec.ts'
+import type { IngestReport } from '../../pipeline/run.ts'
+import type { RouteContext } from '../app.ts'
+import { errorResponseSchema } from '../errors.ts'
+
+const SINGLE_TYPES: readonly MessageType[] = ['identify', 'track', 'page', 'screen', 'group', 'alias']
+const SOURCE = 'segment'
+
+const messageErrorSchema = {
+  type: 'object',
+  properties: {
+    index: { type: 'integer', description: '0-based position in the batch' },
+    messageId: { type: 'string' },
+    field: { type: 'string' },
+    reason: { type: 'string' },
+    message: { type: 'string' },
+  },
+  required: ['index', 'field', 'reason', 'message'],
+} as const
+
+const resultSchema = {
+  type: 'object',
+  properties: {
+    success: { type: 'boolean', description: 'true when every message was accepted (or was a duplicate)' },
+    accepted: { type: 'integer' },
+    duplicates: { type: 'integer', description: 'messages whose messageId was already received: stored once, not twice' },
+    rejected: { type: 'integer' },
+    errors: { type: 'array', items: messageErrorSchema },
+  },
+  required: ['success', 'accepted', 'duplicates', 'rejected', 'errors'],
+} as const
+
+interface Body {
+  value: Record<string, unknown>
+}
+
+/** The body as a JSON object; every way it can be wrong answered with what to fix. */
+function readBody(request: FastifyRequest, limit: number): Body {
+  const text = typeof request.body === 'string' ? stripBom(request.body) : ''
+  const bytes = Buffer.byteLength(text)
+  if (bytes > limit) {
+    throw new AppError(
+      'payload_too_large',
+      `this request is ${(bytes / 1024).toFixed(0)} KB; the limit is ${limit / 1024} KB per ${limit === MAX_BATCH_BYTES ? 'batch' : 'message'}: send fewer messages per batch`,
+    )
+  }
+  if (text.trim() === '') throw new AppError('invalid_input', 'the body is empty: send a JSON object')
+  const parsed = parseJson(text)
+  if (!parsed.ok) {
+    const where = parsed.line !== undefined ? ` at line ${parsed.line}, column ${parsed.column}` : ''
+    throw new AppError('invalid_input', `the body is not valid JSON${where}: ${parsed.reason}`)
+  }
+  if (parsed.value === null || typeof parsed.value !== 'object' || Array.isArray(parsed.value)) {
+    throw new AppError('invalid_input', 'the body must be a JSON object: a message, or {"batch": [messages]} for /v1/batch')
+  }
+  return { value: parsed.value as Record<string, unknown> }
+}
+
+function toResult(report: IngestReport, messageIds: ReadonlyMap<number, string>) {
+  return {
+    success: report.failed === 0,
+    accepted: report.accepted,
+    duplicates: report.duplicates,
+    rejected: report.failed,
+    errors: report.errors.map((e) => ({
+      index: e.record,
+      ...(messageIds.has(e.record) ? { messageId: messageIds.get(e.record) } : {}),
+      field: e.field,
+      reason: e.reason,
+      message: e.message,
+    })),
+  }
+}
+
+function messageIdsOf(records: readonly IncomingRecord[]): Map<number, string> {
+  const ids = new Map<number, string>()
+  for (const r of records) {
+    const id = (r.value as { messageId?: unknown } | null)?.messageId
+    if (typeof id === 'string') ids.set(r.index, id)
+  }
+  return ids
+}
+
+export async function segmentApiRoutes(app: FastifyInstance, ctx: RouteContext): Promise<void> {
+  // Bodies are read as text whatever their type: the spec's clients send application/json, and
+  // sendBeacon sends text/plain to avoid a CORS preflight.
+  app.removeAllContentTypeParsers()
+  app.addContentTypeParser('*', { parseAs: 'string' }, (_request, body, done) => done(null, body))
+
+  // Websites post from their own origin; the write key, not the origin, is the credential.
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('access-control-allow-origin', request.headers.origin ?? '*')
+    reply.header('vary', 'Origin')
+    reply.header('access-control-allow-methods', 'POST, OPTIONS')
+    reply.header('access-control-allow-headers', 'authorization, content-type')
+    reply.header('access-control-max-age', '86400')
+  })
+  app.options('/v1/*', { schema: { hide: true } }, async (_request, reply) => reply.code(204).send())
+
+  async function authenticate(request: FastifyRequest, body: Body): Promise<void> {
+    const writeKey = typeof body.value.writeKey === 'string' ? body.value.writeKey : undefined
+    await ctx.authenticate(request, 'ingest', writeKey)
+  }
+
+  const receive = async (request: FastifyRequest, reply: FastifyReply, type: MessageType | 'batch') => {
+    const body = readBody(request, MAX_BATCH_BYTES)
+    await authenticate(request, body)
+    const source = (request.query as { source?: string }).source ?? SOURCE
+    if (type === 'batch') {
+      const batch = body.value.batch
+      if (!Array.isArray(batch)) {
+        throw new AppError('invalid_input', `"batch" must be an array of messages, got ${batch === undefined ? 'nothing' : typeof batch}`)
+      }
+      const records: IncomingRecord[] = batch.map((value: unknown, index) => ({ index, value }))
+      const report = await ctx.pipeline.ingestMessages({ messages: records, source, sentAt: body.value.sentAt })
+      return toResult(report, messageIdsOf(records))
+    }
+    const { writeKey: _writeKey, ...message } = body.value
+    const records: IncomingRecord[] = [{ index: 0, value: message }]
+    const report = await ctx.pipeline.ingestMessages({ messages: records, source, impliedType: type })
+    const result = toResult(report, messageIdsOf(records))
+    if (report.failed > 0) {
+      // One message: its rejection is the request's. The raw store keeps it for review and replay.
+      throw new AppError('invalid_input', result.errors.map((e) => `${e.field ? `${e.field}: ` : ''}${e.message}`).join('; '))
+    }
+    return reply.send(result)
+  }
+
+  const schema = (summary: string) => ({
+    summary,
+    tags: ['Segment-spec API'],
+    consumes: ['application/json', 'text/plain'],
+    security: [{ basic: [] }, { bearer: [] }] as Array<Record<string, string[]>>,
+    querystring: {
+      type: 'object',
+      properties: { source: { type: 'string', minLength: 1, maxLength: 100, pattern: '^[A-Za-z0-9_.:-]+$', description: 'raw-store source name (default "segment")' } },
+    },
+    response: { 200: resultSchema, 400: errorResponseSchema, 401: errorResponseSchema, 403: errorResponseSchema, 413: errorResponseSchema },
+  })
+
+  // Bodies up to the batch limit are read so an oversize one gets our own error, not a bare 413.
+  const bodyLimit = MAX_BATCH_BYTES * 2
+  app.post('/v1/batch', { bodyLimit, schema: schema('Many messages of any type: {"batch": [...], "sentAt": "..."}; each is accepted or rejected on its own') }, (request, reply) =>
+    receive(request, reply, 'batch'),
+  )
+  for (const type of SINGLE_TYPES) {
+    app.post(`/v1/${type}`, { bodyLimit, schema: schema(`One ${type} message (Segment spec)`) }, (request, reply) => receive(request, reply, type))
+  }
+}

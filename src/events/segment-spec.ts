@@ -1,0 +1,263 @@
+// Segment-spec messages (identify, track, page, screen, group, alias) → what the pipeline stores: a
+// profile record in the same shape POST /api/ingest takes (so identity resolution, validation and
+// merging are the very same code), and for track, page and screen a behavioural event.
+//
+// Identity: anonymousId is the cookie. An email in traits (or a userId that is an email) is the
+// email, so identify runs the same resolution and merge rules as profile ingest. A userId that is
+// not an email is kept as its own identifier kind (see events/ingest.ts); a message that carries only
+// such a userId is keyed by it as if it were a device ("uid:<userId>") until the userId is linked.
+import { createHash } from 'node:crypto'
+import type { FieldIssue } from '../domain/types.ts'
+import { normalizeEmail } from '../pipeline/validate/index.ts'
+import { describeValue, isPlainObject } from '../pipeline/validate/text.ts'
+import { parseTimestamp } from '../pipeline/validate/timestamp.ts'
+
+export const MESSAGE_TYPES = ['identify', 'track', 'page', 'screen', 'group', 'alias'] as const
+export type MessageType = (typeof MESSAGE_TYPES)[number]
+
+/** The spec's limits: larger messages and batches are refused, each with its own error. */
+export const MAX_MESSAGE_BYTES = 32 * 1024
+export const MAX_BATCH_BYTES = 500 * 1024
+
+const MAX_ID_LENGTH = 200
+const MAX_EVENT_NAME = 200
+export const USER_ID_COOKIE_PREFIX = 'uid:'
+const EMAIL_SHAPE = /^[^\s@]+@[^\s@]+\.[^\s@]+$/
+
+/** Traits that are profile fields; Segment's reserved names first, then this product's own. */
+const TRAIT_FIELDS: Record<string, string> = {
+  email: 'email',
+  phone: 'phone',
+  age: 'age',
+  gender: 'gender',
+  income: 'income',
+  education: 'education',
+  interests: 'interests',
+}
+const ADDRESS_FIELDS: Record<string, string> = { city: 'city', state: 'state', country: 'country', countryCode: 'country_code', country_code: 'country_code' }
+
+export interface EventRecord {
+  type: 'track' | 'page' | 'screen'
+  name: string
+  properties: Record<string, unknown>
+  context: Record<string, unknown> | null
+}
+
+export interface TranslatedMessage {
+  /** The sender's messageId, or a hash of the message when it has none: the de-duplication key. */
+  messageId: string
+  type: MessageType | null
+  anonymousId: string | null
+  /** A userId that is not an email: an identifier of its own kind. */
+  userId: string | null
+  /** For the profile pipeline (validateRecord); null when the message is rejected. */
+  record: Record<string, unknown> | null
+  event: EventRecord | null
+  errors: FieldIssue[]
+}
+
+export interface TranslateOptions {
+  receivedAt: number
+  /** The batch's sentAt, used when the message has none of its own. */
+  sentAt?: unknown
+  /** The type implied by the endpoint (/v1/track); a message's own type must then agree or be absent. */
+  impliedType?: MessageType
+  /** Event property → interest mapping (config): `*` matches every event name. */
+  interestProperties?: readonly InterestProperty[]
+}
+
+export interface InterestProperty {
+  event: string
+  property: string
+}
+
+export const DEFAULT_INTEREST_PROPERTIES: readonly InterestProperty[] = [{ event: '*', property: 'category' }]
+
+function issue(field: string, message: string, reason: FieldIssue['reason'] = 'invalid_message'): FieldIssue {
+  return { field, reason, message }
+}
+
+function readId(value: unknown, field: string, errors: FieldIssue[]): string | null {
+  if (value === undefined || value === null || value === '') return null
+  if (typeof value === 'number' && Number.isFinite(value)) return String(value)
+  if (typeof value !== 'string') {
+    errors.push(issue(field, `${field} must be a string, got ${describeValue(value)}`))
+    return null
+  }
+  const text = value.trim()
+  if (text.length > MAX_ID_LENGTH) {
+    errors.push(issue(field, `${field} must be at most ${MAX_ID_LENGTH} characters, got ${text.length}`))
+    return null
+  }
+  return text === '' ? null : text
+}
+
+function readObject(value: unknown, field: string, errors: FieldIssue[]): Record<string, unknown> | null {
+  if (value === undefined || value === null) return null
+  if (isPlainObject(value)) return value
+  errors.push(issue(field, `${field} must be an object, got ${describeValue(value)}`))
+  return null
+}
+
+export function looksLikeEmail(text: string): boolean {
+  return EMAIL_SHAPE.test(text.trim())
+}
+
+/**
+ * The event's time on the server's clock. A client's clock may be off: the spec's correction is
+ * receivedAt − (sentAt − timestamp), i.e. keep the delay the client measured and drop its offset.
+ */
+export function correctedTime(input: { timestamp: number | null; sentAt: number | null; receivedAt: number }): number {
+  const { timestamp, sentAt, receivedAt } = input
+  if (timestamp === null) return receivedAt
+  if (sentAt === null) return timestamp
+  return receivedAt - Math.max(0, sentAt - timestamp)
+}
+
+/** A content hash for messages without a messageId: the same message twice is one message. */
+function hashMessage(message: Record<string, unknown>): string {
+  const { sentAt: _sentAt, writeKey: _writeKey, ...rest } = message
+  return `hash:${createHash('sha256').update(JSON.stringify(rest)).digest('base64url').slice(0, 22)}`
+}
+
+export function translateMessage(value: unknown, options: TranslateOptions): TranslatedMessage {
+  const errors: FieldIssue[] = []
+  if (!isPlainObject(value)) {
+    errors.push(issue('', `a message must be a JSON object like {"type":"track","anonymousId":"…","event":"…"}, got ${describeValue(value)}`))
+    return { messageId: '', type: null, anonymousId: null, userId: null, record: null, event: null, errors }
+  }
+  const messageId = readId(value.messageId, 'messageId', errors) ?? hashMessage(value)
+  const declared = value.type
+  let type: MessageType | null = options.impliedType ?? null
+  if (declared !== undefined && declared !== null) {
+    if (typeof declared !== 'string' || !(MESSAGE_TYPES as readonly string[]).includes(declared)) {
+      errors.push(issue('type', `type must be one of ${MESSAGE_TYPES.join(', ')}, got ${describeValue(declared)}`))
+    } else if (options.impliedType && declared !== options.impliedType) {
+      errors.push(issue('type', `type "${declared}" was sent to /v1/${options.impliedType}: send it to /v1/${declared} or /v1/batch`))
+    } else {
+      type = declared as MessageType
+    }
+  } else if (!type) {
+    errors.push(issue('type', `type is required in a batch: one of ${MESSAGE_TYPES.join(', ')}`))
+  }
+
+  const anonymousId = readId(value.anonymousId, 'anonymousId', errors)
+  let userId = readId(value.userId, 'userId', errors)
+  const previousId = type === 'alias' ? readId(value.previousId, 'previousId', errors) : null
+  const traits = readObject(value.traits, 'traits', errors)
+  const properties = readObject(value.properties, 'properties', errors) ?? {}
+  const context = readObject(value.context, 'context', errors)
+  if (type === 'alias' && !previousId) errors.push(issue('previousId', 'previousId is required for alias: the id the user was known by before userId'))
+  if (!anonymousId && !userId && type !== 'alias') {
+    errors.push(issue('anonymousId', 'anonymousId or userId is required: anonymousId is the visitor\'s cookie, userId your id for a known user', 'missing_cookie'))
+  }
+
+  let name: string | null = null
+  if (type === 'track') {
+    const event = value.event
+    if (typeof event !== 'string' || event.trim() === '') {
+      errors.push(issue('event', `event is required for track: the action's name, like "Order Completed"; got ${describeValue(event)}`))
+    } else if (event.trim().length > MAX_EVENT_NAME) {
+      errors.push(issue('event', `event must be at most ${MAX_EVENT_NAME} characters, got ${event.trim().length}`))
+    } else {
+      name = event.trim()
+    }
+  }
+
+  const timestampValue = value.timestamp ?? value.originalTimestamp
+  const timestamp = timestampValue === undefined || timestampValue === null ? null : parseTimestamp(timestampValue)
+  if (timestampValue !== undefined && timestampValue !== null && timestamp === null) {
+    errors.push(issue('timestamp', `timestamp must be an ISO-8601 time like "2026-01-31T12:00:00Z", got ${describeValue(timestampValue)}`, 'bad_timestamp'))
+  }
+  const sentAtValue = value.sentAt ?? options.sentAt
+  const sentAt = sentAtValue === undefined || sentAtValue === null ? null : parseTimestamp(sentAtValue)
+
+  if (errors.length > 0 || !type) return { messageId, type, anonymousId, userId, record: null, event: null, errors }
+
+  // Who: the cookie, and the email when the message names one.
+  const traitEmail = traits && typeof traits.email === 'string' ? traits.email : null
+  let email: string | null = traitEmail
+  if (userId && looksLikeEmail(userId)) {
+    email ??= userId
+    if (normalizeEmail(userId) === normalizeEmail(email)) userId = null // the email is the identifier
+  }
+  if (type === 'alias' && previousId) {
+    // alias(previousId → userId): the person known by previousId is userId from now on.
+    return finish({ cookie: previousId, email, userId })
+  }
+  const cookie = anonymousId ?? `${USER_ID_COOKIE_PREFIX}${userId}`
+  return finish({ cookie, email, userId })
+
+  function finish(who: { cookie: string; email: string | null; userId: string | null }): TranslatedMessage {
+    const at = correctedTime({ timestamp, sentAt, receivedAt: options.receivedAt })
+    const record: Record<string, unknown> = { cookie: who.cookie, timestamp: at }
+    if (who.email !== null) record.email = who.email
+    if (who.userId !== null) record.user_id = who.userId
+    let event: EventRecord | null = null
+    if (type === 'identify' && traits) copyTraits(traits, record)
+    if (type === 'group' && isPlainObject(value)) {
+      const groupId = readId(value.groupId, 'groupId', [])
+      if (groupId) record.group = { id: groupId, ...(traits ?? {}) }
+    }
+    if (type === 'track' && name) event = { type: 'track', name, properties, context }
+    if (type === 'page' || type === 'screen') {
+      const pageName = isPlainObject(value) ? readId(value.name, 'name', []) : null
+      const props = { ...properties }
+      if (pageName !== null && props.name === undefined) props.name = pageName
+      if (isPlainObject(value) && typeof value.category === 'string' && props.category === undefined) props.category = value.category
+      event = { type, name: type === 'page' ? 'Page Viewed' : 'Screen Viewed', properties: props, context }
+    }
+    if (event) {
+      const interests = eventInterests(event, options.interestProperties ?? DEFAULT_INTEREST_PROPERTIES)
+      if (interests.length > 0) record.interests = interests
+    }
+    return { messageId, type, anonymousId, userId: who.userId, record, event, errors: [] }
+  }
+}
+
+/** Traits → profile record fields; the rest stay traits (as unknown fields of a profile record do). */
+function copyTraits(traits: Record<string, unknown>, record: Record<string, unknown>): void {
+  for (const [key, value] of Object.entries(traits)) {
+    if (key === 'cookie' || key === 'timestamp' || key === 'observed_at' || key === 'user_id') continue
+    const field = TRAIT_FIELDS[key]
+    if (field === 'email') continue // already the record's email
+    if (field) record[field] = value
+    else if (key === 'address' && isPlainObject(value)) {
+      const rest: Record<string, unknown> = {}
+      for (const [k, v] of Object.entries(value)) {
+        const f = ADDRESS_FIELDS[k]
+        if (f) record[f] = v
+        else rest[k] = v
+      }
+      if (Object.keys(rest).length > 0) record.address = rest
+    } else record[key] = value
+  }
+}
+
+/** The values of mapped properties, e.g. a viewed product's category, as interests to classify. */
+export function eventInterests(event: EventRecord, mapping: readonly InterestProperty[]): string[] {
+  const out: string[] = []
+  for (const { event: name, property } of mapping) {
+    if (name !== '*' && name !== event.name) continue
+    let value: unknown = event.properties
+    for (const part of property.split('.')) value = isPlainObject(value) ? value[part] : undefined
+    if (typeof value === 'string' && value.trim() !== '') out.push(value.trim())
+    else if (Array.isArray(value)) for (const v of value) if (typeof v === 'string' && v.trim() !== '') out.push(v.trim())
+  }
+  return out
+}
+
+/** "*:category,Product Viewed:brand" → the mapping; names every malformed entry. */
+export function parseInterestProperties(text: string): InterestProperty[] {
+  return text
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter(Boolean)
+    .map((entry) => {
+      const at = entry.lastIndexOf(':')
+      const event = at > 0 ? entry.slice(0, at).trim() : '*'
+      const property = (at >= 0 ? entry.slice(at + 1) : entry).trim()
+      if (property === '') throw new Error(`"${entry}" names no property: write "EVENT:property" or "*:property"`)
+      return { event, property }
+    })
+}

@@ -1,0 +1,87 @@
+// Storage of behavioural events. Writes run inside the ingest transaction that resolved the
+// message's profile, so an event is attributed, counted and seen by segments in one commit.
+import { type Kysely, sql, type Transaction } from 'kysely'
+import type { EventRow, EventStore, EventTransaction } from '../store.ts'
+import type { BulkUpsert } from './segment-store.ts'
+import type { Database, EventsTable } from './schema.ts'
+
+function eventFromRow(row: Omit<EventsTable, 'id'> & { id: number | string }): EventRow {
+  return {
+    id: Number(row.id),
+    profileId: row.profile_id,
+    type: row.type,
+    name: row.name,
+    properties: JSON.parse(row.properties) as Record<string, unknown>,
+    context: row.context === null ? null : (JSON.parse(row.context) as Record<string, unknown>),
+    at: Number(row.at),
+    receivedAt: Number(row.received_at),
+    messageId: row.message_id,
+    anonymousId: row.anonymous_id,
+    userId: row.user_id,
+  }
+}
+
+export function createEventTransaction(trx: Transaction<Database>, upsert: BulkUpsert): EventTransaction {
+  return {
+    async insertEvents(rows) {
+      await upsert(
+        'events',
+        rows.map((e) => ({
+          profile_id: e.profileId,
+          type: e.type,
+          name: e.name,
+          properties: JSON.stringify(e.properties),
+          context: e.context === null ? null : JSON.stringify(e.context),
+          at: e.at,
+          received_at: e.receivedAt,
+          message_id: e.messageId,
+          raw_id: e.rawId,
+          anonymous_id: e.anonymousId,
+          user_id: e.userId,
+        })),
+        ['id'],
+        [],
+      )
+    },
+
+    async linkUserIds(rows) {
+      // Latest wins per userId: a userId names one person, the one who last used it.
+      const identities = new Map<string, Record<string, string | number | null>>()
+      for (const r of rows) {
+        identities.set(`user:${r.userId}`, { kind: 'user', value: r.userId, profile_id: r.profileId, first_seen: r.at, last_seen: r.at })
+        // Messages that carry only this userId are keyed by "uid:<userId>": point it here too, unless
+        // that key already belongs to someone (it then stays; an email is what merges people).
+        identities.set(`cookie:${r.userIdCookie}`, { kind: 'cookie', value: r.userIdCookie, profile_id: r.profileId, first_seen: r.at, last_seen: r.at })
+      }
+      const users = [...identities.values()].filter((r) => r.kind === 'user')
+      const cookies = [...identities.values()].filter((r) => r.kind === 'cookie')
+      await upsert('identities', users, ['kind', 'value'], ['profile_id', 'last_seen'])
+      await upsert('identities', cookies, ['kind', 'value'], [])
+    },
+  }
+}
+
+export function createEventStore(reader: Kysely<Database>): EventStore {
+  return {
+    async listEvents({ profileId, limit, before, name }) {
+      let query = reader.selectFrom('events').selectAll().where('profile_id', '=', profileId)
+      if (name !== undefined) query = query.where('name', '=', name)
+      if (before) {
+        query = query.where((eb) => eb.or([eb('at', '<', before.at), eb.and([eb('at', '=', before.at), eb('id', '<', before.id)])]))
+      }
+      const rows = await query.orderBy('at', 'desc').orderBy('id', 'desc').limit(limit).execute()
+      return rows.map(eventFromRow)
+    },
+
+    async countEvents(profileId) {
+      const rows = await reader
+        .selectFrom('events')
+        .select(['name', sql<number>`count(*)`.as('n'), sql<number>`max(at)`.as('last')])
+        .where('profile_id', '=', profileId)
+        .groupBy('name')
+        .orderBy('name')
+        .execute()
+      return rows.map((r) => ({ name: r.name, count: Number(r.n), lastAt: Number(r.last) }))
+    },
+  }
+}

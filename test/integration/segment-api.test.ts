@@ -1,0 +1,204 @@
+// The Segment-spec API, through the real @segment/analytics-node client and raw HTTP: identity,
+// de-duplication, limits, skew correction, and the event reading APIs.
+import { Analytics } from '@segment/analytics-node'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createTestApp, type TestApp } from '../helpers/app.ts'
+
+let t: TestApp
+let baseUrl: string
+
+beforeAll(async () => {
+  t = await createTestApp()
+  baseUrl = await t.app.listen({ port: 0, host: '127.0.0.1' })
+})
+
+afterAll(async () => {
+  await t.close()
+})
+
+const basic = (key: string) => ({ authorization: `Basic ${Buffer.from(`${key}:`).toString('base64')}` })
+
+async function post(path: string, body: unknown, headers: Record<string, string> = basic(t.keys.ingest)) {
+  const response = await t.app.inject({ method: 'POST', url: path, headers: { 'content-type': 'application/json', ...headers }, payload: typeof body === 'string' ? body : JSON.stringify(body) })
+  return { status: response.statusCode, body: response.json() }
+}
+
+async function events(query: Record<string, string>) {
+  const response = await t.app.inject({ method: 'GET', url: '/api/events', query, headers: t.auth('read') })
+  return { status: response.statusCode, body: response.json() }
+}
+
+describe('the @segment/analytics-node client', () => {
+  it('sends identify, track and page to this server, and they arrive', async () => {
+    const analytics = new Analytics({ writeKey: t.keys.ingest, host: baseUrl, flushAt: 10, flushInterval: 50, maxRetries: 1 })
+    const errors: unknown[] = []
+    analytics.on('error', (error) => errors.push(error))
+    analytics.identify({ anonymousId: 'anon-node-1', userId: 'node.user@example.com', traits: { name: 'Node User', age: 31, address: { city: 'Austin', state: 'TX' }, plan: 'pro' } })
+    analytics.track({ anonymousId: 'anon-node-1', event: 'Product Viewed', properties: { sku: 'N-1', category: 'tennis rackets', price: 120 } })
+    analytics.page({ anonymousId: 'anon-node-1', name: 'Home', properties: { path: '/' } })
+    analytics.track({ userId: 'node.user@example.com', event: 'Order Completed', properties: { total: 120 } })
+    await analytics.closeAndFlush({ timeout: 10_000 })
+    expect(errors).toEqual([])
+
+    const { body } = await t.user({ email: 'node.user@example.com', events: '20' })
+    const user = body.user_profile as unknown as Record<string, unknown> & { events: Array<{ name: string; properties: Record<string, unknown>; anonymous_id: string | null }> }
+    expect(user.cookies).toContain('anon-node-1')
+    expect(user.demographics).toMatchObject({ age: 31 })
+    expect(user.location_detail).toMatchObject({ city: 'Austin', state: 'Texas' })
+    expect(user.traits).toMatchObject({ name: 'Node User', plan: 'pro' })
+    expect(user.events.map((e) => e.name).sort()).toEqual(['Order Completed', 'Page Viewed', 'Product Viewed'])
+    expect(user.events.find((e) => e.name === 'Product Viewed')?.properties).toEqual({ sku: 'N-1', category: 'tennis rackets', price: 120 })
+    // The viewed product's category became an interest, and so a cohort.
+    expect(user.interests).toContain('tennis rackets')
+    expect(user.cohorts).toContain('Sports')
+    expect(user.event_counts).toEqual(expect.arrayContaining([expect.objectContaining({ name: 'Product Viewed', count: 1 })]))
+  })
+})
+
+describe('POST /v1/*', () => {
+  it('accepts each message type with Basic, Bearer or a body writeKey, and refuses without a key', async () => {
+    const message = { anonymousId: 'anon-auth', event: 'Signed Up', messageId: 'm-auth-1' }
+    expect((await post('/v1/track', message)).status).toBe(200)
+    expect((await post('/v1/track', { ...message, messageId: 'm-auth-2' }, t.auth('ingest'))).status).toBe(200)
+    expect((await post('/v1/track', { ...message, messageId: 'm-auth-3', writeKey: t.keys.ingest }, {})).status).toBe(200)
+    const refused = await post('/v1/track', { ...message, messageId: 'm-auth-4' }, {})
+    expect(refused.status).toBe(401)
+    const readOnly = await post('/v1/track', { ...message, messageId: 'm-auth-5' }, basic(t.keys.read))
+    expect(readOnly.status).toBe(403)
+    for (const [type, extra] of [
+      ['screen', { name: 'Home' }],
+      ['group', { groupId: 'acme', traits: { plan: 'enterprise' } }],
+      ['identify', { traits: { email: 'auth@example.com' } }],
+    ] as const) {
+      const { status, body } = await post(`/v1/${type}`, { anonymousId: 'anon-auth', messageId: `m-${type}`, ...extra })
+      expect(status, JSON.stringify(body)).toBe(200)
+    }
+    const { body } = await t.user({ email: 'auth@example.com', events: '10' })
+    const user = body.user_profile as unknown as { traits: Record<string, unknown>; events: Array<{ name: string }> }
+    expect(user.traits.group).toEqual({ id: 'acme', plan: 'enterprise' })
+    expect(user.events.map((e) => e.name).sort()).toEqual(['Screen Viewed', 'Signed Up', 'Signed Up', 'Signed Up'])
+  })
+
+  it('de-duplicates by messageId exactly and durably, whatever else differs', async () => {
+    const message = { type: 'track', anonymousId: 'anon-dup', event: 'Add to Cart', messageId: 'dup-1', timestamp: '2026-01-01T00:00:00Z' }
+    const first = await post('/v1/batch', { batch: [message, message] })
+    expect(first.body).toMatchObject({ success: true, accepted: 1, duplicates: 1 })
+    // A retry later, with a different sentAt and context, is still the same message.
+    const retry = await post('/v1/batch', { batch: [{ ...message, context: { retry: true } }], sentAt: new Date().toISOString() })
+    expect(retry.body).toMatchObject({ success: true, accepted: 0, duplicates: 1 })
+    const { body } = await events({ cookie: 'anon-dup' })
+    expect(body.events).toHaveLength(1)
+  })
+
+  it('rejects a bad message with a clear per-message error and keeps its neighbours', async () => {
+    const big = 'x'.repeat(33 * 1024)
+    const { status, body } = await post('/v1/batch', {
+      batch: [
+        { type: 'track', anonymousId: 'anon-bad', event: 'Fine', messageId: 'bad-ok-1' },
+        { type: 'track', anonymousId: 'anon-bad', messageId: 'bad-1' },
+        { type: 'track', event: 'No Id', messageId: 'bad-2' },
+        { type: 'launch', anonymousId: 'anon-bad', messageId: 'bad-3' },
+        { type: 'track', anonymousId: 'anon-bad', event: 'Huge', properties: { big }, messageId: 'bad-4' },
+        { type: 'track', anonymousId: 'anon-bad', event: 'Fine', messageId: 'bad-ok-2', timestamp: 'yesterday' },
+        { type: 'track', anonymousId: 'anon-bad', event: 'Fine', messageId: 'bad-ok-3' },
+      ],
+    })
+    expect(status).toBe(200)
+    expect(body).toMatchObject({ success: false, accepted: 2, rejected: 5 })
+    const byIndex = Object.fromEntries((body.errors as Array<{ index: number; reason: string; message: string }>).map((e) => [e.index, e]))
+    expect(byIndex[1]?.message).toMatch(/event is required for track/)
+    expect(byIndex[2]?.message).toMatch(/anonymousId or userId is required/)
+    expect(byIndex[3]?.message).toMatch(/type must be one of identify, track/)
+    expect(byIndex[4]).toMatchObject({ reason: 'too_large' })
+    expect(byIndex[4]?.message).toMatch(/at most 32 KB/)
+    expect(byIndex[5]).toMatchObject({ reason: 'bad_timestamp' })
+    expect((await events({ cookie: 'anon-bad' })).body.events).toHaveLength(2)
+
+    // Rejected messages are kept in the raw store for review and replay.
+    const raw = await t.app.inject({ method: 'GET', url: '/api/raw?status=rejected&source=segment', headers: t.auth('admin') })
+    expect(raw.statusCode).toBe(200)
+    expect(JSON.stringify(raw.json())).toContain('bad-3')
+
+    // A single-message endpoint answers 400 with the reason.
+    const single = await post('/v1/track', { anonymousId: 'anon-bad', messageId: 'bad-5' })
+    expect(single.status).toBe(400)
+    expect(single.body.error.message).toMatch(/event: event is required/)
+  })
+
+  it('refuses a batch over 500 KB and a body that is not JSON, saying what to fix', async () => {
+    const batch = Array.from({ length: 20 }, (_, i) => ({ type: 'track', anonymousId: 'anon-big', event: 'E', messageId: `big-${i}`, properties: { pad: 'y'.repeat(30 * 1024) } }))
+    const tooBig = await post('/v1/batch', { batch })
+    expect(tooBig.status).toBe(413)
+    expect(tooBig.body.error.message).toMatch(/limit is 500 KB per batch/)
+    const broken = await post('/v1/batch', '{"batch": [')
+    expect(broken.status).toBe(400)
+    expect(broken.body.error.message).toMatch(/not valid JSON at line 1/)
+    const notArray = await post('/v1/batch', { batch: {} })
+    expect(notArray.body.error.message).toMatch(/"batch" must be an array/)
+  })
+
+  it('corrects client clock skew from sentAt', async () => {
+    // The client's clock is 2 hours behind; the event happened 10 s before it was sent.
+    const clientNow = Date.now() - 2 * 3600_000
+    await post('/v1/batch', {
+      sentAt: new Date(clientNow).toISOString(),
+      batch: [{ type: 'track', anonymousId: 'anon-skew', event: 'Skewed', messageId: 'skew-1', timestamp: new Date(clientNow - 10_000).toISOString() }],
+    })
+    const [event] = (await events({ cookie: 'anon-skew' })).body.events as Array<{ timestamp: string; received_at: string }>
+    const lag = Date.parse(event?.received_at ?? '') - Date.parse(event?.timestamp ?? '')
+    expect(lag).toBeGreaterThanOrEqual(9_990)
+    expect(lag).toBeLessThanOrEqual(10_010)
+  })
+
+  it('answers CORS preflights so pages on other origins can send', async () => {
+    const response = await t.app.inject({ method: 'OPTIONS', url: '/v1/batch', headers: { origin: 'https://shop.example', 'access-control-request-method': 'POST' } })
+    expect(response.statusCode).toBe(204)
+    expect(response.headers['access-control-allow-origin']).toBe('https://shop.example')
+    expect(String(response.headers['access-control-allow-headers'])).toContain('authorization')
+  })
+})
+
+describe('identity through events', () => {
+  it('an identify merges the anonymous visitor, and events from before the merge belong to the person at once', async () => {
+    await post('/v1/batch', {
+      batch: [
+        { type: 'track', anonymousId: 'anon-merge-a', event: 'Product Viewed', messageId: 'mg-1' },
+        { type: 'track', anonymousId: 'anon-merge-b', event: 'Product Viewed', messageId: 'mg-2' },
+      ],
+    })
+    await post('/v1/identify', { anonymousId: 'anon-merge-a', userId: 'merge@example.com', messageId: 'mg-3' })
+    await post('/v1/identify', { anonymousId: 'anon-merge-b', traits: { email: 'Merge@Example.com' }, messageId: 'mg-4' })
+    const { body } = await events({ email: 'merge@example.com' })
+    expect(body.events).toHaveLength(2)
+    const profileId = body.profile_id
+    expect((await events({ cookie: 'anon-merge-a' })).body.profile_id).toBe(profileId)
+    expect((await events({ cookie: 'anon-merge-b' })).body.profile_id).toBe(profileId)
+  })
+
+  it('a userId that is not an email is an identifier: later messages with only that userId reach the same person', async () => {
+    await post('/v1/identify', { anonymousId: 'anon-uid', userId: 'user-42', traits: { plan: 'gold' }, messageId: 'uid-1' })
+    await post('/v1/track', { userId: 'user-42', event: 'Server Side', messageId: 'uid-2' })
+    const byUser = await events({ user_id: 'user-42' })
+    const byCookie = await events({ cookie: 'anon-uid' })
+    expect(byUser.body.profile_id).toBe(byCookie.body.profile_id)
+    expect(byUser.body.events.map((e: { name: string }) => e.name)).toEqual(['Server Side'])
+    const { body } = await t.user({ user_id: 'user-42' })
+    expect(body.user_profile.traits).toMatchObject({ plan: 'gold', user_id: 'user-42' })
+  })
+
+  it('pages through events newest first by cursor', async () => {
+    const batch = Array.from({ length: 7 }, (_, i) => ({ type: 'track', anonymousId: 'anon-page', event: i % 2 ? 'Odd' : 'Even', messageId: `pg-${i}`, timestamp: new Date(Date.UTC(2026, 0, 1, 0, i)).toISOString() }))
+    await post('/v1/batch', { batch })
+    const seen: string[] = []
+    let cursor: string | null = null
+    do {
+      const page: { body: { events: Array<{ message_id: string }>; next_cursor: string | null } } = await events({ cookie: 'anon-page', limit: '3', ...(cursor ? { cursor } : {}) })
+      seen.push(...page.body.events.map((e) => e.message_id))
+      cursor = page.body.next_cursor
+    } while (cursor)
+    expect(seen).toEqual(['pg-6', 'pg-5', 'pg-4', 'pg-3', 'pg-2', 'pg-1', 'pg-0'])
+    expect((await events({ cookie: 'anon-page', name: 'Odd' })).body.events).toHaveLength(3)
+    expect((await events({ cookie: 'anon-page', cursor: 'nonsense' })).status).toBe(400)
+    expect((await events({ cookie: 'nobody' })).status).toBe(404)
+  })
+})
