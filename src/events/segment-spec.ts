@@ -134,6 +134,7 @@ export function translateMessage(value: unknown, options: TranslateOptions): Tra
       errors.push(issue('type', `type must be one of ${MESSAGE_TYPES.join(', ')}, got ${describeValue(declared)}`))
     } else if (options.impliedType && declared !== options.impliedType) {
       errors.push(issue('type', `type "${declared}" was sent to /v1/${options.impliedType}: send it to /v1/${declared} or /v1/batch`))
+      type = null
     } else {
       type = declared as MessageType
     }
