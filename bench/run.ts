@@ -1,13 +1,13 @@
 // `npm run bench`: end-to-end figures for docs/benchmarks.md, on each backend.
 //   npm run bench -- --profiles 1000000 --backend sqlite|postgres|both --duration 10
 // The server runs as its own process (so its peak RSS is its own); load comes from autocannon.
-import { type ChildProcess, spawn } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import autocannon from 'autocannon'
 import pg from 'pg'
 import { generateRecords, random } from './generate.ts'
+import { peakRssMb, startServer } from './server.ts'
 
 const args = new Map<string, string>()
 for (let i = 2; i < process.argv.length; i += 2) args.set(String(process.argv[i]).replace(/^--/, ''), String(process.argv[i + 1]))
@@ -35,29 +35,6 @@ interface LoadFigures {
   p50_ms: number
   p99_ms: number
   errors: number
-}
-
-function peakRssMb(pid: number): number {
-  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8')
-  const kb = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0)
-  return Math.round(kb / 1024)
-}
-
-async function startServer(env: Record<string, string>): Promise<{ child: ChildProcess; url: string }> {
-  const port = 30000 + Math.floor(Math.random() * 20000)
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', 'start'], {
-    env: { ...process.env, ...env, PORT: String(port), CDP_ADMIN_KEY: KEY, CDP_LOG_LEVEL: 'warn', CDP_MAX_BODY_BYTES: String(50 * 1024 * 1024) },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  })
-  await new Promise<void>((resolve, reject) => {
-    let out = ''
-    child.stdout?.on('data', (chunk: Buffer) => {
-      out += chunk.toString()
-      if (out.includes('listening on')) resolve()
-    })
-    child.on('exit', (code) => reject(new Error(`server exited with ${code}: ${out}`)))
-  })
-  return { child, url: `http://127.0.0.1:${port}` }
 }
 
 async function bulkIngest(url: string): Promise<{ seconds: number; rate: number }> {
@@ -146,7 +123,7 @@ async function benchBackend(backend: string): Promise<Figures> {
     env = { CDP_DATA_DIR: dataDir }
     cleanup = async () => fs.rmSync(dataDir, { recursive: true, force: true })
   }
-  const { child, url } = await startServer(env)
+  const { child, url } = await startServer(env, KEY)
   try {
     process.stderr.write(`[${backend}] bulk ingest of ${PROFILES} profiles\n`)
     const bulk = await bulkIngest(url)

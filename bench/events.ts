@@ -1,0 +1,210 @@
+// `npm run bench:events`: behavioural events through the Segment-spec API, on the embedded store.
+//   npm run bench:events -- --events 300000 --visitors 30000 --batch 500 --concurrency 4
+// 1. Throughput of POST /v1/batch with no segments, then with the two abandonment audiences active.
+// 2. Event → segment membership latency on the real-time path: a fresh visitor's Add to Cart sent
+//    through POST /v1/track, timed until the HTTP answer (membership is committed by then) and until
+//    the entry arrives on the segment's Server-Sent Events change stream; idle and under bulk load.
+import fs from 'node:fs'
+import http from 'node:http'
+import os from 'node:os'
+import path from 'node:path'
+import { random } from './generate.ts'
+import { peakRssMb, startServer } from './server.ts'
+
+const args = new Map<string, string>()
+for (let i = 2; i < process.argv.length; i += 2) args.set(String(process.argv[i]).replace(/^--/, ''), String(process.argv[i + 1]))
+const EVENTS = Number(args.get('events') ?? 300_000)
+const VISITORS = Number(args.get('visitors') ?? 30_000)
+const BATCH = Number(args.get('batch') ?? 500)
+const CONCURRENCY = Number(args.get('concurrency') ?? 4)
+const PROBES = Number(args.get('probes') ?? 300)
+const KEY = 'bench-admin-key-0123456789abcdef'
+const BASIC = `Basic ${Buffer.from(`${KEY}:`).toString('base64')}`
+
+export const CART_ABANDONMENT = {
+  name: 'Cart abandoners',
+  conditions: { all: [{ event: 'Add to Cart', within_last: { hours: 24 } }, { not: { event: 'Order Completed', within_last: { hours: 24 } } }] },
+}
+export const BROWSE_ABANDONMENT = {
+  name: 'Browse abandoners',
+  conditions: {
+    all: [{ event: 'Product Viewed', within_last: { days: 7 }, count: { op: 'gte', value: 3 } }, { not: { event: 'Order Completed', within_last: { days: 7 } } }],
+  },
+}
+
+/** Only the probes match it, so background traffic entering the audiences never muddles the timing. */
+const PROBE_SEGMENT = {
+  name: 'Latency probe',
+  conditions: { event: 'Add to Cart', where: [{ property: 'probe', op: 'eq', value: true }], within_last: { hours: 24 } },
+}
+
+const CATEGORIES = ['running shoes', 'tennis rackets', 'laptops', 'skin care', 'video games', 'cookware', 'hiking boots', 'headphones']
+
+/** A storefront's mix: mostly page and product views, some carts, few orders; times spread over a day. */
+function* messages(count: number, rand: () => number, prefix: string): Generator<Record<string, unknown>> {
+  const now = Date.now()
+  for (let i = 0; i < count; i++) {
+    const visitor = Math.floor(rand() * VISITORS)
+    const r = rand()
+    const timestamp = new Date(now - Math.floor(rand() * 86_400_000)).toISOString()
+    const base = { anonymousId: `v-${visitor}`, messageId: `${prefix}-${i}`, timestamp, context: { library: { name: 'bench', version: '1' }, userAgent: 'bench' } }
+    const category = CATEGORIES[visitor % CATEGORIES.length]
+    if (r < 0.35) yield { ...base, type: 'page', name: 'Product', properties: { path: `/p/${i % 5000}`, title: 'Product page' } }
+    else if (r < 0.8) yield { ...base, type: 'track', event: 'Product Viewed', properties: { sku: `SKU-${i % 5000}`, category, price: 20 + (i % 200) } }
+    else if (r < 0.95) yield { ...base, type: 'track', event: 'Add to Cart', properties: { sku: `SKU-${i % 5000}`, quantity: 1 } }
+    else if (r < 0.99) yield { ...base, type: 'track', event: 'Order Completed', properties: { order_id: `O-${i}`, total: 99.5 } }
+    else yield { ...base, type: 'identify', traits: { email: `visitor${visitor}@example.com` } }
+  }
+}
+
+const agent = new http.Agent({ keepAlive: true, maxSockets: 64 })
+
+function request(url: string, method: string, body: string | undefined, headers: Record<string, string> = {}): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, { method, agent, headers: { authorization: BASIC, 'content-type': 'application/json', ...headers } }, (res) => {
+      const chunks: Buffer[] = []
+      res.on('data', (c: Buffer) => chunks.push(c))
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }))
+    })
+    req.on('error', reject)
+    if (body !== undefined) req.write(body)
+    req.end()
+  })
+}
+
+async function sendAll(url: string, count: number, seed: number, prefix: string, stop?: () => boolean): Promise<{ events: number; seconds: number; rate: number }> {
+  const source = messages(count, random(seed), prefix)
+  // Bodies are built up front so the client's JSON work is not on the measured path.
+  const bodies: string[] = []
+  for (;;) {
+    const batch: Record<string, unknown>[] = []
+    for (let r = source.next(); !r.done; r = source.next()) {
+      batch.push(r.value)
+      if (batch.length === BATCH) break
+    }
+    if (batch.length === 0) break
+    bodies.push(JSON.stringify({ batch, sentAt: new Date().toISOString() }))
+  }
+  let next = 0
+  let sent = 0
+  const started = performance.now()
+  const worker = async () => {
+    while (next < bodies.length && !stop?.()) {
+      const body = bodies[next++] as string
+      const response = await request(`${url}/v1/batch`, 'POST', body)
+      const result = JSON.parse(response.text) as { accepted?: number; rejected?: number; duplicates?: number }
+      if (response.status !== 200 || result.rejected) throw new Error(`batch failed: ${response.text.slice(0, 300)}`)
+      sent += (result.accepted ?? 0) + (result.duplicates ?? 0)
+    }
+  }
+  await Promise.all(Array.from({ length: CONCURRENCY }, worker))
+  const seconds = (performance.now() - started) / 1000
+  return { events: sent, seconds: Math.round(seconds * 10) / 10, rate: Math.round(sent / seconds) }
+}
+
+async function createSegment(url: string, definition: unknown): Promise<string> {
+  const response = await request(`${url}/api/segments`, 'POST', JSON.stringify(definition), { authorization: `Bearer ${KEY}` })
+  if (response.status !== 201 && response.status !== 200) throw new Error(`segment: ${response.text}`)
+  const id = (JSON.parse(response.text) as { id: string }).id
+  for (;;) {
+    const state = JSON.parse((await request(`${url}/api/segments/${id}`, 'GET', undefined, { authorization: `Bearer ${KEY}` })).text) as { state: string }
+    if (state.state === 'ready') return id
+    await new Promise((resolve) => setTimeout(resolve, 200))
+  }
+}
+
+/** Opens the segment's change stream; `next()` resolves with the arrival time of the next entry. */
+function changeStream(url: string, segmentId: string): Promise<{ next: () => Promise<number>; close: () => void }> {
+  return new Promise((resolve, reject) => {
+    const waiting: Array<(at: number) => void> = []
+    const arrived: number[] = []
+    const req = http.get(`${url}/api/segments/${segmentId}/changes?since=now`, { headers: { authorization: `Bearer ${KEY}`, accept: 'text/event-stream' } }, (res) => {
+      let buffer = ''
+      res.setEncoding('utf8')
+      res.on('data', (chunk: string) => {
+        buffer += chunk
+        let end = buffer.indexOf('\n\n')
+        while (end >= 0) {
+          const frame = buffer.slice(0, end)
+          buffer = buffer.slice(end + 2)
+          if (/"change":"entered"/.test(frame)) {
+            const at = performance.now()
+            const waiter = waiting.shift()
+            if (waiter) waiter(at)
+            else arrived.push(at)
+          }
+          end = buffer.indexOf('\n\n')
+        }
+      })
+      resolve({
+        next: () => new Promise<number>((r) => (arrived.length > 0 ? r(arrived.shift() as number) : waiting.push(r))),
+        close: () => req.destroy(),
+      })
+    })
+    req.on('error', reject)
+  })
+}
+
+function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b)
+  return Math.round((sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0) * 10) / 10
+}
+
+async function probeLatency(url: string, segmentId: string, label: string): Promise<{ http_p50_ms: number; http_p99_ms: number; stream_p50_ms: number; stream_p99_ms: number; probes: number }> {
+  const stream = await changeStream(url, segmentId)
+  const httpMs: number[] = []
+  const streamMs: number[] = []
+  for (let i = 0; i < PROBES; i++) {
+    const body = JSON.stringify({ anonymousId: `probe-${label}-${i}`, event: 'Add to Cart', messageId: `probe-${label}-${i}`, properties: { sku: 'P-1', probe: true } })
+    const started = performance.now()
+    const arrival = stream.next()
+    const response = await request(`${url}/v1/track`, 'POST', body)
+    if (response.status !== 200) throw new Error(`probe failed: ${response.text}`)
+    httpMs.push(performance.now() - started)
+    streamMs.push((await arrival) - started)
+  }
+  stream.close()
+  return { http_p50_ms: percentile(httpMs, 50), http_p99_ms: percentile(httpMs, 99), stream_p50_ms: percentile(streamMs, 50), stream_p99_ms: percentile(streamMs, 99), probes: PROBES }
+}
+
+async function main(): Promise<void> {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cdp-bench-events-'))
+  const { child, url } = await startServer({ CDP_DATA_DIR: dataDir }, KEY)
+  try {
+    process.stderr.write(`events: ${EVENTS} per phase over ${VISITORS} visitors, batches of ${BATCH}, ${CONCURRENCY} in flight\n`)
+    const plain = await sendAll(url, EVENTS, 1, 'a')
+    process.stderr.write(`  no segments: ${plain.rate} events/s\n`)
+    await createSegment(url, CART_ABANDONMENT)
+    await createSegment(url, BROWSE_ABANDONMENT)
+    const probe = await createSegment(url, PROBE_SEGMENT)
+    const withSegments = await sendAll(url, EVENTS, 2, 'b')
+    process.stderr.write(`  three event segments: ${withSegments.rate} events/s\n`)
+    const idle = await probeLatency(url, probe, 'idle')
+    process.stderr.write(`  latency idle: ${JSON.stringify(idle)}\n`)
+    let loading = true
+    const background = sendAll(url, EVENTS, 3, 'c', () => !loading)
+    const loaded = await probeLatency(url, probe, 'loaded')
+    loading = false
+    const backgroundResult = await background
+    process.stderr.write(`  latency under load: ${JSON.stringify(loaded)} (background ${backgroundResult.rate} events/s)\n`)
+    const results = {
+      when: new Date().toISOString(),
+      machine: `${os.cpus().length} × ${os.cpus()[0]?.model}, ${Math.round(os.totalmem() / 2 ** 30)} GB, Node ${process.version}`,
+      config: { events_per_phase: EVENTS, visitors: VISITORS, batch: BATCH, concurrency: CONCURRENCY },
+      throughput_no_segments: plain,
+      throughput_three_event_segments: withSegments,
+      latency_idle: idle,
+      latency_under_load: { ...loaded, background_events_per_s: backgroundResult.rate },
+      peak_rss_mb: peakRssMb(child.pid as number),
+    }
+    fs.mkdirSync('bench/results', { recursive: true })
+    fs.writeFileSync('bench/results/events-sqlite.json', `${JSON.stringify(results, null, 2)}\n`)
+    console.log(JSON.stringify(results, null, 2))
+  } finally {
+    child.kill('SIGTERM')
+    agent.destroy()
+    fs.rmSync(dataDir, { recursive: true, force: true })
+  }
+}
+
+await main()
