@@ -186,6 +186,15 @@ describe('identity through events', () => {
     expect(body.user_profile.traits).toMatchObject({ plan: 'gold', user_id: 'user-42' })
   })
 
+  it('a userId first seen alone follows the visitor it is later identified with', async () => {
+    await post('/v1/track', { userId: 'user-77', event: 'Server First', messageId: 'uid77-1' })
+    await post('/v1/identify', { anonymousId: 'anon-77', userId: 'user-77', messageId: 'uid77-2' })
+    await post('/v1/track', { userId: 'user-77', event: 'Server Later', messageId: 'uid77-3' })
+    const visitor = await events({ cookie: 'anon-77' })
+    expect(visitor.body.events.map((e: { name: string }) => e.name)).toEqual(['Server Later'])
+    expect((await events({ user_id: 'user-77' })).body.profile_id).toBe(visitor.body.profile_id)
+  })
+
   it('pages through events newest first by cursor', async () => {
     const batch = Array.from({ length: 7 }, (_, i) => ({ type: 'track', anonymousId: 'anon-page', event: i % 2 ? 'Odd' : 'Even', messageId: `pg-${i}`, timestamp: new Date(Date.UTC(2026, 0, 1, 0, i)).toISOString() }))
     await post('/v1/batch', { batch })

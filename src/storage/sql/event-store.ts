@@ -49,14 +49,12 @@ export function createEventTransaction(trx: Transaction<Database>, upsert: BulkU
       const identities = new Map<string, Record<string, string | number | null>>()
       for (const r of rows) {
         identities.set(`user:${r.userId}`, { kind: 'user', value: r.userId, profile_id: r.profileId, first_seen: r.at, last_seen: r.at })
-        // Messages that carry only this userId are keyed by "uid:<userId>": point it here too, unless
-        // that key already belongs to someone (it then stays; an email is what merges people).
+        // Messages that carry only this userId are keyed by "uid:<userId>": they go where it was last
+        // seen too. (A profile made earlier from such messages alone keeps what it has: an email, not a
+        // userId, is what merges people.)
         identities.set(`cookie:${r.userIdCookie}`, { kind: 'cookie', value: r.userIdCookie, profile_id: r.profileId, first_seen: r.at, last_seen: r.at })
       }
-      const users = [...identities.values()].filter((r) => r.kind === 'user')
-      const cookies = [...identities.values()].filter((r) => r.kind === 'cookie')
-      await upsert('identities', users, ['kind', 'value'], ['profile_id', 'last_seen'])
-      await upsert('identities', cookies, ['kind', 'value'], [])
+      await upsert('identities', [...identities.values()], ['kind', 'value'], ['profile_id', 'last_seen'])
     },
   }
 }
