@@ -78,8 +78,9 @@ describe.skipIf(!hasChromium)(`browser snippet in headless Chromium (skipped whe
       tags = `<script src="${src}"></script>
         <script>cdp.init({ writeKey: ${JSON.stringify(t.keys.ingest)}, host: ${JSON.stringify(apiOrigin)}, flushInterval: 60000 })</script>`
     } else {
+      // A 200 ms flush timer (the default is 1 s) keeps the test quick; data- attributes are init options.
       const key = path.startsWith('/bad-key') ? 'not-a-key' : t.keys.ingest
-      tags = `<script src="${src}" data-write-key="${key}"${path.startsWith('/spa') ? ' data-spa="true"' : ''}></script>`
+      tags = `<script src="${src}" data-write-key="${key}" data-flush-interval="200"${path.startsWith('/spa') ? ' data-spa="true"' : ''}></script>`
     }
     return `<!doctype html><html><head><meta charset="utf-8"><title>Shop ${path}</title></head><body>${tags}</body></html>`
   }
@@ -143,7 +144,7 @@ describe.skipIf(!hasChromium)(`browser snippet in headless Chromium (skipped whe
     return response.json<{ events: StoredEvent[] }>().events.reverse()
   }
 
-  /** Polls the events of a visitor until `done` holds for them (messages leave on a 1 s timer). */
+  /** Polls the events of a visitor until `done` holds for them. */
   async function waitForEvents(anonymousId: string, done: (events: StoredEvent[]) => boolean, what: string): Promise<StoredEvent[]> {
     const deadline = Date.now() + 8_000
     for (;;) {
@@ -249,6 +250,34 @@ describe.skipIf(!hasChromium)(`browser snippet in headless Chromium (skipped whe
     const events = await eventsOf(id)
     expect(named(events, 'Checkout Started')).toHaveLength(1)
     expect(named(events, 'Payment Entered')).toHaveLength(1)
+  })
+
+  it('keeps a batch the server failed (503) and retries it with backoff', async () => {
+    const context = await aVisitor()
+    let failures = 0
+    // The CDP is down for the first request: the answer a proxy in front of it would give.
+    await context.route(`${apiOrigin}/v1/batch`, (route) => {
+      if (route.request().method() !== 'POST' || failures > 0) return route.continue()
+      failures++
+      return route.fulfill({ status: 503, headers: { 'access-control-allow-origin': '*' }, body: 'unavailable' })
+    })
+    const page = await open(context, '/')
+    const id = await anonymousIdOf(page)
+    const events = await waitForEvents(id, (e) => pageViews(e).length === 1, 'the page view, retried')
+    expect(failures).toBe(1)
+    expect(pageViews(events)).toHaveLength(1)
+  })
+
+  it('drops a message over 32 KB with a console warning, and sends the rest', async () => {
+    const context = await aVisitor()
+    const page = await open(context, '/')
+    const id = await anonymousIdOf(page)
+    const warning = page.waitForEvent('console', (m) => m.type() === 'warning' && m.text().includes('32 KB'))
+    await track(page, 'Huge', { blob: 'x'.repeat(40 * 1024) })
+    await track(page, 'Small', { ok: true })
+    expect((await warning).text()).toContain('dropped')
+    const events = await waitForEvents(id, (e) => named(e, 'Small').length === 1, 'the small event')
+    expect(named(events, 'Huge')).toHaveLength(0)
   })
 
   it('hands the queue to sendBeacon when the page is hidden, with the write key in a text/plain body', async () => {
