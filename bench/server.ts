@@ -9,18 +9,18 @@ export function peakRssMb(pid: number): number {
 }
 
 export async function startServer(env: Record<string, string>, key: string): Promise<{ child: ChildProcess; url: string }> {
-  const port = 30000 + Math.floor(Math.random() * 20000)
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', 'start'], {
-    env: { ...process.env, ...env, PORT: String(port), CDP_ADMIN_KEY: key, CDP_LOG_LEVEL: 'warn', CDP_MAX_BODY_BYTES: String(50 * 1024 * 1024) },
+    env: { ...process.env, ...env, PORT: '0', CDP_ADMIN_KEY: key, CDP_LOG_LEVEL: 'warn', CDP_MAX_BODY_BYTES: String(50 * 1024 * 1024) },
     stdio: ['ignore', 'pipe', 'inherit'],
   })
-  await new Promise<void>((resolve, reject) => {
+  const url = await new Promise<string>((resolve, reject) => {
     let out = ''
     child.stdout?.on('data', (chunk: Buffer) => {
       out += chunk.toString()
-      if (out.includes('listening on')) resolve()
+      const listening = /listening on (http:\/\/\S+)/.exec(out)
+      if (listening?.[1]) resolve(listening[1])
     })
     child.on('exit', (code) => reject(new Error(`server exited with ${code}: ${out}`)))
   })
-  return { child, url: `http://127.0.0.1:${port}` }
+  return { child, url }
 }

@@ -33,10 +33,11 @@ export async function startServer(config: Config): Promise<void> {
   }
   process.on('SIGINT', () => void shutdown('SIGINT'))
   process.on('SIGTERM', () => void shutdown('SIGTERM'))
-  await app.listen({ port: config.port, host: config.host })
+  // PORT=0 picks a free port; the line below names the one in use.
+  const address = await app.listen({ port: config.port, host: config.host })
   // Statistics may be missing (a restored database, PostgreSQL without autovacuum); refreshing them
   // runs in the background and never delays start.
   runtime.store.optimize().catch((error: unknown) => app.log.warn({ err: error }, 'refreshing planner statistics failed'))
   const storage = config.storage.kind === 'sqlite' ? `SQLite at ${config.storage.file}` : 'PostgreSQL'
-  process.stdout.write(`CDP listening on http://${config.host}:${config.port} (${storage}); API docs at /docs\n`)
+  process.stdout.write(`CDP listening on ${address} (${storage}); API docs at /docs\n`)
 }

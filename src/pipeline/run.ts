@@ -9,7 +9,7 @@ import { type EventRecord, type InterestProperty, MAX_MESSAGE_BYTES, type Messag
 import type { IngestTransaction, NewRawRecord, Store, StoredRawRecord } from '../storage/store.ts'
 import { cohortIdsByName, type DesiredMembership, desiredMemberships, diffMemberships } from './cohorts.ts'
 import { emptyProfile, applyObservation } from './resolve/merge.ts'
-import { type BatchObservation, compareObservations, resolveBatch } from './resolve/resolve-batch.ts'
+import { type BatchObservation, compareObservations, type MergeLogEntry, resolveBatch } from './resolve/resolve-batch.ts'
 import { assignAnonymous } from './resolve/timeline.ts'
 import { validateRecord, type ValidateOptions } from './validate/index.ts'
 
@@ -114,6 +114,16 @@ interface Prepared {
   message?: { messageId: string; event: EventRecord | null; anonymousId: string | null; userId: string | null }
 }
 
+/** Records in one group commit at most: a transaction's memory and the wait of its last caller stay bounded. */
+const MAX_GROUP_RECORDS = 5_000
+
+interface PendingBatch {
+  prepared: Prepared[]
+  batch: { batchId: string; receivedAt: number; source: string }
+  resolve?: (report: IngestReport) => void
+  reject?: (error: unknown) => void
+}
+
 /** What an accepted message adds once its profile is known. */
 interface MessagePart {
   messageId: string
@@ -144,6 +154,8 @@ export class IngestPipeline {
   private readonly validateOptions: Omit<ValidateOptions, 'receivedAt'>
   private readonly makeProfileId: () => string
   private readonly interestProperties: readonly InterestProperty[] | undefined
+  private readonly pending: PendingBatch[] = []
+  private writing = false
   private segmentEngine: SegmentEngine | null = null
   private segmentsChanged: (segmentIds: Set<string>) => void = () => {}
 
@@ -261,62 +273,142 @@ export class IngestPipeline {
     return await this.commit(prepared, { batchId, receivedAt, source: batch.source })
   }
 
-  private async commit(prepared: Prepared[], batch: { batchId: string; receivedAt: number; source: string }): Promise<IngestReport> {
-    const { batchId, receivedAt } = batch
+  /**
+   * Commits a prepared batch. On SQLite, batches that arrive while another is being written wait
+   * and then go in together, in one transaction (group commit): SQLite has one writer, so they would
+   * have waited anyway, and one commit writes each touched page once instead of once per batch
+   * (+30% events/s at 4 batches in flight, docs/benchmarks.md). A batch that finds the writer idle
+   * starts at once, so nothing waits for company.
+   */
+  private commit(prepared: Prepared[], batch: PendingBatch['batch']): Promise<IngestReport> {
+    if (this.store.dialect !== 'sqlite') return this.commitGroup([{ prepared, batch }]).then((reports) => reports[0] as IngestReport)
+    return new Promise<IngestReport>((resolve, reject) => {
+      this.pending.push({ prepared, batch, resolve, reject })
+      this.drain()
+    })
+  }
 
-    const report: IngestReport = {
-      batchId,
-      processed: prepared.length,
-      accepted: 0,
-      failed: 0,
-      duplicates: 0,
-      duplicatesInBatch: 0,
-      errors: [],
-      warnings: [],
-      rejectedByReason: {},
-      merges: 0,
-      profilesTouched: 0,
+  private drain(): void {
+    if (this.writing || this.pending.length === 0) return
+    const group: PendingBatch[] = []
+    let records = 0
+    while (this.pending.length > 0) {
+      const next = this.pending[0] as PendingBatch
+      if (group.length > 0 && records + next.prepared.length > MAX_GROUP_RECORDS) break
+      group.push(next)
+      records += next.prepared.length
+      this.pending.shift()
     }
-    for (const p of prepared) {
-      for (const w of p.warnings) report.warnings.push({ record: p.index, ...w })
-      if (p.observation) continue
-      report.failed++
-      for (const e of p.errors) report.errors.push({ record: p.index, ...e })
-      const reason = p.errors[0]?.reason ?? 'bad_field'
-      report.rejectedByReason[reason] = (report.rejectedByReason[reason] ?? 0) + 1
-    }
+    this.writing = true
+    this.commitGroup(group)
+      .then(
+        (reports) => group.forEach((g, i) => g.resolve?.(reports[i] as IngestReport)),
+        // A failure must stay with the batch that caused it: alone, each batch succeeds or fails on its own.
+        async (error: unknown) => {
+          if (group.length === 1) return group[0]?.reject?.(error)
+          for (const g of group) {
+            await this.commitGroup([g]).then(
+              (reports) => g.resolve?.(reports[0] as IngestReport),
+              (own: unknown) => g.reject?.(own),
+            )
+          }
+        },
+      )
+      .finally(() => {
+        this.writing = false
+        this.drain()
+      })
+  }
+
+  private async commitGroup(group: readonly PendingBatch[]): Promise<IngestReport[]> {
+    const reports = group.map(({ prepared, batch }) => {
+      const report: IngestReport = {
+        batchId: batch.batchId,
+        processed: prepared.length,
+        accepted: 0,
+        failed: 0,
+        duplicates: 0,
+        duplicatesInBatch: 0,
+        errors: [],
+        warnings: [],
+        rejectedByReason: {},
+        merges: 0,
+        profilesTouched: 0,
+      }
+      for (const p of prepared) {
+        for (const w of p.warnings) report.warnings.push({ record: p.index, ...w })
+        if (p.observation) continue
+        report.failed++
+        for (const e of p.errors) report.errors.push({ record: p.index, ...e })
+        const reason = p.errors[0]?.reason ?? 'bad_field'
+        report.rejectedByReason[reason] = (report.rejectedByReason[reason] ?? 0) + 1
+      }
+      return report
+    })
+    const now = Math.max(...group.map((g) => g.batch.receivedAt))
 
     const outcome = await this.store.ingestTransaction(async (tx) => {
-      // Within one batch the first copy of a record wins; the store skips copies seen before.
-      const unique = new Map<string, Prepared>()
-      for (const p of prepared) if (!unique.has(p.raw.contentHash)) unique.set(p.raw.contentHash, p)
-      const inserted = await tx.insertRawRecords([...unique.values()].map((p) => p.raw))
+      const counts = group.map(() => ({ duplicates: 0, duplicatesInBatch: 0, accepted: 0, rawIds: [] as number[] }))
+      // The first copy of a record wins, across the group too; the store skips copies seen before.
+      const unique = new Map<string, { p: Prepared; owner: number }>()
+      group.forEach(({ prepared, batch }, owner) => {
+        for (const p of prepared) {
+          const first = unique.get(p.raw.contentHash)
+          if (!first) {
+            unique.set(p.raw.contentHash, { p, owner })
+            continue
+          }
+          const c = counts[owner] as (typeof counts)[number]
+          c.duplicates++
+          if (group[first.owner]?.batch.batchId === batch.batchId) c.duplicatesInBatch++
+        }
+      })
+      const inserted = await tx.insertRawRecords([...unique.values()].map(({ p }) => p.raw))
       const items: BatchObservation[] = []
       const messages = new Map<number, MessagePart>()
-      let duplicatesInBatch = prepared.length - unique.size
-      const skipped: string[] = []
-      for (const p of unique.values()) {
+      const skipped: Array<{ hash: string; owner: number }> = []
+      for (const { p, owner } of unique.values()) {
         const rawId = inserted.get(p.raw.contentHash)
-        if (rawId === undefined) skipped.push(p.raw.contentHash)
+        const c = counts[owner] as (typeof counts)[number]
+        const { source, receivedAt } = (group[owner] as PendingBatch).batch
+        if (rawId === undefined) skipped.push({ hash: p.raw.contentHash, owner })
         else if (p.observation) {
-          items.push({ observation: p.observation, rawId, source: batch.source })
+          items.push({ observation: p.observation, rawId, source })
+          c.accepted++
+          c.rawIds.push(rawId)
           if (p.message) messages.set(rawId, { ...p.message, at: p.observation.observedAt, receivedAt })
         }
       }
       if (skipped.length > 0) {
-        for (const id of (await tx.rawBatchIds(skipped)).values()) if (id === batchId) duplicatesInBatch++
+        const batchOf = await tx.rawBatchIds(skipped.map((s) => s.hash))
+        for (const { hash, owner } of skipped) {
+          const c = counts[owner] as (typeof counts)[number]
+          c.duplicates++
+          if (batchOf.get(hash) === group[owner]?.batch.batchId) c.duplicatesInBatch++
+        }
       }
-      const applied = await this.apply(tx, items, receivedAt, `ingest ${batchId}`, messages)
-      return { duplicates: prepared.length - unique.size + skipped.length, duplicatesInBatch, accepted: items.length, ...applied }
+      const reason = group.length === 1 ? `ingest ${group[0]?.batch.batchId}` : `ingest ${group.map((g) => g.batch.batchId).join(', ')}`
+      const applied = await this.apply(tx, items, now, reason, messages)
+      return { counts, applied }
     })
 
-    this.notifySegments(outcome.segments)
-    report.duplicates = outcome.duplicates
-    report.duplicatesInBatch = outcome.duplicatesInBatch
-    report.accepted = outcome.accepted
-    report.merges = outcome.merges
-    report.profilesTouched = outcome.profilesTouched
-    return report
+    this.notifySegments(outcome.applied.segments)
+    const mergesByRaw = new Map<number, number>()
+    for (const m of outcome.applied.merges) mergesByRaw.set(m.rawId, (mergesByRaw.get(m.rawId) ?? 0) + 1)
+    reports.forEach((report, i) => {
+      const c = outcome.counts[i] as (typeof outcome.counts)[number]
+      report.duplicates = c.duplicates
+      report.duplicatesInBatch = c.duplicatesInBatch
+      report.accepted = c.accepted
+      const profiles = new Set<string>()
+      for (const rawId of c.rawIds) {
+        report.merges += mergesByRaw.get(rawId) ?? 0
+        const profileId = outcome.applied.resolvedTo.get(rawId)
+        if (profileId) profiles.add(profileId)
+      }
+      report.profilesTouched = profiles.size
+    })
+    return reports
   }
 
   /**
@@ -438,8 +530,8 @@ export class IngestPipeline {
     now: number,
     reason: string,
     messages?: ReadonlyMap<number, MessagePart>,
-  ): Promise<{ merges: number; profilesTouched: number; segments: Set<string> }> {
-    if (items.length === 0) return { merges: 0, profilesTouched: 0, segments: new Set() }
+  ): Promise<{ merges: MergeLogEntry[]; resolvedTo: ReadonlyMap<number, string>; segments: Set<string> }> {
+    if (items.length === 0) return { merges: [], resolvedTo: new Map(), segments: new Set() }
     const cookies = [...new Set(items.map((i) => i.observation.cookie))]
     const emails = [...new Set(items.flatMap((i) => (i.observation.email ? [i.observation.email] : [])))]
     await tx.lockIdentifiers([...cookies.map((c) => `cookie:${c}`), ...emails.map((e) => `email:${e}`)])
@@ -470,7 +562,7 @@ export class IngestPipeline {
     const segments = this.segmentEngine
       ? await this.segmentEngine.evaluate(tx, { profiles: touched.values(), cohorts: this.cohortScores(desired), absorbed: changes.absorbed, reason, now })
       : new Set<string>()
-    return { merges: changes.merges.length, profilesTouched: touched.size, segments }
+    return { merges: changes.merges, resolvedTo: changes.resolvedTo, segments }
   }
 
   /** Events and userId links of accepted messages, now that each message's profile is known. */

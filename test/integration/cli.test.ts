@@ -20,9 +20,8 @@ async function cdp(...args: string[]): Promise<{ stdout: string; stderr: string 
 
 /** Starts the server, returns what it printed up to "listening", then stops it. */
 async function startOnce(): Promise<string> {
-  const port = 20000 + Math.floor(Math.random() * 20000)
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', 'start'], {
-    env: { ...process.env, ...database.env, PORT: String(port), CDP_LOG_LEVEL: 'warn' },
+    env: { ...process.env, ...database.env, PORT: '0', CDP_LOG_LEVEL: 'warn' },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   let output = ''

@@ -60,27 +60,27 @@ describe.runIf(process.env.DATABASE_URL)('several server processes on PostgreSQL
   const urls: string[] = []
   beforeAll(async () => {
     for (let i = 0; i < 3; i++) {
-      const port = 20000 + Math.floor(Math.random() * 20000)
       const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', 'start'], {
-        env: { ...process.env, ...t.database.env, PORT: String(port), CDP_LOG_LEVEL: 'warn' },
+        env: { ...process.env, ...t.database.env, PORT: '0', CDP_LOG_LEVEL: 'warn' },
         stdio: ['ignore', 'pipe', 'pipe'],
       })
       servers.push(child)
-      await new Promise<void>((resolve, reject) => {
+      const url = await new Promise<string>((resolve, reject) => {
         let output = ''
         const timer = setTimeout(() => reject(new Error(`server ${i} did not start: ${output}`)), 30_000)
         const onData = (chunk: Buffer) => {
           output += chunk.toString()
-          if (output.includes('listening on')) {
+          const listening = /listening on (http:\/\/\S+)/.exec(output)
+          if (listening?.[1]) {
             clearTimeout(timer)
-            resolve()
+            resolve(listening[1])
           }
         }
         child.stdout?.on('data', onData)
         child.stderr?.on('data', onData)
         child.on('exit', (code) => reject(new Error(`server ${i} exited with ${code}: ${output}`)))
       })
-      urls.push(`http://127.0.0.1:${port}`)
+      urls.push(url)
     }
   }, 90_000)
   afterAll(() => {
@@ -93,5 +93,29 @@ describe.runIf(process.env.DATABASE_URL)('several server processes on PostgreSQL
     const statuses = await Promise.all(cookies.map((cookie, i) => post(urls[i % urls.length] as string, t.keys.ingest, { cookie, email })))
     expect(statuses.every((s) => s === 200)).toBe(true)
     await expectOnePerson(email, cookies)
+  })
+})
+
+describe('simultaneous batches (group commit on SQLite)', () => {
+  it('each batch gets its own report: its accepted records, its duplicates, its errors by its own indexes', async () => {
+    const shared = { cookie: 'gc-shared', interests: ['golf'] }
+    const batches = Array.from({ length: 8 }, (_, b) => [
+      { cookie: `gc-${b}-a`, email: `gc${b}@example.com` },
+      { cookie: `gc-${b}-b` },
+      ...(b % 2 === 0 ? [shared] : []),
+      ...(b === 3 ? [{ email: 'no-cookie@example.com' }, { cookie: `gc-${b}-b` }] : []),
+    ])
+    const reports = await Promise.all(batches.map((records) => t.runtime.pipeline.ingest({ records: records.map((value, index) => ({ index, value })), source: 'gc', contentType: 'json' })))
+    // The shared record is stored once: accepted by exactly one batch, a duplicate (not within its own batch) for the others.
+    expect(reports.reduce((n, r) => n + r.accepted, 0)).toBe(8 * 2 + 1)
+    expect(reports.filter((_, b) => b % 2 === 0).map((r) => r.duplicates).sort()).toEqual([0, 1, 1, 1])
+    for (const r of reports) expect(r.duplicatesInBatch).toBe(r === reports[3] ? 1 : 0)
+    expect(reports[3]?.errors).toEqual([expect.objectContaining({ record: 2, field: 'cookie' })])
+    expect(reports[3]?.duplicates).toBe(1)
+    for (const [b, r] of reports.entries()) {
+      expect(r.profilesTouched).toBeGreaterThanOrEqual(2)
+      expect(new Set(reports.map((x) => x.batchId)).size).toBe(8)
+      expect((await t.user({ email: `gc${b}@example.com` })).body.user_profile.cookies).toEqual([`gc-${b}-a`])
+    }
   })
 })
