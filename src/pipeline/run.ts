@@ -134,18 +134,6 @@ interface MessagePart {
   receivedAt: number
 }
 
-/**
- * The profile record a raw row stands for: itself for profile ingest, the translated message for
- * Segment-spec messages (at the time recorded when it arrived, so skew correction is not redone).
- */
-export function profileRecordOf(row: Pick<StoredRawRecord, 'payload' | 'contentType' | 'receivedAt' | 'observedAt'>): unknown {
-  const value: unknown = JSON.parse(row.payload)
-  if (row.contentType !== MESSAGE_CONTENT_TYPE) return value
-  const translated = translateMessage(value, { receivedAt: row.receivedAt })
-  if (!translated.record) return null
-  return row.observedAt === null ? translated.record : { ...translated.record, timestamp: row.observedAt }
-}
-
 export class IngestPipeline {
   readonly store: Store
   private classifier: InterestClassifier
@@ -418,29 +406,48 @@ export class IngestPipeline {
   async replay(rows: readonly StoredRawRecord[]): Promise<{ replayed: number; accepted: number; stillRejected: number }> {
     const now = Date.now()
     const results = rows.map((row) => {
-      let value: unknown
+      let stored: ReturnType<IngestPipeline['recordOf']>
       try {
-        value = profileRecordOf(row)
+        stored = this.recordOf(row)
       } catch {
-        return { row, result: null }
+        return { row, result: null, message: undefined }
       }
-      return { row, result: validateRecord(value, { ...this.validateOptions, receivedAt: row.receivedAt }) }
+      return { row, result: validateRecord(stored.record, { ...this.validateOptions, receivedAt: row.receivedAt }), message: stored.message }
     })
     const outcome = await this.store.ingestTransaction(async (tx) => {
       const items: BatchObservation[] = []
+      const messages = new Map<number, MessagePart>()
       const updates: Parameters<IngestTransaction['updateRawOutcomes']>[0] = []
-      for (const { row, result } of results) {
+      for (const { row, result, message } of results) {
         if (!result || result.kind !== 'ok') continue
         const o = result.value
         updates.push({ id: row.id, status: 'accepted', errors: null, cookie: o.cookie, email: o.email, observedAt: o.observedAt })
         items.push({ observation: o, rawId: row.id, source: row.source })
+        if (message) messages.set(row.id, { ...message, at: o.observedAt, receivedAt: row.receivedAt })
       }
       await tx.updateRawOutcomes(updates)
-      const applied = await this.apply(tx, items, now, 'replay of rejected records')
+      const applied = await this.apply(tx, items, now, 'replay of rejected records', messages)
       return { replayed: rows.length, accepted: items.length, stillRejected: rows.length - items.length, segments: applied.segments }
     })
     this.notifySegments(outcome.segments)
     return { replayed: outcome.replayed, accepted: outcome.accepted, stillRejected: outcome.stillRejected }
+  }
+
+  /**
+   * The profile record a raw row stands for: itself for profile ingest; for a Segment-spec message,
+   * the message translated again (at the time recorded when it was accepted, so skew correction is
+   * not redone) and the event it carries.
+   */
+  private recordOf(row: StoredRawRecord): { record: unknown; message?: Omit<MessagePart, 'at' | 'receivedAt'> } {
+    const value: unknown = JSON.parse(row.payload)
+    if (row.contentType !== MESSAGE_CONTENT_TYPE) return { record: value }
+    if (Buffer.byteLength(row.payload) > MAX_MESSAGE_BYTES) return { record: null }
+    const t = translateMessage(value, { receivedAt: row.receivedAt, interestProperties: this.interestProperties })
+    if (!t.record) return { record: null }
+    return {
+      record: row.observedAt === null ? t.record : { ...t.record, timestamp: row.observedAt },
+      message: { messageId: t.messageId, event: t.event, anonymousId: t.anonymousId, userId: t.userId },
+    }
   }
 
   private prepareMessage(record: IncomingRecord, batch: MessageBatch, batchId: string, receivedAt: number): Prepared {
@@ -591,7 +598,7 @@ export class IngestPipeline {
     if (!evidence.profile) return undefined
     const observations: BatchObservation[] = []
     for (const row of evidence.records) {
-      const result = validateRecord(profileRecordOf(row), { ...this.validateOptions, receivedAt: row.receivedAt })
+      const result = validateRecord(this.recordOf(row).record, { ...this.validateOptions, receivedAt: row.receivedAt })
       if (result.kind !== 'ok') continue
       const o = result.value
       if (o.email !== null && o.email !== email) continue

@@ -2,6 +2,7 @@
 // de-duplication, limits, skew correction, and the event reading APIs.
 import { Analytics } from '@segment/analytics-node'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { contentHash, MESSAGE_CONTENT_TYPE } from '../../src/pipeline/run.ts'
 import { createTestApp, type TestApp } from '../helpers/app.ts'
 
 let t: TestApp
@@ -123,6 +124,36 @@ describe('POST /v1/*', () => {
     const single = await post('/v1/track', { anonymousId: 'anon-bad', messageId: 'bad-5' })
     expect(single.status).toBe(400)
     expect(single.body.error.message).toMatch(/event: event is required/)
+  })
+
+  it('replays a message an older rule rejected into its event and profile', async () => {
+    const message = { type: 'track', anonymousId: 'anon-replay', event: 'Product Viewed', properties: { category: 'tennis rackets' }, messageId: 'replay-1', timestamp: '2026-03-01T10:00:00Z' }
+    await t.runtime.store.ingestTransaction((tx) =>
+      tx.insertRawRecords([
+        {
+          batchId: 'bat_old',
+          receivedAt: Date.parse('2026-03-01T10:00:05Z'),
+          source: 'segment',
+          contentType: MESSAGE_CONTENT_TYPE,
+          recordIndex: 0,
+          payload: JSON.stringify(message),
+          contentHash: contentHash('segment', 'message:replay-1'),
+          status: 'rejected',
+          errors: [{ field: 'event', reason: 'invalid_message', message: 'rejected by an older rule' }],
+          cookie: 'anon-replay',
+          email: null,
+          observedAt: null,
+        },
+      ]),
+    )
+    const rows = await t.runtime.store.listRawRecords({ status: 'rejected', source: 'segment', limit: 1000, afterId: undefined })
+    const result = await t.runtime.pipeline.replay(rows.filter((r) => r.cookie === 'anon-replay'))
+    expect(result).toEqual({ replayed: 1, accepted: 1, stillRejected: 0 })
+    const { body } = await events({ cookie: 'anon-replay' })
+    expect(body.events).toEqual([expect.objectContaining({ name: 'Product Viewed', message_id: 'replay-1', timestamp: '2026-03-01T10:00:00.000Z' })])
+    expect((await t.user({ cookie: 'anon-replay' })).body.user_profile.cohorts).toContain('Sports')
+    // The same messageId sent again now is a duplicate: the replayed message holds its place.
+    expect((await post('/v1/batch', { batch: [message] })).body).toMatchObject({ accepted: 0, duplicates: 1 })
   })
 
   it('refuses a batch over 500 KB and a body that is not JSON, saying what to fix', async () => {
