@@ -3,9 +3,9 @@
 // exactly those profiles, in dependency order, and entries and exits are written with the change log.
 import type { ProfileState } from '../domain/profile.ts'
 import { AppError } from '../errors.ts'
-import type { SegmentChange, SegmentRow, SegmentTransaction } from '../storage/store.ts'
-import { type Condition, parseSegmentDefinition, referencedSegments, usesRelativeTime } from './language/parse.ts'
-import { evaluate, nextTimeChange, type SegmentProfile } from './language/evaluate.ts'
+import type { SegmentChange, SegmentDataNeeds, SegmentRow, SegmentTransaction } from '../storage/store.ts'
+import { type Condition, eventNeeds, parseSegmentDefinition, referencedEvents, referencedSegments, usesRelativeTime } from './language/parse.ts'
+import { evaluate, type EventOccurrence, nextTimeChange, type SegmentProfile } from './language/evaluate.ts'
 
 export interface ActiveSegment {
   id: string
@@ -14,9 +14,15 @@ export interface ActiveSegment {
   condition: Condition
   /** Segments this one's condition names. */
   dependsOn: string[]
+  /** Event names its condition reads. */
+  events: string[]
   timeRelative: boolean
 }
 
+/**
+ * The engine reads the events its conditions need itself, through the transaction (so events inserted
+ * earlier in the same transaction count): callers pass profiles and cohorts only.
+ */
 export interface EvaluationInput {
   profiles: Iterable<ProfileState>
   /** profile id -> lower-cased cohort name -> score, as of this transaction. */
@@ -29,7 +35,12 @@ export interface EvaluationInput {
   now: number
 }
 
-export function toSegmentProfile<S extends ReadonlySet<string>>(profile: ProfileState, cohorts: ReadonlyMap<string, number>, segments: S): SegmentProfile & { segments: S } {
+const NO_EVENTS: ReadonlyMap<string, readonly EventOccurrence[]> = new Map()
+
+export function toSegmentProfile<S extends ReadonlySet<string>>(
+  profile: ProfileState,
+  context: { cohorts: ReadonlyMap<string, number>; segments: S; events?: ReadonlyMap<string, readonly EventOccurrence[]> },
+): SegmentProfile & { segments: S } {
   const f = profile.fields
   return {
     id: profile.id,
@@ -47,8 +58,9 @@ export function toSegmentProfile<S extends ReadonlySet<string>>(profile: Profile
     first_seen: profile.firstSeen,
     last_seen: profile.lastSeen,
     interests: [...profile.interests.keys()],
-    cohorts,
-    segments,
+    cohorts: context.cohorts,
+    segments: context.segments,
+    events: context.events ?? NO_EVENTS,
   }
 }
 
@@ -62,19 +74,16 @@ export function activeSegment(row: Pick<SegmentRow, 'id' | 'name' | 'version' | 
     version: row.version,
     condition: parsed.condition,
     dependsOn: referencedSegments(parsed.condition),
+    events: referencedEvents(parsed.condition),
     timeRelative: usesRelativeTime(parsed.condition),
   }
 }
 
-export interface ConditionNeeds {
-  interests: boolean
-  cohorts: boolean
-  traits: boolean
-}
+export type ConditionNeeds = SegmentDataNeeds
 
 /** What evaluating these conditions reads beyond the profile's columns: a backfill page loads only that. */
 export function conditionNeeds(conditions: readonly Condition[]): ConditionNeeds {
-  const needs: ConditionNeeds = { interests: false, cohorts: false, traits: false }
+  const needs = { interests: false, cohorts: false, traits: false, events: eventNeeds(conditions) }
   const visit = (c: Condition): void => {
     if (c.kind === 'all' || c.kind === 'any') c.children.forEach(visit)
     else if (c.kind === 'not') visit(c.child)
@@ -126,6 +135,19 @@ export class SegmentEngine {
     return this.ordered.find((s) => s.id === id)
   }
 
+  /**
+   * The segments whose verdict new occurrences of these events can change: those that read them and
+   * every segment built on those. Pass as `only` when a transaction adds events and nothing else.
+   */
+  readingEvents(names: Iterable<string>): Set<string> {
+    const wanted = new Set(names)
+    const out = new Set<string>()
+    for (const s of this.ordered) {
+      if (s.events.some((name) => wanted.has(name))) for (const id of this.withDependents(s.id)) out.add(id)
+    }
+    return out
+  }
+
   /** The segment and every segment that depends on it, directly or not. */
   withDependents(id: string): Set<string> {
     const out = new Set([id])
@@ -153,7 +175,11 @@ export class SegmentEngine {
     const timed = segments.some((s) => s.timeRelative) || (absorbed.length > 0 && this.ordered.some((s) => s.timeRelative))
     const scheduled = timed ? await tx.loadSegmentSchedule(ids) : new Map<string, Map<string, number>>()
     const noCohorts = new Map<string, number>()
-    const views = profiles.map((p) => toSegmentProfile(p, input.cohorts.get(p.id) ?? noCohorts, new Set(current.get(p.id) ?? [])))
+    const needed = eventNeeds(segments.map((s) => s.condition))
+    const events = needed.size > 0 ? await tx.loadSegmentEvents({ profileIds: profiles.map((p) => p.id), events: needed, now: input.now }) : new Map()
+    const views = profiles.map((p) =>
+      toSegmentProfile(p, { cohorts: input.cohorts.get(p.id) ?? noCohorts, segments: new Set(current.get(p.id) ?? []), events: events.get(p.id) }),
+    )
     return this.evaluateViews(tx, { views, scheduled, absorbed: absorbed.map((a) => ({ ...a, segments: current.get(a.id) ?? new Set() })), segments, reason: input.reason, now: input.now })
   }
 

@@ -8,7 +8,7 @@ import type { IngestPipeline } from '../pipeline/run.ts'
 import type { ProfileFilter, SegmentChange, SegmentRow, SegmentTransaction, Store } from '../storage/store.ts'
 import { activeSegment, conditionNeeds, dependencyOrder, SegmentEngine, toSegmentProfile, type ActiveSegment } from './engine.ts'
 import { explain, type Explanation } from './language/evaluate.ts'
-import { type Condition, parseSegmentDefinition, referencedCohorts, referencedSegments } from './language/parse.ts'
+import { type Condition, eventNeeds, parseSegmentDefinition, referencedCohorts, referencedSegments } from './language/parse.ts'
 import { compileCondition } from './language/sql.ts'
 import type { ChangeNotifier } from './notifier.ts'
 
@@ -164,8 +164,10 @@ export class SegmentService {
   /** For GET /api/user?explain=1: each segment, whether the profile is in it, and which conditions held. */
   async explainProfile(profile: ProfileState, cohorts: ReadonlyMap<string, number>): Promise<Array<{ segment: ActiveSegment; member: boolean; enteredAt: number | null; explanation: Explanation }>> {
     const memberships = await this.store.listProfileSegments(profile.id)
-    const view = toSegmentProfile(profile, cohorts, new Set(memberships.keys()))
     const now = Date.now()
+    const needed = eventNeeds(this.engine.segments().map((s) => s.condition))
+    const events = needed.size > 0 ? await this.store.loadSegmentEvents({ profileIds: [profile.id], events: needed, now }) : new Map()
+    const view = toSegmentProfile(profile, { cohorts, segments: new Set(memberships.keys()), events: events.get(profile.id) })
     return this.engine.segments().map((segment) => ({
       segment,
       member: memberships.has(segment.id),
@@ -228,7 +230,7 @@ export class SegmentService {
           const touched = new Set(changes.map((c) => c.profileId))
           const segments = new Set(changes.map((c) => c.segmentId))
           if (dependents.size > 0 && touched.size > 0) {
-            for (const s of await this.evaluateProfiles(tx, [...touched], dependents, reason)) segments.add(s)
+            for (const s of await this.evaluateProfiles(tx, { profileIds: [...touched], only: dependents, reason, now: Date.now() })) segments.add(s)
           }
           return { ids: result.ids, segments, changes: changes.length }
         }
@@ -236,8 +238,9 @@ export class SegmentService {
         const only = new Set([id, ...dependents])
         const evaluated = this.engine.segments().filter((s) => only.has(s.id))
         const needs = conditionNeeds(evaluated.map((s) => s.condition))
-        const { views, scheduled } = await tx.loadSegmentViews({ afterId: after, lastId: result.ids[result.ids.length - 1] as string, needs })
-        const segments = await this.engine.evaluateViews(tx, { views, scheduled, segments: evaluated, reason, now: Date.now() })
+        const now = Date.now()
+        const { views, scheduled } = await tx.loadSegmentViews({ afterId: after, lastId: result.ids[result.ids.length - 1] as string, needs, now })
+        const segments = await this.engine.evaluateViews(tx, { views, scheduled, segments: evaluated, reason, now })
         return { ids: result.ids, segments, changes: segments.size }
       })
       if (page.ids.length === 0) break
@@ -253,8 +256,11 @@ export class SegmentService {
     return { processed, changed }
   }
 
-  /** Loads profiles and their cohorts in the transaction and evaluates `only` for them. */
-  private async evaluateProfiles(tx: SegmentTransaction & Pick<Parameters<Parameters<Store['ingestTransaction']>[0]>[0], 'loadProfiles' | 'loadMemberships'>, profileIds: string[], only: ReadonlySet<string>, reason: string): Promise<Set<string>> {
+  /** Loads profiles and their cohorts in the transaction and evaluates `only` for them at `now`. */
+  private async evaluateProfiles(
+    tx: SegmentTransaction & Pick<Parameters<Parameters<Store['ingestTransaction']>[0]>[0], 'loadProfiles' | 'loadMemberships'>,
+    { profileIds, only, reason, now }: { profileIds: string[]; only: ReadonlySet<string>; reason: string; now: number },
+  ): Promise<Set<string>> {
     const profiles = await tx.loadProfiles(profileIds)
     const memberships = await tx.loadMemberships([...profiles.keys()])
     const cohorts = new Map<string, Map<string, number>>()
@@ -262,14 +268,17 @@ export class SegmentService {
     const missing = profileIds.filter((pid) => !profiles.has(pid))
     if (missing.length > 0) {
       // Merged away since: nothing to evaluate, and nothing left to schedule.
-      await tx.applySegmentChanges({ changes: [], schedule: missing.flatMap((profileId) => [...only].map((segmentId) => ({ segmentId, profileId, dueAt: null }))), now: Date.now() })
+      await tx.applySegmentChanges({ changes: [], schedule: missing.flatMap((profileId) => [...only].map((segmentId) => ({ segmentId, profileId, dueAt: null }))), now })
     }
-    return this.engine.evaluate(tx, { profiles: profiles.values(), cohorts, only, reason, now: Date.now() })
+    return this.engine.evaluate(tx, { profiles: profiles.values(), cohorts, only, reason, now })
   }
 
   // ----- time windows -----
 
-  /** Re-evaluates the (segment, profile) pairs whose time window has passed. Returns how many were due. */
+  /**
+   * Re-evaluates the (segment, profile) pairs whose time window has passed, at `now` (tests pass a
+   * later clock). Returns how many were due.
+   */
   async runDue(now = Date.now()): Promise<number> {
     if (this.closed) return 0
     const due = await this.store.listDueSchedule({ now, limit: SCHEDULE_BATCH })
@@ -283,7 +292,7 @@ export class SegmentService {
           await tx.applySegmentChanges({ changes: [], schedule: profileIds.map((profileId) => ({ segmentId, profileId, dueAt: null })), now })
           continue
         }
-        for (const s of await this.evaluateProfiles(tx, profileIds, this.engine.withDependents(segmentId), 'time window passed')) out.add(s)
+        for (const s of await this.evaluateProfiles(tx, { profileIds, only: this.engine.withDependents(segmentId), reason: 'time window passed', now })) out.add(s)
       }
       return out
     })

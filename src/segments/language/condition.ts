@@ -64,6 +64,53 @@ export interface FieldCondition {
 
 export type InterestOperator = 'eq' | 'contains' | 'starts_with'
 
+export interface Duration {
+  amount: number
+  unit: DurationUnit
+  durationMs: number
+}
+
+/**
+ * One property test of an event condition. Properties compare exactly like traits: the test's type is
+ * fixed at parse time and a value of another JSON type counts as missing (the string "5" is not the
+ * number 5). `path` is the property name split on dots: "product.category" reads properties.product.category.
+ */
+export interface PropertyFilter {
+  /** As written, for messages. */
+  property: string
+  path: readonly string[]
+  test: Exclude<FieldTest, { type: 'relative_time' }>
+}
+
+export type CountOperator = 'eq' | 'neq' | 'gt' | 'gte' | 'lt' | 'lte' | 'between'
+
+/** How many matching occurrences there were: values has one number, or [low, high] for between. */
+export interface CountTest {
+  type: 'number'
+  op: CountOperator
+  values: readonly number[]
+}
+
+/** A test on the time of the first or last matching occurrence. */
+export type OccurrenceTest = Extract<FieldTest, { type: 'number' | 'relative_time' }>
+
+/**
+ * Occurrences of one event (by exact, case-sensitive name) whose properties pass every `where` filter.
+ * With `window`, only occurrences at or after now - window count; without, all of them. The leaf holds
+ * when `count` holds of their number, when `first` / `last` hold of the earliest / latest occurrence
+ * (missing when there is none), or, with none of those, when there is at least one. The parser
+ * refuses `count` together with `first`/`last`, and `window` together with `first`/`last`.
+ */
+export interface EventCondition {
+  kind: 'event'
+  name: string
+  where: readonly PropertyFilter[]
+  window: Duration | null
+  count: CountTest | null
+  first: OccurrenceTest | null
+  last: OccurrenceTest | null
+}
+
 export type Condition =
   | { kind: 'all'; children: readonly Condition[] }
   | { kind: 'any'; children: readonly Condition[] }
@@ -74,6 +121,7 @@ export type Condition =
   /** nameKey matches cohorts.name_key (the name lower-cased). */
   | { kind: 'cohort'; name: string; nameKey: string; minScore: number | null }
   | { kind: 'segment'; segmentId: string }
+  | EventCondition
 
 export const DURATION_MS: Readonly<Record<DurationUnit, number>> = { days: 86_400_000, hours: 3_600_000, minutes: 60_000 }
 
@@ -106,6 +154,44 @@ export function usesRelativeTime(condition: Condition): boolean {
   let found = false
   collect(condition, (node) => {
     if (node.kind === 'field' && node.test.type === 'relative_time') found = true
+    if (node.kind === 'event' && (node.window !== null || node.first?.type === 'relative_time' || node.last?.type === 'relative_time')) found = true
   })
   return found
+}
+
+/**
+ * Which occurrences of one event name evaluation needs. Loading only these keeps every verdict exact
+ * (at any time from the load onwards, so nextTimeChange is exact too): a windowed count reads only its
+ * window, and first/last without property filters only the earliest and latest occurrence.
+ */
+export interface EventNeed {
+  /** Every occurrence: a count without a window, or first/last among occurrences filtered by properties. */
+  allTime: boolean
+  /** The longest window counted in, in ms; 0 when no condition counts in a window. */
+  windowMs: number
+  /** The earliest and latest occurrence (first/last without property filters). */
+  edges: boolean
+}
+
+/** Event name -> the occurrences these conditions read. Empty when they have no event conditions. */
+export function eventNeeds(conditions: readonly Condition[]): Map<string, EventNeed> {
+  const needs = new Map<string, EventNeed>()
+  for (const condition of conditions) {
+    collect(condition, (node) => {
+      if (node.kind !== 'event') return
+      const need = needs.get(node.name) ?? { allTime: false, windowMs: 0, edges: false }
+      if (node.first !== null || node.last !== null) {
+        if (node.where.length > 0) need.allTime = true
+        else need.edges = true
+      } else if (node.window === null) need.allTime = true
+      else need.windowMs = Math.max(need.windowMs, node.window.durationMs)
+      needs.set(node.name, need)
+    })
+  }
+  return needs
+}
+
+/** Event names these conditions read. */
+export function referencedEvents(condition: Condition): string[] {
+  return [...eventNeeds([condition]).keys()]
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { evaluate, explain, nextTimeChange, type SegmentProfile } from './evaluate.ts'
+import { evaluate, type EventOccurrence, explain, nextTimeChange, type SegmentProfile } from './evaluate.ts'
 import { type Condition, parseSegmentDefinition } from './parse.ts'
 
 const NOW = Date.UTC(2026, 10, 22, 12, 0, 0)
@@ -24,6 +24,7 @@ function aProfile(overrides: Partial<SegmentProfile> = {}): SegmentProfile {
     interests: ['Running Shoes', 'Tennis'],
     cohorts: new Map([['sports', 0.7]]),
     segments: new Set(['seg_abc']),
+    events: new Map(),
     ...overrides,
   }
 }
@@ -243,5 +244,172 @@ describe('explain', () => {
 
   it('reports null for a missing field value', () => {
     expect(explain(condition({ field: 'state', op: 'eq', value: 'x' }), aProfile(), { now: NOW })).toMatchObject({ held: false, actual: null })
+  })
+})
+
+const HOUR = 3_600_000
+
+/** A profile whose events happened this long before NOW (ms), oldest first as storage returns them. */
+function withEvents(events: Record<string, Array<[agoMs: number, properties?: Record<string, unknown>]>>): SegmentProfile {
+  const map = new Map<string, EventOccurrence[]>()
+  for (const [name, list] of Object.entries(events)) {
+    map.set(name, list.map(([ago, properties = {}]) => ({ at: NOW - ago, properties })).sort((a, b) => a.at - b.at))
+  }
+  return aProfile({ events: map })
+}
+
+describe('evaluate: event conditions', () => {
+  const shopper = withEvents({
+    'Product Viewed': [
+      [1 * DAY, { category: 'Shoes', price: 80, product: { brand: 'Nike' } }],
+      [2 * DAY, { category: 'shoes', price: '80' }],
+      [3 * DAY, { category: 'SHOES', price: 120.5, sale: true }],
+      [10 * DAY, { category: 'Hats', price: null }],
+    ],
+    'Add to Cart': [[2 * HOUR]],
+    'Order Completed': [[40 * DAY, { revenue: 99 }]],
+  })
+
+  it.each<[unknown, boolean]>([
+    [{ event: 'Product Viewed' }, true],
+    [{ event: 'product viewed' }, false],
+    [{ event: 'Product Viewed', within_last: { days: 7 }, count: { op: 'gte', value: 3 } }, true],
+    [{ event: 'Product Viewed', within_last: { days: 7 }, count: { op: 'gte', value: 4 } }, false],
+    [{ event: 'Product Viewed', count: { op: 'eq', value: 4 } }, true],
+    [{ event: 'Product Viewed', where: [{ property: 'category', op: 'eq', value: 'shoes' }], within_last: { days: 7 }, count: { op: 'gte', value: 3 } }, true],
+    [{ event: 'Product Viewed', where: [{ property: 'category', op: 'neq', value: 'shoes' }], count: { op: 'eq', value: 1 } }, true],
+    [{ event: 'Product Viewed', where: [{ property: 'category', op: 'in', value: ['hats', 'bags'] }] }, true],
+    [{ event: 'Product Viewed', where: [{ property: 'category', op: 'not_in', value: ['shoes'] }], within_last: { days: 7 } }, false],
+    [{ event: 'Product Viewed', where: [{ property: 'category', op: 'starts_with', value: 'SH' }], count: { op: 'eq', value: 3 } }, true],
+    [{ event: 'Product Viewed', where: [{ property: 'category', op: 'contains', value: 'oe' }], count: { op: 'eq', value: 3 } }, true],
+    // Numbers compare with JSON numbers only: the string "80" is not 80, and null is missing.
+    [{ event: 'Product Viewed', where: [{ property: 'price', op: 'eq', value: 80 }], count: { op: 'eq', value: 1 } }, true],
+    [{ event: 'Product Viewed', where: [{ property: 'price', op: 'eq', value: '80' }], count: { op: 'eq', value: 1 } }, true],
+    [{ event: 'Product Viewed', where: [{ property: 'price', op: 'gt', value: 100 }], count: { op: 'eq', value: 1 } }, true],
+    [{ event: 'Product Viewed', where: [{ property: 'price', op: 'lte', value: 1000 }], count: { op: 'eq', value: 2 } }, true],
+    [{ event: 'Product Viewed', where: [{ property: 'price', op: 'between', value: [80, 121] }], count: { op: 'eq', value: 2 } }, true],
+    [{ event: 'Product Viewed', where: [{ property: 'price', op: 'exists', value: false }], count: { op: 'eq', value: 1 } }, true],
+    [{ event: 'Product Viewed', where: [{ property: 'sale', op: 'eq', value: true }], count: { op: 'eq', value: 1 } }, true],
+    [{ event: 'Product Viewed', where: [{ property: 'sale', op: 'neq', value: true }] }, false],
+    [{ event: 'Product Viewed', where: [{ property: 'product.brand', op: 'eq', value: 'nike' }], count: { op: 'eq', value: 1 } }, true],
+    [{ event: 'Product Viewed', where: [{ property: 'category.name', op: 'exists', value: true }] }, false],
+    [{ event: 'Product Viewed', where: [{ property: 'constructor', op: 'exists', value: true }] }, false],
+    [{ event: 'Product Viewed', where: [{ property: 'category', op: 'eq', value: 'shoes' }, { property: 'price', op: 'gte', value: 100 }], count: { op: 'eq', value: 1 } }, true],
+    [{ event: 'Add to Cart', within_last: { hours: 24 } }, true],
+    [{ event: 'Add to Cart', within_last: { minutes: 119 } }, false],
+    [{ event: 'Add to Cart', within_last: { minutes: 120 } }, true],
+    [{ event: 'Order Completed', within_last: { days: 7 }, count: { op: 'eq', value: 0 } }, true],
+    [{ not: { event: 'Order Completed', within_last: { days: 7 } } }, true],
+    [{ event: 'Order Completed', count: { op: 'between', value: [1, 2] } }, true],
+    [{ event: 'Order Completed', count: { op: 'neq', value: 1 } }, false],
+    [{ event: 'Order Completed', count: { op: 'lt', value: 1 } }, false],
+    [{ event: 'Order Completed', first: { op: 'before_last', value: { days: 30 } } }, true],
+    [{ event: 'Order Completed', last: { op: 'within_last', value: { days: 30 } } }, false],
+    [{ event: 'Product Viewed', last: { op: 'within_last', value: { days: 3 } } }, true],
+    [{ event: 'Product Viewed', first: { op: 'before_last', value: { days: 9 } }, last: { op: 'within_last', value: { days: 2 } } }, true],
+    [{ event: 'Product Viewed', where: [{ property: 'category', op: 'eq', value: 'shoes' }], first: { op: 'before_last', value: { days: 9 } } }, false],
+    [{ event: 'Product Viewed', first: { op: 'lt', value: NOW - 5 * DAY } }, true],
+    [{ event: 'Product Viewed', last: { op: 'between', value: ['2026-11-21', '2026-11-22'] } }, true],
+    // Never happened: no count is "at least once", first/last are missing, a zero count holds.
+    [{ event: 'Signed Up' }, false],
+    [{ event: 'Signed Up', first: { op: 'before_last', value: { days: 1 } } }, false],
+    [{ event: 'Signed Up', last: { op: 'within_last', value: { days: 1 } } }, false],
+    [{ event: 'Signed Up', count: { op: 'eq', value: 0 } }, true],
+    [{ event: 'Signed Up', count: { op: 'lte', value: 2 } }, true],
+  ])('%j is %s', (definition, expected) => {
+    expect(holds(definition, shopper)).toBe(expected)
+  })
+
+  it('counts an occurrence exactly at the window start, and any in the future', () => {
+    const edge = withEvents({ 'Add to Cart': [[DAY], [-HOUR]] })
+    expect(holds({ event: 'Add to Cart', within_last: { days: 1 }, count: { op: 'eq', value: 2 } }, edge)).toBe(true)
+    expect(holds({ event: 'Add to Cart', within_last: { hours: 23 }, count: { op: 'eq', value: 1 } }, edge)).toBe(true)
+  })
+})
+
+describe('nextTimeChange: event conditions', () => {
+  it('lets a cart abandoner leave the moment the Add to Cart is 24 hours old', () => {
+    const abandoner = withEvents({ 'Add to Cart': [[5 * HOUR]] })
+    const segment = condition({
+      all: [{ event: 'Add to Cart', within_last: { hours: 24 } }, { not: { event: 'Order Completed', within_last: { hours: 24 } } }],
+    })
+    const leaves = NOW + 19 * HOUR + 1
+    expect(nextTimeChange(segment, abandoner, NOW)).toBe(leaves)
+    expect(evaluate(segment, abandoner, { now: leaves - 1 })).toBe(true)
+    expect(evaluate(segment, abandoner, { now: leaves })).toBe(false)
+  })
+
+  it('lets "at least 3 in 7 days" members leave when the third-newest occurrence ages out', () => {
+    const browser = withEvents({ 'Product Viewed': [[1 * DAY], [2 * DAY], [3 * DAY], [4 * DAY], [20 * DAY]] })
+    const threeViews = condition({ event: 'Product Viewed', within_last: { days: 7 }, count: { op: 'gte', value: 3 } })
+    expect(nextTimeChange(threeViews, browser, NOW)).toBe(NOW + 4 * DAY + 1)
+  })
+
+  it('finds every flip of a non-monotone count test, in order', () => {
+    const browser = withEvents({ 'Product Viewed': [[1 * DAY], [2 * DAY], [2 * DAY], [3 * DAY]] })
+    const exactlyTwo = condition({ event: 'Product Viewed', within_last: { days: 7 }, count: { op: 'eq', value: 2 } })
+    // The count goes 4 → 3 → 1 → 0 (the two views of 2 days ago leave together): never exactly 2.
+    expect(nextTimeChange(exactlyTwo, browser, NOW)).toBeNull()
+    const exactlyThree = condition({ event: 'Product Viewed', within_last: { days: 7 }, count: { op: 'eq', value: 3 } })
+    expect(nextTimeChange(exactlyThree, browser, NOW)).toBe(NOW + 4 * DAY + 1)
+    expect(nextTimeChange(exactlyThree, browser, NOW + 4 * DAY + 1)).toBe(NOW + 5 * DAY + 1)
+  })
+
+  it('is when absence starts to hold, and ignores occurrences that do not match the filters', () => {
+    const buyer = withEvents({ 'Order Completed': [[2 * DAY, { revenue: 10 }], [1 * DAY, { revenue: 500 }]] })
+    const noBigOrder = condition({ event: 'Order Completed', where: [{ property: 'revenue', op: 'gte', value: 100 }], within_last: { days: 7 }, count: { op: 'eq', value: 0 } })
+    expect(nextTimeChange(noBigOrder, buyer, NOW)).toBe(NOW + 6 * DAY + 1)
+  })
+
+  it('is when the first or last occurrence crosses its relative bound', () => {
+    const customer = withEvents({ 'Order Completed': [[20 * DAY], [2 * DAY]] })
+    expect(nextTimeChange(condition({ event: 'Order Completed', first: { op: 'before_last', value: { days: 30 } } }), customer, NOW)).toBe(NOW + 10 * DAY + 1)
+    expect(nextTimeChange(condition({ event: 'Order Completed', last: { op: 'within_last', value: { days: 3 } } }), customer, NOW)).toBe(NOW + 1 * DAY + 1)
+    expect(nextTimeChange(condition({ event: 'Order Completed', last: { op: 'gt', value: 0 } }), customer, NOW)).toBeNull()
+  })
+
+  it('is null for counts over all time, and when nothing is in the window', () => {
+    const customer = withEvents({ 'Order Completed': [[20 * DAY]] })
+    expect(nextTimeChange(condition({ event: 'Order Completed', count: { op: 'gte', value: 1 } }), customer, NOW)).toBeNull()
+    expect(nextTimeChange(condition({ event: 'Order Completed', within_last: { days: 7 } }), customer, NOW)).toBeNull()
+  })
+})
+
+describe('explain: event conditions', () => {
+  const shopper = withEvents({ 'Product Viewed': [[3 * DAY, { category: 'shoes' }], [1 * DAY, { category: 'shoes' }], [20 * DAY, { category: 'shoes' }]] })
+
+  it('shows the count and the first and last matching occurrence in the window', () => {
+    const tree = explain(
+      condition({ event: 'Product Viewed', where: [{ property: 'category', op: 'eq', value: 'Shoes' }], within_last: { days: 7 }, count: { op: 'gte', value: 3 } }),
+      shopper,
+      { now: NOW },
+    )
+    expect(tree).toEqual({
+      path: 'conditions',
+      description: 'event "Product Viewed" where category is "shoes", at least 3 times in the last 7 days',
+      held: false,
+      actual: { count: 2, first: new Date(NOW - 3 * DAY).toISOString(), last: new Date(NOW - DAY).toISOString() },
+    })
+  })
+
+  it('shows first and last times for a timing test, null when it never happened', () => {
+    const tree = explain(condition({ event: 'Product Viewed', first: { op: 'before_last', value: { days: 30 } } }), shopper, { now: NOW })
+    expect(tree).toMatchObject({ held: false, actual: { first: new Date(NOW - 20 * DAY).toISOString(), last: new Date(NOW - DAY).toISOString() } })
+    const never = explain(condition({ event: 'Signed Up', last: { op: 'within_last', value: { days: 1 } } }), shopper, { now: NOW })
+    expect(never).toMatchObject({ held: false, actual: { first: null, last: null } })
+  })
+
+  it.each<[unknown, string]>([
+    [{ event: 'Add to Cart', within_last: { hours: 24 } }, 'event "Add to Cart", at least once in the last 24 hours'],
+    [{ event: 'Order Completed', within_last: { days: 7 }, count: { op: 'eq', value: 0 } }, 'event "Order Completed", never in the last 7 days'],
+    [{ event: 'Order Completed', count: { op: 'between', value: [2, 5] } }, 'event "Order Completed", between 2 and 5 times ever'],
+    [{ event: 'Order Completed', count: { op: 'lt', value: 1 }, within_last: { minutes: 1 } }, 'event "Order Completed", fewer than 1 time in the last 1 minute'],
+    [{ event: 'Order Completed', first: { op: 'before_last', value: { days: 30 } } }, 'event "Order Completed", first more than 30 days ago'],
+    [
+      { event: 'Product Viewed', where: [{ property: 'price', op: 'gt', value: 50 }, { property: 'sale', op: 'eq', value: true }], last: { op: 'gte', value: '2026-01-01' } },
+      'event "Product Viewed" where price greater than 50 and sale is true, last at or after 2026-01-01T00:00:00.000Z',
+    ],
+  ])('describes %j as %s', (definition, description) => {
+    expect(explain(condition(definition), aProfile(), { now: NOW }).description).toBe(description)
   })
 })

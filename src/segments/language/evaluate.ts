@@ -6,7 +6,7 @@
 // every comparison false, neq and not_in included. Only `exists: false` holds. `not` is a plain
 // boolean negation, so { not: { city eq "paris" } } includes profiles without a city while
 // { city neq "paris" } does not.
-import { type Condition, type FieldCondition, type FieldRef, type FieldTest } from './condition.ts'
+import { type Condition, type EventCondition, type FieldCondition, type FieldRef, type FieldTest, type OccurrenceTest, type PropertyFilter } from './condition.ts'
 import { describeCondition } from './describe.ts'
 import { ROOT_PATH } from './parse.ts'
 import { foldCase, parseMoney } from './text.ts'
@@ -32,6 +32,17 @@ export interface SegmentProfile {
   cohorts: ReadonlyMap<string, number>
   /** Ids of the segments the profile belongs to; the caller evaluates referenced segments first. */
   segments: ReadonlySet<string>
+  /**
+   * Event name (exact) -> occurrences, oldest first: only the names the evaluated conditions refer
+   * to, and of those only the occurrences eventNeeds() asks for. A name that is absent never happened.
+   */
+  events: ReadonlyMap<string, readonly EventOccurrence[]>
+}
+
+export interface EventOccurrence {
+  /** Epoch milliseconds, whole. */
+  at: number
+  properties: Readonly<Record<string, unknown>>
 }
 
 export interface EvaluationContext {
@@ -68,6 +79,8 @@ export function evaluate(condition: Condition, profile: SegmentProfile, context:
     }
     case 'segment':
       return profile.segments.has(condition.segmentId)
+    case 'event':
+      return testEvent(condition, eventFacts(condition, profile, context.now), context.now)
   }
 }
 
@@ -92,22 +105,42 @@ export function explain(condition: Condition, profile: SegmentProfile, context: 
       return { path, description, held: evaluate(condition, profile, context), actual: profile.cohorts.get(condition.nameKey) ?? null }
     case 'segment':
       return { path, description, held: evaluate(condition, profile, context), actual: profile.segments.has(condition.segmentId) }
+    case 'event': {
+      const facts = eventFacts(condition, profile, context.now)
+      // first/last without a window or count may have read only the edge occurrences: no count to show.
+      const timing = condition.first !== null || condition.last !== null
+      const actual = timing ? { first: isoTime(facts.first), last: isoTime(facts.last) } : { count: facts.count, first: isoTime(facts.first), last: isoTime(facts.last) }
+      return { path, description, held: testEvent(condition, facts, context.now), actual }
+    }
   }
 }
 
 /**
  * The earliest time after `now` at which the verdict differs only because the clock moved, or null.
- * Each within_last/before_last leaf flips once, just after value + duration; between those instants
- * the verdict is constant, so checking each candidate in order gives the exact answer.
+ * Each leaf contributes the instants at which it alone flips: a within_last/before_last test once,
+ * just after value + duration; a windowed event count each time an occurrence leaving the window takes
+ * the count across its test. Between those instants the verdict is constant, so checking each
+ * candidate in order gives the exact answer.
  */
 export function nextTimeChange(condition: Condition, profile: SegmentProfile, now: number): number | null {
   const candidates = new Set<number>()
-  collectRelativeLeaves(condition, (leaf, durationMs) => {
-    const value = numberOf(leaf.ref, profile)
-    if (value === null) return
-    // Clock values are whole milliseconds: the first one past value + duration.
-    const flip = Math.floor(value + durationMs) + 1
+  const addFlip = (value: number, durationMs: number) => {
+    const flip = flipAfter(value, durationMs)
     if (flip > now) candidates.add(flip)
+  }
+  collectTimedLeaves(condition, (leaf) => {
+    if (leaf.kind === 'field') {
+      const value = numberOf(leaf.ref, profile)
+      if (value !== null && leaf.test.type === 'relative_time') addFlip(value, leaf.test.durationMs)
+      return
+    }
+    if (leaf.window !== null) {
+      for (const time of windowFlips(leaf, leaf.window.durationMs, profile, now)) candidates.add(time)
+      return
+    }
+    const facts = eventFacts(leaf, profile, now)
+    if (leaf.first?.type === 'relative_time' && facts.first !== null) addFlip(facts.first, leaf.first.durationMs)
+    if (leaf.last?.type === 'relative_time' && facts.last !== null) addFlip(facts.last, leaf.last.durationMs)
   })
   const current = evaluate(condition, profile, { now })
   for (const time of [...candidates].sort((a, b) => a - b)) {
@@ -116,10 +149,122 @@ export function nextTimeChange(condition: Condition, profile: SegmentProfile, no
   return null
 }
 
-function collectRelativeLeaves(condition: Condition, visit: (leaf: FieldCondition, durationMs: number) => void): void {
-  if (condition.kind === 'all' || condition.kind === 'any') condition.children.forEach((child) => collectRelativeLeaves(child, visit))
-  else if (condition.kind === 'not') collectRelativeLeaves(condition.child, visit)
-  else if (condition.kind === 'field' && condition.test.type === 'relative_time') visit(condition, condition.test.durationMs)
+function isoTime(ms: number | null): string | number | null {
+  if (ms === null) return null
+  const date = new Date(ms)
+  return Number.isNaN(date.getTime()) ? ms : date.toISOString()
+}
+
+/** Clock values are whole milliseconds: the first one past value + duration. */
+function flipAfter(value: number, durationMs: number): number {
+  return Math.floor(value + durationMs) + 1
+}
+
+/**
+ * When a windowed event leaf flips as its occurrences age out (new ones only come with new data).
+ * An occurrence counts while now <= at + window; walking the exits in order, the count steps down and
+ * the leaf flips wherever its test changes, e.g. "at least 3" when the third-newest leaves.
+ */
+function windowFlips(leaf: EventCondition, windowMs: number, profile: SegmentProfile, now: number): number[] {
+  const exits: number[] = []
+  for (const occurrence of matchingOccurrences(leaf, profile, now)) exits.push(flipAfter(occurrence.at, windowMs))
+  exits.sort((a, b) => a - b)
+  const flips: number[] = []
+  let count = exits.length
+  let held = testCount(leaf, count)
+  for (let index = 0; index < exits.length; ) {
+    const time = exits[index] as number
+    while (index < exits.length && exits[index] === time) {
+      index++
+      count--
+    }
+    const next = testCount(leaf, count)
+    if (next !== held) flips.push(time)
+    held = next
+  }
+  return flips
+}
+
+function collectTimedLeaves(condition: Condition, visit: (leaf: FieldCondition | EventCondition) => void): void {
+  if (condition.kind === 'all' || condition.kind === 'any') condition.children.forEach((child) => collectTimedLeaves(child, visit))
+  else if (condition.kind === 'not') collectTimedLeaves(condition.child, visit)
+  else if (condition.kind === 'field' && condition.test.type === 'relative_time') visit(condition)
+  else if (condition.kind === 'event') visit(condition)
+}
+
+interface EventFacts {
+  /** Matching occurrences: in the window when there is one, else all loaded. */
+  count: number
+  first: number | null
+  last: number | null
+}
+
+/** Occurrences of the leaf's event that pass its property filters and, with a window, fall in it. */
+function* matchingOccurrences(leaf: EventCondition, profile: SegmentProfile, now: number): Generator<EventOccurrence> {
+  // The same threshold expression sql.ts binds (rounded up there, for whole-millisecond columns).
+  const threshold = leaf.window === null ? null : now - leaf.window.durationMs
+  for (const occurrence of profile.events.get(leaf.name) ?? []) {
+    if (threshold !== null && occurrence.at < threshold) continue
+    if (leaf.where.every((filter) => testProperty(filter, occurrence.properties))) yield occurrence
+  }
+}
+
+function eventFacts(leaf: EventCondition, profile: SegmentProfile, now: number): EventFacts {
+  const facts: EventFacts = { count: 0, first: null, last: null }
+  for (const { at } of matchingOccurrences(leaf, profile, now)) {
+    facts.count++
+    if (facts.first === null || at < facts.first) facts.first = at
+    if (facts.last === null || at > facts.last) facts.last = at
+  }
+  return facts
+}
+
+function testEvent(leaf: EventCondition, facts: EventFacts, now: number): boolean {
+  if (leaf.first === null && leaf.last === null) return testCount(leaf, facts.count)
+  // No occurrence means no first or last time: missing, so the test fails like a missing field.
+  if (leaf.first !== null && (facts.first === null || !testOccurrence(leaf.first, facts.first, now))) return false
+  if (leaf.last !== null && (facts.last === null || !testOccurrence(leaf.last, facts.last, now))) return false
+  return true
+}
+
+/** Without a count test, the leaf asks for at least one occurrence. */
+function testCount(leaf: EventCondition, count: number): boolean {
+  return leaf.count === null ? count > 0 : compareNumber(leaf.count, count)
+}
+
+function testOccurrence(test: OccurrenceTest, at: number, now: number): boolean {
+  if (test.type === 'number') return compareNumber(test, at)
+  const threshold = now - test.durationMs
+  return test.op === 'within_last' ? at >= threshold : at < threshold
+}
+
+function testProperty({ path, test }: PropertyFilter, properties: Readonly<Record<string, unknown>>): boolean {
+  return testValue(test, propertyValue(properties, path))
+}
+
+/** Walks own keys of nested objects; an array, a scalar or a missing key on the way gives undefined. */
+function propertyValue(properties: Readonly<Record<string, unknown>>, path: readonly string[]): unknown {
+  let value: unknown = properties
+  for (const key of path) {
+    if (typeof value !== 'object' || value === null || Array.isArray(value) || !Object.hasOwn(value, key)) return undefined
+    value = (value as Record<string, unknown>)[key]
+  }
+  return value
+}
+
+/** A trait-style test of one JSON value: another type than the test's counts as missing. */
+function testValue(test: Exclude<FieldTest, { type: 'relative_time' }>, value: unknown): boolean {
+  switch (test.type) {
+    case 'exists':
+      return isPresent(value) === test.value
+    case 'boolean':
+      if (typeof value !== 'boolean') return false
+      return test.op === 'eq' ? value === test.value : value !== test.value
+    case 'text':
+      return typeof value === 'string' && compareText(test, foldCase(value))
+    case 'number':
+      return typeof value === 'number' && Number.isFinite(value) && compareNumber(test, value)
+  }
 }
 
 function testField({ ref, test }: FieldCondition, profile: SegmentProfile, context: EvaluationContext): boolean {
@@ -166,7 +311,7 @@ function compareText(test: Extract<FieldTest, { type: 'text' }>, value: string):
   }
 }
 
-function compareNumber(test: Extract<FieldTest, { type: 'number' }>, value: number): boolean {
+function compareNumber(test: { op: Extract<FieldTest, { type: 'number' }>['op']; values: readonly number[] }, value: number): boolean {
   const [first = NaN, second = NaN] = test.values
   switch (test.op) {
     case 'eq':

@@ -1,9 +1,11 @@
 import { describe, expect, it } from 'vitest'
 import {
   type Condition,
+  eventNeeds,
   parseSegmentDefinition,
   type ParseError,
   referencedCohorts,
+  referencedEvents,
   referencedSegments,
   usesRelativeTime,
 } from './parse.ts'
@@ -100,6 +102,187 @@ describe('parseSegmentDefinition: valid definitions', () => {
   })
 })
 
+describe('parseSegmentDefinition: event conditions', () => {
+  it('parses a windowed count with property filters', () => {
+    expect(
+      parsed({ event: 'Product Viewed', where: [{ property: 'Category', op: 'eq', value: 'Shoes' }, { property: 'product.price', op: 'gte', value: 50 }], within_last: { days: 7 }, count: { op: 'gte', value: 3 } }),
+    ).toEqual({
+      kind: 'event',
+      name: 'Product Viewed',
+      where: [
+        { property: 'Category', path: ['Category'], test: { type: 'text', op: 'eq', values: ['shoes'] } },
+        { property: 'product.price', path: ['product', 'price'], test: { type: 'number', op: 'gte', values: [50] } },
+      ],
+      window: { amount: 7, unit: 'days', durationMs: 7 * 86_400_000 },
+      count: { type: 'number', op: 'gte', values: [3] },
+      first: null,
+      last: null,
+    })
+  })
+
+  it('parses at-least-once, absence, and first/last times', () => {
+    expect(parsed({ event: 'Add to Cart', within_last: { hours: 24 } })).toMatchObject({ window: { durationMs: 86_400_000 }, count: null })
+    expect(parsed({ event: 'Order Completed', count: { op: 'eq', value: 0 } })).toMatchObject({ window: null, count: { op: 'eq', values: [0] } })
+    expect(parsed({ event: 'Order Completed', first: { op: 'before_last', value: { days: 30 } } })).toMatchObject({
+      first: { type: 'relative_time', op: 'before_last', durationMs: 30 * 86_400_000 },
+      last: null,
+    })
+    expect(parsed({ event: 'Viewed', first: { op: 'gt', value: '2026-01-01' }, last: { op: 'between', value: [0, 10] } })).toMatchObject({
+      first: { type: 'number', op: 'gt', values: [Date.UTC(2026, 0, 1)] },
+      last: { type: 'number', op: 'between', values: [0, 10] },
+    })
+    expect(parsed({ event: 'Viewed', count: { op: 'between', value: [0, 2] } })).toMatchObject({ count: { op: 'between', values: [0, 2] } })
+  })
+
+  it('is time-relative with a window or a relative first/last, and says which occurrences it needs', () => {
+    expect(usesRelativeTime(parsed({ event: 'A', within_last: { minutes: 5 } }))).toBe(true)
+    expect(usesRelativeTime(parsed({ event: 'A', last: { op: 'within_last', value: { days: 1 } } }))).toBe(true)
+    expect(usesRelativeTime(parsed({ event: 'A', count: { op: 'gte', value: 2 } }))).toBe(false)
+    expect(usesRelativeTime(parsed({ event: 'A', first: { op: 'lt', value: 5 } }))).toBe(false)
+    const conditions = [
+      parsed({ all: [{ event: 'A', within_last: { days: 1 } }, { not: { event: 'A', within_last: { days: 7 } } }, { event: 'B', last: { op: 'gt', value: 0 } }] }),
+      parsed({ any: [{ event: 'C', where: [{ property: 'x', op: 'exists', value: true }], first: { op: 'gt', value: 0 } }, { event: 'D', count: { op: 'gte', value: 1 } }] }),
+    ]
+    expect(referencedEvents(conditions[0] as Condition)).toEqual(['A', 'B'])
+    expect(Object.fromEntries(eventNeeds(conditions))).toEqual({
+      A: { allTime: false, windowMs: 7 * 86_400_000, edges: false },
+      B: { allTime: false, windowMs: 0, edges: true },
+      C: { allTime: true, windowMs: 0, edges: false },
+      D: { allTime: true, windowMs: 0, edges: false },
+    })
+  })
+
+  it.each<[string, unknown, ParseError[]]>([
+    ['a missing event name', { event: '', within_last: { days: 1 } }, [{ path: 'conditions.event', message: 'expected an event name like "Order Completed" (got "")' }]],
+    ['an event name that is not text', { event: 3 }, [{ path: 'conditions.event', message: 'expected an event name like "Order Completed" (got 3)' }]],
+    [
+      'an unknown key',
+      { event: 'A', within: { days: 1 } },
+      [{ path: 'conditions.within', message: 'unknown key "within" (expected event, where, within_last, count, first, last)' }],
+    ],
+    [
+      'a zero window',
+      { all: [{ segment: 's' }, { event: 'A', within_last: { days: 0 } }] },
+      [{ path: 'conditions.all[1].within_last', message: 'within_last needs { days | hours | minutes: positive number } (got {"days":0})' }],
+    ],
+    ['a negative window', { event: 'A', within_last: { hours: -2 } }, [{ path: 'conditions.within_last', message: 'within_last needs { days | hours | minutes: positive number } (got {"hours":-2})' }]],
+    ['a window in weeks', { event: 'A', within_last: { weeks: 1 } }, [{ path: 'conditions.within_last', message: 'within_last needs { days | hours | minutes: positive number } (got {"weeks":1})' }]],
+    [
+      'an unknown count operator',
+      { all: [{ segment: 's' }, { event: 'A', count: { op: 'atleast', value: 3 } }] },
+      [{ path: 'conditions.all[1].count.op', message: 'unknown operator "atleast" (expected one of eq, neq, gt, gte, lt, lte, between)' }],
+    ],
+    [
+      'a count operator that does not apply',
+      { event: 'A', count: { op: 'contains', value: 3 } },
+      [{ path: 'conditions.count.op', message: 'operator "contains" does not apply to a count (expected one of eq, neq, gt, gte, lt, lte, between)' }],
+    ],
+    ['a count without an operator', { event: 'A', count: { value: 3 } }, [{ path: 'conditions.count.op', message: 'is required (expected one of eq, neq, gt, gte, lt, lte, between)' }]],
+    ['a count without a value', { event: 'A', count: { op: 'gte' } }, [{ path: 'conditions.count.value', message: 'is required' }]],
+    ['a negative count', { event: 'A', count: { op: 'gte', value: -1 } }, [{ path: 'conditions.count.value', message: 'gte needs a whole number of times, 0 or more (got -1)' }]],
+    ['a fractional count', { event: 'A', count: { op: 'eq', value: 1.5 } }, [{ path: 'conditions.count.value', message: 'eq needs a whole number of times, 0 or more (got 1.5)' }]],
+    ['a count that is a number', { event: 'A', count: 3 }, [{ path: 'conditions.count', message: 'expected {"op": "gte", "value": 3} (got 3)' }]],
+    ['a count with an unknown key', { event: 'A', count: { op: 'eq', value: 1, within: 2 } }, [{ path: 'conditions.count.within', message: 'unknown key "within" (expected op, value)' }]],
+    ['a reversed count range', { event: 'A', count: { op: 'between', value: [3, 1] } }, [{ path: 'conditions.count.value', message: 'between needs [low, high] with low <= high (got [3,1])' }]],
+    ['a bad count bound', { event: 'A', count: { op: 'between', value: [1, 'x'] } }, [{ path: 'conditions.count.value[1]', message: 'between needs a whole number of times, 0 or more (got "x")' }]],
+    [
+      'count with first',
+      { event: 'A', count: { op: 'gte', value: 1 }, first: { op: 'before_last', value: { days: 1 } } },
+      [{ path: 'conditions.count', message: 'cannot be combined with "first": count occurrences in one condition and test their time in another, inside "all"' }],
+    ],
+    [
+      'a window with last',
+      { event: 'A', within_last: { days: 7 }, last: { op: 'within_last', value: { days: 1 } } },
+      [{ path: 'conditions.within_last', message: 'cannot be combined with "last", which look at every occurrence: write "last": {"op": "within_last", "value": …} instead' }],
+    ],
+    [
+      'a first test that is not an object',
+      { event: 'A', first: 'yesterday' },
+      [{ path: 'conditions.first', message: 'expected {"op": "within_last", "value": {"days": 3}} or another time test (got "yesterday")' }],
+    ],
+    [
+      'a first operator that does not apply',
+      { event: 'A', first: { op: 'eq', value: 0 } },
+      [{ path: 'conditions.first.op', message: 'operator "eq" does not apply to the first occurrence (expected one of gt, gte, lt, lte, between, within_last, before_last)' }],
+    ],
+    [
+      'a last time that is not a time',
+      { event: 'A', last: { op: 'gt', value: 'yesterday' } },
+      [{ path: 'conditions.last.value', message: 'gt on "last" needs epoch milliseconds or an ISO 8601 date like "2024-01-15T10:30:00Z" (got "yesterday")' }],
+    ],
+    [
+      'a last window that is not positive',
+      { event: 'A', last: { op: 'within_last', value: { days: -3 } } },
+      [{ path: 'conditions.last.value', message: 'within_last needs { days | hours | minutes: positive number } (got {"days":-3})' }],
+    ],
+    [
+      'where that is not an array',
+      { event: 'A', where: { property: 'x', op: 'eq', value: 1 } },
+      [{ path: 'conditions.where', message: 'expected an array of property tests like {"property": "category", "op": "eq", "value": "shoes"} (got {"property":"x","op":"eq","value":1})' }],
+    ],
+    ['an empty where', { event: 'A', where: [] }, [{ path: 'conditions.where', message: 'must not be empty' }]],
+    [
+      'a property test that is not an object',
+      { event: 'A', where: ['x'] },
+      [{ path: 'conditions.where[0]', message: 'expected a property test like {"property": "category", "op": "eq", "value": "shoes"} (got "x")' }],
+    ],
+    [
+      'a missing property name',
+      { event: 'A', where: [{ op: 'eq', value: 1 }] },
+      [{ path: 'conditions.where[0].property', message: 'expected a property name like "category" or "product.category" (got nothing)' }],
+    ],
+    [
+      'a property path with an empty part',
+      { event: 'A', where: [{ property: 'product..id', op: 'exists', value: true }] },
+      [{ path: 'conditions.where[0].property', message: 'expected a property name like "category" or "product.category" (got "product..id")' }],
+    ],
+    [
+      'a property name with a quote',
+      { event: 'A', where: [{ property: 'a"b', op: 'exists', value: true }] },
+      [{ path: 'conditions.where[0].property', message: 'expected a property name like "category" or "product.category" (got "a\\"b")' }],
+    ],
+    [
+      'an unknown property operator',
+      { event: 'A', where: [{ property: 'x', op: 'like', value: 'a' }] },
+      [{ path: 'conditions.where[0].op', message: 'unknown operator "like" (expected one of eq, neq, in, not_in, gt, gte, lt, lte, between, contains, starts_with, exists)' }],
+    ],
+    [
+      'a relative operator on a property',
+      { event: 'A', where: [{ property: 'x', op: 'within_last', value: { days: 1 } }] },
+      [{ path: 'conditions.where[0].op', message: 'operator "within_last" does not apply to event properties (expected one of eq, neq, in, not_in, gt, gte, lt, lte, between, contains, starts_with, exists)' }],
+    ],
+    ['a property test without a value', { event: 'A', where: [{ property: 'x', op: 'eq' }] }, [{ path: 'conditions.where[0].value', message: 'is required' }]],
+    [
+      'a property test with a bad value',
+      { event: 'A', where: [{ property: 'x', op: 'eq', value: 'a' }, { property: 'price', op: 'gt', value: '5' }] },
+      [{ path: 'conditions.where[1].value', message: 'gt on "price" needs a number (got "5")' }],
+    ],
+    [
+      'a property test with an unknown key',
+      { event: 'A', where: [{ property: 'x', op: 'eq', value: 'a', field: 'y' }] },
+      [{ path: 'conditions.where[0].field', message: 'unknown key "field" (expected property, op, value)' }],
+    ],
+    [
+      'too many property tests',
+      { event: 'A', where: Array.from({ length: 21 }, () => ({ property: 'x', op: 'exists', value: true })) },
+      [{ path: 'conditions.where', message: 'has 21 property tests; at most 20 are allowed' }],
+    ],
+  ])('reports %s', (_name, input, errors) => {
+    expect(errorsOf(input)).toEqual(errors)
+  })
+
+  it('reports every problem of one event condition', () => {
+    const errors = errorsOf({ event: null, within_last: {}, count: { op: 'gte', value: -1 } })
+    expect(errors.map((error) => error.path)).toEqual(['conditions.event', 'conditions.within_last', 'conditions.count.value'])
+  })
+
+  it('counts property tests towards the 200-condition limit', () => {
+    const filters = Array.from({ length: 20 }, () => ({ property: 'x', op: 'exists', value: true }))
+    const leaves = Array.from({ length: 10 }, () => ({ event: 'A', where: filters }))
+    expect(errorsOf({ any: leaves })).toEqual([{ path: 'conditions', message: 'has 210 conditions; at most 200 are allowed' }])
+  })
+})
+
 describe('parseSegmentDefinition: errors name the exact place', () => {
   it.each<[string, unknown, ParseError[]]>([
     [
@@ -175,9 +358,9 @@ describe('parseSegmentDefinition: errors name the exact place', () => {
     [
       'a node of no known kind',
       { op: 'eq' },
-      [{ path: 'conditions', message: 'expected one of all, any, not, field, interest, cohort, segment (got keys "op")' }],
+      [{ path: 'conditions', message: 'expected one of all, any, not, field, interest, cohort, segment, event (got keys "op")' }],
     ],
-    ['a node that is not an object', { any: [42] }, [{ path: 'conditions.any[0]', message: 'expected an object with one of all, any, not, field, interest, cohort, segment (got 42)' }]],
+    ['a node that is not an object', { any: [42] }, [{ path: 'conditions.any[0]', message: 'expected an object with one of all, any, not, field, interest, cohort, segment, event (got 42)' }]],
     ['bad interest operator', { interest: 'like', value: 'x' }, [{ path: 'conditions.interest', message: 'unknown interest operator "like" (expected one of eq, contains, starts_with)' }]],
     ['bad interest value', { interest: 'eq', value: 3 }, [{ path: 'conditions.value', message: 'needs a non-empty string (got 3)' }]],
     ['bad cohort', { cohort: '', min_score: 'high' }, [

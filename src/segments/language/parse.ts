@@ -2,15 +2,20 @@
 // Every problem is reported with the exact path to it, so the editor can point at the bad node.
 import {
   type Condition,
+  type CountOperator,
+  type CountTest,
   DURATION_MS,
+  type Duration,
   type DurationUnit,
   type FieldRef,
   type FieldTest,
   type InterestOperator,
+  type OccurrenceTest,
   OPERATORS,
   type Operator,
   PROFILE_FIELDS,
   type ProfileField,
+  type PropertyFilter,
   TEXT_FIELDS,
   TIME_FIELDS,
 } from './condition.ts'
@@ -18,16 +23,22 @@ import { foldCase, parseMoney } from './text.ts'
 
 export type {
   Condition,
+  CountTest,
+  Duration,
   DurationUnit,
+  EventCondition,
+  EventNeed,
   FieldCondition,
   FieldRef,
   FieldTest,
   InterestOperator,
   NumberOperator,
+  OccurrenceTest,
   Operator,
+  PropertyFilter,
   TextOperator,
 } from './condition.ts'
-export { referencedCohorts, referencedSegments, usesRelativeTime } from './condition.ts'
+export { eventNeeds, referencedCohorts, referencedEvents, referencedSegments, usesRelativeTime } from './condition.ts'
 
 export interface ParseError {
   path: string
@@ -40,7 +51,7 @@ export const MAX_DEPTH = 10
 export const MAX_CONDITIONS = 200
 export const ROOT_PATH = 'conditions'
 
-const NODE_KEYS = ['all', 'any', 'not', 'field', 'interest', 'cohort', 'segment'] as const
+const NODE_KEYS = ['all', 'any', 'not', 'field', 'interest', 'cohort', 'segment', 'event'] as const
 type NodeKey = (typeof NODE_KEYS)[number]
 const ALLOWED_KEYS: Record<NodeKey, readonly string[]> = {
   all: ['all'],
@@ -50,7 +61,12 @@ const ALLOWED_KEYS: Record<NodeKey, readonly string[]> = {
   interest: ['interest', 'value'],
   cohort: ['cohort', 'min_score'],
   segment: ['segment'],
+  event: ['event', 'where', 'within_last', 'count', 'first', 'last'],
 }
+const PROPERTY_KEYS = ['property', 'op', 'value']
+const TEST_KEYS = ['op', 'value']
+/** Most events carry a few properties; a bound keeps one leaf from hiding hundreds of tests. */
+export const MAX_PROPERTY_FILTERS = 20
 const INTEREST_OPERATORS: readonly InterestOperator[] = ['eq', 'contains', 'starts_with']
 const DURATION_UNITS: readonly DurationUnit[] = ['days', 'hours', 'minutes']
 
@@ -58,6 +74,10 @@ const EQUALITY: readonly Operator[] = ['eq', 'neq', 'in', 'not_in']
 const ORDERING: readonly Operator[] = ['gt', 'gte', 'lt', 'lte', 'between']
 const MATCHING: readonly Operator[] = ['contains', 'starts_with']
 const RELATIVE: readonly Operator[] = ['within_last', 'before_last']
+const COUNT_OPERATORS: readonly CountOperator[] = ['eq', 'neq', 'gt', 'gte', 'lt', 'lte', 'between']
+/** Properties compare like traits; first/last like time fields, minus equality (to the millisecond, it never holds). */
+const PROPERTY_OPERATORS: readonly Operator[] = [...EQUALITY, ...ORDERING, ...MATCHING, 'exists']
+const OCCURRENCE_OPERATORS: readonly Operator[] = [...ORDERING, ...RELATIVE]
 
 /** Which operators each kind of field accepts. Text has no ordering: collations differ between engines. */
 const OPERATORS_FOR: Record<FieldRef['kind'], readonly Operator[]> = {
@@ -137,6 +157,9 @@ function parseNode(input: unknown, path: string, depth: number, state: State): C
       if (typeof id !== 'string' || id.trim() === '') return fail(`${path}.segment`, `expected a segment id (got ${show(id)})`)
       return keysOk ? { kind: 'segment', segmentId: id } : null
     }
+    case 'event':
+      state.leaves++
+      return withKeys(parseEvent(input, path, state), keysOk)
   }
 }
 
@@ -178,6 +201,149 @@ function parseCohort(input: Record<string, unknown>, path: string, state: State)
   // Cohorts are stored with name_key = name.toLowerCase() (see storage), so the key must be built the same way.
   const cohortName = name as string
   return { kind: 'cohort', name: cohortName, nameKey: cohortName.toLowerCase(), minScore: (minScore as number | undefined) ?? null }
+}
+
+/** An event leaf: which occurrences (name, where, within_last) and what must hold of them (count, first, last). */
+function parseEvent(input: Record<string, unknown>, path: string, state: State): Condition | null {
+  const errorsBefore = state.errors.length
+  const fail = (at: string, message: string): null => {
+    state.errors.push({ path: at, message })
+    return null
+  }
+  const name = input.event
+  // Matched exactly, as sources send it: "Order Completed" and "order completed" are two events.
+  if (typeof name !== 'string' || name.trim() === '') fail(`${path}.event`, `expected an event name like "Order Completed" (got ${show(name)})`)
+
+  const where: PropertyFilter[] = []
+  if (Object.hasOwn(input, 'where')) {
+    const list = input.where
+    if (!Array.isArray(list)) fail(`${path}.where`, `expected an array of property tests like {"property": "category", "op": "eq", "value": "shoes"} (got ${show(list)})`)
+    else if (list.length === 0) fail(`${path}.where`, 'must not be empty')
+    else if (list.length > MAX_PROPERTY_FILTERS) fail(`${path}.where`, `has ${list.length} property tests; at most ${MAX_PROPERTY_FILTERS} are allowed`)
+    else {
+      state.leaves += list.length
+      list.forEach((item, index) => {
+        const filter = parsePropertyFilter(item, `${path}.where[${index}]`, state)
+        if (filter) where.push(filter)
+      })
+    }
+  }
+
+  let window: Duration | null = null
+  if (Object.hasOwn(input, 'within_last')) {
+    window = parseDuration(input.within_last)
+    if (!window) fail(`${path}.within_last`, `within_last needs { days | hours | minutes: positive number } (got ${show(input.within_last)})`)
+  }
+
+  let count: CountTest | null = null
+  if (Object.hasOwn(input, 'count')) count = parseCount(input.count, `${path}.count`, state)
+  const first = Object.hasOwn(input, 'first') ? parseOccurrence(input.first, 'first', `${path}.first`, state) : null
+  const last = Object.hasOwn(input, 'last') ? parseOccurrence(input.last, 'last', `${path}.last`, state) : null
+
+  const timing = ['first', 'last'].filter((key) => Object.hasOwn(input, key))
+  if (timing.length > 0) {
+    const named = timing.map((key) => `"${key}"`).join(' and ')
+    if (Object.hasOwn(input, 'count')) {
+      fail(`${path}.count`, `cannot be combined with ${named}: count occurrences in one condition and test their time in another, inside "all"`)
+    }
+    if (Object.hasOwn(input, 'within_last')) {
+      fail(`${path}.within_last`, `cannot be combined with ${named}, which look at every occurrence: write "last": {"op": "within_last", "value": …} instead`)
+    }
+  }
+  if (state.errors.length > errorsBefore) return null
+  return { kind: 'event', name: name as string, where, window, count, first, last }
+}
+
+function parsePropertyFilter(input: unknown, path: string, state: State): PropertyFilter | null {
+  const fail = (at: string, message: string): null => {
+    state.errors.push({ path: at, message })
+    return null
+  }
+  if (!isPlainObject(input)) return fail(path, `expected a property test like {"property": "category", "op": "eq", "value": "shoes"} (got ${show(input)})`)
+  const keysOk = checkKeys(input, PROPERTY_KEYS, path, state)
+  const property = input.property
+  const propertyPath = typeof property === 'string' ? splitPropertyPath(property) : null
+  if (propertyPath === null) fail(`${path}.property`, `expected a property name like "category" or "product.category" (got ${show(property)})`)
+  const op = readOperator(input, path, PROPERTY_OPERATORS, 'event properties', state)
+  if (!keysOk || propertyPath === null || op === null) return null
+  if (!Object.hasOwn(input, 'value')) return fail(`${path}.value`, 'is required')
+  // Properties are JSON values like traits, so they take the trait tests: see PropertyFilter.
+  const test = parseTest({ kind: 'trait', key: property as string }, property as string, op, input.value, `${path}.value`, state)
+  if (test === null || test.type === 'relative_time') return null
+  return { property: property as string, path: propertyPath, test }
+}
+
+/** "product.category" -> ["product", "category"]; null when a part is empty or holds '"' or '\' (see sqlitePath in sql.ts). */
+function splitPropertyPath(property: string): string[] | null {
+  const parts = property.split('.')
+  return parts.every((part) => part !== '' && !/["\\]/.test(part)) ? parts : null
+}
+
+function parseCount(input: unknown, path: string, state: State): CountTest | null {
+  const fail = (at: string, message: string): null => {
+    state.errors.push({ path: at, message })
+    return null
+  }
+  if (!isPlainObject(input)) return fail(path, `expected {"op": "gte", "value": 3} (got ${show(input)})`)
+  if (!checkKeys(input, TEST_KEYS, path, state)) return null
+  const op = readOperator(input, path, COUNT_OPERATORS, 'a count', state) as CountOperator | null
+  if (op === null) return null
+  if (!Object.hasOwn(input, 'value')) return fail(`${path}.value`, 'is required')
+  const value = input.value
+  const isCount = (item: unknown): item is number => Number.isSafeInteger(item) && (item as number) >= 0
+  if (op !== 'between') return isCount(value) ? { type: 'number', op, values: [value] } : fail(`${path}.value`, `${op} needs a whole number of times, 0 or more (got ${show(value)})`)
+  if (!Array.isArray(value) || value.length !== 2) return fail(`${path}.value`, `between needs [low, high] (got ${show(value)})`)
+  value.forEach((bound, index) => {
+    if (!isCount(bound)) fail(`${path}.value[${index}]`, `between needs a whole number of times, 0 or more (got ${show(bound)})`)
+  })
+  if (!value.every(isCount)) return null
+  const [low, high] = value as [number, number]
+  if (low > high) return fail(`${path}.value`, `between needs [low, high] with low <= high (got ${show(value)})`)
+  return { type: 'number', op, values: [low, high] }
+}
+
+function parseOccurrence(input: unknown, which: 'first' | 'last', path: string, state: State): OccurrenceTest | null {
+  if (!isPlainObject(input)) {
+    state.errors.push({ path, message: `expected {"op": "within_last", "value": {"days": 3}} or another time test (got ${show(input)})` })
+    return null
+  }
+  if (!checkKeys(input, TEST_KEYS, path, state)) return null
+  const op = readOperator(input, path, OCCURRENCE_OPERATORS, `the ${which} occurrence`, state)
+  if (op === null) return null
+  if (!Object.hasOwn(input, 'value')) {
+    state.errors.push({ path: `${path}.value`, message: 'is required' })
+    return null
+  }
+  const test = parseTest({ kind: 'time', column: 'first_seen' }, which, op, input.value, `${path}.value`, state)
+  return test !== null && (test.type === 'number' || test.type === 'relative_time') ? test : null
+}
+
+/** The node's "op", known and allowed here; null after recording why not. */
+function readOperator(input: Record<string, unknown>, path: string, allowed: readonly Operator[], subject: string, state: State): Operator | null {
+  const op = input.op
+  if (!Object.hasOwn(input, 'op')) {
+    state.errors.push({ path: `${path}.op`, message: `is required (expected one of ${allowed.join(', ')})` })
+    return null
+  }
+  if (typeof op === 'string' && (OPERATORS as readonly string[]).includes(op) && !allowed.includes(op as Operator)) {
+    state.errors.push({ path: `${path}.op`, message: `operator "${op}" does not apply to ${subject} (expected one of ${allowed.join(', ')})` })
+    return null
+  }
+  if (typeof op !== 'string' || !allowed.includes(op as Operator)) {
+    state.errors.push({ path: `${path}.op`, message: `unknown operator ${show(op)} (expected one of ${allowed.join(', ')})` })
+    return null
+  }
+  return op as Operator
+}
+
+function checkKeys(input: Record<string, unknown>, allowed: readonly string[], path: string, state: State): boolean {
+  let ok = true
+  for (const key of Object.keys(input)) {
+    if (allowed.includes(key)) continue
+    state.errors.push({ path: `${path}.${key}`, message: `unknown key "${key}" (expected ${allowed.join(', ')})` })
+    ok = false
+  }
+  return ok
 }
 
 /** Returns the leaf, or null after recording its errors. */
@@ -252,9 +418,9 @@ function parseTest(ref: FieldRef, field: string, op: Operator, value: unknown, p
 
     case 'within_last':
     case 'before_last': {
-      const duration = readDuration(value)
+      const duration = parseDuration(value)
       if (!duration) return fail(path, `${op} needs { days | hours | minutes: positive number } (got ${show(value)})`)
-      return { type: 'relative_time', op, ...duration, durationMs: duration.amount * DURATION_MS[duration.unit] }
+      return { type: 'relative_time', op, ...duration }
     }
 
     case 'contains':
@@ -311,14 +477,14 @@ function parseTest(ref: FieldRef, field: string, op: Operator, value: unknown, p
   }
 }
 
-function readDuration(value: unknown): { amount: number; unit: DurationUnit } | null {
+function parseDuration(value: unknown): Duration | null {
   if (!isPlainObject(value)) return null
   const keys = Object.keys(value)
   if (keys.length !== 1) return null
   const unit = keys[0] as DurationUnit
   const amount = value[unit]
   if (!DURATION_UNITS.includes(unit) || !isFiniteNumber(amount) || amount <= 0) return null
-  return { amount, unit }
+  return { amount, unit, durationMs: amount * DURATION_MS[unit] }
 }
 
 /** A number for ordering operators, already converted to the unit stored (ms for times, amounts for income). */

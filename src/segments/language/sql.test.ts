@@ -7,8 +7,9 @@ import { Kysely, PostgresDialect, sql, SqliteDialect } from 'kysely'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Database } from '../../storage/sql/schema.ts'
-import { evaluate, type SegmentProfile } from './evaluate.ts'
-import { type Condition, parseSegmentDefinition } from './parse.ts'
+import { loadSegmentEvents } from '../../storage/sql/segment-store.ts'
+import { evaluate, type EventOccurrence, nextTimeChange, type SegmentProfile } from './evaluate.ts'
+import { type Condition, eventNeeds, parseSegmentDefinition } from './parse.ts'
 import { compileCondition, type SqlDialectName } from './sql.ts'
 import { parseMoney } from './text.ts'
 
@@ -19,6 +20,9 @@ const COHORT_NAMES = ['Sports', 'MUSIC', 'tech']
 const SEGMENT_IDS = ['seg_a', 'seg_b', 'seg_c']
 const TRAIT_KEYS = ['plan', 'score', 'vip', 'location.floor']
 const TEXT_FIELDS = ['email', 'phone', 'city', 'state', 'country', 'country_code', 'gender', 'education']
+// Names differ in case only too: event names match exactly.
+const EVENT_NAMES = ['Product Viewed', 'Order Completed', 'product viewed']
+const PROPERTY_NAMES = ['category', 'price', 'sale', 'product.category', 'product.price', 'tags', 'missing', 'category.x', 'tags.0']
 
 // Small alphabets make matches likely; the accented and symbol letters check ASCII-only folding.
 const letter = fc.constantFrom('a', 'A', 'b', 'é', 'É', 'ß', '1', ' ', '$', ',', '.', 'k', 'M', '-', '+')
@@ -36,6 +40,26 @@ const amount = fc.oneof(fc.constantFrom(0, 0.25, 1.5, 1000, 2500, 100_000, 250_0
 const time = fc.integer({ min: NOW - 60 * DAY, max: NOW + DAY })
 
 const traitValue = fc.oneof(shortText, smallNumber, fc.boolean(), fc.constant(null), fc.constant([1, 'a']), fc.constant({ a: 1 }))
+
+// Times on and around the window edges the conditions below use, and whole milliseconds as stored.
+const eventTime = fc.oneof(
+  fc.integer({ min: NOW - 40 * DAY, max: NOW + DAY }),
+  fc.constantFrom(NOW - 7 * DAY, NOW - 7 * DAY - 1, NOW - DAY, NOW - 30 * DAY, NOW - 3_600_000, NOW - 3_600_001, NOW),
+)
+// Numeric strings, nested objects and arrays check that property types are compared strictly.
+const propertyValue = fc.oneof(traitValue, fc.constantFrom('80', '1.5', ' 2'), fc.record({ category: shortText, price: smallNumber }, { requiredKeys: [] }))
+const eventArbitrary = fc.record({
+  name: fc.constantFrom(...EVENT_NAMES),
+  at: eventTime,
+  properties: fc.dictionary(fc.constantFrom('category', 'price', 'sale', 'product', 'tags'), propertyValue, { maxKeys: 4 }),
+})
+
+function groupEvents(events: ReadonlyArray<{ name: string; at: number; properties: Record<string, unknown> }>): Map<string, EventOccurrence[]> {
+  const byName = new Map<string, EventOccurrence[]>()
+  for (const { name, at, properties } of events) byName.set(name, [...(byName.get(name) ?? []), { at, properties }])
+  for (const list of byName.values()) list.sort((a, b) => a.at - b.at)
+  return byName
+}
 
 const profileArbitrary = (id: string): fc.Arbitrary<SegmentProfile> =>
   fc.record({
@@ -58,6 +82,7 @@ const profileArbitrary = (id: string): fc.Arbitrary<SegmentProfile> =>
       .dictionary(fc.constantFrom(...COHORT_NAMES.map((name) => name.toLowerCase())), fc.double({ min: 0, max: 1, noNaN: true }), { maxKeys: 3 })
       .map((scores) => new Map(Object.entries(scores))),
     segments: fc.uniqueArray(fc.constantFrom(...SEGMENT_IDS), { maxLength: 2 }).map((ids) => new Set(ids)),
+    events: fc.array(eventArbitrary, { maxLength: 8 }).map(groupEvents),
   })
 
 const sortedPair = <T extends number>(arbitrary: fc.Arbitrary<T>) => fc.tuple(arbitrary, arbitrary).map(([a, b]) => (a <= b ? [a, b] : [b, a]))
@@ -79,6 +104,44 @@ const numberCases = (number: fc.Arbitrary<number | string>) =>
     fc.record({ op: fc.constantFrom('in', 'not_in'), value: list(number) as fc.Arbitrary<unknown> }),
   )
 const existsCase = fc.record({ op: fc.constant('exists'), value: fc.boolean() as fc.Arbitrary<unknown> })
+const duration = fc.oneof(
+  // Windows whose start falls on the event times above; 1.0000001 hours starts 0.36 ms before one.
+  fc.constantFrom({ days: 7 }, { days: 1 }, { hours: 1 }, { days: 30 }, { hours: 1.0000001 }, { minutes: 0.5 }),
+  fc.record({ days: fc.integer({ min: 1, max: 40 }) }),
+  fc.record({ hours: fc.double({ min: 0.5, max: 900, noNaN: true }) }),
+  fc.record({ minutes: fc.integer({ min: 1, max: 5000 }) }),
+) as fc.Arbitrary<unknown>
+
+const propertyFilter = fc
+  .record({
+    property: fc.constantFrom(...PROPERTY_NAMES),
+    rest: fc.oneof(
+      textCases(shortText),
+      numberCases(smallNumber),
+      fc.record({ op: fc.constant('between'), value: sortedPair(smallNumber) as fc.Arbitrary<unknown> }),
+      fc.record({ op: fc.constantFrom('eq', 'neq'), value: fc.boolean() as fc.Arbitrary<unknown> }),
+      existsCase,
+    ),
+  })
+  .map(({ property, rest }) => ({ property, ...rest }))
+const countCase = fc.oneof(
+  fc.record({ op: fc.constantFrom('eq', 'neq', 'gt', 'gte', 'lt', 'lte'), value: fc.integer({ min: 0, max: 4 }) as fc.Arbitrary<unknown> }),
+  fc.record({ op: fc.constant('between'), value: sortedPair(fc.integer({ min: 0, max: 4 })) as fc.Arbitrary<unknown> }),
+)
+const occurrenceCase = fc.oneof(
+  fc.record({ op: fc.constantFrom('within_last', 'before_last'), value: duration }),
+  fc.record({ op: fc.constantFrom('gt', 'gte', 'lt', 'lte'), value: eventTime as fc.Arbitrary<unknown> }),
+  fc.record({ op: fc.constant('between'), value: sortedPair(eventTime) as fc.Arbitrary<unknown> }),
+)
+const eventLeaf: fc.Arbitrary<unknown> = fc.oneof(
+  fc.record(
+    { event: fc.constantFrom(...EVENT_NAMES), where: fc.array(propertyFilter, { minLength: 1, maxLength: 2 }), within_last: duration, count: countCase },
+    { requiredKeys: ['event'] },
+  ),
+  fc
+    .record({ event: fc.constantFrom(...EVENT_NAMES), where: fc.array(propertyFilter, { minLength: 1, maxLength: 2 }), first: occurrenceCase, last: occurrenceCase }, { requiredKeys: ['event'] })
+    .filter((leaf) => 'first' in leaf || 'last' in leaf),
+)
 
 const leafArbitrary: fc.Arbitrary<unknown> = fc.oneof(
   leafFor(fc.constantFrom(...TEXT_FIELDS), fc.oneof(textCases(shortText), existsCase)),
@@ -102,14 +165,7 @@ const leafArbitrary: fc.Arbitrary<unknown> = fc.oneof(
       numberCases(time),
       fc.record({ op: fc.constant('between'), value: sortedPair(time) as fc.Arbitrary<unknown> }),
       fc.record({ op: fc.constant('gt'), value: fc.constant('2026-11-01') as fc.Arbitrary<unknown> }),
-      fc.record({
-        op: fc.constantFrom('within_last', 'before_last'),
-        value: fc.oneof(
-          fc.record({ days: fc.integer({ min: 1, max: 40 }) }),
-          fc.record({ hours: fc.double({ min: 0.5, max: 900, noNaN: true }) }),
-          fc.record({ minutes: fc.integer({ min: 1, max: 5000 }) }),
-        ) as fc.Arbitrary<unknown>,
-      }),
+      fc.record({ op: fc.constantFrom('within_last', 'before_last'), value: duration }),
     ),
   ),
   leafFor(
@@ -128,6 +184,8 @@ const leafArbitrary: fc.Arbitrary<unknown> = fc.oneof(
     { requiredKeys: ['cohort'] },
   ),
   fc.record({ segment: fc.constantFrom(...SEGMENT_IDS) }),
+  eventLeaf,
+  eventLeaf,
 )
 
 const definitionArbitrary: fc.Arbitrary<unknown> = fc.letrec<{ node: unknown }>((tie) => ({
@@ -161,13 +219,16 @@ async function createTables(db: Kysely<Database>, dialect: SqlDialectName): Prom
   await sql`CREATE TABLE cohorts (id text PRIMARY KEY, name text NOT NULL, name_key text NOT NULL)`.execute(db)
   await sql`CREATE TABLE cohort_memberships (cohort_id text NOT NULL, profile_id text NOT NULL, score ${real} NOT NULL)`.execute(db)
   await sql`CREATE TABLE segment_memberships (segment_id text NOT NULL, profile_id text NOT NULL)`.execute(db)
+  await sql`CREATE TABLE events (id ${dialect === 'postgres' ? sql`bigserial` : sql`integer`} PRIMARY KEY, profile_id text NOT NULL, name text NOT NULL,
+    properties text NOT NULL, at ${bigint} NOT NULL)`.execute(db)
+  await sql`CREATE INDEX events_profile_name_at ON events (profile_id, name, at)`.execute(db)
   for (const [index, name] of COHORT_NAMES.entries()) {
     await sql`INSERT INTO cohorts (id, name, name_key) VALUES (${`coh_${index}`}, ${name}, ${name.toLowerCase()})`.execute(db)
   }
 }
 
 async function storeProfiles(db: Kysely<Database>, profiles: readonly SegmentProfile[]): Promise<void> {
-  for (const table of ['profiles', 'profile_interests', 'cohort_memberships', 'segment_memberships']) {
+  for (const table of ['profiles', 'profile_interests', 'cohort_memberships', 'segment_memberships', 'events']) {
     await sql`DELETE FROM ${sql.table(table)}`.execute(db)
   }
   // One multi-row INSERT per table keeps a run to a few round trips on PostgreSQL.
@@ -188,6 +249,26 @@ async function storeProfiles(db: Kysely<Database>, profiles: readonly SegmentPro
   if (memberships.length > 0) await sql`INSERT INTO cohort_memberships (cohort_id, profile_id, score) VALUES ${sql.join(memberships)}`.execute(db)
   const segments = profiles.flatMap((p) => [...p.segments].map((segmentId) => sql`(${segmentId}, ${p.id})`))
   if (segments.length > 0) await sql`INSERT INTO segment_memberships (segment_id, profile_id) VALUES ${sql.join(segments)}`.execute(db)
+  const events = profiles.flatMap((p) =>
+    [...p.events].flatMap(([name, list]) => list.map((e) => sql`(${p.id}, ${name}, ${JSON.stringify(e.properties)}, ${e.at})`)),
+  )
+  if (events.length > 0) await sql`INSERT INTO events (profile_id, name, properties, at) VALUES ${sql.join(events)}`.execute(db)
+}
+
+/**
+ * The engine evaluates over only the occurrences eventNeeds() asks for; verdicts and next changes
+ * must be those over every occurrence.
+ */
+async function checkBoundedEvents(db: Kysely<Database>, profiles: readonly SegmentProfile[], conditions: readonly Condition[]): Promise<void> {
+  const needs = eventNeeds(conditions)
+  const loaded = await loadSegmentEvents(db, { profileIds: profiles.map((p) => p.id) }, needs, NOW)
+  for (const profile of profiles) {
+    const bounded = { ...profile, events: loaded.get(profile.id) ?? new Map() }
+    for (const condition of conditions) {
+      expect(evaluate(condition, bounded, { now: NOW })).toBe(evaluate(condition, profile, { now: NOW }))
+      expect(nextTimeChange(condition, bounded, NOW)).toBe(nextTimeChange(condition, profile, NOW))
+    }
+  }
 }
 
 async function checkAgreement(db: Kysely<Database>, dialect: SqlDialectName, numRuns: number): Promise<void> {
@@ -209,10 +290,37 @@ async function checkAgreement(db: Kysely<Database>, dialect: SqlDialectName, num
         checks++
         if (expected.length > 0 && expected.length < profiles.length) splits++
       }
+      await checkBoundedEvents(db, profiles, conditions)
     }),
     { numRuns, seed: SEED },
   )
   expect(splits).toBeGreaterThan(checks / 3)
+}
+
+/** Event windows to the millisecond, fractional starts included, where random cases rarely land. */
+async function checkWindowEdges(db: Kysely<Database>, dialect: SqlDialectName): Promise<void> {
+  const blank: SegmentProfile = {
+    ...{ id: '', email: null, phone: null, city: null, state: null, country: null, country_code: null, age: null, gender: null, income: null, education: null },
+    ...{ traits: {}, first_seen: NOW, last_seen: NOW, interests: [], cohorts: new Map(), segments: new Set(), events: new Map() },
+  }
+  const ago = [0, 1, 29_999, 30_000, 30_001, 3_599_999, 3_600_000, 3_600_001, 7 * DAY - 1, 7 * DAY, 7 * DAY + 1]
+  const profiles = ago.map((ms, index) => ({
+    ...blank,
+    id: `prof_${String(index).padStart(2, '0')}`,
+    events: groupEvents([{ name: 'Add to Cart', at: NOW - ms, properties: {} }]),
+  }))
+  await storeProfiles(db, profiles)
+  for (const window of [{ minutes: 0.5 }, { hours: 1 }, { hours: 1.0000001 }, { hours: 0.9999999 }, { days: 7 }]) {
+    for (const definition of [{ event: 'Add to Cart', within_last: window }, { event: 'Add to Cart', within_last: window, count: { op: 'eq', value: 0 } }]) {
+      const parsed = parseSegmentDefinition(definition)
+      if (!parsed.ok) throw new Error(JSON.stringify(parsed.errors))
+      const rows = await db.selectFrom('profiles').select('id').where(compileCondition(parsed.condition, { dialect, now: NOW })).orderBy('id').execute()
+      const expected = profiles.filter((profile) => evaluate(parsed.condition, profile, { now: NOW })).map((profile) => profile.id)
+      expect(rows.map((row) => row.id), JSON.stringify(definition)).toEqual(expected)
+      expect(expected.length).toBeGreaterThan(0)
+      expect(expected.length).toBeLessThan(profiles.length)
+    }
+  }
 }
 
 describe('SQL agrees with the JS evaluator on SQLite', () => {
@@ -225,6 +333,10 @@ describe('SQL agrees with the JS evaluator on SQLite', () => {
 
   it('selects exactly the profiles evaluate() accepts', async () => {
     await checkAgreement(db, 'sqlite', 300)
+  })
+
+  it('agrees on event windows to the millisecond', async () => {
+    await checkWindowEdges(db, 'sqlite')
   })
 })
 
@@ -259,5 +371,9 @@ describe.runIf(process.env.DATABASE_URL)('SQL agrees with the JS evaluator on Po
 
   it('selects exactly the profiles evaluate() accepts', async () => {
     await checkAgreement(db, 'postgres', 80)
+  })
+
+  it('agrees on event windows to the millisecond', async () => {
+    await checkWindowEdges(db, 'postgres')
   })
 })

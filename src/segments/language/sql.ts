@@ -5,7 +5,7 @@
 // storage fills with parseMoney(income) on every write.
 import { type Expression, type ExpressionBuilder, type RawBuilder, sql, type SqlBool } from 'kysely'
 import type { Database } from '../../storage/sql/schema.ts'
-import type { Condition, FieldCondition, FieldRef, FieldTest } from './condition.ts'
+import type { Condition, EventCondition, FieldCondition, FieldRef, FieldTest, OccurrenceTest, PropertyFilter } from './condition.ts'
 
 export type SqlDialectName = 'sqlite' | 'postgres'
 
@@ -20,7 +20,8 @@ type Sql<T = unknown> = RawBuilder<T>
 /**
  * Usable as `db.selectFrom('profiles').where(compileCondition(condition, options))`. The query must
  * name the table `profiles` without an alias: the EXISTS subqueries correlate on profiles.id.
- * Segment conditions read `segment_memberships(segment_id, profile_id)`.
+ * Segment conditions read `segment_memberships(segment_id, profile_id)`; event conditions read
+ * `events(profile_id, name, at, properties)` through its (profile_id, name, at) index.
  */
 export function compileCondition(
   condition: Condition,
@@ -57,6 +58,70 @@ function compileNode(condition: Condition, options: CompileOptions, inAny = fals
     }
     case 'segment':
       return sql<SqlBool>`EXISTS (SELECT 1 FROM segment_memberships sm WHERE sm.profile_id = profiles.id AND sm.segment_id = ${textParam(condition.segmentId, options)})`
+    case 'event':
+      return compileEvent(condition, options)
+  }
+}
+
+/**
+ * Correlated subqueries over the profile's occurrences of one event: EXISTS for "at least once", a
+ * count compared with the test, min/max(at) for first/last (NULL without occurrences, so false).
+ * Equality on profile_id and name, then a range on at, is a seek in events_profile_name_at.
+ */
+function compileEvent(leaf: EventCondition, options: CompileOptions): Sql<SqlBool> {
+  const predicates: Sql[] = [sql`ev.profile_id = profiles.id`, sql`ev.name = ${textParam(leaf.name, options)}`]
+  // `at` holds whole milliseconds, so at >= now - window is at >= ceil(now - window): an integer
+  // bound keeps PostgreSQL on the bigint index instead of comparing as double precision.
+  if (leaf.window !== null) predicates.push(sql`ev.at >= ${integerParam(Math.ceil(options.now - leaf.window.durationMs), options)}`)
+  for (const filter of leaf.where) predicates.push(isTrue(compileProperty(filter, options)))
+  const from = sql`FROM events ev WHERE ${sql.join(predicates, sql` AND `)}`
+  if (leaf.first === null && leaf.last === null) {
+    if (leaf.count === null) return sql<SqlBool>`EXISTS (SELECT 1 ${from})`
+    return isTrue(compareNumber(sql`(SELECT count(*) ${from})`, leaf.count, options))
+  }
+  const tests: Sql<SqlBool>[] = []
+  if (leaf.first !== null) tests.push(isTrue(compareOccurrence(sql`(SELECT min(ev.at) ${from})`, leaf.first, options)))
+  if (leaf.last !== null) tests.push(isTrue(compareOccurrence(sql`(SELECT max(ev.at) ${from})`, leaf.last, options)))
+  return sql<SqlBool>`(${sql.join(tests, sql` AND `)})`
+}
+
+function compareOccurrence(value: Sql, test: OccurrenceTest, options: CompileOptions): Sql {
+  if (test.type === 'number') return compareNumber(value, test, options)
+  const threshold = numberParam(options.now - test.durationMs, options)
+  return test.op === 'within_last' ? sql`${value} >= ${threshold}` : sql`${value} < ${threshold}`
+}
+
+/** A property test on ev.properties, typed like a trait test: NULL (so false) for another JSON type. */
+function compileProperty({ path, test }: PropertyFilter, options: CompileOptions): Sql {
+  if (options.dialect === 'sqlite') {
+    const jsonPath = path.map((key) => `."${key}"`).join('')
+    const type = sql`json_type(ev.properties, ${`$${jsonPath}`})`
+    const value = sql`json_extract(ev.properties, ${`$${jsonPath}`})`
+    switch (test.type) {
+      case 'exists':
+        // json_extract is NULL for an absent key and for JSON null alike.
+        return test.value ? sql`${value} IS NOT NULL` : sql`${value} IS NULL`
+      case 'boolean':
+        return sql`${type} = ${(test.op === 'eq') === test.value ? 'true' : 'false'}`
+      case 'text':
+        return compareText(fold(sql`CASE WHEN ${type} = 'text' THEN ${value} END`, options), test, options)
+      case 'number':
+        return compareNumber(sql`CASE WHEN ${type} IN ('integer', 'real') THEN ${value} END`, test, options)
+    }
+  }
+  // Chained -> with text keys, as for traits: an array on the way gives NULL rather than an element.
+  const json = path.reduce<Sql>((value, key) => sql`(${value} -> ${sql`CAST(${key} AS text)`})`, sql`ev.properties::jsonb`)
+  const scalar = sql`(${json} #>> '{}')`
+  switch (test.type) {
+    case 'exists':
+      // #>> '{}' is NULL for SQL NULL (absent) and for JSON null.
+      return test.value ? sql`${scalar} IS NOT NULL` : sql`${scalar} IS NULL`
+    case 'boolean':
+      return sql`${json} = ${(test.op === 'eq') === test.value ? sql`'true'::jsonb` : sql`'false'::jsonb`}`
+    case 'text':
+      return compareText(fold(sql`CASE WHEN jsonb_typeof(${json}) = 'string' THEN ${scalar} END`, options), test, options)
+    case 'number':
+      return compareNumber(sql`CASE WHEN jsonb_typeof(${json}) = 'number' THEN CAST(${scalar} AS double precision) END`, test, options)
   }
 }
 
@@ -99,7 +164,7 @@ function compareText(value: Sql, test: Extract<FieldTest, { type: 'text' }>, opt
   }
 }
 
-function compareNumber(value: Sql, test: Extract<FieldTest, { type: 'number' }>, options: CompileOptions): Sql {
+function compareNumber(value: Sql, test: { op: Extract<FieldTest, { type: 'number' }>['op']; values: readonly number[] }, options: CompileOptions): Sql {
   const params = test.values.map((number) => numberParam(number, options))
   const [first, second] = params
   switch (test.op) {
@@ -222,4 +287,8 @@ function textParam(value: string, options: CompileOptions): Sql {
 
 function numberParam(value: number, options: CompileOptions): Sql {
   return options.dialect === 'postgres' ? sql`CAST(${value} AS double precision)` : sql`${value}`
+}
+
+function integerParam(value: number, options: CompileOptions): Sql {
+  return options.dialect === 'postgres' ? sql`CAST(${value} AS bigint)` : sql`${value}`
 }

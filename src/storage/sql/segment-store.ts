@@ -4,11 +4,12 @@
 import type BetterSqlite3 from 'better-sqlite3'
 import { type Kysely, sql, type Transaction } from 'kysely'
 import { AppError } from '../../errors.ts'
-import type { SegmentChange, SegmentMemberRow, SegmentRow, SegmentStore, SegmentTransaction, SegmentVersionRow } from '../store.ts'
+import type { EventNeed } from '../../segments/language/condition.ts'
+import type { EventOccurrence } from '../../segments/language/evaluate.ts'
+import type { SegmentChange, SegmentEvents, SegmentMemberRow, SegmentRow, SegmentStore, SegmentTransaction, SegmentVersionRow } from '../store.ts'
 import { chunks, MAX_IN_LIST, profileContacts } from './members.ts'
 import type { SqlDatabase } from './open.ts'
 import type { Database, SegmentsTable } from './schema.ts'
-
 
 function segmentFromRow(row: SegmentsTable): SegmentRow {
   return {
@@ -24,6 +25,77 @@ function segmentFromRow(row: SegmentsTable): SegmentRow {
     createdAt: Number(row.created_at),
     updatedAt: Number(row.updated_at),
   }
+}
+
+/** Which profiles' events to read: listed ids (chunked), or a backfill page's id range (afterId, lastId]. */
+type EventScope = { profileIds: readonly string[] } | { afterId: string | undefined; lastId: string }
+
+/**
+ * The occurrences segment evaluation needs (see EventNeed), read through events_profile_name_at:
+ * every occurrence of a name some condition counts over all time; else those at or after the longest
+ * window's start, plus the earliest and latest (each found by an index probe per profile) when
+ * first/last ask for them. Windows reach back from `now`, rounded down, so evaluating at `now` or
+ * later sees every occurrence it can count.
+ */
+export async function loadSegmentEvents(
+  executor: Kysely<Database>,
+  scope: EventScope,
+  events: ReadonlyMap<string, EventNeed>,
+  now: number,
+): Promise<SegmentEvents> {
+  const out: SegmentEvents = new Map()
+  if (events.size === 0) return out
+  const parts = 'profileIds' in scope ? chunks([...new Set(scope.profileIds)], MAX_IN_LIST) : [null]
+  const seen = new Set<number>()
+  const add = (rows: Array<{ id: number; profile_id: string; name: string; at: number; properties: string }>) => {
+    for (const row of rows) {
+      const id = Number(row.id)
+      if (seen.has(id)) continue
+      seen.add(id)
+      const byName = out.get(row.profile_id) ?? new Map<string, EventOccurrence[]>()
+      out.set(row.profile_id, byName)
+      const list = byName.get(row.name) ?? []
+      byName.set(row.name, list)
+      list.push({ at: Number(row.at), properties: parseProperties(row.properties) })
+    }
+  }
+  for (const [name, need] of events) {
+    for (const part of parts) {
+      if (need.allTime || need.windowMs > 0) {
+        let query = executor.selectFrom('events').select(['id', 'profile_id', 'name', 'at', 'properties']).where('name', '=', name)
+        if (part !== null) query = query.where('profile_id', 'in', part)
+        else if ('lastId' in scope) {
+          query = query.where('profile_id', '<=', scope.lastId)
+          if (scope.afterId !== undefined) query = query.where('profile_id', '>', scope.afterId)
+        }
+        if (!need.allTime) query = query.where('at', '>=', Math.floor(now - need.windowMs))
+        add(await query.orderBy('profile_id').orderBy('at').orderBy('id').execute())
+      }
+      if (need.edges && !need.allTime) {
+        for (const edge of [sql`min`, sql`max`]) {
+          let profiles = sql`p.id IN (${sql.join(part ?? [])})`
+          if (part === null && 'lastId' in scope) {
+            profiles = scope.afterId === undefined ? sql`p.id <= ${scope.lastId}` : sql`p.id > ${scope.afterId} AND p.id <= ${scope.lastId}`
+          }
+          const rows = await sql<{ id: number; profile_id: string; name: string; at: number; properties: string }>`
+            SELECT ev.id, ev.profile_id, ev.name, ev.at, ev.properties
+            FROM (SELECT p.id AS profile_id, (SELECT ${edge}(e.at) FROM events e WHERE e.profile_id = p.id AND e.name = ${name}) AS edge_at
+                  FROM profiles p WHERE ${profiles}) b
+            JOIN events ev ON ev.profile_id = b.profile_id AND ev.name = ${name} AND ev.at = b.edge_at`.execute(executor)
+          add(rows.rows)
+        }
+      }
+    }
+  }
+  // Several reads may have contributed to one list: oldest first, as SegmentProfile.events promises.
+  for (const byName of out.values()) for (const list of byName.values()) list.sort((a, b) => a.at - b.at)
+  return out
+}
+
+/** A properties column that is not a JSON object reads as no properties, as json_extract and -> see it. */
+function parseProperties(text: string): Record<string, unknown> {
+  const value: unknown = JSON.parse(text)
+  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : {}
 }
 
 /** The bulk writer of sql-store.ts: cached prepared statements on SQLite, unnest arrays on PostgreSQL. */
@@ -82,7 +154,11 @@ export function createSegmentTransaction(
       return out
     },
 
-    async loadSegmentViews({ afterId, lastId, needs }) {
+    async loadSegmentEvents({ profileIds, events, now }) {
+      return loadSegmentEvents(trx, { profileIds }, events, now)
+    },
+
+    async loadSegmentViews({ afterId, lastId, needs, now }) {
       // Ranges over keys that start with profile_id: one seek and a sequential read per table.
       let profiles = trx
         .selectFrom('profiles')
@@ -127,7 +203,9 @@ export function createSegmentTransaction(
         map.set(r.segment_id, Number(r.due_at))
         scheduled.set(r.profile_id, map)
       }
+      const eventsOf = await loadSegmentEvents(trx, { afterId, lastId }, needs.events, now)
       const none = new Map<string, number>()
+      const noEvents = new Map<string, EventOccurrence[]>()
       const views = (await profiles.execute()).map((r) => ({
         id: r.id,
         email: r.email,
@@ -146,6 +224,7 @@ export function createSegmentTransaction(
         interests: interestsOf.get(r.id) ?? [],
         cohorts: cohortsOf.get(r.id) ?? none,
         segments: segmentsOf.get(r.id) ?? new Set<string>(),
+        events: eventsOf.get(r.id) ?? noEvents,
       }))
       return { views, scheduled }
     },
@@ -338,6 +417,10 @@ export function createSegmentStore(database: SqlDatabase): SegmentStore {
     async listProfileSegments(profileId) {
       const rows = await reader.selectFrom('segment_memberships').select(['segment_id', 'entered_at']).where('profile_id', '=', profileId).execute()
       return new Map(rows.map((r) => [r.segment_id, Number(r.entered_at)]))
+    },
+
+    async loadSegmentEvents({ profileIds, events, now }) {
+      return loadSegmentEvents(reader, { profileIds }, events, now)
     },
 
     async listChanges({ segmentId, afterId, limit }) {
