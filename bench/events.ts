@@ -3,7 +3,8 @@
 // 1. Throughput of POST /v1/batch with no segments, then with the two abandonment audiences active.
 // 2. Event → segment membership latency on the real-time path: a fresh visitor's Add to Cart sent
 //    through POST /v1/track, timed until the HTTP answer (membership is committed by then) and until
-//    the entry arrives on the segment's Server-Sent Events change stream; idle and under bulk load.
+//    the entry arrives on the segment's Server-Sent Events change stream: idle, at half the measured
+//    capacity (small batches from many senders), and with the server saturated by bulk batches.
 import fs from 'node:fs'
 import http from 'node:http'
 import os from 'node:os'
@@ -72,7 +73,18 @@ function request(url: string, method: string, body: string | undefined, headers:
   })
 }
 
-async function sendAll(url: string, count: number, seed: number, prefix: string, stop?: () => boolean): Promise<{ events: number; seconds: number; rate: number }> {
+/**
+ * Sends `count` events in batches of `batch`, `concurrency` requests in flight; with `rate`, paced
+ * to that many events per second (a steady stream of small batches, as many browsers and servers send).
+ */
+async function sendAll(
+  url: string,
+  count: number,
+  seed: number,
+  prefix: string,
+  options: { stop?: () => boolean; batch?: number; concurrency?: number; rate?: number } = {},
+): Promise<{ events: number; seconds: number; rate: number }> {
+  const size = options.batch ?? BATCH
   const source = messages(count, random(seed), prefix)
   // Bodies are built up front so the client's JSON work is not on the measured path.
   const bodies: string[] = []
@@ -80,7 +92,7 @@ async function sendAll(url: string, count: number, seed: number, prefix: string,
     const batch: Record<string, unknown>[] = []
     for (let r = source.next(); !r.done; r = source.next()) {
       batch.push(r.value)
-      if (batch.length === BATCH) break
+      if (batch.length === size) break
     }
     if (batch.length === 0) break
     bodies.push(JSON.stringify({ batch, sentAt: new Date().toISOString() }))
@@ -89,7 +101,12 @@ async function sendAll(url: string, count: number, seed: number, prefix: string,
   let sent = 0
   const started = performance.now()
   const worker = async () => {
-    while (next < bodies.length && !stop?.()) {
+    while (next < bodies.length && !options.stop?.()) {
+      if (options.rate) {
+        const due = started + ((next * size) / options.rate) * 1000
+        const wait = due - performance.now()
+        if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait))
+      }
       const body = bodies[next++] as string
       const response = await request(`${url}/v1/batch`, 'POST', body)
       const result = JSON.parse(response.text) as { accepted?: number; rejected?: number; duplicates?: number }
@@ -97,7 +114,7 @@ async function sendAll(url: string, count: number, seed: number, prefix: string,
       sent += (result.accepted ?? 0) + (result.duplicates ?? 0)
     }
   }
-  await Promise.all(Array.from({ length: CONCURRENCY }, worker))
+  await Promise.all(Array.from({ length: options.concurrency ?? CONCURRENCY }, worker))
   const seconds = (performance.now() - started) / 1000
   return { events: sent, seconds: Math.round(seconds * 10) / 10, rate: Math.round(sent / seconds) }
 }
@@ -150,7 +167,7 @@ function percentile(values: number[], p: number): number {
   return Math.round((sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0) * 10) / 10
 }
 
-async function probeLatency(url: string, segmentId: string, label: string): Promise<{ http_p50_ms: number; http_p99_ms: number; stream_p50_ms: number; stream_p99_ms: number; probes: number }> {
+async function probeLatency(url: string, segmentId: string, label: string): Promise<Record<string, number>> {
   const stream = await changeStream(url, segmentId)
   const httpMs: number[] = []
   const streamMs: number[] = []
@@ -164,7 +181,15 @@ async function probeLatency(url: string, segmentId: string, label: string): Prom
     streamMs.push((await arrival) - started)
   }
   stream.close()
-  return { http_p50_ms: percentile(httpMs, 50), http_p99_ms: percentile(httpMs, 99), stream_p50_ms: percentile(streamMs, 50), stream_p99_ms: percentile(streamMs, 99), probes: PROBES }
+  return {
+    http_p50_ms: percentile(httpMs, 50),
+    http_p99_ms: percentile(httpMs, 99),
+    stream_p50_ms: percentile(streamMs, 50),
+    stream_p90_ms: percentile(streamMs, 90),
+    stream_p99_ms: percentile(streamMs, 99),
+    stream_max_ms: percentile(streamMs, 100),
+    probes: PROBES,
+  }
 }
 
 async function main(): Promise<void> {
@@ -181,12 +206,21 @@ async function main(): Promise<void> {
     process.stderr.write(`  three event segments: ${withSegments.rate} events/s\n`)
     const idle = await probeLatency(url, probe, 'idle')
     process.stderr.write(`  latency idle: ${JSON.stringify(idle)}\n`)
+    // Half the measured capacity, as batches of 20 from 16 senders: a busy site, not a saturated server.
+    const halfRate = Math.round(withSegments.rate / 2)
+    let steady = true
+    const steadyLoad = sendAll(url, EVENTS, 3, 'c', { stop: () => !steady, batch: 20, concurrency: 16, rate: halfRate })
+    const half = await probeLatency(url, probe, 'half')
+    steady = false
+    const steadyResult = await steadyLoad
+    process.stderr.write(`  latency at half load: ${JSON.stringify(half)} (background ${steadyResult.rate} events/s)\n`)
+    // Saturation: bulk batches as fast as the server takes them.
     let loading = true
-    const background = sendAll(url, EVENTS, 3, 'c', () => !loading)
+    const background = sendAll(url, EVENTS, 4, 'd', { stop: () => !loading })
     const loaded = await probeLatency(url, probe, 'loaded')
     loading = false
     const backgroundResult = await background
-    process.stderr.write(`  latency under load: ${JSON.stringify(loaded)} (background ${backgroundResult.rate} events/s)\n`)
+    process.stderr.write(`  latency saturated by bulk: ${JSON.stringify(loaded)} (background ${backgroundResult.rate} events/s)\n`)
     const results = {
       when: new Date().toISOString(),
       machine: `${os.cpus().length} × ${os.cpus()[0]?.model}, ${Math.round(os.totalmem() / 2 ** 30)} GB, Node ${process.version}`,
@@ -194,7 +228,8 @@ async function main(): Promise<void> {
       throughput_no_segments: plain,
       throughput_three_event_segments: withSegments,
       latency_idle: idle,
-      latency_under_load: { ...loaded, background_events_per_s: backgroundResult.rate },
+      latency_half_load: { ...half, background_events_per_s: steadyResult.rate, background_batch: 20 },
+      latency_saturated_by_bulk: { ...loaded, background_events_per_s: backgroundResult.rate, background_batch: BATCH },
       peak_rss_mb: peakRssMb(child.pid as number),
     }
     fs.mkdirSync('bench/results', { recursive: true })

@@ -35,8 +35,12 @@ export interface RuntimeOptions {
   /** Run segment backfills and the time-window scheduler here (the server does; one-off commands do not). */
   background?: boolean
   schedulerIntervalMs?: number
+  /** SQLite: records per transaction at most (see PipelineOptions.transactionRecords). */
+  transactionRecords?: number
   log?: (message: string) => void
 }
+
+const SERVER_TRANSACTION_RECORDS = 250
 
 export async function openRuntime(config: Config, options: RuntimeOptions = {}): Promise<Runtime> {
   const database = await openDatabase(config)
@@ -50,6 +54,9 @@ export async function openRuntime(config: Config, options: RuntimeOptions = {}):
       defaultPhoneCountry: config.defaultPhoneCountry as CountryCode,
     },
     interestProperties: config.eventInterests,
+    // The server keeps transactions short so real-time events never wait long behind a bulk batch
+    // (docs/benchmarks.md); one-off commands (cdp import) write whole batches.
+    transactionRecords: options.background ? (options.transactionRecords ?? SERVER_TRANSACTION_RECORDS) : options.transactionRecords,
   })
   const cohorts = new CohortService({ store, pipeline, base, dataDir: config.dataDir, retrain: options.retrain ?? false, log: options.log })
   await cohorts.init()

@@ -66,6 +66,12 @@ export interface PipelineOptions {
   newProfileId?: () => string
   /** Which event properties become interests (default: every event's "category"). */
   interestProperties?: readonly InterestProperty[]
+  /**
+   * SQLite: the most records one transaction takes. The server sets it so that no transaction blocks
+   * real-time events for long (better-sqlite3 holds the event loop while a transaction runs); bulk
+   * loaders leave it unset and write each batch whole, which is faster.
+   */
+  transactionRecords?: number
 }
 
 function nameKeysById(idsByName: ReadonlyMap<string, string>): Map<string, string> {
@@ -114,8 +120,14 @@ interface Prepared {
   message?: { messageId: string; event: EventRecord | null; anonymousId: string | null; userId: string | null }
 }
 
-/** Records in one group commit at most: a transaction's memory and the wait of its last caller stay bounded. */
-const MAX_GROUP_RECORDS = 5_000
+/**
+ * Records in one group commit at most: bounds a transaction's memory and, since a transaction cannot
+ * be interrupted, how long a real-time event can wait behind one (1,000 events with event segments
+ * take ~100-200 ms here).
+ */
+const MAX_GROUP_RECORDS = 1_000
+/** Batches this small go first into the next group. */
+const SMALL_BATCH = 50
 
 interface PendingBatch {
   prepared: Prepared[]
@@ -134,6 +146,26 @@ interface MessagePart {
   receivedAt: number
 }
 
+/** The reports of a batch written in several transactions, as one. */
+function mergeReports(parts: IngestReport[]): IngestReport {
+  const [first, ...rest] = parts as [IngestReport, ...IngestReport[]]
+  const report: IngestReport = { ...first, errors: [...first.errors], warnings: [...first.warnings], rejectedByReason: { ...first.rejectedByReason } }
+  for (const r of rest) {
+    report.processed += r.processed
+    report.accepted += r.accepted
+    report.failed += r.failed
+    report.duplicates += r.duplicates
+    report.duplicatesInBatch += r.duplicatesInBatch
+    report.errors.push(...r.errors)
+    report.warnings.push(...r.warnings)
+    for (const [reason, n] of Object.entries(r.rejectedByReason)) report.rejectedByReason[reason] = (report.rejectedByReason[reason] ?? 0) + n
+    report.merges += r.merges
+    // A profile touched by two parts counts twice: the parts do not share their sets.
+    report.profilesTouched += r.profilesTouched
+  }
+  return report
+}
+
 export class IngestPipeline {
   readonly store: Store
   private classifier: InterestClassifier
@@ -142,8 +174,10 @@ export class IngestPipeline {
   private readonly validateOptions: Omit<ValidateOptions, 'receivedAt'>
   private readonly makeProfileId: () => string
   private readonly interestProperties: readonly InterestProperty[] | undefined
+  private readonly transactionRecords: number | undefined
   private readonly pending: PendingBatch[] = []
   private writing = false
+  private drainScheduled = false
   private segmentEngine: SegmentEngine | null = null
   private segmentsChanged: (segmentIds: Set<string>) => void = () => {}
 
@@ -155,6 +189,7 @@ export class IngestPipeline {
     this.validateOptions = options.validate
     this.makeProfileId = options.newProfileId ?? newProfileId
     this.interestProperties = options.interestProperties
+    this.transactionRecords = options.transactionRecords
   }
 
   get interestClassifier(): InterestClassifier {
@@ -270,23 +305,53 @@ export class IngestPipeline {
    */
   private commit(prepared: Prepared[], batch: PendingBatch['batch']): Promise<IngestReport> {
     if (this.store.dialect !== 'sqlite') return this.commitGroup([{ prepared, batch }]).then((reports) => reports[0] as IngestReport)
+    const size = this.transactionRecords
+    if (size === undefined || prepared.length <= size) return this.enqueue(prepared, batch)
+    // A large batch goes in as several transactions, so that real-time events can be written between
+    // them. Until the last commits the caller has no answer; a retry of the whole batch then skips
+    // what was stored (the raw store's content hash), so nothing is counted twice.
+    const parts: Prepared[][] = []
+    for (let i = 0; i < prepared.length; i += size) parts.push(prepared.slice(i, i + size))
+    return Promise.all(parts.map((part) => this.enqueue(part, batch))).then(mergeReports)
+  }
+
+  private enqueue(prepared: Prepared[], batch: PendingBatch['batch']): Promise<IngestReport> {
     return new Promise<IngestReport>((resolve, reject) => {
       this.pending.push({ prepared, batch, resolve, reject })
+      this.scheduleDrain()
+    })
+  }
+
+  /**
+   * Starts the next transaction after the event loop's I/O phase, never from inside it: every request
+   * read in that phase is queued first, so the next group is chosen among all of them (small first).
+   */
+  private scheduleDrain(): void {
+    if (this.drainScheduled) return
+    this.drainScheduled = true
+    setImmediate(() => {
+      this.drainScheduled = false
       this.drain()
     })
   }
 
   private drain(): void {
     if (this.writing || this.pending.length === 0) return
+    // Small batches (a page view, a login: the real-time path) go first and by themselves, so a single
+    // event waits for at most the transaction being written, never for a queue of bulk batches, and
+    // its own transaction stays small.
+    const small = this.pending.filter((p) => p.prepared.length <= SMALL_BATCH)
+    const ordered = small.length > 0 ? small : this.pending
     const group: PendingBatch[] = []
     let records = 0
-    while (this.pending.length > 0) {
-      const next = this.pending[0] as PendingBatch
-      if (group.length > 0 && records + next.prepared.length > MAX_GROUP_RECORDS) break
+    const limit = this.transactionRecords ?? MAX_GROUP_RECORDS
+    for (const next of ordered) {
+      if (group.length > 0 && records + next.prepared.length > limit) break
       group.push(next)
       records += next.prepared.length
-      this.pending.shift()
     }
+    const taken = new Set(group)
+    this.pending.splice(0, this.pending.length, ...this.pending.filter((p) => !taken.has(p)))
     this.writing = true
     this.commitGroup(group)
       .then(
@@ -304,7 +369,9 @@ export class IngestPipeline {
       )
       .finally(() => {
         this.writing = false
-        this.drain()
+        // Through the event loop's I/O phase first: requests that arrived during the transaction
+        // (better-sqlite3 blocks while it runs) are read and queued, so small ones go next.
+        this.scheduleDrain()
       })
   }
 
@@ -375,7 +442,7 @@ export class IngestPipeline {
           if (batchOf.get(hash) === group[owner]?.batch.batchId) c.duplicatesInBatch++
         }
       }
-      const reason = group.length === 1 ? `ingest ${group[0]?.batch.batchId}` : `ingest ${group.map((g) => g.batch.batchId).join(', ')}`
+      const reason = `ingest ${[...new Set(group.map((g) => g.batch.batchId))].join(', ')}`
       const applied = await this.apply(tx, items, now, reason, messages)
       return { counts, applied }
     })

@@ -203,7 +203,12 @@ export class SegmentEngine {
     const schedule: Array<{ segmentId: string; profileId: string; dueAt: number | null }> = []
     const reschedule = (segmentId: string, profileId: string, dueAt: number | null) => {
       const known = input.scheduled.get(profileId)?.get(segmentId) ?? null
-      if (known !== dueAt) schedule.push({ segmentId, profileId, dueAt })
+      if (known === dueAt) return
+      // An earlier check still pending is kept: when it runs it finds the verdict unchanged and moves
+      // itself to the right time. Moving it later on every event (each Add to Cart pushes "24 h after
+      // the latest" forward) would rewrite the row and its index once per event.
+      if (known !== null && dueAt !== null && known > input.now && known < dueAt) return
+      schedule.push({ segmentId, profileId, dueAt })
     }
     const context = { now: input.now }
     for (const view of input.views) {

@@ -119,3 +119,24 @@ describe('simultaneous batches (group commit on SQLite)', () => {
     }
   })
 })
+
+describe('a batch larger than one transaction (the server caps transactions on SQLite)', () => {
+  it('is written in parts and answered as one batch: one report, duplicates across parts found, errors by their own indexes', async () => {
+    const small = await createTestApp({}, { transactionRecords: 10 })
+    try {
+      const records: unknown[] = Array.from({ length: 35 }, (_, i) => ({ cookie: `part-${i}`, interests: ['golf'] }))
+      records[25] = records[3] // the same record in another part
+      records[30] = { email: 'no-cookie@example.com' }
+      const report = await small.runtime.pipeline.ingest({ records: records.map((value, index) => ({ index, value })), source: 'parts', contentType: 'json' })
+      expect(report).toMatchObject({ processed: 35, accepted: 33, failed: 1, duplicates: 1, duplicatesInBatch: 1 })
+      expect(report.errors).toEqual([expect.objectContaining({ record: 30, field: 'cookie' })])
+      expect(await small.runtime.store.countProfiles()).toBe(33)
+      // Sent again (a client retrying after a lost answer), nothing is stored twice.
+      const again = await small.runtime.pipeline.ingest({ records: records.map((value, index) => ({ index, value })), source: 'parts', contentType: 'json' })
+      // (The rejected record was stored too, in the raw store, so it is among the duplicates.)
+      expect(again).toMatchObject({ accepted: 0, duplicates: 35 })
+    } finally {
+      await small.close()
+    }
+  })
+})
