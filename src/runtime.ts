@@ -40,7 +40,10 @@ export interface RuntimeOptions {
   log?: (message: string) => void
 }
 
-const SERVER_TRANSACTION_RECORDS = 250
+// Parts of 100 records, grouped into transactions of about 40 ms: a real-time event waits at most
+// about that long for the writer, whatever the load (docs/benchmarks.md, bench:events).
+const SERVER_TRANSACTION_RECORDS = 100
+const SERVER_TRANSACTION_MS = 25
 
 export async function openRuntime(config: Config, options: RuntimeOptions = {}): Promise<Runtime> {
   const database = await openDatabase(config)
@@ -57,6 +60,7 @@ export async function openRuntime(config: Config, options: RuntimeOptions = {}):
     // The server keeps transactions short so real-time events never wait long behind a bulk batch
     // (docs/benchmarks.md); one-off commands (cdp import) write whole batches.
     transactionRecords: options.background ? (options.transactionRecords ?? SERVER_TRANSACTION_RECORDS) : options.transactionRecords,
+    transactionMs: options.background ? SERVER_TRANSACTION_MS : undefined,
   })
   const cohorts = new CohortService({ store, pipeline, base, dataDir: config.dataDir, retrain: options.retrain ?? false, log: options.log })
   await cohorts.init()

@@ -67,11 +67,13 @@ export interface PipelineOptions {
   /** Which event properties become interests (default: every event's "category"). */
   interestProperties?: readonly InterestProperty[]
   /**
-   * SQLite: the most records one transaction takes. The server sets it so that no transaction blocks
-   * real-time events for long (better-sqlite3 holds the event loop while a transaction runs); bulk
-   * loaders leave it unset and write each batch whole, which is faster.
+   * SQLite: batches larger than this are written in parts of this size. The server sets it (with
+   * `transactionMs`) so that no transaction blocks real-time events for long: better-sqlite3 holds
+   * the event loop while a transaction runs. Bulk loaders leave both unset and write whole batches.
    */
   transactionRecords?: number
+  /** SQLite: how long one transaction should take; parts are grouped up to what fits, as measured. */
+  transactionMs?: number
 }
 
 function nameKeysById(idsByName: ReadonlyMap<string, string>): Map<string, string> {
@@ -175,6 +177,9 @@ export class IngestPipeline {
   private readonly makeProfileId: () => string
   private readonly interestProperties: readonly InterestProperty[] | undefined
   private readonly transactionRecords: number | undefined
+  private readonly transactionMs: number | undefined
+  /** Recent cost of a record in a transaction (moving average): sizes groups to `transactionMs`. */
+  private msPerRecord = 0.1
   private readonly pending: PendingBatch[] = []
   private writing = false
   private drainScheduled = false
@@ -190,6 +195,7 @@ export class IngestPipeline {
     this.makeProfileId = options.newProfileId ?? newProfileId
     this.interestProperties = options.interestProperties
     this.transactionRecords = options.transactionRecords
+    this.transactionMs = options.transactionMs
   }
 
   get interestClassifier(): InterestClassifier {
@@ -344,7 +350,10 @@ export class IngestPipeline {
     const ordered = small.length > 0 ? small : this.pending
     const group: PendingBatch[] = []
     let records = 0
-    const limit = this.transactionRecords ?? MAX_GROUP_RECORDS
+    const limit =
+      this.transactionMs !== undefined
+        ? Math.max(this.transactionRecords ?? 1, Math.min(MAX_GROUP_RECORDS, Math.round(this.transactionMs / this.msPerRecord)))
+        : (this.transactionRecords ?? MAX_GROUP_RECORDS)
     for (const next of ordered) {
       if (group.length > 0 && records + next.prepared.length > limit) break
       group.push(next)
@@ -353,7 +362,12 @@ export class IngestPipeline {
     const taken = new Set(group)
     this.pending.splice(0, this.pending.length, ...this.pending.filter((p) => !taken.has(p)))
     this.writing = true
+    const started = performance.now()
     this.commitGroup(group)
+      .then((reports) => {
+        if (records > 0) this.msPerRecord = 0.7 * this.msPerRecord + (0.3 * (performance.now() - started)) / records
+        return reports
+      })
       .then(
         (reports) => group.forEach((g, i) => g.resolve?.(reports[i] as IngestReport)),
         // A failure must stay with the batch that caused it: alone, each batch succeeds or fails on its own.

@@ -13,7 +13,8 @@ import { compileCondition } from './language/sql.ts'
 import type { ChangeNotifier } from './notifier.ts'
 
 export const BACKFILL_PAGE = 2_000
-export const SCHEDULE_BATCH = 500
+export const SCHEDULE_BATCH = 100
+const SCHEDULE_PAGES_PER_RUN = 50
 export const PREVIEW_SAMPLE = 20
 
 export interface SegmentInput {
@@ -280,23 +281,32 @@ export class SegmentService {
    * later clock). Returns how many were due.
    */
   async runDue(now = Date.now()): Promise<number> {
-    if (this.closed) return 0
-    const due = await this.store.listDueSchedule({ now, limit: SCHEDULE_BATCH })
-    if (due.length === 0) return 0
-    const bySegment = new Map<string, string[]>()
-    for (const d of due) bySegment.set(d.segmentId, [...(bySegment.get(d.segmentId) ?? []), d.profileId])
-    const changed = await this.store.ingestTransaction(async (tx) => {
-      const out = new Set<string>()
-      for (const [segmentId, profileIds] of bySegment) {
-        if (!this.engine.get(segmentId)) {
-          await tx.applySegmentChanges({ changes: [], schedule: profileIds.map((profileId) => ({ segmentId, profileId, dueAt: null })), now })
-          continue
+    let total = 0
+    // Small transactions, with the event loop free between them: real-time ingest waits for the
+    // writer at most one page (better-sqlite3 blocks while a transaction runs). A bounded number of
+    // pages per run: the next tick takes the rest.
+    for (let page = 0; page < SCHEDULE_PAGES_PER_RUN; page++) {
+      if (this.closed) return total
+      const due = await this.store.listDueSchedule({ now, limit: SCHEDULE_BATCH })
+      if (due.length === 0) return total
+      const bySegment = new Map<string, string[]>()
+      for (const d of due) bySegment.set(d.segmentId, [...(bySegment.get(d.segmentId) ?? []), d.profileId])
+      const changed = await this.store.ingestTransaction(async (tx) => {
+        const out = new Set<string>()
+        for (const [segmentId, profileIds] of bySegment) {
+          if (!this.engine.get(segmentId)) {
+            await tx.applySegmentChanges({ changes: [], schedule: profileIds.map((profileId) => ({ segmentId, profileId, dueAt: null })), now })
+            continue
+          }
+          for (const s of await this.evaluateProfiles(tx, { profileIds, only: this.engine.withDependents(segmentId), reason: 'time window passed', now })) out.add(s)
         }
-        for (const s of await this.evaluateProfiles(tx, { profileIds, only: this.engine.withDependents(segmentId), reason: 'time window passed', now })) out.add(s)
-      }
-      return out
-    })
-    this.notifier.notify(changed)
-    return due.length
+        return out
+      })
+      this.notifier.notify(changed)
+      total += due.length
+      if (due.length < SCHEDULE_BATCH) return total
+      await new Promise((resolve) => setImmediate(resolve))
+    }
+    return total
   }
 }
