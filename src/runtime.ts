@@ -43,7 +43,7 @@ export interface RuntimeOptions {
 // Parts of 100 records, grouped into transactions of about 40 ms: a real-time event waits at most
 // about that long for the writer, whatever the load (docs/benchmarks.md, bench:events).
 const SERVER_TRANSACTION_RECORDS = 100
-const SERVER_TRANSACTION_MS = 25
+const SERVER_TRANSACTION_MS = 15
 
 export async function openRuntime(config: Config, options: RuntimeOptions = {}): Promise<Runtime> {
   const database = await openDatabase(config)
