@@ -10,7 +10,7 @@ import { AppError } from '../../errors.ts'
 import { MAX_BATCH_BYTES, type MessageType } from '../../events/segment-spec.ts'
 import type { IngestReport } from '../../pipeline/run.ts'
 import type { RouteContext } from '../app.ts'
-import { errorResponseSchema } from '../errors.ts'
+import { errorResponseSchema, sendError, toAppError } from '../errors.ts'
 
 const SINGLE_TYPES: readonly MessageType[] = ['identify', 'track', 'page', 'screen', 'group', 'alias']
 const SOURCE = 'segment'
@@ -105,6 +105,16 @@ export async function segmentApiRoutes(app: FastifyInstance, ctx: RouteContext):
     reply.header('access-control-max-age', '86400')
   })
   app.options('/v1/*', { schema: { hide: true } }, async (_request, reply) => reply.code(204).send())
+
+  // Bodies past the route's read limit are refused before our own check can name the spec's limit.
+  app.setErrorHandler((error, request, reply) => {
+    const tooLarge = (error as { code?: string }).code === 'FST_ERR_CTP_BODY_TOO_LARGE'
+    const appError = tooLarge
+      ? new AppError('payload_too_large', `the limit is ${MAX_BATCH_BYTES / 1024} KB per batch and 32 KB per message: send fewer messages per batch`)
+      : toAppError(error, ctx.config.maxBodyBytes)
+    if (appError.code === 'internal') request.log.error({ err: error }, 'request failed')
+    return sendError(request, reply, appError)
+  })
 
   async function authenticate(request: FastifyRequest, body: Body): Promise<void> {
     const writeKey = typeof body.value.writeKey === 'string' ? body.value.writeKey : undefined
