@@ -151,7 +151,10 @@ describe('POST /v1/*', () => {
     expect(result).toEqual({ replayed: 1, accepted: 1, stillRejected: 0 })
     const { body } = await events({ cookie: 'anon-replay' })
     expect(body.events).toEqual([expect.objectContaining({ name: 'Product Viewed', message_id: 'replay-1', timestamp: '2026-03-01T10:00:00.000Z' })])
-    expect((await t.user({ cookie: 'anon-replay' })).body.user_profile.cohorts).toContain('Sports')
+    const replayed = (await t.user({ cookie: 'anon-replay' })).body.user_profile
+    expect(replayed.cohorts).toContain('Sports')
+    // An event is an observation of its visitor: it moves last_seen.
+    expect(replayed.last_seen).toBe('2026-03-01T10:00:00.000Z')
     // The same messageId sent again now is a duplicate: the replayed message holds its place.
     expect((await post('/v1/batch', { batch: [message] })).body).toMatchObject({ accepted: 0, duplicates: 1 })
   })
