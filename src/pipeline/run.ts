@@ -183,6 +183,7 @@ export class IngestPipeline {
   private readonly pending: PendingBatch[] = []
   private writing = false
   private drainScheduled = false
+  private lastWasSmall = false
   private segmentEngine: SegmentEngine | null = null
   private segmentsChanged: (segmentIds: Set<string>) => void = () => {}
 
@@ -307,7 +308,7 @@ export class IngestPipeline {
    * and then go in together, in one transaction (group commit): SQLite has one writer, so they would
    * have waited anyway, and one commit writes each touched page once instead of once per batch
    * (+30% events/s at 4 batches in flight, docs/benchmarks.md). A batch that finds the writer idle
-   * starts at once, so nothing waits for company.
+   * starts on the next turn of the event loop, so nothing waits for company.
    */
   private commit(prepared: Prepared[], batch: PendingBatch['batch']): Promise<IngestReport> {
     if (this.store.dialect !== 'sqlite') return this.commitGroup([{ prepared, batch }]).then((reports) => reports[0] as IngestReport)
@@ -345,9 +346,13 @@ export class IngestPipeline {
     if (this.writing || this.pending.length === 0) return
     // Small batches (a page view, a login: the real-time path) go first and by themselves, so a single
     // event waits for at most the transaction being written, never for a queue of bulk batches, and
-    // its own transaction stays small.
+    // its own transaction stays small. Bulk takes every other turn when both wait, so a stream of
+    // small batches cannot starve it.
     const small = this.pending.filter((p) => p.prepared.length <= SMALL_BATCH)
-    const ordered = small.length > 0 ? small : this.pending
+    const bulkWaiting = small.length < this.pending.length
+    const smallTurn = small.length > 0 && !(bulkWaiting && this.lastWasSmall)
+    const ordered = smallTurn ? small : this.pending.filter((p) => p.prepared.length > SMALL_BATCH)
+    this.lastWasSmall = smallTurn
     const group: PendingBatch[] = []
     let records = 0
     const limit =
