@@ -2,6 +2,7 @@
 // message's profile, so an event is attributed, counted and seen by segments in one commit.
 import { type Kysely, sql, type Transaction } from 'kysely'
 import type { EventRow, EventStore, EventTransaction } from '../store.ts'
+import { precompile } from './precompile.ts'
 import type { BulkUpsert } from './segment-store.ts'
 import type { Database, EventsTable } from './schema.ts'
 
@@ -60,6 +61,15 @@ export function createEventTransaction(trx: Transaction<Database>, upsert: BulkU
 }
 
 export function createEventStore(reader: Kysely<Database>): EventStore {
+  // Every GET /api/user reads the counts: compiled once, as the store's other point reads are.
+  const counts = precompile(reader, (p) =>
+    reader
+      .selectFrom('events')
+      .select(['name', sql<number>`count(*)`.as('n'), sql<number>`max(at)`.as('last')])
+      .where('profile_id', '=', p('id'))
+      .groupBy('name')
+      .orderBy('name'),
+  )
   return {
     async listEvents({ profileId, limit, before, name }) {
       let query = reader.selectFrom('events').selectAll().where('profile_id', '=', profileId)
@@ -72,13 +82,7 @@ export function createEventStore(reader: Kysely<Database>): EventStore {
     },
 
     async countEvents(profileId) {
-      const rows = await reader
-        .selectFrom('events')
-        .select(['name', sql<number>`count(*)`.as('n'), sql<number>`max(at)`.as('last')])
-        .where('profile_id', '=', profileId)
-        .groupBy('name')
-        .orderBy('name')
-        .execute()
+      const rows = await counts({ id: profileId })
       return rows.map((r) => ({ name: r.name, count: Number(r.n), lastAt: Number(r.last) }))
     },
   }

@@ -2,7 +2,7 @@
 // multi-row statement per table per batch (chunked under each engine's parameter limit).
 import { createHash } from 'node:crypto'
 import type BetterSqlite3 from 'better-sqlite3'
-import { CompiledQuery, type Kysely, type Selectable, type Transaction, sql } from 'kysely'
+import { type Selectable, type Transaction, sql } from 'kysely'
 import type { InterestSeen, Login, ProfileState } from '../../domain/profile.ts'
 import type { FieldIssue } from '../../domain/types.ts'
 import { AppError } from '../../errors.ts'
@@ -18,6 +18,7 @@ import type {
 import { chunks, cookieKindRef, MAX_IN_LIST, profileContacts } from './members.ts'
 import type { SqlDatabase } from './open.ts'
 import { createEventStore, createEventTransaction } from './event-store.ts'
+import { precompile } from './precompile.ts'
 import { createSegmentStore, createSegmentTransaction } from './segment-store.ts'
 import { profileFromRow, profileToRow } from './rows.ts'
 import type { Database, RawRecordsTable } from './schema.ts'
@@ -161,26 +162,6 @@ async function pgUnnestInsert(
   const returningClause = returning ? sql.raw(` returning ${returning.map((c) => `"${c}"`).join(', ')}`) : sql``
   const query = sql<Record<string, unknown>>`insert into ${sql.table(table)} (${sql.join(columns.map((c) => sql.ref(c)))}) select * from unnest(${sql.join(arrays)}) on conflict (${sql.join(conflict.map((c) => sql.ref(c)))}) ${action}${returningClause}`
   return (await query.execute(trx)).rows
-}
-
-/**
- * Builds a query once and runs its compiled SQL with new parameters: building and compiling through
- * Kysely cost more than running a point read. `p(name)` marks where a parameter goes.
- */
-function precompile<R>(
-  db: Kysely<Database>,
-  build: (p: (name: string) => string) => { compile(): CompiledQuery<R> },
-): (args: Record<string, string>) => Promise<R[]> {
-  const marker = '\u0000param:'
-  const compiled = build((name) => `${marker}${name}`).compile()
-  const slots = compiled.parameters.map((v) => (typeof v === 'string' && v.startsWith(marker) ? v.slice(marker.length) : undefined))
-  return async (args) => {
-    const parameters = compiled.parameters.map((v, i) => {
-      const slot = slots[i]
-      return slot === undefined ? v : args[slot]
-    })
-    return (await db.executeQuery<R>(CompiledQuery.raw(compiled.sql, parameters))).rows
-  }
 }
 
 function createIngestTransaction(trx: Transaction<Database>, dialect: 'sqlite' | 'postgres', sqlite: BetterSqlite3.Database | undefined): IngestTransaction {
