@@ -10,6 +10,14 @@ export type PersonKey = (typeof PERSON_KEYS)[number]
 
 const MAX_PAGE = 1000
 
+/** Query parameters naming one person; `findPerson` requires exactly one of them. */
+export const personQueryProperties = {
+  profile_id: { type: 'string', minLength: 1 },
+  cookie: { type: 'string', minLength: 1 },
+  email: { type: 'string', minLength: 1 },
+  user_id: { type: 'string', minLength: 1, description: 'a Segment userId that is not an email' },
+} as const
+
 export const eventSchema = {
   type: 'object',
   properties: {
@@ -82,10 +90,7 @@ export async function eventRoutes(app: FastifyInstance, ctx: RouteContext): Prom
         querystring: {
           type: 'object',
           properties: {
-            profile_id: { type: 'string', minLength: 1 },
-            cookie: { type: 'string', minLength: 1 },
-            email: { type: 'string', minLength: 1 },
-            user_id: { type: 'string', minLength: 1 },
+            ...personQueryProperties,
             name: { type: 'string', minLength: 1, maxLength: 200, description: 'only events with this name' },
             limit: { type: 'integer', minimum: 1, maximum: MAX_PAGE, default: 50 },
             cursor: { type: 'string', minLength: 1, maxLength: 100 },

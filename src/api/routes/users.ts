@@ -4,7 +4,7 @@ import { AppError } from '../../errors.ts'
 import type { ProfileView } from '../../storage/store.ts'
 import type { RouteContext } from '../app.ts'
 import { errorResponseSchema } from '../errors.ts'
-import { eventSchema, eventToJson, findPerson, type PersonKey } from './events.ts'
+import { eventSchema, eventToJson, findPerson, type PersonKey, personQueryProperties } from './events.ts'
 
 const MAX_EVENTS = 1000
 
@@ -147,10 +147,7 @@ export async function userRoutes(app: FastifyInstance, ctx: RouteContext): Promi
         querystring: {
           type: 'object',
           properties: {
-            cookie: { type: 'string', minLength: 1 },
-            email: { type: 'string', minLength: 1 },
-            profile_id: { type: 'string', minLength: 1 },
-            user_id: { type: 'string', minLength: 1, description: 'a Segment userId that is not an email' },
+            ...personQueryProperties,
             events: { type: 'integer', minimum: 0, maximum: MAX_EVENTS, default: 0, description: 'include the latest N events' },
             explain: { type: 'string', enum: ['0', '1', 'true', 'false'], description: 'explain=1 adds cohort_details: why the person is in each cohort' },
           },
