@@ -1,16 +1,14 @@
 // The change stream of a segment: cursor paging, long-polling and Server-Sent Events, over real
 // HTTP where the transport matters.
 import type { AddressInfo } from 'node:net'
-import Fastify, { type FastifyInstance } from 'fastify'
+import type { FastifyInstance } from 'fastify'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createAuthenticator } from '../../src/api/auth.ts'
-import { sendError, toAppError } from '../../src/api/errors.ts'
-import { type SegmentActivationDependencies, segmentActivationRoutes } from '../../src/api/routes/segment-activation.ts'
 import { ChangeNotifier } from '../../src/segments/notifier.ts'
 import { decodeChangeCursor, encodeChangeCursor } from '../../src/segments/webhooks/cursor.ts'
 import type { ActivationStore } from '../../src/segments/webhooks/store.ts'
 import { createActivationStore } from '../../src/storage/sql/activation-store.ts'
 import { openDatabase, type SqlDatabase } from '../../src/storage/sql/open.ts'
+import { buildActivationApp, insertSegment, waitUntil as waitFor } from '../helpers/activation.ts'
 import { createTestApp, type TestApp } from '../helpers/app.ts'
 
 /** The real notifier, counting live subscriptions so tests can see streams let go of theirs. */
@@ -33,17 +31,6 @@ let app: FastifyInstance
 let baseUrl: string
 const notifier = new CountingNotifier()
 
-async function buildActivationApp(deps: Omit<SegmentActivationDependencies, 'dispatcher'>): Promise<FastifyInstance> {
-  const instance = Fastify({ logger: false, ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false, allErrors: false } } })
-  instance.setErrorHandler((error, request, reply) => sendError(request, reply, toAppError(error, 1024 * 1024)))
-  const authenticate = createAuthenticator(t.runtime.store)
-  instance.addHook('onRequest', async (request) => {
-    const scope = request.routeOptions.config.scope
-    if (scope) await authenticate(request, scope)
-  })
-  await instance.register(segmentActivationRoutes, { ...deps, dispatcher: { kick: () => {}, forget: () => {} } })
-  return instance
-}
 
 async function listen(instance: FastifyInstance): Promise<string> {
   await instance.listen({ port: 0, host: '127.0.0.1' })
@@ -55,7 +42,7 @@ beforeAll(async () => {
   // A second handle on the test database: the runtime does not expose its SqlDatabase.
   database = await openDatabase(t.database.config)
   store = createActivationStore(database)
-  app = await buildActivationApp({ store, notifier, heartbeatMs: 100, pollMs: 200 })
+  app = await buildActivationApp(t.runtime.store, { store, notifier, heartbeatMs: 100, pollMs: 200, dispatcher: noDispatcher })
   baseUrl = await listen(app)
 })
 
@@ -65,29 +52,9 @@ afterAll(async () => {
   await t.close()
 })
 
-let segmentCounter = 0
-async function aSegment(): Promise<string> {
-  const id = `seg_test${++segmentCounter}_${Date.now().toString(36)}`
-  const now = Date.now()
-  await database.db
-    .insertInto('segments')
-    .values({
-      id,
-      name: `Segment ${id}`,
-      name_key: `segment ${id}`,
-      description: '',
-      definition: '{}',
-      version: 1,
-      members: 0,
-      state: 'ready',
-      backfill_processed: 0,
-      backfill_total: 0,
-      created_at: now,
-      updated_at: now,
-    })
-    .execute()
-  return id
-}
+const aSegment = () => insertSegment(database)
+/** No webhooks here: the routes' kicks go nowhere. */
+const noDispatcher = { kick: () => {}, forget: () => {} }
 
 let profileCounter = 0
 /** Writes changes the way the segment engine does (one transaction, then notify), returning their ids. */
@@ -117,13 +84,7 @@ function errorOf(response: { json(): unknown }): { code: string; message: string
   return (response.json() as { error: { code: string; message: string } }).error
 }
 
-async function waitUntil(condition: () => boolean, what: string, timeoutMs = 3_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting until ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 10))
-  }
-}
+const waitUntil = (condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 3_000) => waitFor(condition, what, timeoutMs)
 
 interface StreamEvent {
   id: string | undefined
@@ -330,7 +291,7 @@ describe('GET /api/segments/:id/changes as Server-Sent Events', () => {
   it('ends open streams and long-polls when the server closes', async () => {
     await waitUntil(() => notifier.subscriptions === 0, 'earlier streams have let go')
     const segmentId = await aSegment()
-    const closing = await buildActivationApp({ store, notifier })
+    const closing = await buildActivationApp(t.runtime.store, { store, notifier, dispatcher: noDispatcher })
     const base = await listen(closing)
     const stream = await openStream(segmentId, { base })
     const longPoll = fetch(`${base}/api/segments/${segmentId}/changes?wait=30`, { headers: t.auth('read') })

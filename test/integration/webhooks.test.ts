@@ -3,11 +3,8 @@
 import { once } from 'node:events'
 import http, { type IncomingHttpHeaders } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import Fastify, { type FastifyInstance } from 'fastify'
+import type { FastifyInstance } from 'fastify'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { createAuthenticator } from '../../src/api/auth.ts'
-import { sendError, toAppError } from '../../src/api/errors.ts'
-import { type SegmentActivationDependencies, segmentActivationRoutes } from '../../src/api/routes/segment-activation.ts'
 import { ChangeNotifier } from '../../src/segments/notifier.ts'
 import { decodeChangeCursor, encodeChangeCursor } from '../../src/segments/webhooks/cursor.ts'
 import { WebhookDispatcher, type WebhookDispatcherOptions } from '../../src/segments/webhooks/dispatcher.ts'
@@ -15,6 +12,7 @@ import { verifySignature } from '../../src/segments/webhooks/signature.ts'
 import type { ActivationStore } from '../../src/segments/webhooks/store.ts'
 import { createActivationStore } from '../../src/storage/sql/activation-store.ts'
 import { openDatabase, type SqlDatabase } from '../../src/storage/sql/open.ts'
+import { buildActivationApp, insertSegment, waitUntil as waitFor } from '../helpers/activation.ts'
 import { createTestApp, type TestApp } from '../helpers/app.ts'
 
 // --- fixtures -------------------------------------------------------------------------------
@@ -28,26 +26,13 @@ const notifier = new ChangeNotifier()
 let dispatcher: WebhookDispatcher | undefined
 const receivers: Receiver[] = []
 
-/** The activation routes on a Fastify app with the real auth hook and error handler (as buildApp wires them). */
-async function buildActivationApp(deps: SegmentActivationDependencies): Promise<FastifyInstance> {
-  const instance = Fastify({ logger: false, ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false, allErrors: false } } })
-  instance.setErrorHandler((error, request, reply) => sendError(request, reply, toAppError(error, 1024 * 1024)))
-  const authenticate = createAuthenticator(t.runtime.store)
-  instance.addHook('onRequest', async (request) => {
-    const scope = request.routeOptions.config.scope
-    if (scope) await authenticate(request, scope)
-  })
-  await instance.register(segmentActivationRoutes, deps)
-  await instance.ready()
-  return instance
-}
 
 beforeAll(async () => {
   t = await createTestApp()
   // A second handle on the test database: the runtime does not expose its SqlDatabase.
   database = await openDatabase(t.database.config)
   store = createActivationStore(database)
-  app = await buildActivationApp({ store, notifier, dispatcher: { kick: (segmentId) => dispatcher?.kick(segmentId), forget: (webhookId) => dispatcher?.forget(webhookId) } })
+  app = await buildActivationApp(t.runtime.store, { store, notifier, dispatcher: { kick: (segmentId) => dispatcher?.kick(segmentId), forget: (webhookId) => dispatcher?.forget(webhookId) } })
 })
 
 afterEach(async () => {
@@ -79,29 +64,7 @@ function startDispatcher(options: Partial<WebhookDispatcherOptions> = {}): Webho
   return started
 }
 
-let segmentCounter = 0
-async function aSegment(): Promise<string> {
-  const id = `seg_test${++segmentCounter}_${Date.now().toString(36)}`
-  const now = Date.now()
-  await database.db
-    .insertInto('segments')
-    .values({
-      id,
-      name: `Segment ${id}`,
-      name_key: id,
-      description: '',
-      definition: '{}',
-      version: 1,
-      members: 0,
-      state: 'ready',
-      backfill_processed: 0,
-      backfill_total: 0,
-      created_at: now,
-      updated_at: now,
-    })
-    .execute()
-  return id
-}
+const aSegment = () => insertSegment(database)
 
 /** Writes `count` changes the way the segment engine does (one transaction), and returns their ids in order. */
 async function addChanges(segmentId: string, count: number, options: { notify?: boolean } = {}): Promise<number[]> {
@@ -189,13 +152,7 @@ async function aDeadUrl(): Promise<string> {
   return `http://127.0.0.1:${port}/hook`
 }
 
-async function waitUntil(condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting until ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 10))
-  }
-}
+const waitUntil = (condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 5_000) => waitFor(condition, what, timeoutMs)
 
 const changeIds = (deliveries: Delivery[]) => deliveries.flatMap((d) => d.body.changes.map((c) => decodeChangeCursor(c.id)))
 
