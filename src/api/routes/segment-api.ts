@@ -7,7 +7,7 @@ import { parseJson } from '../../collect/json-text.ts'
 import { stripBom } from '../../collect/body.ts'
 import type { IncomingRecord } from '../../domain/types.ts'
 import { AppError } from '../../errors.ts'
-import { MAX_BATCH_BYTES, type MessageType } from '../../events/segment-spec.ts'
+import { MAX_BATCH_BYTES, MAX_MESSAGE_BYTES, type MessageType } from '../../events/segment-spec.ts'
 import type { IngestReport } from '../../pipeline/run.ts'
 import type { RouteContext } from '../app.ts'
 import { errorResponseSchema, sendError, toAppError } from '../errors.ts'
@@ -44,13 +44,13 @@ interface Body {
 }
 
 /** The body as a JSON object; every way it can be wrong answered with what to fix. */
-function readBody(request: FastifyRequest, limit: number): Body {
+function readBody(request: FastifyRequest): Body {
   const text = typeof request.body === 'string' ? stripBom(request.body) : ''
   const bytes = Buffer.byteLength(text)
-  if (bytes > limit) {
+  if (bytes > MAX_BATCH_BYTES) {
     throw new AppError(
       'payload_too_large',
-      `this request is ${(bytes / 1024).toFixed(0)} KB; the limit is ${limit / 1024} KB per ${limit === MAX_BATCH_BYTES ? 'batch' : 'message'}: send fewer messages per batch`,
+      `this request is ${(bytes / 1024).toFixed(0)} KB; the limit is ${MAX_BATCH_BYTES / 1024} KB per batch: send fewer messages per batch`,
     )
   }
   if (text.trim() === '') throw new AppError('invalid_input', 'the body is empty: send a JSON object')
@@ -110,7 +110,7 @@ export async function segmentApiRoutes(app: FastifyInstance, ctx: RouteContext):
   app.setErrorHandler((error, request, reply) => {
     const tooLarge = (error as { code?: string }).code === 'FST_ERR_CTP_BODY_TOO_LARGE'
     const appError = tooLarge
-      ? new AppError('payload_too_large', `the limit is ${MAX_BATCH_BYTES / 1024} KB per batch and 32 KB per message: send fewer messages per batch`)
+      ? new AppError('payload_too_large', `the limit is ${MAX_BATCH_BYTES / 1024} KB per batch and ${MAX_MESSAGE_BYTES / 1024} KB per message: send fewer messages per batch`)
       : toAppError(error, ctx.config.maxBodyBytes)
     if (appError.code === 'internal') request.log.error({ err: error }, 'request failed')
     return sendError(request, reply, appError)
@@ -122,7 +122,7 @@ export async function segmentApiRoutes(app: FastifyInstance, ctx: RouteContext):
   }
 
   const receive = async (request: FastifyRequest, reply: FastifyReply, type: MessageType | 'batch') => {
-    const body = readBody(request, MAX_BATCH_BYTES)
+    const body = readBody(request)
     await authenticate(request, body)
     const source = (request.query as { source?: string }).source ?? SOURCE
     if (type === 'batch') {
