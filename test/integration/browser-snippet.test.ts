@@ -125,6 +125,13 @@ describe.skipIf(!hasChromium)(`browser snippet in headless Chromium (skipped whe
     await closed
   }
 
+  // The renderer learns of the emulated outage asynchronously; until navigator.onLine turns
+  // false, the snippet still believes it is online and a beacon at page close may get through.
+  async function goOffline(context: BrowserContext, page: Page): Promise<void> {
+    await context.setOffline(true)
+    await page.waitForFunction(() => navigator.onLine === false)
+  }
+
   const anonymousIdOf = (page: Page) => page.evaluate(() => (window as unknown as { cdp: { anonymousId(): string } }).cdp.anonymousId())
   const track = (page: Page, event: string, properties: Record<string, unknown> = {}) =>
     page.evaluate(([e, p]) => (window as unknown as { cdp: { track(e: string, p: unknown): void } }).cdp.track(e, p), [event, properties] as const)
@@ -232,14 +239,14 @@ describe.skipIf(!hasChromium)(`browser snippet in headless Chromium (skipped whe
     const id = await anonymousIdOf(page)
     await waitForEvents(id, (e) => pageViews(e).length === 1, 'the page view')
 
-    await context.setOffline(true)
+    await goOffline(context, page)
     await track(page, 'Checkout Started', { step: 1 })
     expect(await page.evaluate(() => localStorage.getItem('cdp_id_queue'))).toContain('Checkout Started')
     await context.setOffline(false)
     await waitForEvents(id, (e) => named(e, 'Checkout Started').length === 1, 'Checkout Started after going online')
 
     // Offline again, and the page closes before it can send: the next page sends it from localStorage.
-    await context.setOffline(true)
+    await goOffline(context, page)
     await track(page, 'Payment Entered', { step: 2 })
     await closeLikeAVisitor(page)
     expect(named(await eventsOf(id), 'Payment Entered')).toHaveLength(0)
