@@ -245,11 +245,14 @@ describe.skipIf(!hasChromium)(`browser snippet in headless Chromium (skipped whe
     await context.setOffline(false)
     await waitForEvents(id, (e) => named(e, 'Checkout Started').length === 1, 'Checkout Started after going online')
 
-    // Offline again, and the page closes before it can send: the next page sends it from localStorage.
+    // Offline again, and the page closes: the message waits in localStorage and the next page sends
+    // it. Whether the closing page still gets a copy out is the browser's business (under load,
+    // Chromium's offline emulation let one through mid-unload); the server de-duplicates by
+    // messageId, so the visitor's message is stored once either way.
     await goOffline(context, page)
     await track(page, 'Payment Entered', { step: 2 })
+    expect(await page.evaluate(() => localStorage.getItem('cdp_id_queue'))).toContain('Payment Entered')
     await closeLikeAVisitor(page)
-    expect(named(await eventsOf(id), 'Payment Entered')).toHaveLength(0)
     await context.setOffline(false)
     const next = await open(context, '/cart')
     await waitForEvents(id, (e) => named(e, 'Payment Entered').length === 1, 'Payment Entered from the saved queue')
