@@ -9,6 +9,7 @@ import fs from 'node:fs'
 import http from 'node:http'
 import os from 'node:os'
 import path from 'node:path'
+import { messages } from './event-messages.ts'
 import { random } from './generate.ts'
 import { peakRssMb, startServer } from './server.ts'
 
@@ -39,24 +40,6 @@ const PROBE_SEGMENT = {
   conditions: { event: 'Add to Cart', where: [{ property: 'probe', op: 'eq', value: true }], within_last: { hours: 24 } },
 }
 
-const CATEGORIES = ['running shoes', 'tennis rackets', 'laptops', 'skin care', 'video games', 'cookware', 'hiking boots', 'headphones']
-
-/** A storefront's mix: mostly page and product views, some carts, few orders; times spread over a day. */
-function* messages(count: number, rand: () => number, prefix: string): Generator<Record<string, unknown>> {
-  const now = Date.now()
-  for (let i = 0; i < count; i++) {
-    const visitor = Math.floor(rand() * VISITORS)
-    const r = rand()
-    const timestamp = new Date(now - Math.floor(rand() * 86_400_000)).toISOString()
-    const base = { anonymousId: `v-${visitor}`, messageId: `${prefix}-${i}`, timestamp, context: { library: { name: 'bench', version: '1' }, userAgent: 'bench' } }
-    const category = CATEGORIES[visitor % CATEGORIES.length]
-    if (r < 0.35) yield { ...base, type: 'page', name: 'Product', properties: { path: `/p/${i % 5000}`, title: 'Product page' } }
-    else if (r < 0.8) yield { ...base, type: 'track', event: 'Product Viewed', properties: { sku: `SKU-${i % 5000}`, category, price: 20 + (i % 200) } }
-    else if (r < 0.95) yield { ...base, type: 'track', event: 'Add to Cart', properties: { sku: `SKU-${i % 5000}`, quantity: 1 } }
-    else if (r < 0.99) yield { ...base, type: 'track', event: 'Order Completed', properties: { order_id: `O-${i}`, total: 99.5 } }
-    else yield { ...base, type: 'identify', traits: { email: `visitor${visitor}@example.com` } }
-  }
-}
 
 const agent = new http.Agent({ keepAlive: true, maxSockets: 64 })
 
@@ -85,7 +68,7 @@ async function sendAll(
   options: { stop?: () => boolean; batch?: number; concurrency?: number; rate?: number } = {},
 ): Promise<{ events: number; seconds: number; rate: number }> {
   const size = options.batch ?? BATCH
-  const source = messages(count, random(seed), prefix)
+  const source = messages(count, random(seed), prefix, VISITORS)
   // Bodies are built up front so the client's JSON work is not on the measured path.
   const bodies: string[] = []
   for (;;) {

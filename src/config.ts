@@ -27,12 +27,46 @@ const schema = z.object({
         ctx.addIssue({ code: 'custom', message: (error as Error).message })
       }
     }),
+  // Extra SQLite settings, "name=value" separated by semicolons: see parseSqlitePragmas.
+  CDP_SQLITE_PRAGMAS: z
+    .string()
+    .optional()
+    .superRefine((text, ctx) => {
+      try {
+        if (text !== undefined) parseSqlitePragmas(text)
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', message: (error as Error).message })
+      }
+    }),
 })
+
+export interface SqlitePragma {
+  readonly name: string
+  readonly value: string
+}
+
+/**
+ * "wal_autocheckpoint=4000; cache_size=-262144" → settings for the embedded store's connections.
+ * Names and values are checked against a strict pattern, since they are spliced into PRAGMA text.
+ */
+export function parseSqlitePragmas(text: string): SqlitePragma[] {
+  const pragmas: SqlitePragma[] = []
+  for (const part of text.split(';')) {
+    const item = part.trim()
+    if (item === '') continue
+    const match = /^([a-z_]+)\s*=\s*(-?[\w.]+)$/i.exec(item)
+    if (!match) throw new Error(`"${item}" is not a setting: write name=value (letters, digits, _ . -), separated by ";", e.g. "wal_autocheckpoint=4000"`)
+    pragmas.push({ name: (match[1] as string).toLowerCase(), value: match[2] as string })
+  }
+  return pragmas
+}
 
 export interface Config {
   readonly port: number
   readonly host: string
-  readonly storage: { readonly kind: 'sqlite'; readonly file: string } | { readonly kind: 'postgres'; readonly url: string }
+  readonly storage:
+    | { readonly kind: 'sqlite'; readonly file: string; readonly pragmas?: readonly SqlitePragma[] }
+    | { readonly kind: 'postgres'; readonly url: string }
   readonly dataDir: string
   readonly adminKey: string | undefined
   readonly maxBodyBytes: number
@@ -59,7 +93,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     host: e.HOST,
     storage: e.DATABASE_URL
       ? { kind: 'postgres' as const, url: e.DATABASE_URL }
-      : { kind: 'sqlite' as const, file: path.join(dataDir, 'cdp.sqlite') },
+      : { kind: 'sqlite' as const, file: path.join(dataDir, 'cdp.sqlite'), pragmas: parseSqlitePragmas(e.CDP_SQLITE_PRAGMAS ?? '') },
     dataDir,
     adminKey: e.CDP_ADMIN_KEY,
     maxBodyBytes: e.CDP_MAX_BODY_BYTES,

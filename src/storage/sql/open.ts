@@ -4,7 +4,7 @@ import path from 'node:path'
 import BetterSqlite3 from 'better-sqlite3'
 import { Kysely, PostgresDialect, SqliteDialect } from 'kysely'
 import pg from 'pg'
-import type { Config } from '../../config.ts'
+import type { Config, SqlitePragma } from '../../config.ts'
 import { type Dialect, migrate } from './migrations.ts'
 import type { Database } from './schema.ts'
 
@@ -30,16 +30,30 @@ export interface SqlDatabase {
   close(): Promise<void>
 }
 
-function openSqliteFile(file: string, readonly: boolean): BetterSqlite3.Database {
+/** Settings that only the writing connection can make (the reader opens the file read-only). */
+const WRITER_ONLY_PRAGMAS = new Set(['journal_mode', 'page_size', 'synchronous', 'wal_autocheckpoint', 'auto_vacuum'])
+
+/**
+ * Opens one connection with our defaults, overridden by the operator's CDP_SQLITE_PRAGMAS. Theirs go
+ * first because page_size (and auto_vacuum) only take effect before the file's first write, which
+ * switching to WAL is.
+ */
+function openSqliteFile(file: string, readonly: boolean, extra: readonly SqlitePragma[] = []): BetterSqlite3.Database {
   const database = new BetterSqlite3(file, { readonly })
+  const own = extra.filter((p) => !readonly || !WRITER_ONLY_PRAGMAS.has(p.name))
+  for (const p of own) database.pragma(`${p.name} = ${p.value}`)
+  const defaults: Array<[string, string]> = [
+    ['busy_timeout', '5000'],
+    ['cache_size', '-65536'], // 64 MB page cache
+    ['temp_store', 'MEMORY'],
+  ]
   if (!readonly) {
-    database.pragma('journal_mode = WAL')
     // NORMAL is durable in WAL mode against process crashes; only an OS crash can lose the last commits.
-    database.pragma('synchronous = NORMAL')
+    defaults.unshift(['journal_mode', 'WAL'], ['synchronous', 'NORMAL'])
   }
-  database.pragma('busy_timeout = 5000')
-  database.pragma('cache_size = -65536') // 64 MB page cache
-  database.pragma('temp_store = MEMORY')
+  for (const [name, value] of defaults) {
+    if (!own.some((p) => p.name === name)) database.pragma(`${name} = ${value}`)
+  }
   return database
 }
 
@@ -78,10 +92,10 @@ export async function openDatabase(config: Pick<Config, 'storage'>): Promise<Sql
   }
   const file = config.storage.file
   fs.mkdirSync(path.dirname(file), { recursive: true })
-  const writer = openSqliteFile(file, false)
+  const writer = openSqliteFile(file, false, config.storage.pragmas)
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(writer) }) })
   await migrate(db as Kysely<unknown>, 'sqlite')
-  const reader = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(openSqliteFile(file, true)) }) })
+  const reader = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(openSqliteFile(file, true, config.storage.pragmas)) }) })
   return {
     dialect: 'sqlite',
     db,
