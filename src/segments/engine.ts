@@ -223,7 +223,8 @@ export class SegmentEngine {
           memberOf.delete(segment.id)
           changes.push({ segmentId: segment.id, profileId: view.id, change: 'left', reason: input.reason })
         }
-        if (segment.timeRelative) reschedule(segment.id, view.id, nextTimeChange(segment.condition, view, input.now))
+        // The verdict just computed is the one at input.now, which nextTimeChange would compute again.
+        if (segment.timeRelative) reschedule(segment.id, view.id, nextTimeChange(segment.condition, view, input.now, inside))
       }
     }
     for (const { id, into, segments } of input.absorbed ?? []) {

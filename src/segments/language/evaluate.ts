@@ -61,17 +61,22 @@ export interface Explanation {
 
 export function evaluate(condition: Condition, profile: SegmentProfile, context: EvaluationContext): boolean {
   switch (condition.kind) {
+    // Loops rather than every/some with a callback: this runs for every profile × segment on ingest
+    // and backfill, and a closure per call was a measurable share of it.
     case 'all':
-      return condition.children.every((child) => evaluate(child, profile, context))
+      for (const child of condition.children) if (!evaluate(child, profile, context)) return false
+      return true
     case 'any':
-      return condition.children.some((child) => evaluate(child, profile, context))
+      for (const child of condition.children) if (evaluate(child, profile, context)) return true
+      return false
     case 'not':
       return !evaluate(condition.child, profile, context)
     case 'field':
       return testField(condition, profile, context)
     case 'interest': {
       const { op, value } = condition
-      return profile.interests.some((interest) => matchText(op, foldCase(interest), value))
+      for (const interest of profile.interests) if (matchText(op, foldCase(interest), value)) return true
+      return false
     }
     case 'cohort': {
       const score = profile.cohorts.get(condition.nameKey)
@@ -122,28 +127,28 @@ export function explain(condition: Condition, profile: SegmentProfile, context: 
  * the count across its test. Between those instants the verdict is constant, so checking each
  * candidate in order gives the exact answer.
  */
-export function nextTimeChange(condition: Condition, profile: SegmentProfile, now: number): number | null {
-  const candidates = new Set<number>()
-  const addFlip = (value: number, durationMs: number) => {
-    const flip = flipAfter(value, durationMs)
-    if (flip > now) candidates.add(flip)
-  }
-  collectTimedLeaves(condition, (leaf) => {
+export function nextTimeChange(condition: Condition, profile: SegmentProfile, now: number, current = evaluate(condition, profile, { now })): number | null {
+  const candidates: number[] = []
+  for (const leaf of timedLeaves(condition)) {
     if (leaf.kind === 'field') {
       const value = numberOf(leaf.ref, profile)
-      if (value !== null && leaf.test.type === 'relative_time') addFlip(value, leaf.test.durationMs)
-      return
+      if (value !== null && leaf.test.type === 'relative_time') addFlip(candidates, now, value, leaf.test.durationMs)
+      continue
     }
     if (leaf.window !== null) {
-      for (const time of windowFlips(leaf, leaf.window.durationMs, profile, now)) candidates.add(time)
-      return
+      for (const time of windowFlips(leaf, leaf.window.durationMs, profile, now)) candidates.push(time)
+      continue
     }
     const facts = eventFacts(leaf, profile, now)
-    if (leaf.first?.type === 'relative_time' && facts.first !== null) addFlip(facts.first, leaf.first.durationMs)
-    if (leaf.last?.type === 'relative_time' && facts.last !== null) addFlip(facts.last, leaf.last.durationMs)
-  })
-  const current = evaluate(condition, profile, { now })
-  for (const time of [...candidates].sort((a, b) => a - b)) {
+    if (leaf.first?.type === 'relative_time' && facts.first !== null) addFlip(candidates, now, facts.first, leaf.first.durationMs)
+    if (leaf.last?.type === 'relative_time' && facts.last !== null) addFlip(candidates, now, facts.last, leaf.last.durationMs)
+  }
+  // Most profiles have one candidate (a last_seen window); several may repeat the same instant.
+  if (candidates.length > 1) candidates.sort(ascending)
+  let previous: number | undefined
+  for (const time of candidates) {
+    if (time === previous) continue
+    previous = time
     if (evaluate(condition, profile, { now: time }) !== current) return time
   }
   return null
@@ -153,6 +158,15 @@ function isoTime(ms: number | null): string | number | null {
   if (ms === null) return null
   const date = new Date(ms)
   return Number.isNaN(date.getTime()) ? ms : date.toISOString()
+}
+
+function addFlip(candidates: number[], now: number, value: number, durationMs: number): void {
+  const flip = flipAfter(value, durationMs)
+  if (flip > now) candidates.push(flip)
+}
+
+function ascending(a: number, b: number): number {
+  return a - b
 }
 
 /** Clock values are whole milliseconds: the first one past value + duration. */
@@ -168,7 +182,7 @@ function flipAfter(value: number, durationMs: number): number {
 function windowFlips(leaf: EventCondition, windowMs: number, profile: SegmentProfile, now: number): number[] {
   const exits: number[] = []
   for (const occurrence of matchingOccurrences(leaf, profile, now)) exits.push(flipAfter(occurrence.at, windowMs))
-  exits.sort((a, b) => a - b)
+  exits.sort(ascending)
   const flips: number[] = []
   let count = exits.length
   let held = testCount(leaf, count)
@@ -185,11 +199,25 @@ function windowFlips(leaf: EventCondition, windowMs: number, profile: SegmentPro
   return flips
 }
 
-function collectTimedLeaves(condition: Condition, visit: (leaf: FieldCondition | EventCondition) => void): void {
-  if (condition.kind === 'all' || condition.kind === 'any') condition.children.forEach((child) => collectTimedLeaves(child, visit))
-  else if (condition.kind === 'not') collectTimedLeaves(condition.child, visit)
-  else if (condition.kind === 'field' && condition.test.type === 'relative_time') visit(condition)
-  else if (condition.kind === 'event') visit(condition)
+// A segment's condition is parsed once and evaluated for every profile: its timed leaves are found once.
+const timedLeavesOf = new WeakMap<Condition, ReadonlyArray<FieldCondition | EventCondition>>()
+
+function timedLeaves(condition: Condition): ReadonlyArray<FieldCondition | EventCondition> {
+  let leaves = timedLeavesOf.get(condition)
+  if (!leaves) {
+    const found: Array<FieldCondition | EventCondition> = []
+    collectTimedLeaves(condition, found)
+    timedLeavesOf.set(condition, found)
+    leaves = found
+  }
+  return leaves
+}
+
+function collectTimedLeaves(condition: Condition, into: Array<FieldCondition | EventCondition>): void {
+  if (condition.kind === 'all' || condition.kind === 'any') for (const child of condition.children) collectTimedLeaves(child, into)
+  else if (condition.kind === 'not') collectTimedLeaves(condition.child, into)
+  else if (condition.kind === 'field' && condition.test.type === 'relative_time') into.push(condition)
+  else if (condition.kind === 'event') into.push(condition)
 }
 
 interface EventFacts {
