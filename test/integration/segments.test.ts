@@ -155,6 +155,8 @@ describe('reading', () => {
     expect(r.statusCode, r.body).toBe(200)
     expect(r.json().count).toBe(3)
     expect(r.json().sample.map((s: { cookie: string }) => s.cookie).sort()).toEqual(['ca-m-30', 'ca-w-30', 'ny-w-28'])
+    const nobody = await t.app.inject({ method: 'POST', url: '/api/segments/preview', headers: t.auth('read'), payload: { conditions: { field: 'state', op: 'eq', value: 'nowhere' } } })
+    expect(nobody.json()).toMatchObject({ count: 0, sample: [] })
     expect((await t.app.inject({ method: 'GET', url: '/api/segments', headers: t.auth('read') })).json()).toHaveLength(before)
   })
 

@@ -395,18 +395,21 @@ export function createSegmentStore(database: SqlDatabase): SegmentStore {
     },
 
     async previewSegment({ filter, sample }) {
-      const count = await reader
+      // One statement for the count and the sample: the filter's sets (an interest scan, a cohort) are
+      // built once, where a count and then a sample query built them twice.
+      const rows = await reader
         .selectFrom('profiles')
-        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .select((eb) => ['id', eb.fn.countAll<number>().over().as('n')])
         .where(filter)
-        .executeTakeFirstOrThrow()
-      const rows = await reader.selectFrom('profiles').select('id').where(filter).orderBy('id').limit(sample).execute()
+        .orderBy('id')
+        .limit(Math.max(sample, 1))
+        .execute()
       const members = await attachIdentity(
         reader,
         dialect,
-        rows.map((r) => ({ profile_id: r.id, entered_at: 0 })),
+        rows.slice(0, sample).map((r) => ({ profile_id: r.id, entered_at: 0 })),
       )
-      return { count: Number(count.n), sample: members }
+      return { count: Number(rows[0]?.n ?? 0), sample: members }
     },
 
     async listDueSchedule({ now, limit }) {
