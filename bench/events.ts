@@ -40,7 +40,6 @@ const PROBE_SEGMENT = {
   conditions: { event: 'Add to Cart', where: [{ property: 'probe', op: 'eq', value: true }], within_last: { hours: 24 } },
 }
 
-
 const agent = new http.Agent({ keepAlive: true, maxSockets: 64 })
 
 function request(url: string, method: string, body: string | undefined, headers: Record<string, string> = {}): Promise<{ status: number; text: string }> {

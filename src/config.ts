@@ -3,6 +3,22 @@ import path from 'node:path'
 import { z } from 'zod'
 import { DEFAULT_INTEREST_PROPERTIES, type InterestProperty, parseInterestProperties } from './events/segment-spec.ts'
 
+/** An optional variable read by `parse` once; what `parse` throws becomes the variable's error. */
+function parsedText<T>(parse: (text: string) => T) {
+  return z
+    .string()
+    .optional()
+    .transform((text, ctx) => {
+      if (text === undefined) return undefined
+      try {
+        return parse(text)
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', message: (error as Error).message })
+        return z.NEVER
+      }
+    })
+}
+
 const schema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(8080),
   HOST: z.string().min(1).default('127.0.0.1'),
@@ -17,27 +33,9 @@ const schema = z.object({
   CDP_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   CDP_DEFAULT_PHONE_COUNTRY: z.string().length(2).default('US'),
   // Event properties read as interests: "EVENT:property" or "*:property", comma-separated.
-  CDP_EVENT_INTERESTS: z
-    .string()
-    .optional()
-    .superRefine((text, ctx) => {
-      try {
-        if (text !== undefined) parseInterestProperties(text)
-      } catch (error) {
-        ctx.addIssue({ code: 'custom', message: (error as Error).message })
-      }
-    }),
+  CDP_EVENT_INTERESTS: parsedText(parseInterestProperties),
   // Extra SQLite settings, "name=value" separated by semicolons: see parseSqlitePragmas.
-  CDP_SQLITE_PRAGMAS: z
-    .string()
-    .optional()
-    .superRefine((text, ctx) => {
-      try {
-        if (text !== undefined) parseSqlitePragmas(text)
-      } catch (error) {
-        ctx.addIssue({ code: 'custom', message: (error as Error).message })
-      }
-    }),
+  CDP_SQLITE_PRAGMAS: parsedText(parseSqlitePragmas),
 })
 
 export interface SqlitePragma {
@@ -93,7 +91,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     host: e.HOST,
     storage: e.DATABASE_URL
       ? { kind: 'postgres' as const, url: e.DATABASE_URL }
-      : { kind: 'sqlite' as const, file: path.join(dataDir, 'cdp.sqlite'), pragmas: parseSqlitePragmas(e.CDP_SQLITE_PRAGMAS ?? '') },
+      : { kind: 'sqlite' as const, file: path.join(dataDir, 'cdp.sqlite'), pragmas: e.CDP_SQLITE_PRAGMAS ?? [] },
     dataDir,
     adminKey: e.CDP_ADMIN_KEY,
     maxBodyBytes: e.CDP_MAX_BODY_BYTES,
@@ -103,6 +101,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       .filter(Boolean),
     logLevel: e.CDP_LOG_LEVEL,
     defaultPhoneCountry: e.CDP_DEFAULT_PHONE_COUNTRY.toUpperCase(),
-    eventInterests: e.CDP_EVENT_INTERESTS === undefined ? DEFAULT_INTEREST_PROPERTIES : parseInterestProperties(e.CDP_EVENT_INTERESTS),
+    eventInterests: e.CDP_EVENT_INTERESTS ?? DEFAULT_INTEREST_PROPERTIES,
   })
 }
