@@ -46,7 +46,7 @@ const SERVER_TRANSACTION_RECORDS = 100
 const SERVER_TRANSACTION_MS = 15
 
 export async function openRuntime(config: Config, options: RuntimeOptions = {}): Promise<Runtime> {
-  const database = await openDatabase(config)
+  const database = await openDatabase(config, { log: options.log })
   const store = createSqlStore(database)
   const base = loadDefaultClassifier()
   const pipeline = new IngestPipeline({

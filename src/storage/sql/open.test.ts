@@ -2,6 +2,7 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { sql } from 'kysely'
+import pg from 'pg'
 import { afterEach, describe, expect, it } from 'vitest'
 import { ConfigError, loadConfig } from '../../config.ts'
 import { openDatabase } from './open.ts'
@@ -50,6 +51,31 @@ describe('CDP_SQLITE_PRAGMAS', () => {
     for (const bad of ['cache_size', 'cache_size=1; drop table profiles', 'x=(1)']) {
       expect(() => loadConfig({ CDP_SQLITE_PRAGMAS: bad })).toThrow(ConfigError)
       expect(() => loadConfig({ CDP_SQLITE_PRAGMAS: bad })).toThrow(/CDP_SQLITE_PRAGMAS: .*name=value/)
+    }
+  })
+})
+
+describe.runIf(process.env.DATABASE_URL)('PostgreSQL connections cut by the server', () => {
+  it('survive: the pool reports the idle connection it lost and the next query gets a new one', async () => {
+    const { createTestDatabase } = await import('../../../test/helpers/db.ts')
+    const target = await createTestDatabase()
+    const logged: string[] = []
+    const database = await openDatabase(target.config, { log: (message) => logged.push(message) })
+    const admin = new pg.Client({ connectionString: process.env.DATABASE_URL })
+    await admin.connect()
+    try {
+      await sql`select 1`.execute(database.db) // one idle connection in the pool
+      const name = new URL(target.env.DATABASE_URL as string).pathname.slice(1)
+      await admin.query('select pg_terminate_backend(pid) from pg_stat_activity where datname = $1 and pid <> pg_backend_pid()', [name])
+      const deadline = Date.now() + 5_000
+      while (logged.length === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20))
+      expect(logged).toEqual([expect.stringContaining('closed by the server')])
+      const again = await sql<{ n: number }>`select 2 as n`.execute(database.db)
+      expect(again.rows[0]?.n).toBe(2)
+    } finally {
+      await admin.end()
+      await database.close()
+      await target.drop()
     }
   })
 })

@@ -83,9 +83,14 @@ function withStatementCache(database: BetterSqlite3.Database): BetterSqlite3.Dat
   })
 }
 
-export async function openDatabase(config: Pick<Config, 'storage'>): Promise<SqlDatabase> {
+export async function openDatabase(config: Pick<Config, 'storage'>, options: { log?: (message: string) => void } = {}): Promise<SqlDatabase> {
   if (config.storage.kind === 'postgres') {
     const pool = new pg.Pool({ connectionString: config.storage.url, max: 10 })
+    // An idle connection cut by the server (a PostgreSQL restart, an administrator's terminate, a
+    // closing connection caught by a forced DROP DATABASE) is reported on the pool; with no listener
+    // Node treats it as uncaught and the process dies. The pool has already dropped that connection
+    // and opens another for the next query.
+    pool.on('error', (error) => options.log?.(`a pooled PostgreSQL connection was closed by the server: ${error.message}`))
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) })
     await migrate(db as Kysely<unknown>, 'postgres')
     return { dialect: 'postgres', db, reader: db, close: () => db.destroy() }
