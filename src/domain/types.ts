@@ -54,6 +54,16 @@ export const PROFILE_FIELD_NAMES = [
 export type ProfileFieldName = (typeof PROFILE_FIELD_NAMES)[number]
 
 /**
+ * Fields that only make sense together: one observation sets the whole group, and the latest such
+ * observation wins as a whole ("Austin, Texas, US" then "Paris, France" is Paris, France — never
+ * "Paris, Texas, France"). A member the observation leaves out becomes null.
+ */
+export const PROFILE_FIELD_GROUPS = {
+  location: ['city', 'state', 'country', 'country_code'],
+  phone: ['phone', 'phone_raw'],
+} as const satisfies Record<string, readonly ProfileFieldName[]>
+
+/**
  * One validated, normalized profile record: what one source said about one visitor at one time.
  * Only fields present in the record are set; an absent field never overwrites a known value.
  */

@@ -22,6 +22,13 @@ describe('translateMessage', () => {
     expect(t.event).toEqual({ type: 'track', name: 'Login', properties: {}, context: null })
   })
 
+  it('keys a message with only an email-shaped userId by a cookie of that userId, never "uid:null"', () => {
+    const t = translateMessage({ type: 'track', userId: 'jane@example.com', event: 'Login', messageId: 'm3' }, { receivedAt })
+    expect(t.record).toMatchObject({ cookie: 'uid:jane@example.com', email: 'jane@example.com' })
+    expect(t.userId).toBeNull()
+    expect(t.keyedByUserId).toBe(true)
+  })
+
   it('turns page and screen calls into named events with their page name and category', () => {
     const page = translateMessage({ type: 'page', anonymousId: 'a', name: 'Pricing', category: 'Docs', properties: { path: '/pricing' } }, { receivedAt })
     expect(page.event).toMatchObject({ type: 'page', name: 'Page Viewed', properties: { path: '/pricing', name: 'Pricing', category: 'Docs' } })

@@ -50,6 +50,8 @@ export interface TranslatedMessage {
   anonymousId: string | null
   /** A userId that is not an email: an identifier of its own kind. */
   userId: string | null
+  /** The message has no anonymousId: its cookie is derived from its userId ("uid:<userId>"). */
+  keyedByUserId: boolean
   /** For the profile pipeline (validateRecord); null when the message is rejected. */
   record: Record<string, unknown> | null
   event: EventRecord | null
@@ -124,7 +126,7 @@ export function translateMessage(value: unknown, options: TranslateOptions): Tra
   const errors: FieldIssue[] = []
   if (!isPlainObject(value)) {
     errors.push(issue('', `a message must be a JSON object like {"type":"track","anonymousId":"…","event":"…"}, got ${describeValue(value)}`))
-    return { messageId: '', type: null, anonymousId: null, userId: null, record: null, event: null, errors }
+    return { messageId: '', type: null, anonymousId: null, userId: null, keyedByUserId: false, record: null, event: null, errors }
   }
   const messageId = readId(value.messageId, 'messageId', errors) ?? hashMessage(value)
   const declared = value.type
@@ -173,10 +175,13 @@ export function translateMessage(value: unknown, options: TranslateOptions): Tra
   const sentAtValue = value.sentAt ?? options.sentAt
   const sentAt = sentAtValue === undefined || sentAtValue === null ? null : parseTimestamp(sentAtValue)
 
-  if (errors.length > 0 || !type) return { messageId, type, anonymousId, userId, record: null, event: null, errors }
+  if (errors.length > 0 || !type) return { messageId, type, anonymousId, userId, keyedByUserId: false, record: null, event: null, errors }
 
-  // Who: the cookie, and the email when the message names one.
+  // Who: the cookie, and the email when the message names one. A message without an anonymousId is
+  // keyed by a cookie derived from its own userId, taken before an email-shaped userId is folded
+  // into the email, so two people can never share a derived cookie.
   const traitEmail = traits && typeof traits.email === 'string' ? traits.email : null
+  const userIdCookie = userId === null ? null : `${USER_ID_COOKIE_PREFIX}${userId}`
   let email: string | null = traitEmail
   if (userId && looksLikeEmail(userId)) {
     email ??= userId
@@ -184,12 +189,13 @@ export function translateMessage(value: unknown, options: TranslateOptions): Tra
   }
   if (type === 'alias' && previousId) {
     // alias(previousId → userId): the person known by previousId is userId from now on.
-    return finish({ cookie: previousId, email, userId })
+    return finish({ cookie: previousId, email, userId, keyedByUserId: false })
   }
-  const cookie = anonymousId ?? `${USER_ID_COOKIE_PREFIX}${userId}`
-  return finish({ cookie, email, userId })
+  if (anonymousId !== null) return finish({ cookie: anonymousId, email, userId, keyedByUserId: false })
+  // Checked above: a message without an anonymousId has a userId.
+  return finish({ cookie: userIdCookie as string, email, userId, keyedByUserId: true })
 
-  function finish(who: { cookie: string; email: string | null; userId: string | null }): TranslatedMessage {
+  function finish(who: { cookie: string; email: string | null; userId: string | null; keyedByUserId: boolean }): TranslatedMessage {
     const at = correctedTime({ timestamp, sentAt, receivedAt: options.receivedAt })
     const record: Record<string, unknown> = { cookie: who.cookie, timestamp: at }
     if (who.email !== null) record.email = who.email
@@ -212,7 +218,7 @@ export function translateMessage(value: unknown, options: TranslateOptions): Tra
       const interests = eventInterests(event, options.interestProperties ?? DEFAULT_INTEREST_PROPERTIES)
       if (interests.length > 0) record.interests = interests
     }
-    return { messageId, type, anonymousId, userId: who.userId, record, event, errors: [] }
+    return { messageId, type, anonymousId, userId: who.userId, keyedByUserId: who.keyedByUserId, record, event, errors: [] }
   }
 }
 

@@ -119,7 +119,7 @@ interface Prepared {
   errors: FieldIssue[]
   warnings: FieldIssue[]
   /** For a Segment-spec message. */
-  message?: { messageId: string; event: EventRecord | null; anonymousId: string | null; userId: string | null }
+  message?: { messageId: string; event: EventRecord | null; anonymousId: string | null; userId: string | null; keyedByUserId: boolean }
 }
 
 /**
@@ -144,6 +144,7 @@ interface MessagePart {
   event: EventRecord | null
   anonymousId: string | null
   userId: string | null
+  keyedByUserId: boolean
   at: number
   receivedAt: number
 }
@@ -287,18 +288,30 @@ export class IngestPipeline {
     const receivedAt = batch.receivedAt ?? Date.now()
     const batchId = newBatchId()
     const prepared = batch.messages.map((record) => this.prepareMessage(record, batch, batchId, receivedAt))
-    // A batch may link an anonymousId to a userId and also carry messages with that userId alone:
-    // those belong with the anonymousId's visitor, as they would had they come in a later batch.
-    const cookieOfUser = new Map<string, string>()
+    // A batch resolves as its messages would one by one, in order. One by one, a message that carries
+    // only a userId goes where the store last linked that userId (its "uid:" cookie). A link made by
+    // an earlier message of the same batch (a message with an anonymousId and that userId, or an
+    // alias) is only stored when that message commits, so the batch is cut before the first message
+    // that depends on it, and the parts commit in order. Real clients rarely need a cut (browsers
+    // send an anonymousId with every message); a retry of the whole batch skips the parts already
+    // stored (the raw store's content hash), as it does for a large batch written in parts.
+    let current: Prepared[] = []
+    const parts = [current]
+    let linked = new Set<string>()
     for (const p of prepared) {
-      if (p.observation && p.message?.userId && p.message.anonymousId) cookieOfUser.set(p.message.userId, p.message.anonymousId)
-    }
-    if (cookieOfUser.size > 0) {
-      for (const p of prepared) {
-        if (!p.observation || !p.message?.userId || p.message.anonymousId) continue
-        const cookie = cookieOfUser.get(p.message.userId)
-        if (cookie) p.observation = { ...p.observation, cookie }
+      const userId = p.observation ? p.message?.userId : null
+      if (userId && p.message?.keyedByUserId && linked.has(userId)) {
+        current = []
+        parts.push(current)
+        linked = new Set()
       }
+      current.push(p)
+      if (userId && !p.message?.keyedByUserId) linked.add(userId)
+    }
+    if (parts.length > 1) {
+      const reports: IngestReport[] = []
+      for (const part of parts) reports.push(await this.commit(part, { batchId, receivedAt, source: batch.source }))
+      return mergeReports(reports)
     }
     return await this.commit(prepared, { batchId, receivedAt, source: batch.source })
   }
@@ -532,7 +545,7 @@ export class IngestPipeline {
     if (!t.record) return { record: null }
     return {
       record: row.observedAt === null ? t.record : { ...t.record, timestamp: row.observedAt },
-      message: { messageId: t.messageId, event: t.event, anonymousId: t.anonymousId, userId: t.userId },
+      message: { messageId: t.messageId, event: t.event, anonymousId: t.anonymousId, userId: t.userId, keyedByUserId: t.keyedByUserId },
     }
   }
 
@@ -561,7 +574,7 @@ export class IngestPipeline {
       observation: o,
       errors: [],
       warnings: result.warnings,
-      message: { messageId: translated.messageId, event: translated.event, anonymousId: translated.anonymousId, userId: translated.userId },
+      message: { messageId: translated.messageId, event: translated.event, anonymousId: translated.anonymousId, userId: translated.userId, keyedByUserId: translated.keyedByUserId },
     }
   }
 

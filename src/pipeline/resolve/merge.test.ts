@@ -11,7 +11,7 @@ const observation: fc.Arbitrary<Observation> = fc.record({
   email: fc.constant(null),
   observedAt: fc.integer({ min: 0, max: 5 }),
   fields: fc.record(
-    { city: fc.constantFrom('Austin', 'Boston', 'Chicago'), age: fc.integer({ min: 0, max: 3 }), gender: fc.constantFrom('male', 'female') },
+    { city: fc.constantFrom('Austin', 'Boston', 'Chicago'), state: fc.constantFrom('Texas', 'Ohio'), country: fc.constantFrom('US', 'France'), age: fc.integer({ min: 0, max: 3 }), gender: fc.constantFrom('male', 'female') },
     { requiredKeys: [] },
   ),
   interests: fc.subarray(['golf', 'sushi', 'chess']),
@@ -79,9 +79,23 @@ describe('merge', () => {
       { ...base, observedAt: 9, fields: { city: 'Denver' } },
       { ...base, observedAt: 7, fields: { city: 'Austin', phone: null } },
     ])
-    expect(p.fields).toEqual({ city: 'Denver', age: 40 })
+    expect(p.fields).toEqual({ city: 'Denver', state: null, country: null, country_code: null, age: 40 })
     expect(p.firstSeen).toBe(5)
     expect(p.lastSeen).toBe(9)
+  })
+
+  it('takes a location as one value: the latest observation of it wins as a whole', () => {
+    const base = { cookie: 'c', email: null, interests: [], traits: {} }
+    const austin = { ...base, observedAt: 5, fields: { city: 'Austin', state: 'Texas', country: 'United States', country_code: 'US' } }
+    const paris = { ...base, observedAt: 9, fields: { city: 'Paris', country: 'France', country_code: 'FR' } }
+    const paris2 = { city: 'Paris', state: null, country: 'France', country_code: 'FR' }
+    expect(fold([austin, paris]).fields).toEqual(paris2)
+    // Arrival order does not matter, and merging two profiles keeps the same rule.
+    expect(fold([paris, austin]).fields).toEqual(paris2)
+    expect(mergeProfiles(fold([austin], 'a'), fold([paris], 'b')).fields).toEqual(paris2)
+    expect(mergeProfiles(fold([paris], 'b'), fold([austin], 'a')).fields).toEqual(paris2)
+    // A record that says nothing about the location leaves it alone.
+    expect(fold([paris, { ...base, observedAt: 12, fields: { age: 30 } }]).fields).toMatchObject(paris2)
   })
 
   it('keeps the survivor id and email', () => {

@@ -4,6 +4,9 @@
 // - Each field holds the value with the latest observation time. Two values observed at the same
 //   millisecond are ordered by their JSON text, so the winner never depends on which record
 //   arrived first. Absent and null values are not observations and never overwrite anything.
+// - A group of fields that only make sense together (a location: city, state, country, country
+//   code) is one value: the latest observation that says anything about the group sets all of it,
+//   members it leaves out included. Each member's time is the group's time.
 // - Custom traits follow the same rule key by key.
 // - Interests are a union; each keeps its earliest first_seen and latest last_seen.
 // - first_seen is the minimum and last_seen the maximum over everything merged.
@@ -12,15 +15,56 @@
 // everything but the id and email, which the caller chooses: the survivor keeps its own.
 import type { InterestSeen, ProfileState } from '../../domain/profile.ts'
 import type { Observation, ProfileFields } from '../../domain/types.ts'
-import { PROFILE_FIELD_NAMES } from '../../domain/types.ts'
+import { PROFILE_FIELD_GROUPS, PROFILE_FIELD_NAMES, type ProfileFieldName } from '../../domain/types.ts'
 
 const TRAIT_PREFIX = 'trait:'
+
+const GROUPS: ReadonlyArray<readonly ProfileFieldName[]> = Object.values(PROFILE_FIELD_GROUPS)
+const GROUPED = new Set<string>(GROUPS.flat())
+const SINGLE_FIELDS = PROFILE_FIELD_NAMES.filter((name) => !GROUPED.has(name))
 
 /** True when (timeB, valueB) should replace (timeA, valueA). */
 function isLater(timeA: number | undefined, valueA: unknown, timeB: number, valueB: unknown): boolean {
   if (timeA === undefined) return true
   if (timeB !== timeA) return timeB > timeA
   return JSON.stringify(valueB) > JSON.stringify(valueA)
+}
+
+/** When a group was last set: the latest of its members' times (profiles stored before groups had per-member times). */
+function groupTime(times: Readonly<Record<string, number>>, group: readonly string[]): number | undefined {
+  let latest: number | undefined
+  for (const name of group) {
+    const at = times[name]
+    if (at !== undefined && (latest === undefined || at > latest)) latest = at
+  }
+  return latest
+}
+
+/** The group's members as one comparable value: null for a member not set. */
+function groupValue(fields: Readonly<Record<string, unknown>>, group: readonly string[]): unknown[] {
+  return group.map((name) => fields[name] ?? null)
+}
+
+/**
+ * Folds `incoming`'s value of a group into `fields` when it is later. A source that sets no member
+ * says nothing about the group; one that sets any member replaces the whole group.
+ */
+function joinGroup(
+  fields: Record<string, unknown>,
+  fieldTimes: Record<string, number>,
+  group: readonly string[],
+  incoming: Readonly<Record<string, unknown>>,
+  timeOf: () => number | undefined,
+): void {
+  const value = groupValue(incoming, group)
+  if (value.every((v) => v === null)) return
+  const at = timeOf()
+  if (at === undefined) return
+  if (!isLater(groupTime(fieldTimes, group), groupValue(fields, group), at, value)) return
+  group.forEach((name, i) => {
+    fields[name] = value[i]
+    fieldTimes[name] = at
+  })
 }
 
 export function emptyProfile(id: string, email: string | null, createdAt: number): ProfileState {
@@ -50,7 +94,7 @@ export function applyObservation(profile: ProfileState, observation: Observation
   const fields: ProfileFields = { ...profile.fields }
   const fieldTimes = { ...profile.fieldTimes }
   const writable = fields as Record<string, unknown>
-  for (const name of PROFILE_FIELD_NAMES) {
+  for (const name of SINGLE_FIELDS) {
     const value = observation.fields[name]
     if (value === undefined || value === null) continue
     if (isLater(fieldTimes[name], writable[name], at, value)) {
@@ -58,6 +102,7 @@ export function applyObservation(profile: ProfileState, observation: Observation
       fieldTimes[name] = at
     }
   }
+  for (const group of GROUPS) joinGroup(writable, fieldTimes, group, observation.fields as Record<string, unknown>, () => at)
   const traits = { ...profile.traits }
   for (const [key, value] of Object.entries(observation.traits)) {
     if (value === undefined || value === null) continue
@@ -90,7 +135,7 @@ export function mergeProfiles(survivor: ProfileState, absorbed: ProfileState): P
   const fields: ProfileFields = { ...survivor.fields }
   const writable = fields as Record<string, unknown>
   const fieldTimes = { ...survivor.fieldTimes }
-  for (const name of PROFILE_FIELD_NAMES) {
+  for (const name of SINGLE_FIELDS) {
     const value = absorbed.fields[name]
     const at = absorbed.fieldTimes[name]
     if (value === undefined || value === null || at === undefined) continue
@@ -99,6 +144,7 @@ export function mergeProfiles(survivor: ProfileState, absorbed: ProfileState): P
       fieldTimes[name] = at
     }
   }
+  for (const group of GROUPS) joinGroup(writable, fieldTimes, group, absorbed.fields as Record<string, unknown>, () => groupTime(absorbed.fieldTimes, group))
   const traits = { ...survivor.traits }
   for (const [key, value] of Object.entries(absorbed.traits)) {
     const at = absorbed.fieldTimes[TRAIT_PREFIX + key]
