@@ -2,6 +2,7 @@
 import path from 'node:path'
 import { z } from 'zod'
 import { DEFAULT_INTEREST_PROPERTIES, type InterestProperty, parseInterestProperties } from './events/segment-spec.ts'
+import { parseAllowedTargets, type WebhookTargetPolicy } from './segments/webhooks/target.ts'
 
 /** An optional variable read by `parse` once; what `parse` throws becomes the variable's error. */
 function parsedText<T>(parse: (text: string) => T) {
@@ -36,6 +37,9 @@ const schema = z.object({
   CDP_EVENT_INTERESTS: parsedText(parseInterestProperties),
   // Extra SQLite settings, "name=value" separated by semicolons: see parseSqlitePragmas.
   CDP_SQLITE_PRAGMAS: parsedText(parseSqlitePragmas),
+  // Webhook receivers inside the network: host names, addresses and CIDR ranges, comma-separated.
+  CDP_WEBHOOK_ALLOW_HOSTS: parsedText(parseAllowedTargets),
+  CDP_WEBHOOK_ALLOW_PRIVATE: z.enum(['true', 'false'], { message: 'must be "true" or "false"' }).default('false'),
 })
 
 export interface SqlitePragma {
@@ -73,6 +77,8 @@ export interface Config {
   readonly defaultPhoneCountry: string
   /** Which event properties become interest signals (a viewed product's category). */
   readonly eventInterests: readonly InterestProperty[]
+  /** Which local and private webhook targets are reached anyway (by default only public ones). */
+  readonly webhookTargets: WebhookTargetPolicy
 }
 
 export class ConfigError extends Error {}
@@ -102,5 +108,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     logLevel: e.CDP_LOG_LEVEL,
     defaultPhoneCountry: e.CDP_DEFAULT_PHONE_COUNTRY.toUpperCase(),
     eventInterests: e.CDP_EVENT_INTERESTS ?? DEFAULT_INTEREST_PROPERTIES,
+    webhookTargets: Object.freeze({
+      allowHosts: e.CDP_WEBHOOK_ALLOW_HOSTS?.hosts ?? [],
+      allowNetworks: e.CDP_WEBHOOK_ALLOW_HOSTS?.networks ?? [],
+      allowPrivate: e.CDP_WEBHOOK_ALLOW_PRIVATE === 'true',
+    }),
   })
 }

@@ -76,7 +76,12 @@ export async function openRuntime(config: Config, options: RuntimeOptions = {}):
   await segments.init()
   const activation = createActivationStore(database)
   const log = options.log
-  const webhooks = new WebhookDispatcher({ store: activation, notifier, log: log ? (message, error) => log(`${message}: ${String(error)}`) : undefined })
+  const webhooks = new WebhookDispatcher({
+    store: activation,
+    notifier,
+    targets: config.webhookTargets,
+    log: log ? (message, error) => log(`${message}: ${String(error)}`) : undefined,
+  })
   if (options.background) webhooks.start()
   return {
     config,

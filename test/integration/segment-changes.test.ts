@@ -54,7 +54,7 @@ afterAll(async () => {
 
 const aSegment = () => insertSegment(database)
 /** No webhooks here: the routes' kicks go nowhere. */
-const noDispatcher = { kick: () => {}, forget: () => {} }
+const noDispatcher = { kick: () => {}, forget: () => {}, checkTarget: () => ({ kind: 'allowed' as const }) }
 
 let profileCounter = 0
 /** Writes changes the way the segment engine does (one transaction, then notify), returning their ids. */

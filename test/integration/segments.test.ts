@@ -31,7 +31,8 @@ async function segmentsOf(cookie: string): Promise<string[]> {
 }
 
 beforeAll(async () => {
-  t = await createTestApp({}, { background: true, schedulerIntervalMs: 100 })
+  // The activation test's webhook receiver listens on 127.0.0.1, reached only when allowed.
+  t = await createTestApp({ CDP_WEBHOOK_ALLOW_HOSTS: '127.0.0.1' }, { background: true, schedulerIntervalMs: 100 })
 })
 
 afterAll(async () => {

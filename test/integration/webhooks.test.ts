@@ -10,6 +10,7 @@ import { decodeChangeCursor, encodeChangeCursor } from '../../src/segments/webho
 import { WebhookDispatcher, type WebhookDispatcherOptions } from '../../src/segments/webhooks/dispatcher.ts'
 import { verifySignature } from '../../src/segments/webhooks/signature.ts'
 import type { ActivationStore } from '../../src/segments/webhooks/store.ts'
+import { createTargetGuard } from '../../src/segments/webhooks/target.ts'
 import { createActivationStore } from '../../src/storage/sql/activation-store.ts'
 import { openDatabase, type SqlDatabase } from '../../src/storage/sql/open.ts'
 import { buildActivationApp, insertSegment, waitUntil as waitFor } from '../helpers/activation.ts'
@@ -28,11 +29,17 @@ const receivers: Receiver[] = []
 
 
 beforeAll(async () => {
-  t = await createTestApp()
+  // The receivers listen on 127.0.0.1, which webhooks may reach only when the setting allows it.
+  t = await createTestApp({ CDP_WEBHOOK_ALLOW_HOSTS: '127.0.0.1' })
+  const targets = createTargetGuard(t.database.config.webhookTargets)
   // A second handle on the test database: the runtime does not expose its SqlDatabase.
   database = await openDatabase(t.database.config)
   store = createActivationStore(database)
-  app = await buildActivationApp(t.runtime.store, { store, notifier, dispatcher: { kick: (segmentId) => dispatcher?.kick(segmentId), forget: (webhookId) => dispatcher?.forget(webhookId) } })
+  app = await buildActivationApp(t.runtime.store, {
+    store,
+    notifier,
+    dispatcher: { kick: (segmentId) => dispatcher?.kick(segmentId), forget: (webhookId) => dispatcher?.forget(webhookId), checkTarget: (url) => targets.checkUrl(url) },
+  })
 })
 
 afterEach(async () => {
@@ -57,6 +64,7 @@ function startDispatcher(options: Partial<WebhookDispatcherOptions> = {}): Webho
     backoff: { baseMs: 50, capMs: 400 },
     sweepIntervalMs: 100,
     requestTimeoutMs: 2_000,
+    targets: t.database.config.webhookTargets,
     ...options,
   })
   started.start()
@@ -189,7 +197,7 @@ describe('webhook API', () => {
       method: 'POST',
       url: `/api/segments/${segmentId}/webhooks`,
       headers: t.auth('admin'),
-      payload: { url: 'http://10.0.0.5:8080/in', secret: 'my-own-secret-of-some-length', from: 'beginning' },
+      payload: { url: 'https://hooks.example.com/in', secret: 'my-own-secret-of-some-length', from: 'beginning' },
     })
     expect(response.statusCode).toBe(201)
     expect(response.json()).toMatchObject({ secret: 'my-own-secret-of-some-length', from_change: encodeChangeCursor(0) })

@@ -14,8 +14,11 @@ import { errorResponseSchema } from '../errors.ts'
 export interface SegmentActivationDependencies {
   store: ActivationStore
   notifier: ChangeNotifier
-  /** Told about new webhooks so their first delivery does not wait for a sweep. */
-  dispatcher: Pick<WebhookDispatcher, 'kick' | 'forget'>
+  /**
+   * Told about new webhooks so their first delivery does not wait for a sweep; asked whether it
+   * would deliver to a URL, so a refused target is a 400 at registration and not a failing delivery.
+   */
+  dispatcher: Pick<WebhookDispatcher, 'kick' | 'forget' | 'checkTarget'>
   /** Comment lines that keep idle event streams open through proxies (default 15 s). */
   heartbeatMs?: number
   /**
@@ -78,12 +81,11 @@ async function resolveCursor(store: ActivationStore, segmentId: string, cursor: 
   return changeId
 }
 
-function parseWebhookUrl(text: string): string {
+function parseWebhookUrl(text: string, dispatcher: Pick<WebhookDispatcher, 'checkTarget'>): string {
   if (!URL.canParse(text)) throw new AppError('invalid_input', `url: must be an absolute http or https URL (got "${text}")`)
   const url = new URL(text)
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new AppError('invalid_input', `url: must use http or https (got "${url.protocol.slice(0, -1)}")`)
-  }
+  const verdict = dispatcher.checkTarget(url)
+  if (verdict.kind === 'refused') throw new AppError('invalid_input', `url: ${verdict.reason}`)
   return url.href
 }
 
@@ -320,7 +322,7 @@ export async function segmentActivationRoutes(app: FastifyInstance, deps: Segmen
     async (request, reply) => {
       const { id } = request.params as { id: string }
       const body = request.body as { url: string; secret?: string; from: 'latest' | 'beginning' }
-      const url = parseWebhookUrl(body.url)
+      const url = parseWebhookUrl(body.url, dispatcher)
       const segmentId = await requireSegment(store, id)
       // By default a new webhook hears about changes from now on, not the segment's whole history.
       const deliveredChangeId = body.from === 'beginning' ? 0 : await store.latestChangeId(segmentId)

@@ -7,12 +7,17 @@
 // endpoint delays only itself. Loops start on a kick (a notifier signal for the webhook's segment),
 // when a retry falls due, and from a periodic sweep that also finds changes committed by other
 // processes, whose notifier signals never reach this one.
+//
+// Requests go through the sender (sender.ts), which connects only to targets the policy allows
+// (target.ts); a refused target is recorded on the webhook like any other failed delivery.
 import { createHash } from 'node:crypto'
 import type { ChangeNotifier } from '../notifier.ts'
 import { type BackoffPolicy, DEFAULT_BACKOFF, retryDelay } from './backoff.ts'
 import { changeToJson } from './payload.ts'
+import { createWebhookSender, type ResolveHost, TargetRefusedError, type WebhookSender } from './sender.ts'
 import { signPayload } from './signature.ts'
 import type { ActivationStore, SegmentChange, Webhook } from './store.ts'
+import { createTargetGuard, DEFAULT_TARGET_POLICY, type TargetVerdict, type WebhookTargetGuard, type WebhookTargetPolicy } from './target.ts'
 
 export const DELIVERY_BATCH = 100
 const SWEEP_LIMIT = 1_000
@@ -32,6 +37,10 @@ export interface WebhookDispatcherOptions {
   random?: () => number
   /** Where infrastructure failures (the database) are reported; endpoint failures are recorded on the webhook. */
   log?: (message: string, error: unknown) => void
+  /** Which local and private receivers may be reached (default: public addresses only). */
+  targets?: WebhookTargetPolicy
+  /** Resolves receivers' host names (default: the system resolver); each address is checked before connecting. */
+  resolveHost?: ResolveHost
 }
 
 interface Worker {
@@ -60,6 +69,8 @@ export class WebhookDispatcher {
   private readonly now: () => number
   private readonly random: () => number
   private readonly log: (message: string, error: unknown) => void
+  private readonly guard: WebhookTargetGuard
+  private readonly sender: WebhookSender
 
   private readonly workers = new Map<string, Worker>()
   private readonly subscriptions = new Map<string, () => void>()
@@ -79,6 +90,16 @@ export class WebhookDispatcher {
     this.now = options.now ?? Date.now
     this.random = options.random ?? Math.random
     this.log = options.log ?? ((message, error) => console.error(message, error))
+    this.guard = createTargetGuard(options.targets ?? DEFAULT_TARGET_POLICY)
+    this.sender = createWebhookSender({ guard: this.guard, resolveHost: options.resolveHost })
+  }
+
+  /**
+   * Whether a URL is one this dispatcher would deliver to, as written (its host's addresses are
+   * checked again at each connection). The webhook routes ask before registering one.
+   */
+  checkTarget(url: URL): TargetVerdict {
+    return this.guard.checkUrl(url)
   }
 
   /** Starts sweeping and listening; the first sweep runs at once and delivers any backlog. */
@@ -104,6 +125,7 @@ export class WebhookDispatcher {
     const running = [...this.workers.values()].map((w) => w.running)
     await Promise.allSettled([this.sweeping, ...running])
     this.workers.clear()
+    this.sender.close()
   }
 
   /** Delivers the segment's new changes to its webhooks now (those not backing off). */
@@ -220,8 +242,8 @@ export class WebhookDispatcher {
     const body = JSON.stringify({ webhook_id: webhook.id, segment_id: webhook.segmentId, delivery_id: id, changes: changes.map(changeToJson) })
     const timestamp = Math.floor(this.now() / 1000)
     try {
-      const response = await fetch(webhook.url, {
-        method: 'POST',
+      const status = await this.sender.post({
+        url: new URL(webhook.url),
         headers: {
           'content-type': 'application/json',
           'user-agent': 'cdp-webhooks/1',
@@ -230,25 +252,23 @@ export class WebhookDispatcher {
           'x-cdp-signature': signPayload(webhook.secret, timestamp, body),
         },
         body,
-        // A redirect would resend signed data to a place nobody registered: treat it as a failure.
-        redirect: 'manual',
         signal: AbortSignal.timeout(this.requestTimeoutMs),
       })
-      // Receivers' bodies are not read: only the status matters, and this frees the connection.
-      await response.body?.cancel()
-      if (response.status >= 200 && response.status < 300) return { kind: 'delivered' }
-      const hint = response.status >= 300 && response.status < 400 ? ': redirects are not followed, register the final URL' : ''
-      return { kind: 'failed', error: `HTTP ${response.status}${hint}` }
+      if (status >= 200 && status < 300) return { kind: 'delivered' }
+      // A redirect would resend signed data to a place nobody registered (and past the target check): a failure.
+      const hint = status >= 300 && status < 400 ? ': redirects are not followed, register the final URL' : ''
+      return { kind: 'failed', error: `HTTP ${status}${hint}` }
     } catch (error) {
-      return { kind: 'failed', error: describeFetchError(error, this.requestTimeoutMs) }
+      return { kind: 'failed', error: describeRequestError(error, this.requestTimeoutMs) }
     }
   }
 }
 
-function describeFetchError(error: unknown, timeoutMs: number): string {
-  const e = error as { name?: string; message?: string; cause?: { code?: string; message?: string } }
+function describeRequestError(error: unknown, timeoutMs: number): string {
+  if (error instanceof TargetRefusedError) return `refused: ${error.message}`.slice(0, MAX_ERROR_LENGTH)
+  const e = error as { name?: string; message?: string; code?: string }
   if (e.name === 'TimeoutError' || e.name === 'AbortError') return `no response within ${timeoutMs} ms`
-  const cause = e.cause?.code ?? e.cause?.message
-  const text = cause ? `${e.message ?? 'request failed'} (${cause})` : (e.message ?? String(error))
+  const message = e.message ?? String(error)
+  const text = e.code && !message.includes(e.code) ? `${message} (${e.code})` : message
   return text.slice(0, MAX_ERROR_LENGTH)
 }
