@@ -17,8 +17,9 @@ export type ErrorCode = (typeof ERROR_CODES)[number]
 export class AppError extends Error {
   readonly code: ErrorCode
   readonly details: unknown
-  constructor(code: ErrorCode, message: string, details?: unknown) {
-    super(message)
+  /** `options.cause` keeps the underlying failure (a driver error) for the log; clients see only the message. */
+  constructor(code: ErrorCode, message: string, details?: unknown, options?: ErrorOptions) {
+    super(message, options)
     this.name = 'AppError'
     this.code = code
     this.details = details

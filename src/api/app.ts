@@ -55,6 +55,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   app.setErrorHandler((error, request, reply) => {
     const appError = toAppError(error, deps.config.maxBodyBytes)
     if (appError.code === 'internal') request.log.error({ err: error }, 'request failed')
+    else if (appError.code === 'unavailable') request.log.warn({ err: error }, 'request failed: the database is unavailable')
     return sendError(request, reply, appError)
   })
   app.setNotFoundHandler((request, reply) =>

@@ -45,7 +45,11 @@ export interface UserProfile {
 }
 
 export async function createTestApp(overrides: Record<string, string> = {}, options: RuntimeOptions = {}): Promise<TestApp> {
-  const database = await createTestDatabase({ CDP_ADMIN_KEY: ADMIN_KEY, ...overrides })
+  return openTestApp(await createTestDatabase({ CDP_ADMIN_KEY: ADMIN_KEY, ...overrides }), options)
+}
+
+/** The app over a database the caller made (fault tests bring their own server or disk); its config must set CDP_ADMIN_KEY to ADMIN_KEY. */
+export async function openTestApp(database: TestDatabase, options: RuntimeOptions = {}): Promise<TestApp> {
   const runtime = await openRuntime(database.config, options)
   await ensureBootstrapKey(runtime.store, database.config.adminKey)
   const read = (await createKey(runtime.store, { name: 'read', scopes: ['read'] })).key

@@ -5,6 +5,7 @@ import { sql } from 'kysely'
 import pg from 'pg'
 import { afterEach, describe, expect, it } from 'vitest'
 import { ConfigError, loadConfig } from '../../config.ts'
+import { storageUnavailable } from './faults.ts'
 import { openDatabase } from './open.ts'
 
 const dirs: string[] = []
@@ -72,6 +73,40 @@ describe.runIf(process.env.DATABASE_URL)('PostgreSQL connections cut by the serv
       expect(logged).toEqual([expect.stringContaining('closed by the server')])
       const again = await sql<{ n: number }>`select 2 as n`.execute(database.db)
       expect(again.rows[0]?.n).toBe(2)
+    } finally {
+      await admin.end()
+      await database.close()
+      await target.drop()
+    }
+  })
+
+  it('survive while checked out: a transaction cut between two statements fails as unavailable, and the process stays up', async () => {
+    const { createTestDatabase } = await import('../../../test/helpers/db.ts')
+    const target = await createTestDatabase()
+    const logged: string[] = []
+    const database = await openDatabase(target.config, { log: (message) => logged.push(message) })
+    const admin = new pg.Client({ connectionString: process.env.DATABASE_URL })
+    await admin.connect()
+    try {
+      const failure = await database.db
+        .transaction()
+        .execute(async (trx) => {
+          const { rows } = await sql<{ pid: number }>`select pg_backend_pid() as pid`.execute(trx)
+          await admin.query('select pg_terminate_backend($1)', [rows[0]?.pid])
+          // The client is checked out and idle between statements: the server's goodbye arrives as an
+          // 'error' event on it, which killed the process before it had a listener.
+          const deadline = Date.now() + 5_000
+          while (logged.length === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20))
+          await sql`select 1`.execute(trx)
+        })
+        .then(
+          () => undefined,
+          (error: unknown) => error,
+        )
+      expect(storageUnavailable(failure)?.code).toBe('unavailable')
+      expect(logged[0]).toContain('closed by the server')
+      const again = await sql<{ n: number }>`select 3 as n`.execute(database.db)
+      expect(again.rows[0]?.n).toBe(3)
     } finally {
       await admin.end()
       await database.close()

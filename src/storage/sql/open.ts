@@ -2,10 +2,21 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import BetterSqlite3 from 'better-sqlite3'
-import { Kysely, PostgresDialect, SqliteDialect } from 'kysely'
+import {
+  type DatabaseConnection,
+  type Driver,
+  Kysely,
+  PostgresDialect,
+  type PostgresDialectConfig,
+  PostgresDriver,
+  SqliteDialect,
+  type SqliteDialectConfig,
+  SqliteDriver,
+} from 'kysely'
 import pg from 'pg'
 import type { Config, SqlitePragma } from '../../config.ts'
 import { type Dialect, migrate } from './migrations.ts'
+import { storageUnavailable } from './faults.ts'
 import type { Database } from './schema.ts'
 
 // BIGINT (int8) columns hold epoch milliseconds and counters, all well inside 2^53.
@@ -83,22 +94,95 @@ function withStatementCache(database: BetterSqlite3.Database): BetterSqlite3.Dat
   })
 }
 
+/*
+ * Kysely rolls a failed transaction back and then rethrows its error, but a ROLLBACK that fails
+ * throws instead, and its error replaces the one that explains the failure. SQLite ends the
+ * transaction itself on some errors (SQLITE_FULL, some I/O errors): ROLLBACK then fails with
+ * "cannot rollback - no transaction is active", and a full disk was answered 500 instead of 503.
+ * On PostgreSQL, ROLLBACK on a connection that died fails too, and the server has already ended
+ * that transaction with the connection. These drivers keep the first error.
+ */
+class SqliteDriverKeepingCause extends SqliteDriver {
+  private readonly writer: BetterSqlite3.Database
+  constructor(config: SqliteDialectConfig & { writer: BetterSqlite3.Database }) {
+    super(config)
+    this.writer = config.writer
+  }
+  override async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
+    if (this.writer.inTransaction) await super.rollbackTransaction(connection)
+  }
+}
+
+class SqliteDialectKeepingCause extends SqliteDialect {
+  private readonly settings: SqliteDialectConfig & { writer: BetterSqlite3.Database }
+  constructor(config: SqliteDialectConfig & { writer: BetterSqlite3.Database }) {
+    super(config)
+    this.settings = config
+  }
+  override createDriver(): Driver {
+    return new SqliteDriverKeepingCause(this.settings)
+  }
+}
+
+class PostgresDriverKeepingCause extends PostgresDriver {
+  private readonly log: (message: string) => void
+  constructor(config: PostgresDialectConfig & { log: (message: string) => void }) {
+    super(config)
+    this.log = config.log
+  }
+  override async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
+    try {
+      await super.rollbackTransaction(connection)
+    } catch (error) {
+      if (!storageUnavailable(error)) throw error
+      this.log(`ROLLBACK on a closed PostgreSQL connection failed (the server ended that transaction): ${String(error)}`)
+    }
+  }
+}
+
+class PostgresDialectKeepingCause extends PostgresDialect {
+  private readonly settings: PostgresDialectConfig & { log: (message: string) => void }
+  constructor(config: PostgresDialectConfig & { log: (message: string) => void }) {
+    super(config)
+    this.settings = config
+  }
+  override createDriver(): Driver {
+    return new PostgresDriverKeepingCause(this.settings)
+  }
+}
+
+/** How long a request waits for a PostgreSQL connection before it is answered 503. */
+const CONNECT_TIMEOUT_MS = 5_000
+
 export async function openDatabase(config: Pick<Config, 'storage'>, options: { log?: (message: string) => void } = {}): Promise<SqlDatabase> {
   if (config.storage.kind === 'postgres') {
-    const pool = new pg.Pool({ connectionString: config.storage.url, max: 10 })
-    // An idle connection cut by the server (a PostgreSQL restart, an administrator's terminate, a
-    // closing connection caught by a forced DROP DATABASE) is reported on the pool; with no listener
-    // Node treats it as uncaught and the process dies. The pool has already dropped that connection
-    // and opens another for the next query.
-    pool.on('error', (error) => options.log?.(`a pooled PostgreSQL connection was closed by the server: ${error.message}`))
-    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) })
+    const pool = new pg.Pool({
+      connectionString: config.storage.url,
+      max: 10,
+      // Without a bound, a request waits forever for a connection while PostgreSQL is down or every
+      // connection is busy; with one it fails, and is answered 503 (faults.ts).
+      connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+      // Finds a connection whose peer vanished (a network cut) instead of waiting on it for good.
+      keepAlive: true,
+    })
+    // A connection cut by the server (a PostgreSQL restart, an administrator's terminate, a forced
+    // DROP DATABASE) emits 'error' on its client, whether it sits idle in the pool or is checked out
+    // between two statements of a transaction; with no listener Node treats it as uncaught and the
+    // process dies. The statement running on it, or the next one, fails and its request is answered
+    // 503; the pool drops the connection and opens another for the next query.
+    pool.on('connect', (client) => {
+      client.on('error', (error) => options.log?.(`a PostgreSQL connection was closed by the server: ${error.message}`))
+    })
+    // The pool repeats an idle connection's error here; the connection's own listener above logged it.
+    pool.on('error', () => undefined)
+    const db = new Kysely<Database>({ dialect: new PostgresDialectKeepingCause({ pool, log: (message) => options.log?.(message) }) })
     await migrate(db as Kysely<unknown>, 'postgres')
     return { dialect: 'postgres', db, reader: db, close: () => db.destroy() }
   }
   const file = config.storage.file
   fs.mkdirSync(path.dirname(file), { recursive: true })
   const writer = openSqliteFile(file, false, config.storage.pragmas)
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(writer) }) })
+  const db = new Kysely<Database>({ dialect: new SqliteDialectKeepingCause({ database: withStatementCache(writer), writer }) })
   await migrate(db as Kysely<unknown>, 'sqlite')
   const reader = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(openSqliteFile(file, true, config.storage.pragmas)) }) })
   return {
