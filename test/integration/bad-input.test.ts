@@ -182,6 +182,18 @@ describe('5xx found by fuzzing the API', () => {
   })
 })
 
+describe('prototype keys', () => {
+  it('keeps a trait named __proto__ as a trait and pollutes nothing', async () => {
+    const r = await post('/api/ingest', '[{"cookie":"proto-1","__proto__":{"polluted":1},"constructor":{"prototype":{"polluted":1}}}]')
+    expect(r.json()).toMatchObject({ status: 'success' })
+    const traits = (await t.user({ cookie: 'proto-1' })).body.user_profile.traits
+    expect(Object.hasOwn(traits, '__proto__')).toBe(true)
+    expect(Object.getOwnPropertyDescriptor(traits, '__proto__')?.value).toEqual({ polluted: 1 })
+    expect(traits.constructor).toEqual({ prototype: { polluted: 1 } })
+    expect(({} as { polluted?: unknown }).polluted).toBeUndefined()
+  })
+})
+
 describe('segment backfill over a row the database cannot read', () => {
   it('skips the row, logs and counts it, and evaluates the rest', async () => {
     await t.ingest([{ cookie: 'bf-1', tier: 'gold' }, { cookie: 'bf-bad', tier: 'gold' }, { cookie: 'bf-2', tier: 'gold' }])
