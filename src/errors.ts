@@ -7,6 +7,7 @@ export const ERROR_CODES = [
   'not_found',
   'conflict',
   'payload_too_large',
+  'uri_too_long',
   'unsupported_media_type',
   'unavailable',
   'internal',

@@ -11,6 +11,7 @@ import type { IngestPipeline } from '../pipeline/run.ts'
 import type { Store } from '../storage/store.ts'
 import { createAuthenticator, type Scope } from './auth.ts'
 import { sendError, toAppError } from './errors.ts'
+import { checkCoercedNumbers, checkRequestInput } from './input.ts'
 import { cohortRoutes } from './routes/cohorts.ts'
 import { eventRoutes } from './routes/events.ts'
 import { healthRoutes } from './routes/health.ts'
@@ -49,7 +50,14 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     logger: deps.config.logLevel === 'silent' ? false : { level: deps.config.logLevel },
     bodyLimit: deps.config.maxBodyBytes,
     genReqId: () => `req_${randomUUID().replaceAll('-', '').slice(0, 20)}`,
-    ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false, allErrors: false } },
+    // verbose: errors carry the value that failed, so messages can show it ("got ...").
+    ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false, allErrors: false, verbose: true } },
+    // Fastify's own answers to bad URLs (a 3,000-character path segment: 414) use our envelope too.
+    frameworkErrors: (error, request, reply) => {
+      const appError = toAppError(error, deps.config.maxBodyBytes)
+      if (appError.code === 'internal') request.log.error({ err: error }, 'request failed')
+      sendError(request, reply, appError)
+    },
   })
 
   app.setErrorHandler((error, request, reply) => {
@@ -61,6 +69,10 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   app.setNotFoundHandler((request, reply) =>
     sendError(request, reply, new AppError('not_found', `no route ${request.method} ${request.url.split('?')[0]}: see /docs for the API`)),
   )
+
+  // After authentication (onRequest), before schema validation: see input.ts.
+  app.addHook('preValidation', async (request) => checkRequestInput(request))
+  app.addHook('preHandler', async (request) => checkCoercedNumbers(request))
 
   const authenticate = createAuthenticator(deps.store)
   // Every route declares its scope in config; routes without one (health, docs) are open.

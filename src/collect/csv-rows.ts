@@ -3,6 +3,7 @@
 // cells are left out so they never overwrite a known value; cells stay strings (validation types
 // them). A row with the wrong number of cells fails alone, as an UnparseableRecord.
 import { CsvError, type Options } from 'csv-parse'
+import { MAX_JSON_DEPTH } from '../domain/json-value.ts'
 import type { IncomingRecord } from '../domain/types.ts'
 import { unparseable } from './unparseable.ts'
 
@@ -98,6 +99,7 @@ export function checkCsvHeader(names: readonly string[]): string | null {
     if (seen.has(name)) return `CSV header names "${name}" twice: each column name must be unique`
     const parts = name.split('.')
     if (parts.some((part) => part === '')) return `CSV header "${name}" has an empty part: write nested names as location.city`
+    if (parts.length > MAX_JSON_DEPTH - 1) return `CSV header column ${i + 1} nests ${parts.length} names deep: at most ${MAX_JSON_DEPTH - 1} dotted parts are allowed`
     // Assigning to "__proto__" would change the record's prototype instead of adding a field.
     if (parts.includes('__proto__')) return `CSV header "${name}" uses the reserved name __proto__: rename the column`
     seen.add(name)

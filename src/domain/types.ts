@@ -21,6 +21,7 @@ export type IssueReason =
   | 'bad_field'
   | 'not_an_object'
   | 'unparseable'
+  | 'too_deep'
   | 'invalid_message'
   | 'too_large'
 

@@ -2,6 +2,7 @@
 // transaction per batch. Once `ingest` resolves, every stage is committed and visible to readers.
 import { createHash, randomBytes, randomUUID } from 'node:crypto'
 import { isUnparseable } from '../collect/body.ts'
+import { exceedsDepth, findTooDeep, storableJson, stringifyDeep, tooDeepMessage } from '../domain/json-value.ts'
 import type { ProfileState } from '../domain/profile.ts'
 import type { FieldIssue, IncomingRecord, InterestClassifier, Observation } from '../domain/types.ts'
 import type { SegmentEngine } from '../segments/engine.ts'
@@ -97,7 +98,10 @@ export function newProfileId(): string {
   return `prof_${Date.now().toString(36).padStart(9, '0')}${ID_PROCESS}${idCounter.toString(36).padStart(4, '0')}`
 }
 
-/** JSON with object keys sorted, so that key order never makes two equal records look different. */
+/**
+ * JSON with object keys sorted, so that key order never makes two equal records look different.
+ * Recursive: only for values within MAX_JSON_DEPTH (prepare checks first).
+ */
 export function canonicalJson(value: unknown): string {
   if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null'
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`
@@ -167,6 +171,22 @@ function mergeReports(parts: IngestReport[]): IngestReport {
     report.profilesTouched += r.profilesTouched
   }
   return report
+}
+
+/**
+ * A record nested deeper than MAX_JSON_DEPTH fails alone, before anything walks it recursively; its
+ * payload is still stored as received.
+ */
+function tooDeepRecord(record: IncomingRecord, base: Omit<NewRawRecord, 'payload' | 'contentHash' | 'status' | 'errors' | 'cookie' | 'email' | 'observedAt'>, source: string, where: string): Prepared {
+  const payload = stringifyDeep(record.value)
+  const errors: FieldIssue[] = [{ field: where, reason: 'too_deep', message: tooDeepMessage(where) }]
+  return {
+    index: record.index,
+    raw: { ...base, payload, contentHash: contentHash(source, payload), status: 'rejected', errors, cookie: null, email: null, observedAt: null },
+    observation: null,
+    errors,
+    warnings: [],
+  }
 }
 
 export class IngestPipeline {
@@ -538,7 +558,10 @@ export class IngestPipeline {
    * not redone) and the event it carries.
    */
   private recordOf(row: StoredRawRecord): { record: unknown; message?: Omit<MessagePart, 'at' | 'receivedAt'> } {
-    const value: unknown = JSON.parse(row.payload)
+    const parsed: unknown = JSON.parse(row.payload)
+    // Stored before the depth bound, or rejected by it: never walked again.
+    if (exceedsDepth(parsed)) return { record: null }
+    const value = storableJson(parsed)
     if (row.contentType !== MESSAGE_CONTENT_TYPE) return { record: value }
     if (Buffer.byteLength(row.payload) > MAX_MESSAGE_BYTES) return { record: null }
     const t = translateMessage(value, { receivedAt: row.receivedAt, interestProperties: this.interestProperties })
@@ -551,8 +574,10 @@ export class IngestPipeline {
 
   private prepareMessage(record: IncomingRecord, batch: MessageBatch, batchId: string, receivedAt: number): Prepared {
     const base = { batchId, receivedAt, source: batch.source, contentType: MESSAGE_CONTENT_TYPE, recordIndex: record.index }
+    const tooDeep = findTooDeep(record.value)
+    if (tooDeep !== null) return tooDeepRecord(record, base, batch.source, tooDeep)
     const payload = JSON.stringify(record.value) ?? 'null'
-    const translated = translateMessage(record.value, { receivedAt, sentAt: batch.sentAt, impliedType: batch.impliedType, interestProperties: this.interestProperties })
+    const translated = translateMessage(storableJson(record.value), { receivedAt, sentAt: batch.sentAt, impliedType: batch.impliedType, interestProperties: this.interestProperties })
     const hash = contentHash(batch.source, `message:${translated.messageId}`)
     const rejected = (errors: FieldIssue[]): Prepared => ({
       index: record.index,
@@ -587,21 +612,28 @@ export class IngestPipeline {
       recordIndex: record.index,
     }
     if (isUnparseable(record.value)) {
-      const payload = record.value.text ?? ''
+      const text = record.value.text ?? ''
+      // Kept as a JSON string: the text comes back exactly (GET /api/raw decodes it), and a NUL in
+      // it is the escape \u0000, which PostgreSQL text can hold. The hash stays that of the text.
+      const payload = JSON.stringify(text)
       const errors: FieldIssue[] = [{ field: '', reason: 'unparseable', message: record.value.message }]
       return {
         index: record.index,
-        raw: { ...base, payload, contentHash: contentHash(batch.source, payload), status: 'rejected', errors, cookie: null, email: null, observedAt: null },
+        raw: { ...base, payload, contentHash: contentHash(batch.source, text), status: 'rejected', errors, cookie: null, email: null, observedAt: null },
         observation: null,
         errors,
         warnings: [],
       }
     }
+    const tooDeep = findTooDeep(record.value)
+    if (tooDeep !== null) return tooDeepRecord(record, base, batch.source, tooDeep)
+    // The payload is the record as received (JSON escapes NUL); what is read from it is made storable.
     const payload = JSON.stringify(record.value)
     const hash = contentHash(batch.source, canonicalJson(record.value))
-    const result = validateRecord(record.value, { ...this.validateOptions, receivedAt })
+    const value = storableJson(record.value)
+    const result = validateRecord(value, { ...this.validateOptions, receivedAt })
     if (result.kind === 'rejected') {
-      const cookie = typeof (record.value as { cookie?: unknown } | null)?.cookie === 'string' ? (record.value as { cookie: string }).cookie : null
+      const cookie = typeof (value as { cookie?: unknown } | null)?.cookie === 'string' ? (value as { cookie: string }).cookie : null
       return {
         index: record.index,
         raw: { ...base, payload, contentHash: hash, status: 'rejected', errors: result.errors, cookie, email: null, observedAt: null },

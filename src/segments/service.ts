@@ -203,9 +203,9 @@ export class SegmentService {
    * ingestion goes on. Conditions without relative dates run as one SQL query per page; those with
    * them are evaluated in memory, which also schedules when each profile's verdict next changes.
    */
-  async backfill(id: string, onProgress?: (processed: number, total: number) => void): Promise<{ processed: number; changed: number }> {
+  async backfill(id: string, onProgress?: (processed: number, total: number) => void): Promise<{ processed: number; changed: number; skipped: number }> {
     const row = await this.store.getSegment(id)
-    if (!row) return { processed: 0, changed: 0 }
+    if (!row) return { processed: 0, changed: 0, skipped: 0 }
     const segment = activeSegment(row)
     const total = await this.store.countProfiles()
     const dependents = this.engine.withDependents(segment.id)
@@ -214,14 +214,15 @@ export class SegmentService {
     let after: string | undefined
     let processed = 0
     let changed = 0
+    let skipped = 0
+    // After a page failed on a stored value the database cannot read, this many profiles go one by
+    // one, so that only the unreadable ones are skipped.
+    let oneByOne = 0
     await this.store.setBackfillProgress({ id, version: segment.version, processed, total, done: false })
-    for (;;) {
-      if (this.closed) return { processed, changed }
-      // Another edit made this walk stale: the newer version's backfill is queued.
-      if (this.engine.get(id)?.version !== segment.version) return { processed, changed }
-      const page = await this.store.ingestTransaction(async (tx) => {
+    const runPage = (limit: number) =>
+      this.store.ingestTransaction(async (tx) => {
         const filter = segment.timeRelative ? null : compileCondition(segment.condition, { dialect: this.store.dialect, now: Date.now() })
-        const result = await tx.segmentPage({ segmentId: id, afterId: after, limit: BACKFILL_PAGE, filter })
+        const result = await tx.segmentPage({ segmentId: id, afterId: after, limit, filter })
         if (result.ids.length === 0) return { ids: result.ids, segments: new Set<string>(), changes: 0 }
         if (result.matching) {
           const changes: SegmentChange[] = []
@@ -244,6 +245,31 @@ export class SegmentService {
         const segments = await this.engine.evaluateViews(tx, { views, scheduled, segments: evaluated, reason, now })
         return { ids: result.ids, segments, changes: segments.size }
       })
+    for (;;) {
+      if (this.closed) return { processed, changed, skipped }
+      // Another edit made this walk stale: the newer version's backfill is queued.
+      if (this.engine.get(id)?.version !== segment.version) return { processed, changed, skipped }
+      let page: Awaited<ReturnType<typeof runPage>>
+      try {
+        page = await runPage(oneByOne > 0 ? 1 : BACKFILL_PAGE)
+        if (oneByOne > 0) oneByOne--
+      } catch (error) {
+        // A row the database cannot read (a trait past SQLite's JSON depth, stored before inputs were
+        // bounded) must not stop the walk for good: it is logged, counted and left as it was.
+        if (!this.store.isUnreadableValue(error)) throw error
+        if (oneByOne === 0) {
+          oneByOne = BACKFILL_PAGE
+          continue
+        }
+        const [unreadable] = await this.store.listProfileIds({ afterId: after, limit: 1 })
+        if (unreadable === undefined) throw error
+        this.log(`backfill of segment ${id}: skipped profile ${unreadable}, whose stored data the database cannot read: ${error instanceof Error ? error.message : String(error)}`)
+        skipped++
+        processed++
+        oneByOne--
+        after = unreadable
+        continue
+      }
       if (page.ids.length === 0) break
       this.notifier.notify(page.segments)
       processed += page.ids.length
@@ -254,7 +280,8 @@ export class SegmentService {
       await new Promise((resolve) => setImmediate(resolve))
     }
     await this.store.setBackfillProgress({ id, version: segment.version, processed, total: Math.max(total, processed), done: true })
-    return { processed, changed }
+    if (skipped > 0) this.log(`backfill of segment ${id}: done, ${skipped} profile(s) skipped as unreadable (see above)`)
+    return { processed, changed, skipped }
   }
 
   /** Loads profiles and their cohorts in the transaction and evaluates `only` for them at `now`. */

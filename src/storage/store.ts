@@ -261,6 +261,12 @@ export interface ApiKeyRow {
 
 export interface Store extends SegmentStore, EventStore {
   readonly dialect: 'sqlite' | 'postgres'
+  /**
+   * Whether a query failed on a stored value the database cannot read (SQLite: JSON past its depth
+   * limit; PostgreSQL: a data exception, such as \u0000 in text cast to jsonb), not on the database
+   * itself: the row is at fault, and skipping it lets a walk over all rows go on.
+   */
+  isUnreadableValue(error: unknown): boolean
   /** Runs `work` in one transaction, retrying it when a concurrent writer got there first. */
   ingestTransaction<T>(work: (tx: IngestTransaction) => Promise<T>): Promise<T>
 

@@ -5,6 +5,8 @@ import type { RouteContext } from '../app.ts'
 import { errorResponseSchema } from '../errors.ts'
 
 export const MAX_PAGE = 1000
+/** Offsets and ids past this cannot be exact in JSON numbers, nor held by SQLite's 64-bit integers. */
+export const MAX_OFFSET = Number.MAX_SAFE_INTEGER
 
 // A cursor is the last profile id of the previous page, opaque to clients.
 export function encodeCursor(profileId: string): string {
@@ -21,7 +23,7 @@ export function decodeCursor(cursor: string): string {
 
 export const pageQuerySchema = {
   limit: { type: 'integer', minimum: 1, maximum: MAX_PAGE, default: 50 },
-  offset: { type: 'integer', minimum: 0, default: 0 },
+  offset: { type: 'integer', minimum: 0, maximum: MAX_OFFSET, default: 0 },
   cursor: { type: 'string', minLength: 1, maxLength: 200 },
 } as const
 

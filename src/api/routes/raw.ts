@@ -16,7 +16,8 @@ export async function rawRoutes(app: FastifyInstance, ctx: RouteContext): Promis
             status: { type: 'string', enum: ['accepted', 'rejected'] },
             source: { type: 'string', minLength: 1 },
             limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
-            after_id: { type: 'integer', minimum: 0 },
+            // Ids past 2^53 are not exact as JSON numbers, and too big for a 64-bit column.
+            after_id: { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER },
           },
         },
         response: {

@@ -107,8 +107,8 @@ export function applyObservation(profile: ProfileState, observation: Observation
   for (const [key, value] of Object.entries(observation.traits)) {
     if (value === undefined || value === null) continue
     const timeKey = TRAIT_PREFIX + key
-    if (isLater(fieldTimes[timeKey], traits[key], at, value)) {
-      traits[key] = value
+    if (isLater(fieldTimes[timeKey], ownValue(traits, key), at, value)) {
+      setOwn(traits, key, value)
       fieldTimes[timeKey] = at
     }
   }
@@ -125,6 +125,16 @@ export function applyObservation(profile: ProfileState, observation: Observation
     firstSeen: Math.min(profile.firstSeen, at),
     lastSeen: Math.max(profile.lastSeen, at),
   }
+}
+
+// A trait may be named "__proto__" (JSON.parse makes it an own key): reading or assigning it as
+// traits[key] would reach the prototype instead, losing the trait.
+function ownValue(object: Record<string, unknown>, key: string): unknown {
+  return Object.hasOwn(object, key) ? object[key] : undefined
+}
+
+function setOwn(object: Record<string, unknown>, key: string, value: unknown): void {
+  Object.defineProperty(object, key, { value, enumerable: true, writable: true, configurable: true })
 }
 
 /**
@@ -149,8 +159,8 @@ export function mergeProfiles(survivor: ProfileState, absorbed: ProfileState): P
   for (const [key, value] of Object.entries(absorbed.traits)) {
     const at = absorbed.fieldTimes[TRAIT_PREFIX + key]
     if (value === undefined || value === null || at === undefined) continue
-    if (isLater(fieldTimes[TRAIT_PREFIX + key], traits[key], at, value)) {
-      traits[key] = value
+    if (isLater(fieldTimes[TRAIT_PREFIX + key], ownValue(traits, key), at, value)) {
+      setOwn(traits, key, value)
       fieldTimes[TRAIT_PREFIX + key] = at
     }
   }

@@ -37,6 +37,12 @@ function isRetryable(error: unknown): boolean {
   return typeof code === 'string' && RETRYABLE_PG_CODES.has(code)
 }
 
+function isUnreadableValue(dialect: 'sqlite' | 'postgres', error: unknown): boolean {
+  const e = error as { code?: unknown; message?: unknown } | null
+  if (dialect === 'postgres') return typeof e?.code === 'string' && e.code.startsWith('22') // class 22: data exception
+  return e?.code === 'SQLITE_ERROR' && typeof e.message === 'string' && /malformed JSON|JSON cannot hold/.test(e.message)
+}
+
 /** A 64-bit advisory-lock key per identifier, as a decimal string for PostgreSQL's bigint. */
 /**
  * Identifiers lock through a fixed set of buckets: a 1,000-record batch would otherwise take 2,000
@@ -532,6 +538,7 @@ export function createSqlStore(database: SqlDatabase): Store {
     ...createSegmentStore(database),
     ...createEventStore(database.reader),
     dialect,
+    isUnreadableValue: (error) => isUnreadableValue(dialect, error),
 
     async ingestTransaction(work) {
       for (let attempt = 1; ; attempt++) {
