@@ -2,6 +2,7 @@
 import path from 'node:path'
 import { z } from 'zod'
 import { DEFAULT_INTEREST_PROPERTIES, type InterestProperty, parseInterestProperties } from './events/segment-spec.ts'
+import { DEFAULT_QUALITY_POLICIES, parseQualityPolicies, type QualityPolicies } from './pipeline/validate/quality-policy.ts'
 
 /** An optional variable read by `parse` once; what `parse` throws becomes the variable's error. */
 function parsedText<T>(parse: (text: string) => T) {
@@ -36,6 +37,8 @@ const schema = z.object({
   CDP_EVENT_INTERESTS: parsedText(parseInterestProperties),
   // Extra SQLite settings, "name=value" separated by semicolons: see parseSqlitePragmas.
   CDP_SQLITE_PRAGMAS: parsedText(parseSqlitePragmas),
+  // What an invalid optional field costs, per source: "drop_field" or "crm:drop_field,web:reject".
+  CDP_QUALITY_POLICY: parsedText(parseQualityPolicies),
 })
 
 export interface SqlitePragma {
@@ -73,6 +76,8 @@ export interface Config {
   readonly defaultPhoneCountry: string
   /** Which event properties become interest signals (a viewed product's category). */
   readonly eventInterests: readonly InterestProperty[]
+  /** Per source: reject a record with an invalid optional field (the default), or store it without the field. */
+  readonly qualityPolicies: QualityPolicies
 }
 
 export class ConfigError extends Error {}
@@ -102,5 +107,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     logLevel: e.CDP_LOG_LEVEL,
     defaultPhoneCountry: e.CDP_DEFAULT_PHONE_COUNTRY.toUpperCase(),
     eventInterests: e.CDP_EVENT_INTERESTS ?? DEFAULT_INTEREST_PROPERTIES,
+    qualityPolicies: e.CDP_QUALITY_POLICY ?? DEFAULT_QUALITY_POLICIES,
   })
 }
