@@ -125,7 +125,7 @@ function renameKeys(
   const out: Group = {}
   const keys = Object.keys(group)
   // Exact names first, so that {"Email": …, "email": …} keeps "email" whatever the key order.
-  const ordered = [...keys.filter((key) => at.scope.names.get(foldFieldName(key)) === key), ...keys.filter((key) => at.scope.names.get(foldFieldName(key)) !== key)]
+  const ordered = [...keys.filter((key) => knownName(at.scope, key) === key), ...keys.filter((key) => knownName(at.scope, key) !== key)]
   for (const key of ordered) {
     const value = group[key]
     const canonical = knownName(at.scope, key)
