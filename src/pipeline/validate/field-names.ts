@@ -52,6 +52,18 @@ interface Scope {
   names: Map<string, string>
   /** Folded spellings, for suggestions. */
   spellings: Array<{ folded: string; canonical: string }>
+  /**
+   * Key as sent → what it names. Records repeat their keys (a million-row CSV has a handful of
+   * names), so each is folded and compared once; bounded like parseMoney's cache.
+   */
+  resolved: Map<string, Resolution>
+}
+
+interface Resolution {
+  /** The record's name for the key; null when it names no known field. */
+  canonical: string | null
+  /** For an unknown key, the known name it probably misspells. */
+  suggestion: string | null
 }
 
 function buildScope(...tables: Array<{ table: Readonly<Record<string, readonly string[]>>; prefix?: string }>): Scope {
@@ -65,7 +77,7 @@ function buildScope(...tables: Array<{ table: Readonly<Record<string, readonly s
       }
     }
   }
-  return { names, spellings: [...names].map(([folded, canonical]) => ({ folded, canonical })) }
+  return { names, spellings: [...names].map(([folded, canonical]) => ({ folded, canonical })), resolved: new Map() }
 }
 
 const TOP_LEVEL = buildScope(
@@ -124,14 +136,17 @@ function renameKeys(
 ): Group {
   const out: Group = {}
   const keys = Object.keys(group)
+  const resolutions = keys.map((key) => resolve(at.scope, key))
+  const isRenamed = (i: number) => resolutions[i]?.canonical !== null && resolutions[i]?.canonical !== keys[i]
+  let order = keys.map((_, i) => i)
   // Exact names first, so that {"Email": …, "email": …} keeps "email" whatever the key order.
-  const ordered = [...keys.filter((key) => knownName(at.scope, key) === key), ...keys.filter((key) => knownName(at.scope, key) !== key)]
-  for (const key of ordered) {
+  if (order.some(isRenamed)) order = [...order.filter((i) => !isRenamed(i)), ...order.filter(isRenamed)]
+  for (const i of order) {
+    const key = keys[i] as string
     const value = group[key]
-    const canonical = knownName(at.scope, key)
-    if (canonical === undefined) {
-      const suggestion = suggestName(at.scope, key)
-      if (suggestion !== undefined && !isAbsent(value)) {
+    const { canonical, suggestion } = resolutions[i] as Resolution
+    if (canonical === null) {
+      if (suggestion !== null && !isAbsent(value)) {
         if (!at.lookalikes.has(`${at.prefix}${suggestion}`)) at.lookalikes.set(`${at.prefix}${suggestion}`, `${at.sentPrefix}${key}`)
         at.warnings.push({
           field: `${at.sentPrefix}${key}`,
@@ -153,31 +168,22 @@ function renameKeys(
       continue
     }
     setOwn(out, canonical, value)
-    const sent = `${at.sentPrefix}${key}`
-    if (sent !== `${at.prefix}${canonical}`) at.sentAs.set(`${at.prefix}${canonical}`, sent)
+    if (key !== canonical || at.sentPrefix !== at.prefix) at.sentAs.set(`${at.prefix}${canonical}`, `${at.sentPrefix}${key}`)
   }
   return out
 }
 
-// Records repeat their keys: a million-row CSV has a handful of distinct names. Bounded like parseMoney's cache.
 const CACHE_SIZE = 10_000
-const knownCache = new Map<Scope, Map<string, string | null>>()
-const suggestionCache = new Map<Scope, Map<string, string | null>>()
 
-function cached(cache: Map<Scope, Map<string, string | null>>, scope: Scope, key: string, compute: () => string | null): string | undefined {
-  let byKey = cache.get(scope)
-  if (!byKey) cache.set(scope, (byKey = new Map()))
-  let value = byKey.get(key)
-  if (value === undefined) {
-    value = compute()
-    if (byKey.size >= CACHE_SIZE) byKey.clear()
-    byKey.set(key, value)
-  }
-  return value ?? undefined
-}
-
-function knownName(scope: Scope, key: string): string | undefined {
-  return cached(knownCache, scope, key, () => scope.names.get(foldFieldName(key)) ?? null)
+function resolve(scope: Scope, key: string): Resolution {
+  const known = scope.resolved.get(key)
+  if (known !== undefined) return known
+  const folded = foldFieldName(key)
+  const canonical = scope.names.get(folded) ?? null
+  const resolution = { canonical, suggestion: canonical === null ? suggestName(scope, folded) : null }
+  if (scope.resolved.size >= CACHE_SIZE) scope.resolved.clear()
+  scope.resolved.set(key, resolution)
+  return resolution
 }
 
 // Longer names than this are sentences or data, not misspelt field names.
@@ -188,20 +194,17 @@ const MAX_SUGGESTED_LENGTH = 40
  * or two swapped) for names of 4 to 7 letters, two from 8. Names under 4 letters get none: "page" or
  * "sage" are not a misspelt "age".
  */
-function suggestName(scope: Scope, key: string): string | undefined {
-  return cached(suggestionCache, scope, key, () => {
-    const folded = foldFieldName(key)
-    if (folded.length < 4 || folded.length > MAX_SUGGESTED_LENGTH || NOT_TYPOS.has(folded)) return null
-    let best: { canonical: string; distance: number } | null = null
-    for (const { folded: spelling, canonical } of scope.spellings) {
-      if (spelling.length < 4) continue
-      const allowed = spelling.length >= 8 ? 2 : 1
-      if (Math.abs(spelling.length - folded.length) > allowed) continue
-      const distance = editDistance(folded, spelling, allowed)
-      if (distance <= allowed && (best === null || distance < best.distance)) best = { canonical, distance }
-    }
-    return best?.canonical ?? null
-  })
+function suggestName(scope: Scope, folded: string): string | null {
+  if (folded.length < 4 || folded.length > MAX_SUGGESTED_LENGTH || NOT_TYPOS.has(folded)) return null
+  let best: { canonical: string; distance: number } | null = null
+  for (const { folded: spelling, canonical } of scope.spellings) {
+    if (spelling.length < 4) continue
+    const allowed = spelling.length >= 8 ? 2 : 1
+    if (Math.abs(spelling.length - folded.length) > allowed) continue
+    const distance = editDistance(folded, spelling, allowed)
+    if (distance <= allowed && (best === null || distance < best.distance)) best = { canonical, distance }
+  }
+  return best?.canonical ?? null
 }
 
 /** Optimal string alignment distance (Levenshtein plus swapping two neighbours); above `limit` it stops early. */

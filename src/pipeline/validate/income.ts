@@ -49,7 +49,20 @@ const MULTIPLIERS: Readonly<Record<string, number>> = { '': 1, k: 1_000, m: 1_00
 const MAX_DIGITS = 15
 
 /** Reads an income; null when the text is not an amount or a range of amounts. */
-export function parseIncome(text: string): ParsedIncome | null {
+export function parseIncome(text: string): Readonly<ParsedIncome> | null {
+  // Incomes repeat (a form's brackets), and validation reads each record's; bounded like parseMoney's cache.
+  const known = incomeCache.get(text)
+  if (known !== undefined) return known
+  const parsed = readIncome(text)
+  if (incomeCache.size >= INCOME_CACHE_SIZE) incomeCache.clear()
+  incomeCache.set(text, parsed === null ? null : Object.freeze(parsed))
+  return parsed
+}
+
+const INCOME_CACHE_SIZE = 10_000
+const incomeCache = new Map<string, Readonly<ParsedIncome> | null>()
+
+function readIncome(text: string): ParsedIncome | null {
   let rest = text.normalize('NFKC').replace(/\s+/g, ' ').trim()
   // "per year", "/yr", "p.a.": incomes are yearly anyway.
   rest = rest.replace(/\s*(?:\/\s*|per |a )(?:year|yr|annum)$/i, '').replace(/\s*p\.?a\.?$/i, '').trim()
