@@ -3,6 +3,7 @@ import path from 'node:path'
 import { z } from 'zod'
 import { DEFAULT_INTEREST_PROPERTIES, type InterestProperty, parseInterestProperties } from './events/segment-spec.ts'
 import { parseAllowedTargets, type WebhookTargetPolicy } from './segments/webhooks/target.ts'
+import { DEFAULT_QUALITY_POLICIES, parseQualityPolicies, type QualityPolicies } from './pipeline/validate/quality-policy.ts'
 
 /** An optional variable read by `parse` once; what `parse` throws becomes the variable's error. */
 function parsedText<T>(parse: (text: string) => T) {
@@ -40,6 +41,8 @@ const schema = z.object({
   // Webhook receivers inside the network: host names, addresses and CIDR ranges, comma-separated.
   CDP_WEBHOOK_ALLOW_HOSTS: parsedText(parseAllowedTargets),
   CDP_WEBHOOK_ALLOW_PRIVATE: z.enum(['true', 'false'], { message: 'must be "true" or "false"' }).default('false'),
+  // What an invalid optional field costs, per source: "drop_field" or "crm:drop_field,web:reject".
+  CDP_QUALITY_POLICY: parsedText(parseQualityPolicies),
 })
 
 export interface SqlitePragma {
@@ -79,6 +82,8 @@ export interface Config {
   readonly eventInterests: readonly InterestProperty[]
   /** Which local and private webhook targets are reached anyway (by default only public ones). */
   readonly webhookTargets: WebhookTargetPolicy
+  /** Per source: reject a record with an invalid optional field (the default), or store it without the field. */
+  readonly qualityPolicies: QualityPolicies
 }
 
 export class ConfigError extends Error {}
@@ -113,5 +118,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       allowNetworks: e.CDP_WEBHOOK_ALLOW_HOSTS?.networks ?? [],
       allowPrivate: e.CDP_WEBHOOK_ALLOW_PRIVATE === 'true',
     }),
+    qualityPolicies: e.CDP_QUALITY_POLICY ?? DEFAULT_QUALITY_POLICIES,
   })
 }

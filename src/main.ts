@@ -9,6 +9,12 @@ import { startServer } from './cli/start.ts'
 import { ConfigError, loadConfig } from './config.ts'
 import type { BodyFormat } from './domain/types.ts'
 import { AppError } from './errors.ts'
+import { isQualityPolicy, QUALITY_POLICIES, type QualityPolicy } from './pipeline/validate/quality-policy.ts'
+
+function parseQualityPolicy(value: string): QualityPolicy {
+  if (isQualityPolicy(value)) return value
+  throw new InvalidArgumentError(`must be ${QUALITY_POLICIES.join(' or ')}`)
+}
 
 function parseFormat(value: string): BodyFormat {
   if (value === 'csv' || value === 'ndjson' || value === 'json') return value
@@ -34,8 +40,9 @@ program
   .option('--source <name>', 'source name stored with each raw record', 'import')
   .option('--format <format>', 'csv, ndjson or json (default: from the file extension)', parseFormat)
   .option('--report <file>', 'also write the data-quality report as JSON')
+  .option('--on-invalid <policy>', "reject a record with an invalid optional field, or drop_field to store it without the field (default: the source's CDP_QUALITY_POLICY)", parseQualityPolicy)
   .option('--quiet', 'no progress bar')
-  .action(async (file: string, options: { source: string; format?: BodyFormat; report?: string; quiet?: boolean }) => {
+  .action(async (file: string, options: { source: string; format?: BodyFormat; report?: string; onInvalid?: QualityPolicy; quiet?: boolean }) => {
     const report = await importFile(loadConfig(), file, options)
     process.stdout.write(formatQualityReport(report))
   })

@@ -57,6 +57,7 @@ export async function openRuntime(config: Config, options: RuntimeOptions = {}):
       defaultPhoneCountry: config.defaultPhoneCountry as CountryCode,
     },
     interestProperties: config.eventInterests,
+    qualityPolicies: config.qualityPolicies,
     // The server keeps transactions short so real-time events never wait long behind a bulk batch
     // (docs/benchmarks.md); one-off commands (cdp import) write whole batches.
     transactionRecords: options.background ? (options.transactionRecords ?? SERVER_TRANSACTION_RECORDS) : options.transactionRecords,

@@ -6,6 +6,7 @@ import { detectFileFormat, readRecordBatches } from '../collect/file.ts'
 import type { Config } from '../config.ts'
 import type { BodyFormat } from '../domain/types.ts'
 import { type IngestReport, newBatchId } from '../pipeline/run.ts'
+import type { QualityPolicy } from '../pipeline/validate/quality-policy.ts'
 import { openRuntime } from '../runtime.ts'
 
 export interface QualityReport {
@@ -31,7 +32,7 @@ export interface QualityReport {
 export async function importFile(
   config: Config,
   file: string,
-  options: { source?: string; format?: BodyFormat; report?: string; quiet?: boolean; batchSize?: number },
+  options: { source?: string; format?: BodyFormat; report?: string; quiet?: boolean; batchSize?: number; onInvalid?: QualityPolicy },
 ): Promise<QualityReport> {
   const format = detectFileFormat(file, options.format)
   const totalBytes = fs.statSync(file).size
@@ -91,7 +92,7 @@ export async function importFile(
     // two overlap (the database works while Node validates); on SQLite they simply take turns.
     let inFlight: Promise<void> | undefined
     for await (const { records, bytesRead } of readRecordBatches(file, format, options.batchSize ?? 1000)) {
-      const next = runtime.pipeline.ingest({ records, source, contentType: format, batchId }).then((result) => account(result, bytesRead))
+      const next = runtime.pipeline.ingest({ records, source, contentType: format, batchId, onInvalid: options.onInvalid }).then((result) => account(result, bytesRead))
       // Marked handled now; it is awaited (and its error thrown) on the next turn.
       next.catch(() => undefined)
       if (inFlight) await inFlight

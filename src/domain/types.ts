@@ -19,6 +19,9 @@ export type IssueReason =
   | 'bad_age'
   | 'bad_timestamp'
   | 'bad_field'
+  | 'unknown_field'
+  | 'duplicate_field'
+  | 'unreadable_income'
   | 'not_an_object'
   | 'unparseable'
   | 'too_deep'
@@ -82,7 +85,7 @@ export interface Observation {
 
 export type ValidationResult =
   | { kind: 'ok'; value: Observation; warnings: FieldIssue[] }
-  | { kind: 'rejected'; errors: FieldIssue[] }
+  | { kind: 'rejected'; errors: FieldIssue[]; /** When the record's cookie itself was valid. */ cookie?: string }
 
 /** A record as read from a request body or a file, before validation. */
 export interface IncomingRecord {

@@ -12,7 +12,7 @@ import { cohortIdsByName, type DesiredMembership, desiredMemberships, diffMember
 import { emptyProfile, applyObservation } from './resolve/merge.ts'
 import { type BatchObservation, compareObservations, type MergeLogEntry, resolveBatch } from './resolve/resolve-batch.ts'
 import { assignAnonymous } from './resolve/timeline.ts'
-import { validateRecord, type ValidateOptions } from './validate/index.ts'
+import { DEFAULT_QUALITY_POLICIES, policyForSource, type QualityPolicies, type QualityPolicy, validateRecord, type ValidateOptions } from './validate/index.ts'
 
 export interface RecordError {
   record: number
@@ -45,6 +45,8 @@ export interface IngestBatch {
   receivedAt?: number
   /** Several calls may share one batch id: `cdp import` uses one per file. */
   batchId?: string
+  /** Overrides the source's quality policy for this batch (`?on_invalid=`, `cdp import --on-invalid`). */
+  onInvalid?: QualityPolicy
 }
 
 /** Segment-spec messages (POST /v1/*): each one a raw record, a profile observation and maybe an event. */
@@ -63,7 +65,9 @@ export const MESSAGE_CONTENT_TYPE = 'segment'
 export interface PipelineOptions {
   store: Store
   classifier: InterestClassifier
-  validate: Omit<ValidateOptions, 'receivedAt'>
+  validate: Omit<ValidateOptions, 'receivedAt' | 'onInvalid'>
+  /** Per source: reject records with an invalid optional field (the default) or drop the field. */
+  qualityPolicies?: QualityPolicies
   newProfileId?: () => string
   /** Which event properties become interests (default: every event's "category"). */
   interestProperties?: readonly InterestProperty[]
@@ -194,7 +198,8 @@ export class IngestPipeline {
   private classifier: InterestClassifier
   private cohortIds: Map<string, string>
   private cohortNameKeys: Map<string, string>
-  private readonly validateOptions: Omit<ValidateOptions, 'receivedAt'>
+  private readonly validateOptions: Omit<ValidateOptions, 'receivedAt' | 'onInvalid'>
+  private readonly qualityPolicies: QualityPolicies
   private readonly makeProfileId: () => string
   private readonly interestProperties: readonly InterestProperty[] | undefined
   private readonly transactionRecords: number | undefined
@@ -214,6 +219,7 @@ export class IngestPipeline {
     this.cohortIds = cohortIdsByName(options.classifier)
     this.cohortNameKeys = nameKeysById(this.cohortIds)
     this.validateOptions = options.validate
+    this.qualityPolicies = options.qualityPolicies ?? DEFAULT_QUALITY_POLICIES
     this.makeProfileId = options.newProfileId ?? newProfileId
     this.interestProperties = options.interestProperties
     this.transactionRecords = options.transactionRecords
@@ -531,7 +537,8 @@ export class IngestPipeline {
       } catch {
         return { row, result: null, message: undefined }
       }
-      return { row, result: validateRecord(stored.record, { ...this.validateOptions, receivedAt: row.receivedAt }), message: stored.message }
+      const onInvalid = policyForSource(this.qualityPolicies, row.source)
+      return { row, result: validateRecord(stored.record, { ...this.validateOptions, receivedAt: row.receivedAt, onInvalid }), message: stored.message }
     })
     const outcome = await this.store.ingestTransaction(async (tx) => {
       const items: BatchObservation[] = []
@@ -540,7 +547,7 @@ export class IngestPipeline {
       for (const { row, result, message } of results) {
         if (!result || result.kind !== 'ok') continue
         const o = result.value
-        updates.push({ id: row.id, status: 'accepted', errors: null, cookie: o.cookie, email: o.email, observedAt: o.observedAt })
+        updates.push({ id: row.id, status: 'accepted', errors: result.warnings.length > 0 ? result.warnings : null, cookie: o.cookie, email: o.email, observedAt: o.observedAt })
         items.push({ observation: o, rawId: row.id, source: row.source })
         if (message) messages.set(row.id, { ...message, at: o.observedAt, receivedAt: row.receivedAt })
       }
@@ -590,7 +597,7 @@ export class IngestPipeline {
       return rejected([{ field: '', reason: 'too_large', message: `a message may be at most ${MAX_MESSAGE_BYTES / 1024} KB, this one is ${(Buffer.byteLength(payload) / 1024).toFixed(1)} KB: send large properties elsewhere or split them` }])
     }
     if (!translated.record) return rejected(translated.errors)
-    const result = validateRecord(translated.record, { ...this.validateOptions, receivedAt })
+    const result = validateRecord(translated.record, { ...this.validateOptions, receivedAt, onInvalid: policyForSource(this.qualityPolicies, batch.source) })
     if (result.kind === 'rejected') return rejected(result.errors)
     const o = result.value
     return {
@@ -631,9 +638,10 @@ export class IngestPipeline {
     const payload = JSON.stringify(record.value)
     const hash = contentHash(batch.source, canonicalJson(record.value))
     const value = storableJson(record.value)
-    const result = validateRecord(value, { ...this.validateOptions, receivedAt })
+    const onInvalid = batch.onInvalid ?? policyForSource(this.qualityPolicies, batch.source)
+    const result = validateRecord(value, { ...this.validateOptions, receivedAt, onInvalid })
     if (result.kind === 'rejected') {
-      const cookie = typeof (value as { cookie?: unknown } | null)?.cookie === 'string' ? (value as { cookie: string }).cookie : null
+      const cookie = result.cookie ?? null
       return {
         index: record.index,
         raw: { ...base, payload, contentHash: hash, status: 'rejected', errors: result.errors, cookie, email: null, observedAt: null },
@@ -729,7 +737,9 @@ export class IngestPipeline {
     if (!evidence.profile) return undefined
     const observations: BatchObservation[] = []
     for (const row of evidence.records) {
-      const result = validateRecord(this.recordOf(row).record, { ...this.validateOptions, receivedAt: row.receivedAt })
+      // Only accepted rows come here. drop_field reads an accepted record exactly as the policy that
+      // accepted it did (with reject, nothing was dropped), so the fold matches what was ingested.
+      const result = validateRecord(this.recordOf(row).record, { ...this.validateOptions, receivedAt: row.receivedAt, onInvalid: 'drop_field' })
       if (result.kind !== 'ok') continue
       const o = result.value
       if (o.email !== null && o.email !== email) continue

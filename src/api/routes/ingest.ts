@@ -2,6 +2,7 @@
 import type { FastifyInstance } from 'fastify'
 import { formatFromContentType, parseBody } from '../../collect/body.ts'
 import { AppError } from '../../errors.ts'
+import { QUALITY_POLICIES, type QualityPolicy } from '../../pipeline/validate/quality-policy.ts'
 import type { RouteContext } from '../app.ts'
 import { errorResponseSchema } from '../errors.ts'
 
@@ -33,6 +34,11 @@ export async function ingestRoutes(app: FastifyInstance, ctx: RouteContext): Pro
           type: 'object',
           properties: {
             source: { type: 'string', minLength: 1, maxLength: 100, pattern: '^[A-Za-z0-9_.:-]+$', default: 'api' },
+            on_invalid: {
+              type: 'string',
+              enum: [...QUALITY_POLICIES],
+              description: "what an invalid optional field costs: the record (reject) or only the field (drop_field); default: the source's CDP_QUALITY_POLICY",
+            },
           },
         },
         response: {
@@ -67,8 +73,8 @@ export async function ingestRoutes(app: FastifyInstance, ctx: RouteContext): Pro
       const text = typeof request.body === 'string' ? request.body : ''
       const parsed = parseBody(text, format)
       if (parsed.kind === 'unparseable') throw new AppError('invalid_input', parsed.message)
-      const { source } = request.query as { source: string }
-      const report = await ctx.pipeline.ingest({ records: parsed.records, source, contentType: format })
+      const { source, on_invalid: onInvalid } = request.query as { source: string; on_invalid?: QualityPolicy }
+      const report = await ctx.pipeline.ingest({ records: parsed.records, source, contentType: format, onInvalid })
       const status = report.failed === 0 ? 'success' : report.failed === report.processed ? 'failed' : 'partial'
       return {
         status,

@@ -1,6 +1,7 @@
 // GET /api/user: one person, looked up by any of their identifiers.
 import type { FastifyInstance } from 'fastify'
 import { AppError } from '../../errors.ts'
+import { parseIncome } from '../../pipeline/validate/income.ts'
 import type { ProfileView } from '../../storage/store.ts'
 import type { RouteContext } from '../app.ts'
 import { errorResponseSchema } from '../errors.ts'
@@ -29,7 +30,17 @@ const userProfileSchema = {
     },
     demographics: {
       type: 'object',
-      properties: { age: { type: ['integer', 'null'] }, gender: nullableString, income: nullableString, education: nullableString },
+      properties: {
+        age: { type: ['integer', 'null'] },
+        gender: nullableString,
+        income: nullableString,
+        income_parsed: {
+          type: ['object', 'null'],
+          description: 'income read as an amount or range (min = max for one amount; null for an open end) and an ISO 4217 currency (null when the text names none); null when income is absent or is not an amount',
+          properties: { min: { type: ['number', 'null'] }, max: { type: ['number', 'null'] }, currency: nullableString },
+        },
+        education: nullableString,
+      },
     },
     interests: { type: 'array', items: { type: 'string' } },
     cohorts: { type: 'array', items: { type: 'string' } },
@@ -96,7 +107,14 @@ export function userProfileBody(view: ProfileView, options: { explain: InterestE
     phone_number: f.phone ?? f.phone_raw ?? null,
     location: location || null,
     location_detail: { city: f.city ?? null, state: f.state ?? null, country: f.country ?? null, country_code: f.country_code ?? null },
-    demographics: { age: f.age ?? null, gender: f.gender ?? null, income: f.income ?? null, education: f.education ?? null },
+    demographics: {
+      age: f.age ?? null,
+      gender: f.gender ?? null,
+      income: f.income ?? null,
+      // Read from the text on the way out: the profile keeps income as sent (see docs/api.md).
+      income_parsed: f.income ? parseIncome(f.income) : null,
+      education: f.education ?? null,
+    },
     interests: [...profile.interests.keys()],
     cohorts: memberships.map((m) => m.name),
     traits: profile.traits,

@@ -1,18 +1,24 @@
 // Validation and normalization: one raw record (JSON, or CSV rows whose cells are all strings) → an
 // Observation, or every reason it was rejected. Pure and synchronous. Errors reject the record;
-// warnings keep it. Each issue names its dotted field ("demographics.age") and says what to fix.
+// warnings keep it. Field names are matched loosely first (field-names.ts); each issue names the
+// dotted field as it was sent ("demographics.age", "E-mail Address") and says what to fix.
 import type { CountryCode } from 'libphonenumber-js'
 import type { FieldIssue, Observation, ProfileFields, ValidationResult } from '../../domain/types.ts'
 import { countryDisplayName, toCountryCode } from './country.ts'
 import { describeEmailProblem, isJunkIdentifier, normalizeEmail } from './email.ts'
+import { nameFields } from './field-names.ts'
 import { normalizeGender } from './gender.ts'
+import { parseIncome } from './income.ts'
 import { readInterests } from './interests.ts'
 import { toE164 } from './phone.ts'
-import { collapseWhitespace, describeValue, isAbsent, isPlainObject } from './text.ts'
+import type { QualityPolicy } from './quality-policy.ts'
+import { collapseWhitespace, describeValue, isAbsent, isPlainObject, setOwn } from './text.ts'
 import { parseTimestamp } from './timestamp.ts'
 import { usStateName } from './us-states.ts'
 
 export { DEFAULT_EMAIL_BLOCKLIST, isJunkIdentifier, normalizeEmail } from './email.ts'
+export { type ParsedIncome, parseIncome } from './income.ts'
+export { DEFAULT_QUALITY_POLICIES, parseQualityPolicies, policyForSource, type QualityPolicies, type QualityPolicy } from './quality-policy.ts'
 
 export interface ValidateOptions {
   /** Epoch ms when the record arrived: its observation time when it carries none. */
@@ -21,6 +27,8 @@ export interface ValidateOptions {
   emailBlocklist: ReadonlySet<string>
   /** Country for phone numbers written without "+" (tried after the record's own country). */
   defaultPhoneCountry?: CountryCode
+  /** What an invalid optional field costs: the record (`reject`, the default) or only the field. */
+  onInvalid?: QualityPolicy
 }
 
 const MAX_COOKIE_LENGTH = 200
@@ -28,18 +36,17 @@ const MAX_COOKIE_LENGTH = 200
 const MAX_FUTURE_MS = 24 * 60 * 60 * 1000
 
 // Profile fields come nested as in the customer's format ({location: {city}}) or flat ({city}).
+// These are the record's own names; nameFields has renamed every other spelling to them.
 const LOCATION_KEYS: ReadonlySet<string> = new Set(['city', 'state', 'country', 'country_code'])
 const DEMOGRAPHIC_KEYS: ReadonlySet<string> = new Set(['age', 'gender', 'income', 'education'])
 const RECORD_KEYS: ReadonlySet<string> = new Set([
   'cookie',
   'email',
   'phone',
-  'phone_number',
   'location',
   'demographics',
   'interests',
   'timestamp',
-  'observed_at',
   ...LOCATION_KEYS,
   ...DEMOGRAPHIC_KEYS,
 ])
@@ -47,6 +54,25 @@ const RECORD_KEYS: ReadonlySet<string> = new Set([
 interface Issues {
   errors: FieldIssue[]
   warnings: FieldIssue[]
+  /** A field's name in the record ("email") → the name it was sent as ("E-mail Address"). */
+  sentAs: ReadonlyMap<string, string>
+  onInvalid: QualityPolicy
+}
+
+function sentName(issues: Issues, field: string): string {
+  return issues.sentAs.get(field) ?? field
+}
+
+/**
+ * A field whose value is invalid: rejects the record, or with the drop_field policy is left out
+ * and flagged. Only optional fields come here; a bad cookie always rejects.
+ */
+function invalidField(issues: Issues, issue: FieldIssue): void {
+  if (issues.onInvalid === 'drop_field') {
+    issues.warnings.push({ ...issue, message: `${issue.message}; dropped ${issue.field} and kept the record (quality policy drop_field)` })
+  } else {
+    issues.errors.push(issue)
+  }
 }
 
 /** A value found in the record, with the dotted path that issues about it name. */
@@ -62,25 +88,30 @@ export function validateRecord(value: unknown, opts: ValidateOptions): Validatio
     const message = `a record must be a JSON object with at least a "cookie", got ${describeValue(value)}`
     return { kind: 'rejected', errors: [{ field: '', reason: 'not_an_object', message }] }
   }
-  const issues: Issues = { errors: [], warnings: [] }
+  const warnings: FieldIssue[] = []
+  const named = nameFields(value, warnings)
+  const record = named.record
+  const issues: Issues = { errors: [], warnings, sentAs: named.sentAs, onInvalid: opts.onInvalid ?? 'reject' }
   const traits: Record<string, unknown> = {}
-  const location = readGroup(value, 'location', issues, traits)
-  const demographics = readGroup(value, 'demographics', issues, traits)
+  const location = readGroup(record, 'location', issues, traits)
+  const demographics = readGroup(record, 'demographics', issues, traits)
 
-  const cookie = readCookie(value.cookie, issues)
-  const email = readEmail(value.email, opts.emailBlocklist, issues)
+  const cookie = readCookie(record.cookie, issues, named.lookalikes.get('cookie'))
+  const email = readEmail(record.email, opts.emailBlocklist, issues)
   const fields: ProfileFields = {}
-  const countryCode = readLocation({ record: value, location, fields, issues })
-  readPhone({ found: findFirst(value, ['phone', 'phone_number']), countryCode, opts, fields, issues })
-  readDemographics({ record: value, demographics, fields, issues })
-  const interests = isAbsent(value.interests) ? [] : readInterests(value.interests, 'interests', issues.warnings)
-  const observedAt = readObservedAt(findFirst(value, ['timestamp', 'observed_at']), opts.receivedAt, issues)
+  const countryCode = readLocation({ record, location, fields, issues })
+  readPhone({ found: findTop(record, 'phone', issues), countryCode, opts, fields, issues })
+  readDemographics({ record, demographics, fields, issues })
+  const interests = isAbsent(record.interests) ? [] : readInterests(record.interests, sentName(issues, 'interests'), issues.warnings)
+  const observedAt = readObservedAt(findTop(record, 'timestamp', issues), opts.receivedAt, issues)
 
-  collectTraits(value, '', RECORD_KEYS, traits)
+  collectTraits(record, '', RECORD_KEYS, traits)
   if (location) collectTraits(location, 'location.', LOCATION_KEYS, traits)
   if (demographics) collectTraits(demographics, 'demographics.', DEMOGRAPHIC_KEYS, traits)
+  // A second spelling of a field already given ({"email", "Email"}) is kept, as a trait.
+  for (const [key, duplicate] of Object.entries(named.duplicates)) if (!isAbsent(duplicate)) setOwn(traits, key, duplicate)
 
-  if (issues.errors.length > 0) return { kind: 'rejected', errors: issues.errors }
+  if (issues.errors.length > 0) return { kind: 'rejected', errors: issues.errors, ...(cookie !== '' ? { cookie } : {}) }
   const observation: Observation = { cookie, email, observedAt, fields, interests, traits }
   return { kind: 'ok', value: observation, warnings: issues.warnings }
 }
@@ -90,25 +121,26 @@ function readGroup(record: Group, name: string, issues: Issues, traits: Record<s
   const group = record[name]
   if (isAbsent(group)) return undefined
   if (isPlainObject(group)) return group
-  setTrait(traits, name, group)
+  setOwn(traits, name, group)
+  const field = sentName(issues, name)
   issues.warnings.push({
-    field: name,
+    field,
     reason: 'bad_field',
-    message: `${name} must be an object of named fields (e.g. {"${name === 'location' ? 'city' : 'age'}": ...}), got ${describeValue(group)}: kept as a trait, not read`,
+    message: `${field} must be an object of named fields (e.g. {"${name === 'location' ? 'city' : 'age'}": ...}), got ${describeValue(group)}: kept as a trait, not read`,
   })
   return undefined
 }
 
-/** The nested value when present, else the flat alias; undefined when neither is. */
-function find(record: Group, group: Group | undefined, groupName: string, key: string): Found | undefined {
-  if (group && !isAbsent(group[key])) return { value: group[key], field: `${groupName}.${key}` }
-  if (!isAbsent(record[key])) return { value: record[key], field: key }
-  return undefined
+/** The nested value when present, else the flat one; undefined when neither is. */
+function find(input: { record: Group; group: Group | undefined; groupName: string; key: string; issues: Issues }): Found | undefined {
+  const { record, group, groupName, key, issues } = input
+  if (group && !isAbsent(group[key])) return { value: group[key], field: sentName(issues, `${groupName}.${key}`) }
+  return findTop(record, key, issues)
 }
 
-function findFirst(record: Group, keys: readonly string[]): Found | undefined {
-  for (const key of keys) if (!isAbsent(record[key])) return { value: record[key], field: key }
-  return undefined
+function findTop(record: Group, key: string, issues: Issues): Found | undefined {
+  if (isAbsent(record[key])) return undefined
+  return { value: record[key], field: sentName(issues, key) }
 }
 
 /** A text field's value, whitespace-collapsed; numbers become text; other types are ignored with a warning. */
@@ -120,61 +152,66 @@ function readText(found: Found | undefined, issues: Issues): string | undefined 
   return undefined
 }
 
-function readCookie(raw: unknown, issues: Issues): string {
+/** The cookie is never dropped, whatever the quality policy: a record without one identifies nobody. */
+function readCookie(raw: unknown, issues: Issues, lookalike: string | undefined): string {
+  const field = sentName(issues, 'cookie')
   if (raw === undefined || raw === null || (typeof raw === 'string' && isJunkIdentifier(raw))) {
+    const missing = raw === undefined || raw === null || raw.trim() === ''
+    const hint = missing && lookalike !== undefined ? `; did you mean "${lookalike}"? name that field "cookie"` : ''
     issues.errors.push({
-      field: 'cookie',
+      field,
       reason: 'missing_cookie',
-      message: raw === undefined || raw === null || raw.trim() === ''
-        ? "cookie is required: every profile record needs the visitor's cookie"
-        : `cookie is required: every profile record needs the visitor's cookie, and ${describeValue(raw)} is a placeholder, not a cookie`,
+      message: missing
+        ? `cookie is required: every profile record needs the visitor's cookie${hint}`
+        : `cookie is required: every profile record needs the visitor's cookie, and ${field} ${describeValue(raw)} is a placeholder, not a cookie`,
     })
     return ''
   }
   if (typeof raw !== 'string' && !(typeof raw === 'number' && Number.isFinite(raw))) {
-    issues.errors.push({ field: 'cookie', reason: 'invalid_cookie', message: `cookie must be a string, got ${describeValue(raw)}` })
+    issues.errors.push({ field, reason: 'invalid_cookie', message: `${field} must be a string, got ${describeValue(raw)}` })
     return ''
   }
   const cookie = String(raw).trim()
   if (isJunkIdentifier(cookie)) {
     // A numeric 0, which reads as the placeholder "0".
-    issues.errors.push({ field: 'cookie', reason: 'missing_cookie', message: `cookie is required: every profile record needs the visitor's cookie, and ${cookie} is a placeholder, not a cookie` })
+    issues.errors.push({ field, reason: 'missing_cookie', message: `cookie is required: every profile record needs the visitor's cookie, and ${field} ${cookie} is a placeholder, not a cookie` })
     return ''
   }
   if (cookie.length > MAX_COOKIE_LENGTH) {
-    issues.errors.push({ field: 'cookie', reason: 'invalid_cookie', message: `cookie must be at most ${MAX_COOKIE_LENGTH} characters, got ${cookie.length}` })
+    issues.errors.push({ field, reason: 'invalid_cookie', message: `${field} must be at most ${MAX_COOKIE_LENGTH} characters, got ${cookie.length}` })
     return ''
   }
   return cookie
 }
 
 /**
- * A malformed email rejects the record: it is the identifier that merges profiles, so the sender
- * must fix it. Placeholders ("null", blocklisted addresses) only mean "no email".
+ * A malformed email rejects the record (unless the policy drops it): it is the identifier that
+ * merges profiles, so it is never guessed at. Placeholders ("null", blocklisted addresses) only mean "no email".
  */
 function readEmail(raw: unknown, blocklist: ReadonlySet<string>, issues: Issues): string | null {
   if (raw === undefined || raw === null) return null
+  const field = sentName(issues, 'email')
   if (typeof raw !== 'string') {
     if (typeof raw === 'number' && isJunkIdentifier(String(raw))) return null
-    issues.errors.push({ field: 'email', reason: 'invalid_email', message: `email must be a string like "name@example.com", got ${describeValue(raw)}` })
+    invalidField(issues, { field, reason: 'invalid_email', message: `${field} must be a string like "name@example.com", got ${describeValue(raw)}` })
     return null
   }
   if (isJunkIdentifier(raw)) return null
   const email = normalizeEmail(raw)
   const problem = describeEmailProblem(email)
   if (problem !== null) {
-    issues.errors.push({
-      field: 'email',
+    invalidField(issues, {
+      field,
       reason: 'invalid_email',
-      message: `email ${describeValue(raw.trim())} ${problem}: send a valid address like "name@example.com" or leave the field out`,
+      message: `${field} ${describeValue(raw.trim())} ${problem}: send a valid address like "name@example.com" or leave the field out`,
     })
     return null
   }
   if (blocklist.has(email)) {
     issues.warnings.push({
-      field: 'email',
+      field,
       reason: 'blocked_email',
-      message: `email "${email}" is a known placeholder address: ignored so it never merges unrelated visitors`,
+      message: `${field} "${email}" is a known placeholder address: ignored so it never merges unrelated visitors`,
     })
     return null
   }
@@ -184,8 +221,8 @@ function readEmail(raw: unknown, blocklist: ReadonlySet<string>, issues: Issues)
 /** Sets city, state, country and country_code; returns the alpha-2 country code when known. */
 function readLocation(input: { record: Group; location: Group | undefined; fields: ProfileFields; issues: Issues }): string | null {
   const { record, location, fields, issues } = input
-  const countryFound = find(record, location, 'location', 'country')
-  const codeFound = find(record, location, 'location', 'country_code')
+  const countryFound = find({ record, group: location, groupName: 'location', key: 'country', issues })
+  const codeFound = find({ record, group: location, groupName: 'location', key: 'country_code', issues })
   const countryText = readText(countryFound, issues)
   const codeText = readText(codeFound, issues)
 
@@ -220,9 +257,9 @@ function readLocation(input: { record: Group; location: Group | undefined; field
     fields.country_code = null
   }
 
-  const city = readText(find(record, location, 'location', 'city'), issues)
+  const city = readText(find({ record, group: location, groupName: 'location', key: 'city', issues }), issues)
   if (city !== undefined) fields.city = city
-  const state = readText(find(record, location, 'location', 'state'), issues)
+  const state = readText(find({ record, group: location, groupName: 'location', key: 'state', issues }), issues)
   if (state !== undefined) {
     // Two letters are a US postal code only where the record says US, or says no country at all.
     const mayBeUsState = code === 'US' || (countryText === undefined && codeText === undefined)
@@ -261,11 +298,12 @@ function readPhone(input: {
 
 function readDemographics(input: { record: Group; demographics: Group | undefined; fields: ProfileFields; issues: Issues }): void {
   const { record, demographics, fields, issues } = input
-  const ageFound = find(record, demographics, 'demographics', 'age')
+  const inDemographics = (key: string) => find({ record, group: demographics, groupName: 'demographics', key, issues })
+  const ageFound = inDemographics('age')
   if (ageFound) {
     const age = parseAge(ageFound.value)
     if (age === null) {
-      issues.errors.push({
+      invalidField(issues, {
         field: ageFound.field,
         reason: 'bad_age',
         message: `${ageFound.field} must be a whole number from 0 to 120, got ${describeValue(ageFound.value)}`,
@@ -274,11 +312,22 @@ function readDemographics(input: { record: Group; demographics: Group | undefine
       fields.age = age
     }
   }
-  const gender = readText(find(record, demographics, 'demographics', 'gender'), issues)
+  const gender = readText(inDemographics('gender'), issues)
   if (gender !== undefined) fields.gender = normalizeGender(gender)
-  const income = readText(find(record, demographics, 'demographics', 'income'), issues)
-  if (income !== undefined) fields.income = income
-  const education = readText(find(record, demographics, 'demographics', 'education'), issues)
+  const incomeFound = inDemographics('income')
+  const income = readText(incomeFound, issues)
+  if (income !== undefined && incomeFound) {
+    // Kept as sent either way: a bracket such as "prefer not to say" still means something.
+    fields.income = income
+    if (parseIncome(income) === null) {
+      issues.warnings.push({
+        field: incomeFound.field,
+        reason: 'unreadable_income',
+        message: `${incomeFound.field} ${describeValue(income)} is not an amount we can read: kept as text without an amount; send one like "€50,000", "50000 EUR", "£40k" or "$75,000-$100,000"`,
+      })
+    }
+  }
+  const education = readText(inDemographics('education'), issues)
   if (education !== undefined) fields.education = education
 }
 
@@ -298,7 +347,8 @@ function readObservedAt(found: Found | undefined, receivedAt: number, issues: Is
   if (!found) return receivedAt
   const observedAt = parseTimestamp(found.value)
   if (observedAt === null) {
-    issues.errors.push({
+    // Dropped, the record counts as observed when it arrived, as one without a timestamp does.
+    invalidField(issues, {
       field: found.field,
       reason: 'bad_timestamp',
       message: `${found.field} must be an ISO 8601 date-time like "2024-01-15T10:30:00Z" or epoch seconds or milliseconds, got ${describeValue(found.value)}`,
@@ -321,12 +371,6 @@ function readObservedAt(found: Found | undefined, receivedAt: number, issues: Is
 function collectTraits(group: Group, prefix: string, known: ReadonlySet<string>, traits: Record<string, unknown>): void {
   for (const [key, value] of Object.entries(group)) {
     if (known.has(key) || isAbsent(value)) continue
-    setTrait(traits, `${prefix}${key}`, value)
+    setOwn(traits, `${prefix}${key}`, value)
   }
-}
-
-function setTrait(traits: Record<string, unknown>, key: string, value: unknown): void {
-  // Plain assignment to "__proto__" would replace the object's prototype instead of adding a key.
-  if (key === '__proto__') Object.defineProperty(traits, key, { value, enumerable: true, writable: true, configurable: true })
-  else traits[key] = value
 }

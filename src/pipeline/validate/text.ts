@@ -27,3 +27,9 @@ export function describeValue(value: unknown): string {
   if (typeof value === 'object') return 'an object'
   return String(value)
 }
+
+/** Sets an own property, "__proto__" included (plain assignment would replace the object's prototype). */
+export function setOwn(target: Record<string, unknown>, key: string, value: unknown): void {
+  if (key === '__proto__') Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true })
+  else target[key] = value
+}

@@ -165,11 +165,78 @@ describe('validateRecord', () => {
     for (const value of [null, 42, 'text', [1, 2]]) expect(rejected(validate(value))[0]?.reason).toBe('not_an_object')
   })
 
+  it('reads near-miss field names as the known fields, and names them as sent in messages', () => {
+    const { value } = accepted(
+      validate({ Cookie: 'c1', 'E-mail Address': 'Ann@Example.org', 'Phone Number': '(212) 555-1234', Location: { City: 'Austin' }, 'demographics.Age': '35', Interests: 'golf' }),
+    )
+    expect(value).toMatchObject({ cookie: 'c1', email: 'ann@example.org', fields: { phone: '+12125551234', city: 'Austin', age: 35 }, interests: ['golf'], traits: {} })
+    const [error] = rejected(validate({ cookie: 'c', 'E-mail Address': 'bob@' }))
+    expect(error).toMatchObject({ field: 'E-mail Address', reason: 'invalid_email' })
+    expect(error?.message).toMatch(/^E-mail Address "bob@"/)
+  })
+
+  it('reads "Cookie" as the cookie, and hints at a misspelt one when the cookie is missing', () => {
+    expect(accepted(validate({ Cookie: 'c1' })).value.cookie).toBe('c1')
+    const [error] = rejected(validate({ cokie: 'c1' }))
+    expect(error).toMatchObject({ field: 'cookie', reason: 'missing_cookie' })
+    expect(error?.message).toContain('did you mean "cokie"?')
+  })
+
+  it('warns about a name that looks like a known field, and keeps it as a trait', () => {
+    const result = accepted(validate({ cookie: 'c', emial: 'ann@example.org' }))
+    expect(result.value.email).toBeNull()
+    expect(result.value.traits).toEqual({ emial: 'ann@example.org' })
+    expect(result.warnings).toEqual([expect.objectContaining({ field: 'emial', reason: 'unknown_field', message: expect.stringContaining('did you mean "email"?') })])
+  })
+
+  it('keeps a second spelling of a field as a trait, with a warning', () => {
+    const result = accepted(validate({ cookie: 'c', email: 'a@example.org', Email: 'b@example.org' }))
+    expect(result.value.email).toBe('a@example.org')
+    expect(result.value.traits).toEqual({ Email: 'b@example.org' })
+    expect(result.warnings[0]).toMatchObject({ field: 'Email', reason: 'duplicate_field' })
+  })
+
+  describe('with the drop_field quality policy', () => {
+    const dropping = (value: unknown) => validateRecord(value, { ...options, onInvalid: 'drop_field' })
+
+    it('stores the record without a bad age, email or timestamp, and says so', () => {
+      const result = accepted(dropping({ cookie: 'c', email: 'bob@', demographics: { age: 150, gender: 'f' }, timestamp: 'soon', interests: ['golf'] }))
+      expect(result.value).toMatchObject({ cookie: 'c', email: null, observedAt: options.receivedAt, fields: { gender: 'female' }, interests: ['golf'] })
+      expect(result.value.fields.age).toBeUndefined()
+      expect(result.warnings.map((w) => [w.field, w.reason])).toEqual([
+        ['email', 'invalid_email'],
+        ['demographics.age', 'bad_age'],
+        ['timestamp', 'bad_timestamp'],
+      ])
+      expect(result.warnings[1]?.message).toContain('dropped demographics.age and kept the record (quality policy drop_field)')
+    })
+
+    it('still rejects a record without a valid cookie', () => {
+      expect(rejected(dropping({ email: 'a@example.org' }))[0]?.reason).toBe('missing_cookie')
+      expect(rejected(dropping({ cookie: { a: 1 }, demographics: { age: 150 } })).map((e) => e.reason)).toEqual(['invalid_cookie'])
+    })
+  })
+
+  it('rejects a bad age by default, naming the cookie it had', () => {
+    const result = validate({ cookie: 'c', demographics: { age: 150 } })
+    expect(result).toMatchObject({ kind: 'rejected', cookie: 'c' })
+  })
+
+  it('keeps an income as sent and warns when it is not an amount', () => {
+    expect(accepted(validate({ cookie: 'c', income: '€50.000' })).warnings).toEqual([])
+    const result = accepted(validate({ cookie: 'c', demographics: { income: 'prefer not to say' } }))
+    expect(result.value.fields.income).toBe('prefer not to say')
+    expect(result.warnings[0]).toMatchObject({ field: 'demographics.income', reason: 'unreadable_income' })
+  })
+
   it('never throws, whatever JSON it gets', () => {
     fc.assert(
       fc.property(fc.jsonValue(), (value) => {
         validate(value)
-        if (value !== null && typeof value === 'object' && !Array.isArray(value)) validate({ ...value, cookie: 'c' })
+        if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
+          validate({ ...value, cookie: 'c' })
+          validateRecord({ ...value, cookie: 'c' }, { ...options, onInvalid: 'drop_field' })
+        }
       }),
     )
   })
