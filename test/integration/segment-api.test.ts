@@ -193,6 +193,76 @@ describe('POST /v1/*', () => {
     expect(response.headers['access-control-allow-origin']).toBe('https://shop.example')
     expect(String(response.headers['access-control-allow-headers'])).toContain('authorization')
   })
+
+  it('allows the headers a preflight asks for, X-Retry-Count included, on every path', async () => {
+    for (const url of ['/v1/t', '/v1/b', '/v1/track']) {
+      const response = await t.app.inject({
+        method: 'OPTIONS',
+        url,
+        headers: { origin: 'http://localhost:3000', 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization,x-retry-count,x-custom-tag' },
+      })
+      expect(response.statusCode, url).toBe(204)
+      const allowed = String(response.headers['access-control-allow-headers']).split(', ')
+      expect(allowed).toEqual(expect.arrayContaining(['authorization', 'content-type', 'content-encoding', 'x-retry-count', 'x-custom-tag']))
+      expect(response.headers['access-control-allow-credentials']).toBe('true')
+      expect(String(response.headers.vary)).toContain('Access-Control-Request-Headers')
+    }
+  })
+
+  it('puts CORS headers on error answers too, so a page can read why it was refused', async () => {
+    const origin = 'https://shop.example'
+    const attempts: Array<[number, Record<string, string>, string, string]> = [
+      [401, { 'content-type': 'text/plain' }, '/v1/t', JSON.stringify({ anonymousId: 'a', event: 'E' })],
+      [400, { 'content-type': 'text/plain', ...basic(t.keys.ingest) }, '/v1/t', '{"anonymousId": '],
+      [413, { 'content-type': 'text/plain' }, '/v1/b', 'x'.repeat(1_100_000)],
+      [415, { 'content-type': 'text/plain', 'content-encoding': 'br' }, '/v1/b', '{}'],
+      [415, { 'content-type': '/plain' }, '/v1/p', '{}'],
+      [404, { 'content-type': 'text/plain' }, '/v1/x', '{}'],
+    ]
+    for (const [status, headers, url, payload] of attempts) {
+      const response = await t.app.inject({ method: 'POST', url, headers: { origin, ...headers }, payload })
+      expect(response.statusCode, `${url} ${JSON.stringify(headers)}`).toBe(status)
+      expect(response.headers['access-control-allow-origin'], `${status} from ${url}`).toBe(origin)
+      expect(response.json().error).toEqual({ code: expect.any(String), message: expect.any(String), request_id: expect.stringMatching(/^req_/) })
+    }
+  })
+})
+
+describe("analytics.js 2.0's short paths", () => {
+  it('serve /v1/i, t, p, s, g, a and b as identify, track, page, screen, group, alias and batch, with the key in a text/plain body', async () => {
+    const writeKey = t.keys.ingest
+    const messages: Array<[string, Record<string, unknown>]> = [
+      ['/v1/p', { anonymousId: 'anon-short', name: 'Home', properties: { path: '/' } }],
+      ['/v1/t', { anonymousId: 'anon-short', event: 'Short Tracked', properties: { sku: 'S-1' } }],
+      ['/v1/s', { anonymousId: 'anon-short', name: 'Cart' }],
+      ['/v1/g', { anonymousId: 'anon-short', groupId: 'acme' }],
+      ['/v1/i', { anonymousId: 'anon-short', userId: 'short.paths@example.com', traits: { plan: 'pro' } }],
+      ['/v1/a', { previousId: 'anon-short', userId: 'short-user-42' }],
+    ]
+    for (const [i, [url, message]] of messages.entries()) {
+      const response = await t.app.inject({ method: 'POST', url, headers: { 'content-type': 'text/plain' }, payload: JSON.stringify({ ...message, writeKey, messageId: `short-${i}` }) })
+      expect(response.statusCode, `${url}: ${response.body}`).toBe(200)
+    }
+    const batch = await t.app.inject({
+      method: 'POST',
+      url: '/v1/b',
+      headers: { 'content-type': 'text/plain' },
+      payload: JSON.stringify({ writeKey, sentAt: new Date().toISOString(), batch: [{ type: 'track', anonymousId: 'anon-short', event: 'Short Batched', messageId: 'short-b', writeKey }] }),
+    })
+    expect(batch.json()).toMatchObject({ success: true, accepted: 1 })
+
+    const { body } = await t.user({ email: 'short.paths@example.com', events: '10' })
+    const user = body.user_profile as unknown as { cookies: string[]; traits: Record<string, unknown>; events: Array<{ name: string }> }
+    expect(user.cookies).toContain('anon-short')
+    expect(user.traits).toMatchObject({ plan: 'pro', group: { id: 'acme' }, user_id: 'short-user-42' })
+    expect(user.events.map((e) => e.name).sort()).toEqual(['Page Viewed', 'Screen Viewed', 'Short Batched', 'Short Tracked'])
+  })
+
+  it('refuses a message whose type disagrees with its short path', async () => {
+    const response = await post('/v1/t', { type: 'page', anonymousId: 'a', messageId: 'short-wrong' })
+    expect(response.status).toBe(400)
+    expect(response.body.error.message).toContain('was sent to /v1/track')
+  })
 })
 
 describe('identity through events', () => {
