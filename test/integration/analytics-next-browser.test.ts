@@ -276,8 +276,11 @@ describe.skipIf(!hasChromium)(`@segment/analytics-next in headless Chromium (ski
     const person = await waitFor(() => t.user({ email: 'grace.batch@example.com' }), (r) => r.status === 200, 'the identified person')
     expect(person.body.user_profile.cookies).toContain(anonymousId)
 
-    const batches = posts('/v1/b').filter((r) => r.body.includes(anonymousId))
-    expect(batches.length).toBeGreaterThan(0)
+    const batches = await waitFor(
+      async () => posts('/v1/b').filter((r) => r.body.includes(anonymousId)),
+      (b) => b.flatMap((r) => bodyOf(r).batch ?? []).length >= 4,
+      'the proxy log of the batches',
+    )
     expect(batches.flatMap((r) => bodyOf(r).batch ?? []).map((m) => m.type).sort()).toEqual(['identify', 'page', 'track', 'track'])
     expect(batches.every((r) => r.status === 200 && /^text\/plain/.test(String(r.headers['content-type'])))).toBe(true)
   })
