@@ -193,6 +193,154 @@ describe('POST /v1/*', () => {
     expect(response.headers['access-control-allow-origin']).toBe('https://shop.example')
     expect(String(response.headers['access-control-allow-headers'])).toContain('authorization')
   })
+
+  it('allows the headers a preflight asks for, X-Retry-Count included, on every path', async () => {
+    for (const url of ['/v1/t', '/v1/b', '/v1/track']) {
+      const response = await t.app.inject({
+        method: 'OPTIONS',
+        url,
+        headers: { origin: 'http://localhost:3000', 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization,x-retry-count,x-custom-tag' },
+      })
+      expect(response.statusCode, url).toBe(204)
+      const allowed = String(response.headers['access-control-allow-headers']).split(', ')
+      expect(allowed).toEqual(expect.arrayContaining(['authorization', 'content-type', 'content-encoding', 'x-retry-count', 'x-custom-tag']))
+      expect(response.headers['access-control-allow-credentials']).toBe('true')
+      expect(String(response.headers.vary)).toContain('Access-Control-Request-Headers')
+    }
+  })
+
+  it('puts CORS headers on error answers too, so a page can read why it was refused', async () => {
+    const origin = 'https://shop.example'
+    const attempts: Array<[number, Record<string, string>, string, string]> = [
+      [401, { 'content-type': 'text/plain' }, '/v1/t', JSON.stringify({ anonymousId: 'a', event: 'E' })],
+      [400, { 'content-type': 'text/plain', ...basic(t.keys.ingest) }, '/v1/t', '{"anonymousId": '],
+      [413, { 'content-type': 'text/plain' }, '/v1/b', 'x'.repeat(1_100_000)],
+      [415, { 'content-type': 'text/plain', 'content-encoding': 'br' }, '/v1/b', '{}'],
+      [415, { 'content-type': '/plain' }, '/v1/p', '{}'],
+      [404, { 'content-type': 'text/plain' }, '/v1/x', '{}'],
+    ]
+    for (const [status, headers, url, payload] of attempts) {
+      const response = await t.app.inject({ method: 'POST', url, headers: { origin, ...headers }, payload })
+      expect(response.statusCode, `${url} ${JSON.stringify(headers)}`).toBe(status)
+      expect(response.headers['access-control-allow-origin'], `${status} from ${url}`).toBe(origin)
+      expect(response.json().error).toEqual({ code: expect.any(String), message: expect.any(String), request_id: expect.stringMatching(/^req_/) })
+    }
+  })
+})
+
+describe('messages exactly as the stock libraries send them', () => {
+  // Captured from @segment/analytics-next 1.84 (per call and batched), @segment/analytics-node 3.1
+  // and @rudderstack/rudder-sdk-node 3.0, only ids, keys and times changed: every field they add
+  // (originalTimestamp, context.traits, context.library, channel, _metadata, integrations, a null
+  // userId, writeKey inside batch messages) must be read or kept, never refused.
+  const browserContext = {
+    page: { path: '/', referrer: '', search: '', title: 'Shop /', url: 'http://localhost:3000/' },
+    userAgent: 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/156.0.0.0 Safari/537.36',
+    userAgentData: { brands: [{ brand: 'Chromium', version: '156' }], mobile: false, platform: 'Linux' },
+    locale: 'en-US',
+    library: { name: 'analytics.js', version: 'npm:next-1.84.3' },
+    timezone: 'UTC',
+  }
+  const ajsMetadata = { bundled: ['Segment.io'], unbundled: [], bundledIds: [] }
+
+  it('analytics-next: page and track with a null userId, identify, and a retried batch', async () => {
+    const writeKey = t.keys.ingest
+    const now = new Date().toISOString()
+    const page = { timestamp: now, integrations: {}, type: 'page', properties: browserContext.page, context: browserContext, messageId: 'ajs-next-1-page', anonymousId: 'anon-ajs', writeKey, userId: null, sentAt: now, _metadata: ajsMetadata }
+    const track = { timestamp: now, integrations: {}, event: 'Product Viewed', type: 'track', properties: { sku: 'AJS-1', price: 120 }, context: browserContext, messageId: 'ajs-next-1-track', anonymousId: 'anon-ajs', writeKey, userId: null, sentAt: now, _metadata: ajsMetadata }
+    const identify = { timestamp: now, integrations: {}, type: 'identify', userId: 'user-ajs-1', traits: { email: 'ajs.exact@example.com', name: 'Ajs' }, context: browserContext, messageId: 'ajs-next-1-identify', anonymousId: 'anon-ajs', writeKey, sentAt: now, _metadata: ajsMetadata }
+    for (const [url, message] of [['/v1/p', page], ['/v1/t', track], ['/v1/i', identify]] as const) {
+      const response = await t.app.inject({ method: 'POST', url, headers: { 'content-type': 'text/plain', ...basic(writeKey) }, payload: JSON.stringify(message) })
+      expect(response.statusCode, `${url}: ${response.body}`).toBe(200)
+    }
+    // Batched delivery drops each message's sentAt, keeps its writeKey, and marks retries in _metadata.
+    const { sentAt: _sentAt, ...inBatch } = { ...track, event: 'Cart Viewed', messageId: 'ajs-next-1-batched', _metadata: { ...ajsMetadata, retryCount: 1 } }
+    const batch = await t.app.inject({ method: 'POST', url: '/v1/b', headers: { 'content-type': 'text/plain', 'x-retry-count': '1', ...basic(writeKey) }, payload: JSON.stringify({ writeKey, batch: [inBatch], sentAt: now }) })
+    expect(batch.json()).toMatchObject({ success: true, accepted: 1, rejected: 0 })
+
+    const { body } = await t.user({ email: 'ajs.exact@example.com', events: '10' })
+    const user = body.user_profile as unknown as { cookies: string[]; traits: Record<string, unknown>; events: Array<{ name: string; properties: Record<string, unknown>; context: Record<string, unknown> }> }
+    expect(user.cookies).toContain('anon-ajs')
+    expect(user.traits).toMatchObject({ name: 'Ajs', user_id: 'user-ajs-1' })
+    expect(user.events.map((e) => e.name).sort()).toEqual(['Cart Viewed', 'Page Viewed', 'Product Viewed'])
+    expect(user.events.find((e) => e.name === 'Product Viewed')).toMatchObject({ properties: { sku: 'AJS-1', price: 120 }, context: { library: browserContext.library, page: browserContext.page } })
+  })
+
+  it('analytics-node and rudder-sdk-node: integrations, _metadata, channel, originalTimestamp and context.traits', async () => {
+    const sentAt = new Date()
+    const tenSecondsBefore = new Date(sentAt.getTime() - 10_000).toISOString()
+    const nodeLibrary = { name: '@segment/analytics-node', version: '3.1.0' }
+    const analyticsNode = {
+      batch: [
+        { timestamp: tenSecondsBefore, integrations: {}, type: 'identify', userId: 'exact.node@example.com', traits: { name: 'Exact Node' }, context: { library: nodeLibrary }, anonymousId: 'anon-exact-node', messageId: 'node-next-1-identify', _metadata: { nodeVersion: 'v20.20.2', jsRuntime: 'node' } },
+        // context.traits on a track: the user's traits as the client knows them, kept with the event.
+        { timestamp: tenSecondsBefore, integrations: { All: true }, event: 'Exact Node Event', type: 'track', properties: { x: 1 }, context: { traits: { email: 'exact.node@example.com', plan: 'pro' }, library: nodeLibrary }, anonymousId: 'anon-exact-node', messageId: 'node-next-1-track', _metadata: { nodeVersion: 'v20.20.2', jsRuntime: 'node' } },
+      ],
+      writeKey: t.keys.ingest,
+      sentAt: sentAt.toISOString(),
+    }
+    expect((await post('/v1/batch', analyticsNode)).body).toMatchObject({ success: true, accepted: 2 })
+
+    const rudderLibrary = { name: 'analytics-node', version: '3.0.13' }
+    const rudder = {
+      batch: [
+        { anonymousId: 'anon-exact-rudder', userId: 'exact.rudder@example.com', traits: { name: 'Exact Rudder' }, context: { traits: { name: 'Exact Rudder' }, library: rudderLibrary }, type: 'identify', channel: 'server', _metadata: { nodeVersion: '20.20.2' }, originalTimestamp: tenSecondsBefore, messageId: 'rudder-1-identify', sentAt: sentAt.toISOString() },
+        { anonymousId: 'anon-exact-rudder', event: 'Exact Rudder Event', properties: { y: 2 }, integrations: { All: true }, context: { library: rudderLibrary }, type: 'track', channel: 'server', _metadata: { nodeVersion: '20.20.2' }, originalTimestamp: tenSecondsBefore, messageId: 'rudder-1-track', sentAt: sentAt.toISOString() },
+      ],
+      timestamp: sentAt.toISOString(),
+      sentAt: sentAt.toISOString(),
+    }
+    expect((await post('/v1/batch', rudder)).body).toMatchObject({ success: true, accepted: 2 })
+
+    const node = (await events({ cookie: 'anon-exact-node' })).body.events as Array<{ name: string; context: Record<string, unknown> }>
+    expect(node.find((e) => e.name === 'Exact Node Event')?.context).toEqual({ traits: { email: 'exact.node@example.com', plan: 'pro' }, library: nodeLibrary })
+    const [rudderEvent] = (await events({ cookie: 'anon-exact-rudder' })).body.events as Array<{ name: string; timestamp: string; received_at: string; context: Record<string, unknown> }>
+    expect(rudderEvent).toMatchObject({ name: 'Exact Rudder Event', context: { library: rudderLibrary } })
+    // originalTimestamp is the event's time, corrected for the client clock by its sentAt.
+    const lag = Date.parse(rudderEvent?.received_at ?? '') - Date.parse(rudderEvent?.timestamp ?? '')
+    expect(lag).toBeGreaterThanOrEqual(9_990)
+    expect(lag).toBeLessThanOrEqual(10_010)
+    const person = await t.user({ email: 'exact.rudder@example.com' })
+    expect(person.body.user_profile.traits).toMatchObject({ name: 'Exact Rudder' })
+    expect(person.body.user_profile.cookies).toContain('anon-exact-rudder')
+  })
+})
+
+describe("analytics.js 2.0's short paths", () => {
+  it('serve /v1/i, t, p, s, g, a and b as identify, track, page, screen, group, alias and batch, with the key in a text/plain body', async () => {
+    const writeKey = t.keys.ingest
+    const messages: Array<[string, Record<string, unknown>]> = [
+      ['/v1/p', { anonymousId: 'anon-short', name: 'Home', properties: { path: '/' } }],
+      ['/v1/t', { anonymousId: 'anon-short', event: 'Short Tracked', properties: { sku: 'S-1' } }],
+      ['/v1/s', { anonymousId: 'anon-short', name: 'Cart' }],
+      ['/v1/g', { anonymousId: 'anon-short', groupId: 'acme' }],
+      ['/v1/i', { anonymousId: 'anon-short', userId: 'short.paths@example.com', traits: { plan: 'pro' } }],
+      ['/v1/a', { previousId: 'anon-short', userId: 'short-user-42' }],
+    ]
+    for (const [i, [url, message]] of messages.entries()) {
+      const response = await t.app.inject({ method: 'POST', url, headers: { 'content-type': 'text/plain' }, payload: JSON.stringify({ ...message, writeKey, messageId: `short-${i}` }) })
+      expect(response.statusCode, `${url}: ${response.body}`).toBe(200)
+    }
+    const batch = await t.app.inject({
+      method: 'POST',
+      url: '/v1/b',
+      headers: { 'content-type': 'text/plain' },
+      payload: JSON.stringify({ writeKey, sentAt: new Date().toISOString(), batch: [{ type: 'track', anonymousId: 'anon-short', event: 'Short Batched', messageId: 'short-b', writeKey }] }),
+    })
+    expect(batch.json()).toMatchObject({ success: true, accepted: 1 })
+
+    const { body } = await t.user({ email: 'short.paths@example.com', events: '10' })
+    const user = body.user_profile as unknown as { cookies: string[]; traits: Record<string, unknown>; events: Array<{ name: string }> }
+    expect(user.cookies).toContain('anon-short')
+    expect(user.traits).toMatchObject({ plan: 'pro', group: { id: 'acme' }, user_id: 'short-user-42' })
+    expect(user.events.map((e) => e.name).sort()).toEqual(['Page Viewed', 'Screen Viewed', 'Short Batched', 'Short Tracked'])
+  })
+
+  it('refuses a message whose type disagrees with its short path', async () => {
+    const response = await post('/v1/t', { type: 'page', anonymousId: 'a', messageId: 'short-wrong' })
+    expect(response.status).toBe(400)
+    expect(response.body.error.message).toContain('was sent to /v1/track')
+  })
 })
 
 describe('identity through events', () => {

@@ -1,6 +1,7 @@
 // POST /api/ingest: JSON, NDJSON or CSV bodies through the ingest pipeline.
 import type { FastifyInstance } from 'fastify'
 import { formatFromContentType, parseBody } from '../../collect/body.ts'
+import { decodeRequestBody } from '../../collect/decode.ts'
 import { AppError } from '../../errors.ts'
 import { QUALITY_POLICIES, type QualityPolicy } from '../../pipeline/validate/quality-policy.ts'
 import type { RouteContext } from '../app.ts'
@@ -22,6 +23,13 @@ export async function ingestRoutes(app: FastifyInstance, ctx: RouteContext): Pro
   // line and column and one bad NDJSON line or CSV row never fails its neighbours.
   app.removeAllContentTypeParsers()
   app.addContentTypeParser('*', { parseAs: 'string' }, (_request, body, done) => done(null, body))
+  app.addHook(
+    'preParsing',
+    decodeRequestBody({
+      tooLarge: (limit) =>
+        `the body is larger than the ${limit} byte limit once decompressed (the limit counts decoded bytes): split it into smaller batches, or load the file with \`cdp import FILE\`, which streams any size`,
+    }),
+  )
 
   app.post(
     '/api/ingest',
@@ -58,6 +66,10 @@ export async function ingestRoutes(app: FastifyInstance, ctx: RouteContext): Pro
           400: errorResponseSchema,
           413: errorResponseSchema,
           415: errorResponseSchema,
+        },
+        headers: {
+          type: 'object',
+          properties: { 'content-encoding': { type: 'string', description: 'gzip, deflate or identity; the body limit counts decoded bytes' } },
         },
       },
     },

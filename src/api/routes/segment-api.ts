@@ -1,10 +1,12 @@
-// The Segment-spec HTTP API (POST /v1/identify, track, page, screen, group, alias, batch), so the
-// Segment libraries and our browser snippet send here unchanged. Authentication as that API does it:
-// HTTP Basic with the write key (an API key with the ingest scope) as the user name, or a Bearer
-// key, or `writeKey` in the body where no header can be set (navigator.sendBeacon).
+// The Segment-spec HTTP API (POST /v1/identify, track, page, screen, group, alias, batch, and
+// analytics.js 2.0's short forms /v1/i, t, p, s, g, a, b), so the Segment libraries and our browser
+// snippet send here unchanged. Authentication as that API does it: HTTP Basic with the write key (an
+// API key with the ingest scope) as the user name, or a Bearer key, or `writeKey` in the body where
+// no header can be set (navigator.sendBeacon).
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { parseJson } from '../../collect/json-text.ts'
 import { stripBom } from '../../collect/body.ts'
+import { decodeRequestBody } from '../../collect/decode.ts'
 import type { IncomingRecord } from '../../domain/types.ts'
 import { AppError } from '../../errors.ts'
 import { MAX_BATCH_BYTES, MAX_MESSAGE_BYTES, type MessageType } from '../../events/segment-spec.ts'
@@ -14,6 +16,25 @@ import { errorResponseSchema, sendError, toAppError } from '../errors.ts'
 
 const SINGLE_TYPES: readonly MessageType[] = ['identify', 'track', 'page', 'screen', 'group', 'alias']
 const SOURCE = 'segment'
+
+/**
+ * Headers every preflight allows: what Segment's clients send (analytics.js adds X-Retry-Count on
+ * retries) and Content-Encoding for compressed bodies. Headers a page asks for beyond these are
+ * allowed too: the write key, not the origin or a cookie, is the credential here.
+ */
+const ALLOWED_HEADERS = ['authorization', 'content-type', 'content-encoding', 'x-retry-count']
+const HEADER_NAME = /^[a-z0-9!#$%&'*+.^_`|~-]+$/
+
+function allowedHeaders(requested: string | undefined): string {
+  const asked = (requested ?? '')
+    .split(',')
+    .map((name) => name.trim().toLowerCase())
+    .filter((name) => name.length <= 100 && HEADER_NAME.test(name))
+    .slice(0, 50)
+  return [...new Set([...ALLOWED_HEADERS, ...asked])].join(', ')
+}
+
+const BATCH_LIMITS = `the limit is ${MAX_BATCH_BYTES / 1024} KB per batch and ${MAX_MESSAGE_BYTES / 1024} KB per message`
 
 const messageErrorSchema = {
   type: 'object',
@@ -96,22 +117,42 @@ export async function segmentApiRoutes(app: FastifyInstance, ctx: RouteContext):
   app.removeAllContentTypeParsers()
   app.addContentTypeParser('*', { parseAs: 'string' }, (_request, body, done) => done(null, body))
 
-  // Websites post from their own origin; the write key, not the origin, is the credential.
+  app.addHook(
+    'preParsing',
+    decodeRequestBody({ tooLarge: () => `the body is too large once decompressed: ${BATCH_LIMITS}, counted after decompression; send fewer messages per batch` }),
+  )
+
+  // Websites post from their own origin; the write key, not the origin, is the credential. Set on
+  // every request before anything can fail, so error answers carry them too: without them a browser
+  // hides the answer from the page and the client cannot tell a bad key from an outage.
   app.addHook('onRequest', async (request, reply) => {
-    reply.header('access-control-allow-origin', request.headers.origin ?? '*')
-    reply.header('vary', 'Origin')
+    const origin = request.headers.origin
+    reply.header('access-control-allow-origin', origin ?? '*')
+    // Lets clients configured with credentials: 'include' send; there is no cookie to protect.
+    if (origin !== undefined) reply.header('access-control-allow-credentials', 'true')
+    reply.header('vary', 'Origin, Access-Control-Request-Headers')
     reply.header('access-control-allow-methods', 'POST, OPTIONS')
-    reply.header('access-control-allow-headers', 'authorization, content-type')
+    reply.header('access-control-allow-headers', allowedHeaders(request.headers['access-control-request-headers']))
     reply.header('access-control-max-age', '86400')
   })
   app.options('/v1/*', { schema: { hide: true } }, async (_request, reply) => reply.code(204).send())
+  // Unknown /v1 paths are answered here rather than by the app's 404, so the answer has CORS headers.
+  app.route({
+    method: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'],
+    url: '/v1/*',
+    schema: { hide: true },
+    handler: async (request) => {
+      throw new AppError(
+        'not_found',
+        `no route ${request.method} ${request.url.split('?')[0]}: the Segment-spec endpoints are POST /v1/identify, track, page, screen, group, alias and batch (or /v1/i, t, p, s, g, a, b)`,
+      )
+    },
+  })
 
   // Bodies past the route's read limit are refused before our own check can name the spec's limit.
   app.setErrorHandler((error, request, reply) => {
     const tooLarge = (error as { code?: string }).code === 'FST_ERR_CTP_BODY_TOO_LARGE'
-    const appError = tooLarge
-      ? new AppError('payload_too_large', `the limit is ${MAX_BATCH_BYTES / 1024} KB per batch and ${MAX_MESSAGE_BYTES / 1024} KB per message: send fewer messages per batch`)
-      : toAppError(error, ctx.config.maxBodyBytes)
+    const appError = tooLarge ? new AppError('payload_too_large', `${BATCH_LIMITS}: send fewer messages per batch`) : toAppError(error, ctx.config.maxBodyBytes)
     if (appError.code === 'internal') request.log.error({ err: error }, 'request failed')
     return sendError(request, reply, appError)
   })
@@ -150,6 +191,10 @@ export async function segmentApiRoutes(app: FastifyInstance, ctx: RouteContext):
     tags: ['Segment-spec API'],
     consumes: ['application/json', 'text/plain'],
     security: [{ basic: [] }, { bearer: [] }] as Array<Record<string, string[]>>,
+    headers: {
+      type: 'object',
+      properties: { 'content-encoding': { type: 'string', description: 'gzip, deflate or identity; the limits count decoded bytes' } },
+    },
     querystring: {
       type: 'object',
       properties: { source: { type: 'string', minLength: 1, maxLength: 100, pattern: '^[A-Za-z0-9_.:-]+$', description: 'raw-store source name (default "segment")' } },
@@ -159,10 +204,14 @@ export async function segmentApiRoutes(app: FastifyInstance, ctx: RouteContext):
 
   // Bodies up to the batch limit are read so an oversize one gets our own error, not a bare 413.
   const bodyLimit = MAX_BATCH_BYTES * 2
-  app.post('/v1/batch', { bodyLimit, schema: schema('Many messages of any type: {"batch": [...], "sentAt": "..."}; each is accepted or rejected on its own') }, (request, reply) =>
-    receive(request, reply, 'batch'),
-  )
+  const batchSummary = 'Many messages of any type: {"batch": [...], "sentAt": "..."}; each is accepted or rejected on its own'
+  app.post('/v1/batch', { bodyLimit, schema: schema(batchSummary) }, (request, reply) => receive(request, reply, 'batch'))
+  // analytics.js 2.0 posts to the type's first letter (/v1/t, /v1/b); same endpoints, left out of the OpenAPI.
+  app.post('/v1/b', { bodyLimit, schema: { ...schema(batchSummary), hide: true } }, (request, reply) => receive(request, reply, 'batch'))
   for (const type of SINGLE_TYPES) {
     app.post(`/v1/${type}`, { bodyLimit, schema: schema(`One ${type} message (Segment spec)`) }, (request, reply) => receive(request, reply, type))
+    app.post(`/v1/${type.charAt(0)}`, { bodyLimit, schema: { ...schema(`One ${type} message (Segment spec)`), hide: true } }, (request, reply) =>
+      receive(request, reply, type),
+    )
   }
 }
