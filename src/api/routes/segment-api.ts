@@ -154,6 +154,7 @@ export async function segmentApiRoutes(app: FastifyInstance, ctx: RouteContext):
     const tooLarge = (error as { code?: string }).code === 'FST_ERR_CTP_BODY_TOO_LARGE'
     const appError = tooLarge ? new AppError('payload_too_large', `${BATCH_LIMITS}: send fewer messages per batch`) : toAppError(error, ctx.config.maxBodyBytes)
     if (appError.code === 'internal') request.log.error({ err: error }, 'request failed')
+    else if (appError.code === 'unavailable') request.log.warn({ err: error }, 'request failed: the database is unavailable')
     return sendError(request, reply, appError)
   })
 
