@@ -156,7 +156,8 @@ export interface SegmentStore {
   listSegmentVersions(id: string): Promise<SegmentVersionRow[]>
   setBackfillProgress(input: { id: string; version: number; processed: number; total: number; done: boolean }): Promise<void>
   listSegmentMembers(input: { segmentId: string; limit: number; offset: number; afterProfileId: string | undefined }): Promise<SegmentMemberRow[]>
-  previewSegment(input: { filter: ProfileFilter; sample: number }): Promise<{ count: number; sample: SegmentMemberRow[] }>
+  /** The sample's enteredAt is `now`: when the matches would enter if the definition were saved. */
+  previewSegment(input: { filter: ProfileFilter; sample: number; now: number }): Promise<{ count: number; sample: SegmentMemberRow[] }>
   listDueSchedule(input: { now: number; limit: number }): Promise<Array<{ segmentId: string; profileId: string; dueAt: number }>>
   /** segment id -> entered at, for one profile. */
   listProfileSegments(profileId: string): Promise<Map<string, number>>
