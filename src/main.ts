@@ -10,6 +10,13 @@ import { ConfigError, loadConfig } from './config.ts'
 import type { BodyFormat } from './domain/types.ts'
 import { AppError } from './errors.ts'
 
+// `cdp … | head` closes the pipe once it has read enough: that is the reader's choice, not a failure,
+// so the command stops quietly instead of printing a stack trace. Any other write error still fails.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(0)
+  throw error
+})
+
 function parseFormat(value: string): BodyFormat {
   if (value === 'csv' || value === 'ndjson' || value === 'json') return value
   throw new InvalidArgumentError('must be csv, ndjson or json')
@@ -57,10 +64,12 @@ function parseCount(value: string): number {
 
 program
   .command('classify')
-  .description('classify interests with the interest model: the arguments, or one per line on stdin; one JSON line each, in order')
+  .description("classify interests as the server does (the model with the store's custom cohorts and corrections): the arguments, or one per line on stdin; one JSON line each, in order")
   .argument('[interests...]', 'interests to classify (default: read lines from stdin)')
   .option('--explain', 'print why: corrections, gazetteer entries, probabilities, strongest features')
-  .action(async (interests: string[], options: { explain?: boolean }) => classifyCommand(interests, options, process.stdin, process.stdout))
+  .action(async (interests: string[], options: { explain?: boolean }) =>
+    classifyCommand(loadConfig(), interests, options, { input: process.stdin, output: process.stdout }),
+  )
 
 program
   .command('reclassify')
