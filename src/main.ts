@@ -1,7 +1,8 @@
 // Composition root: config -> store -> api | cli.
 import { Command, InvalidArgumentError } from 'commander'
 import { createKeyCommand, listKeysCommand, revokeKeyCommand } from './cli/keys.ts'
-import { formatQualityReport, importFile } from './cli/import.ts'
+import { formatQualityReport, importExitCode, importFile } from './cli/import.ts'
+import { type CsvDelimiter, parseCsvDelimiter } from './collect/csv-rows.ts'
 import { classifyCommand, evalCommand, reclassifyCommand, trainCommand } from './cli/model.ts'
 import { replayRejected } from './cli/replay.ts'
 import { exportSegmentCommand, listSegmentsCommand, previewSegmentCommand, showSegmentCommand } from './cli/segments.ts'
@@ -40,11 +41,17 @@ program
   .argument('<file>', 'the file to import')
   .option('--source <name>', 'source name stored with each raw record', 'import')
   .option('--format <format>', 'csv, ndjson or json (default: from the file extension)', parseFormat)
-  .option('--report <file>', 'also write the data-quality report as JSON')
+  .option('--delimiter <char>', 'CSV delimiter: , ; | or tab (default: read off the header line)', (value: string) => {
+    const delimiter = parseCsvDelimiter(value)
+    if (!delimiter) throw new InvalidArgumentError('must be , ; | or tab')
+    return delimiter
+  })
+  .option('--report <file>', 'also write the data-quality report as JSON (written even when the file breaks off)')
   .option('--quiet', 'no progress bar')
-  .action(async (file: string, options: { source: string; format?: BodyFormat; report?: string; quiet?: boolean }) => {
+  .action(async (file: string, options: { source: string; format?: BodyFormat; delimiter?: CsvDelimiter; report?: string; quiet?: boolean }) => {
     const report = await importFile(loadConfig(), file, options)
     process.stdout.write(formatQualityReport(report))
+    process.exitCode = importExitCode(report)
   })
 
 program

@@ -30,6 +30,11 @@ export interface IngestReport {
   duplicates: number
   /** Of those, the ones seen earlier in the same batch (for an import: earlier in the same file). */
   duplicatesInBatch: number
+  /**
+   * Duplicates that are also invalid, by reason: they count in `failed` and `rejectedByReason` too
+   * (the client hears what is wrong with them); an importer that counts each row once subtracts them.
+   */
+  rejectedDuplicatesByReason: Record<string, number>
   errors: RecordError[]
   warnings: RecordError[]
   rejectedByReason: Record<string, number>
@@ -151,13 +156,22 @@ interface MessagePart {
 /** The reports of a batch written in several transactions, as one. */
 function mergeReports(parts: IngestReport[]): IngestReport {
   const [first, ...rest] = parts as [IngestReport, ...IngestReport[]]
-  const report: IngestReport = { ...first, errors: [...first.errors], warnings: [...first.warnings], rejectedByReason: { ...first.rejectedByReason } }
+  const report: IngestReport = {
+    ...first,
+    errors: [...first.errors],
+    warnings: [...first.warnings],
+    rejectedByReason: { ...first.rejectedByReason },
+    rejectedDuplicatesByReason: { ...first.rejectedDuplicatesByReason },
+  }
   for (const r of rest) {
     report.processed += r.processed
     report.accepted += r.accepted
     report.failed += r.failed
     report.duplicates += r.duplicates
     report.duplicatesInBatch += r.duplicatesInBatch
+    for (const [reason, n] of Object.entries(r.rejectedDuplicatesByReason)) {
+      report.rejectedDuplicatesByReason[reason] = (report.rejectedDuplicatesByReason[reason] ?? 0) + n
+    }
     report.errors.push(...r.errors)
     report.warnings.push(...r.warnings)
     for (const [reason, n] of Object.entries(r.rejectedByReason)) report.rejectedByReason[reason] = (report.rejectedByReason[reason] ?? 0) + n
@@ -403,6 +417,7 @@ export class IngestPipeline {
         failed: 0,
         duplicates: 0,
         duplicatesInBatch: 0,
+        rejectedDuplicatesByReason: {},
         errors: [],
         warnings: [],
         rejectedByReason: {},
@@ -422,7 +437,12 @@ export class IngestPipeline {
     const now = Math.max(...group.map((g) => g.batch.receivedAt))
 
     const outcome = await this.store.ingestTransaction(async (tx) => {
-      const counts = group.map(() => ({ duplicates: 0, duplicatesInBatch: 0, accepted: 0, rawIds: [] as number[] }))
+      const counts = group.map(() => ({ duplicates: 0, duplicatesInBatch: 0, accepted: 0, rawIds: [] as number[], rejectedDuplicates: {} as Record<string, number> }))
+      const countRejectedDuplicate = (c: (typeof counts)[number], p: Prepared) => {
+        if (p.observation) return
+        const reason = p.errors[0]?.reason ?? 'bad_field'
+        c.rejectedDuplicates[reason] = (c.rejectedDuplicates[reason] ?? 0) + 1
+      }
       // The first copy of a record wins, across the group too; the store skips copies seen before.
       const unique = new Map<string, { p: Prepared; owner: number }>()
       group.forEach(({ prepared, batch }, owner) => {
@@ -434,18 +454,19 @@ export class IngestPipeline {
           }
           const c = counts[owner] as (typeof counts)[number]
           c.duplicates++
+          countRejectedDuplicate(c, p)
           if (group[first.owner]?.batch.batchId === batch.batchId) c.duplicatesInBatch++
         }
       })
       const inserted = await tx.insertRawRecords([...unique.values()].map(({ p }) => p.raw))
       const items: BatchObservation[] = []
       const messages = new Map<number, MessagePart>()
-      const skipped: Array<{ hash: string; owner: number }> = []
+      const skipped: Array<{ hash: string; owner: number; p: Prepared }> = []
       for (const { p, owner } of unique.values()) {
         const rawId = inserted.get(p.raw.contentHash)
         const c = counts[owner] as (typeof counts)[number]
         const { source, receivedAt } = (group[owner] as PendingBatch).batch
-        if (rawId === undefined) skipped.push({ hash: p.raw.contentHash, owner })
+        if (rawId === undefined) skipped.push({ hash: p.raw.contentHash, owner, p })
         else if (p.observation) {
           items.push({ observation: p.observation, rawId, source })
           c.accepted++
@@ -455,9 +476,10 @@ export class IngestPipeline {
       }
       if (skipped.length > 0) {
         const batchOf = await tx.rawBatchIds(skipped.map((s) => s.hash))
-        for (const { hash, owner } of skipped) {
+        for (const { hash, owner, p } of skipped) {
           const c = counts[owner] as (typeof counts)[number]
           c.duplicates++
+          countRejectedDuplicate(c, p)
           if (batchOf.get(hash) === group[owner]?.batch.batchId) c.duplicatesInBatch++
         }
       }
@@ -473,6 +495,7 @@ export class IngestPipeline {
       const c = outcome.counts[i] as (typeof outcome.counts)[number]
       report.duplicates = c.duplicates
       report.duplicatesInBatch = c.duplicatesInBatch
+      report.rejectedDuplicatesByReason = c.rejectedDuplicates
       report.accepted = c.accepted
       const profiles = new Set<string>()
       for (const rawId of c.rawIds) {

@@ -1,6 +1,7 @@
 // POST /api/ingest: JSON, NDJSON or CSV bodies through the ingest pipeline.
 import type { FastifyInstance } from 'fastify'
 import { formatFromContentType, parseBody } from '../../collect/body.ts'
+import { parseCsvDelimiter } from '../../collect/csv-rows.ts'
 import { AppError } from '../../errors.ts'
 import type { RouteContext } from '../app.ts'
 import { errorResponseSchema } from '../errors.ts'
@@ -33,6 +34,11 @@ export async function ingestRoutes(app: FastifyInstance, ctx: RouteContext): Pro
           type: 'object',
           properties: {
             source: { type: 'string', minLength: 1, maxLength: 100, pattern: '^[A-Za-z0-9_.:-]+$', default: 'api' },
+            delimiter: {
+              type: 'string',
+              enum: [',', ';', '\t', '|', 'tab'],
+              description: "a CSV body's delimiter (`tab` for a tab); without it, the header line tells",
+            },
           },
         },
         response: {
@@ -65,9 +71,9 @@ export async function ingestRoutes(app: FastifyInstance, ctx: RouteContext): Pro
         )
       }
       const text = typeof request.body === 'string' ? request.body : ''
-      const parsed = parseBody(text, format)
+      const { source, delimiter } = request.query as { source: string; delimiter?: string }
+      const parsed = parseBody(text, format, { delimiter: delimiter === undefined ? undefined : (parseCsvDelimiter(delimiter) ?? undefined) })
       if (parsed.kind === 'unparseable') throw new AppError('invalid_input', parsed.message)
-      const { source } = request.query as { source: string }
       const report = await ctx.pipeline.ingest({ records: parsed.records, source, contentType: format })
       const status = report.failed === 0 ? 'success' : report.failed === report.processed ? 'failed' : 'partial'
       return {
