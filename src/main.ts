@@ -4,7 +4,7 @@ import { createKeyCommand, listKeysCommand, revokeKeyCommand } from './cli/keys.
 import { formatQualityReport, importExitCode, importFile } from './cli/import.ts'
 import { type CsvDelimiter, parseCsvDelimiter } from './collect/csv-rows.ts'
 import { classifyCommand, evalCommand, reclassifyCommand, trainCommand } from './cli/model.ts'
-import { replayRejected } from './cli/replay.ts'
+import { formatReplayResult, replayRejected } from './cli/replay.ts'
 import { exportSegmentCommand, listSegmentsCommand, previewSegmentCommand, showSegmentCommand } from './cli/segments.ts'
 import { startServer } from './cli/start.ts'
 import { ConfigError, loadConfig } from './config.ts'
@@ -54,13 +54,23 @@ program
     process.exitCode = importExitCode(report)
   })
 
+function parseIds(value: string, previous: number[] = []): number[] {
+  const ids = value.split(',').map((part) => Number(part.trim()))
+  if (ids.some((id) => !Number.isInteger(id) || id < 1)) throw new InvalidArgumentError('must be raw record ids (whole numbers), comma-separated')
+  return [...previous, ...ids]
+}
+
 program
   .command('replay')
-  .description('run rejected raw records through the current rules again (after fixing the rules or the configuration)')
+  .description('run rejected raw records through the current rules again, or with a fix (--map, --patch); a fixed record is stored as a corrected copy and its original marked superseded')
   .option('--source <name>', 'only records from this source')
-  .action(async (options: { source?: string }) => {
-    const result = await replayRejected(loadConfig(), options)
-    process.stdout.write(`replayed ${result.replayed} rejected records: ${result.accepted} accepted now, ${result.stillRejected} still rejected\n`)
+  .option('--reason <reason>', 'only records rejected for this reason, e.g. invalid_email (see GET /api/raw?status=rejected)')
+  .option('--id <ids>', 'only these raw record ids (comma-separated, repeatable)', parseIds)
+  .option('--map <FROM=TO>', 'move a field before validation, e.g. "E-mail=email" or "Zip=location.zip" (repeatable)', (value: string, previous: string[] = []) => [...previous, value])
+  .option('--patch <file>', 'apply an RFC 6902 JSON Patch (a JSON array of operations) to each record, after --map')
+  .action(async (options: { source?: string; reason?: string; id?: number[]; map?: string[]; patch?: string }) => {
+    const result = await replayRejected(loadConfig(), { source: options.source, reason: options.reason, ids: options.id, map: options.map, patch: options.patch })
+    process.stdout.write(formatReplayResult(result))
   })
 
 function parseCount(value: string): number {

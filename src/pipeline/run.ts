@@ -153,6 +153,10 @@ interface MessagePart {
   receivedAt: number
 }
 
+function emptyReport(batchId: string): IngestReport {
+  return { batchId, processed: 0, accepted: 0, failed: 0, duplicates: 0, duplicatesInBatch: 0, rejectedDuplicatesByReason: {}, errors: [], warnings: [], rejectedByReason: {}, merges: 0, profilesTouched: 0 }
+}
+
 /** The reports of a batch written in several transactions, as one. */
 function mergeReports(parts: IngestReport[]): IngestReport {
   const [first, ...rest] = parts as [IngestReport, ...IngestReport[]]
@@ -408,7 +412,45 @@ export class IngestPipeline {
       })
   }
 
-  private async commitGroup(group: readonly PendingBatch[]): Promise<IngestReport[]> {
+  /**
+   * Corrected copies of rejected records (`cdp replay --map/--patch`). Each copy goes in as if it had
+   * just arrived, with the original's source, content type and receipt time, as a raw record of its
+   * own; in the same transaction the original is marked superseded and points at the copy (or at the
+   * identical record already stored). So the raw store keeps both as received, a later replay of
+   * rejected records never picks the bad original up again, and a copy still invalid is the one a
+   * further fix replays. Segment-spec messages are not corrected here (their identity is the messageId).
+   */
+  async ingestCorrections(corrections: ReadonlyArray<{ original: StoredRawRecord; value: unknown }>): Promise<IngestReport> {
+    const batchId = newBatchId()
+    const now = Date.now()
+    const bySource = new Map<string, Prepared[]>()
+    const originalsByHash = new Map<string, number[]>()
+    for (const { original, value } of corrections) {
+      if (original.contentType === MESSAGE_CONTENT_TYPE) throw new Error(`raw record ${original.id} is a Segment-spec message: it cannot be corrected, only replayed`)
+      const batch = { records: [], source: original.source, contentType: original.contentType }
+      const p = this.prepare({ index: original.recordIndex, value }, batch, batchId, original.receivedAt)
+      const list = bySource.get(original.source) ?? []
+      list.push(p)
+      bySource.set(original.source, list)
+      originalsByHash.set(p.raw.contentHash, [...(originalsByHash.get(p.raw.contentHash) ?? []), original.id])
+    }
+    const group = [...bySource].map(([source, prepared]) => ({ prepared, batch: { batchId, receivedAt: now, source } }))
+    if (group.length === 0) return mergeReports([emptyReport(batchId)])
+    const reports = await this.commitGroup(group, async (tx, inserted) => {
+      const missing = [...originalsByHash.keys()].filter((hash) => !inserted.has(hash))
+      const existing = missing.length > 0 ? await tx.rawIdsByHash(missing) : new Map<string, number>()
+      const rows: Array<{ id: number; by: number | null }> = []
+      for (const [hash, ids] of originalsByHash) for (const id of ids) rows.push({ id, by: inserted.get(hash) ?? existing.get(hash) ?? null })
+      await tx.supersedeRawRecords(rows)
+    })
+    return mergeReports(reports)
+  }
+
+  private async commitGroup(
+    group: readonly PendingBatch[],
+    /** Runs in the transaction right after the raw rows are stored; `inserted` maps content hash to new raw id. */
+    afterRawInsert?: (tx: IngestTransaction, inserted: ReadonlyMap<string, number>) => Promise<void>,
+  ): Promise<IngestReport[]> {
     const reports = group.map(({ prepared, batch }) => {
       const report: IngestReport = {
         batchId: batch.batchId,
@@ -459,6 +501,7 @@ export class IngestPipeline {
         }
       })
       const inserted = await tx.insertRawRecords([...unique.values()].map(({ p }) => p.raw))
+      await afterRawInsert?.(tx, inserted)
       const items: BatchObservation[] = []
       const messages = new Map<number, MessagePart>()
       const skipped: Array<{ hash: string; owner: number; p: Prepared }> = []

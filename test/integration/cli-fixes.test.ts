@@ -4,6 +4,9 @@ import { execFile, spawn } from 'node:child_process'
 import net from 'node:net'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import fs from 'node:fs'
+import path from 'node:path'
+import { canonicalJson, contentHash } from '../../src/pipeline/run.ts'
 import { openRuntime } from '../../src/runtime.ts'
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts'
 
@@ -84,5 +87,85 @@ describe('cdp classify', () => {
     expect(lines).toEqual(expected)
     expect((JSON.parse(lines[0] as string) as { cohorts: Array<{ name: string }> }).cohorts[0]?.name).toBe('Pets')
     expect((JSON.parse(lines[1] as string) as { cohorts: Array<{ name: string }> }).cohorts.map((c) => c.name)).toEqual(['Gaming'])
+  })
+})
+
+describe('cdp replay with a fix', () => {
+  it('stores corrected copies, marks the originals superseded, and never replays them again', async () => {
+    const source = 'crm-fix'
+    const originals = [
+      { payload: { visitor: 'fix-1', email: 'fixed-1@example.org', Zip: '75001' }, reason: 'missing_cookie' },
+      { payload: { cookie: 'fix-2', email: 'fixed-2@example' }, reason: 'invalid_email' },
+      { payload: { cookie: 'fix-3', email: 'other@example' }, reason: 'invalid_email' },
+    ]
+    const runtime = await openRuntime(database.config)
+    let ids: number[]
+    try {
+      const inserted = await runtime.store.ingestTransaction((tx) =>
+        tx.insertRawRecords(
+          originals.map(({ payload, reason }, i) => ({
+            batchId: 'bat_crm',
+            receivedAt: Date.now(),
+            source,
+            contentType: 'csv',
+            recordIndex: i + 1,
+            payload: JSON.stringify(payload),
+            contentHash: contentHash(source, canonicalJson(payload)),
+            status: 'rejected' as const,
+            errors: [{ field: reason === 'missing_cookie' ? 'cookie' : 'email', reason: reason as 'invalid_email', message: 'rejected' }],
+            cookie: null,
+            email: null,
+            observedAt: null,
+          })),
+        ),
+      )
+      ids = originals.map(({ payload }) => inserted.get(contentHash(source, canonicalJson(payload))) as number)
+    } finally {
+      await runtime.close()
+    }
+
+    // By reason, with mappings: only the record without a cookie is taken.
+    const mapped = await cdp(['replay', '--source', source, '--reason', 'missing_cookie', '--map', 'visitor=cookie', '--map', 'Zip=location.zip'])
+    expect(mapped.stdout).toContain('replayed 1 rejected records: 1 accepted now, 0 still rejected')
+    expect(mapped.stdout).toContain('1 stored as corrected copies')
+
+    // By id, with a JSON Patch whose test guards it: it applies to one record, not the other.
+    const patchFile = path.join(database.config.dataDir, 'fix.json')
+    fs.writeFileSync(patchFile, JSON.stringify([{ op: 'test', path: '/email', value: 'fixed-2@example' }, { op: 'replace', path: '/email', value: 'fixed-2@example.org' }]))
+    const patched = await cdp(['replay', '--id', `${ids[1]},${ids[2]}`, '--patch', patchFile])
+    expect(patched.stdout).toContain('replayed 1 rejected records: 1 accepted now, 0 still rejected')
+    expect(patched.stdout).toContain('1 left as they were: the fix did not apply')
+    expect(patched.stdout).toContain('test: /email is "other@example"')
+
+    const after = await openRuntime(database.config)
+    try {
+      const first = await after.store.findProfileId('email', 'fixed-1@example.org')
+      expect((await after.store.loadProfileView(first as string))?.cookies.map((c) => c.cookie)).toEqual(['fix-1'])
+      expect(await after.store.findProfileId('email', 'fixed-2@example.org')).toBeDefined()
+      const superseded = await after.store.listRawRecords({ status: 'superseded', source, limit: 10, afterId: undefined })
+      expect(superseded.map((r) => r.id)).toEqual([ids[0], ids[1]])
+      // The originals stay exactly as received, and point at their corrected copies.
+      expect(superseded.map((r) => JSON.parse(r.payload) as unknown)).toEqual([originals[0]?.payload, originals[1]?.payload])
+      const copies = await after.store.listRawRecords({ status: undefined, ids: superseded.map((r) => r.supersededBy as number), limit: 10, afterId: undefined })
+      expect(copies.map((r) => [r.status, JSON.parse(r.payload) as unknown])).toEqual([
+        ['accepted', { cookie: 'fix-1', email: 'fixed-1@example.org', location: { zip: '75001' } }],
+        ['accepted', { cookie: 'fix-2', email: 'fixed-2@example.org' }],
+      ])
+      const rejected = await after.store.listRawRecords({ status: 'rejected', source, limit: 10, afterId: undefined })
+      expect(rejected.map((r) => r.id)).toEqual([ids[2]])
+    } finally {
+      await after.close()
+    }
+
+    // A later replay of everything rejected takes only the one still rejected, never a superseded original.
+    const plain = await cdp(['replay', '--source', source])
+    expect(plain.stdout).toContain('replayed 1 rejected records: 0 accepted now, 1 still rejected')
+  })
+
+  it('explains a bad mapping or patch', async () => {
+    await expect(cdp(['replay', '--map', 'email'])).rejects.toMatchObject({ stderr: expect.stringContaining('write FROM=TO') })
+    const patchFile = path.join(database.config.dataDir, 'bad-fix.json')
+    fs.writeFileSync(patchFile, JSON.stringify([{ op: 'rename', path: '/a' }]))
+    await expect(cdp(['replay', '--patch', patchFile])).rejects.toMatchObject({ stderr: expect.stringContaining('use add, remove, replace, move, copy or test') })
   })
 })

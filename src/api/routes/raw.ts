@@ -13,7 +13,7 @@ export async function rawRoutes(app: FastifyInstance, ctx: RouteContext): Promis
         querystring: {
           type: 'object',
           properties: {
-            status: { type: 'string', enum: ['accepted', 'rejected'] },
+            status: { type: 'string', enum: ['accepted', 'rejected', 'superseded'] },
             source: { type: 'string', minLength: 1 },
             limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
             after_id: { type: 'integer', minimum: 0 },
@@ -35,6 +35,7 @@ export async function rawRoutes(app: FastifyInstance, ctx: RouteContext): Promis
                     content_type: { type: 'string' },
                     record_index: { type: 'integer' },
                     status: { type: 'string' },
+                    superseded_by: { type: ['integer', 'null'], description: 'for a superseded record: the raw record of its corrected copy' },
                     errors: {
                       type: 'array',
                       items: { type: 'object', properties: { field: { type: 'string' }, reason: { type: 'string' }, message: { type: 'string' } } },
@@ -51,7 +52,7 @@ export async function rawRoutes(app: FastifyInstance, ctx: RouteContext): Promis
       },
     },
     async (request) => {
-      const q = request.query as { status?: 'accepted' | 'rejected'; source?: string; limit: number; after_id?: number }
+      const q = request.query as { status?: 'accepted' | 'rejected' | 'superseded'; source?: string; limit: number; after_id?: number }
       const rows = await ctx.store.listRawRecords({ status: q.status, source: q.source, limit: q.limit, afterId: q.after_id })
       const last = rows[rows.length - 1]
       return {
@@ -63,6 +64,7 @@ export async function rawRoutes(app: FastifyInstance, ctx: RouteContext): Promis
           content_type: r.contentType,
           record_index: r.recordIndex,
           status: r.status,
+          superseded_by: r.supersededBy,
           errors: r.errors ?? [],
           payload: parsePayload(r.payload),
         })),
