@@ -1,9 +1,10 @@
 // Composition root: config -> store -> api | cli.
 import { Command, InvalidArgumentError } from 'commander'
 import { createKeyCommand, listKeysCommand, revokeKeyCommand } from './cli/keys.ts'
-import { formatQualityReport, importFile } from './cli/import.ts'
+import { formatQualityReport, importExitCode, importFile } from './cli/import.ts'
+import { type CsvDelimiter, parseCsvDelimiter } from './collect/csv-rows.ts'
 import { classifyCommand, evalCommand, reclassifyCommand, trainCommand } from './cli/model.ts'
-import { replayRejected } from './cli/replay.ts'
+import { formatReplayResult, replayRejected } from './cli/replay.ts'
 import { exportSegmentCommand, listSegmentsCommand, previewSegmentCommand, showSegmentCommand } from './cli/segments.ts'
 import { startServer } from './cli/start.ts'
 import { ConfigError, loadConfig } from './config.ts'
@@ -15,6 +16,13 @@ function parseQualityPolicy(value: string): QualityPolicy {
   if (isQualityPolicy(value)) return value
   throw new InvalidArgumentError(`must be ${QUALITY_POLICIES.join(' or ')}`)
 }
+
+// `cdp … | head` closes the pipe once it has read enough: that is the reader's choice, not a failure,
+// so the command stops quietly instead of printing a stack trace. Any other write error still fails.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(0)
+  throw error
+})
 
 function parseFormat(value: string): BodyFormat {
   if (value === 'csv' || value === 'ndjson' || value === 'json') return value
@@ -39,21 +47,37 @@ program
   .argument('<file>', 'the file to import')
   .option('--source <name>', 'source name stored with each raw record', 'import')
   .option('--format <format>', 'csv, ndjson or json (default: from the file extension)', parseFormat)
-  .option('--report <file>', 'also write the data-quality report as JSON')
+  .option('--delimiter <char>', 'CSV delimiter: , ; | or tab (default: read off the header line)', (value: string) => {
+    const delimiter = parseCsvDelimiter(value)
+    if (!delimiter) throw new InvalidArgumentError('must be , ; | or tab')
+    return delimiter
+  })
+  .option('--report <file>', 'also write the data-quality report as JSON (written even when the file breaks off)')
   .option('--on-invalid <policy>', "reject a record with an invalid optional field, or drop_field to store it without the field (default: the source's CDP_QUALITY_POLICY)", parseQualityPolicy)
   .option('--quiet', 'no progress bar')
-  .action(async (file: string, options: { source: string; format?: BodyFormat; report?: string; onInvalid?: QualityPolicy; quiet?: boolean }) => {
+  .action(async (file: string, options: { source: string; format?: BodyFormat; delimiter?: CsvDelimiter; report?: string; onInvalid?: QualityPolicy; quiet?: boolean }) => {
     const report = await importFile(loadConfig(), file, options)
     process.stdout.write(formatQualityReport(report))
+    process.exitCode = importExitCode(report)
   })
+
+function parseIds(value: string, previous: number[] = []): number[] {
+  const ids = value.split(',').map((part) => Number(part.trim()))
+  if (ids.some((id) => !Number.isInteger(id) || id < 1)) throw new InvalidArgumentError('must be raw record ids (whole numbers), comma-separated')
+  return [...previous, ...ids]
+}
 
 program
   .command('replay')
-  .description('run rejected raw records through the current rules again (after fixing the rules or the configuration)')
+  .description('run rejected raw records through the current rules again, or with a fix (--map, --patch); a fixed record is stored as a corrected copy and its original marked superseded')
   .option('--source <name>', 'only records from this source')
-  .action(async (options: { source?: string }) => {
-    const result = await replayRejected(loadConfig(), options)
-    process.stdout.write(`replayed ${result.replayed} rejected records: ${result.accepted} accepted now, ${result.stillRejected} still rejected\n`)
+  .option('--reason <reason>', 'only records rejected for this reason, e.g. invalid_email (see GET /api/raw?status=rejected)')
+  .option('--id <ids>', 'only these raw record ids (comma-separated, repeatable)', parseIds)
+  .option('--map <FROM=TO>', 'move a field before validation, e.g. "E-mail=email" or "Zip=location.zip" (repeatable)', (value: string, previous: string[] = []) => [...previous, value])
+  .option('--patch <file>', 'apply an RFC 6902 JSON Patch (a JSON array of operations) to each record, after --map')
+  .action(async (options: { source?: string; reason?: string; id?: number[]; map?: string[]; patch?: string }) => {
+    const result = await replayRejected(loadConfig(), { source: options.source, reason: options.reason, ids: options.id, map: options.map, patch: options.patch })
+    process.stdout.write(formatReplayResult(result))
   })
 
 function parseCount(value: string): number {
@@ -64,10 +88,12 @@ function parseCount(value: string): number {
 
 program
   .command('classify')
-  .description('classify interests with the interest model: the arguments, or one per line on stdin; one JSON line each, in order')
+  .description("classify interests as the server does (the model with the store's custom cohorts and corrections): the arguments, or one per line on stdin; one JSON line each, in order")
   .argument('[interests...]', 'interests to classify (default: read lines from stdin)')
   .option('--explain', 'print why: corrections, gazetteer entries, probabilities, strongest features')
-  .action(async (interests: string[], options: { explain?: boolean }) => classifyCommand(interests, options, process.stdin, process.stdout))
+  .action(async (interests: string[], options: { explain?: boolean }) =>
+    classifyCommand(loadConfig(), interests, options, { input: process.stdin, output: process.stdout }),
+  )
 
 program
   .command('reclassify')

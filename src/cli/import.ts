@@ -1,8 +1,11 @@
 // `cdp import FILE`: streams a file of any size through the ingest pipeline, with a progress bar
-// and a data-quality report at the end.
+// and a data-quality report at the end. Each row read is counted once, as accepted, rejected or a
+// duplicate (within the file, or already imported), so rows_read is their sum. The report is written
+// even when the file breaks off part-way: the batches before the break are committed.
 import fs from 'node:fs'
 import cliProgress from 'cli-progress'
-import { detectFileFormat, readRecordBatches } from '../collect/file.ts'
+import type { CsvDelimiter } from '../collect/csv-rows.ts'
+import { detectCsvFileDelimiter, detectFileFormat, FileParseError, readRecordBatches } from '../collect/file.ts'
 import type { Config } from '../config.ts'
 import type { BodyFormat } from '../domain/types.ts'
 import { type IngestReport, newBatchId } from '../pipeline/run.ts'
@@ -13,6 +16,8 @@ export interface QualityReport {
   file: string
   source: string
   format: BodyFormat
+  /** The CSV delimiter used (given or read off the header line); absent for other formats. */
+  delimiter?: CsvDelimiter
   batch_id: string
   rows_read: number
   accepted: number
@@ -25,6 +30,10 @@ export interface QualityReport {
   seconds: number
   rows_per_second: number
   peak_rss_mb: number
+  /** False when the file broke off (see `stopped`); every row before the break is counted and stored. */
+  complete: boolean
+  /** Why and where the file could not be read on; null when it was read to the end. */
+  stopped: { message: string; line: number | null } | null
   /** The first rejections, to show what to fix; the rest are in the raw store (GET /api/raw?status=rejected). */
   sample_errors: Array<{ record: number; field: string; message: string }>
 }
@@ -32,10 +41,11 @@ export interface QualityReport {
 export async function importFile(
   config: Config,
   file: string,
-  options: { source?: string; format?: BodyFormat; report?: string; quiet?: boolean; batchSize?: number; onInvalid?: QualityPolicy },
+  options: { source?: string; format?: BodyFormat; delimiter?: CsvDelimiter; report?: string; quiet?: boolean; batchSize?: number; onInvalid?: QualityPolicy },
 ): Promise<QualityReport> {
   const format = detectFileFormat(file, options.format)
   const totalBytes = fs.statSync(file).size
+  const delimiter = format === 'csv' ? (options.delimiter ?? detectCsvFileDelimiter(file)) : undefined
   const source = options.source ?? 'import'
   const runtime = await openRuntime(config)
   const batchId = newBatchId()
@@ -43,6 +53,7 @@ export async function importFile(
     file,
     source,
     format,
+    ...(delimiter === undefined ? {} : { delimiter }),
     batch_id: batchId,
     rows_read: 0,
     accepted: 0,
@@ -55,6 +66,8 @@ export async function importFile(
     seconds: 0,
     rows_per_second: 0,
     peak_rss_mb: 0,
+    complete: true,
+    stopped: null,
     sample_errors: [],
   }
   const started = performance.now()
@@ -73,34 +86,49 @@ export async function importFile(
   const account = (result: IngestReport, bytesRead: number) => {
     report.rows_read += result.processed
     report.accepted += result.accepted
-    report.rejected += result.failed
     report.duplicates_within_file += result.duplicatesInBatch
     report.duplicates_already_stored += result.duplicates - result.duplicatesInBatch
     report.merges += result.merges
+    // An invalid row seen before (a re-import) is a duplicate here, not a new rejection.
     for (const [reason, n] of Object.entries(result.rejectedByReason)) {
-      report.rejected_by_reason[reason] = (report.rejected_by_reason[reason] ?? 0) + n
+      const fresh = n - (result.rejectedDuplicatesByReason[reason] ?? 0)
+      if (fresh <= 0) continue
+      report.rejected += fresh
+      report.rejected_by_reason[reason] = (report.rejected_by_reason[reason] ?? 0) + fresh
     }
     for (const w of result.warnings) report.warnings_by_reason[w.reason] = (report.warnings_by_reason[w.reason] ?? 0) + 1
-    for (const e of result.errors) {
+    // A batch of rows all stored before (a re-import) has nothing new to show.
+    const freshRejections = result.failed - Object.values(result.rejectedDuplicatesByReason).reduce((a, b) => a + b, 0)
+    for (const e of freshRejections > 0 ? result.errors : []) {
       if (report.sample_errors.length < 20) report.sample_errors.push({ record: e.record, field: e.field, message: e.message })
     }
     const seconds = (performance.now() - started) / 1000
     bar?.update(bytesRead, { rows: report.rows_read, rate: Math.round(report.rows_read / Math.max(seconds, 0.001)) })
   }
+  let inFlight: Promise<void> | undefined
   try {
-    // Two batches in flight: one validates while the other is in its transaction. On PostgreSQL the
-    // two overlap (the database works while Node validates); on SQLite they simply take turns.
-    let inFlight: Promise<void> | undefined
-    for await (const { records, bytesRead } of readRecordBatches(file, format, options.batchSize ?? 1000)) {
-      const next = runtime.pipeline.ingest({ records, source, contentType: format, batchId, onInvalid: options.onInvalid }).then((result) => account(result, bytesRead))
-      // Marked handled now; it is awaited (and its error thrown) on the next turn.
-      next.catch(() => undefined)
-      if (inFlight) await inFlight
-      inFlight = next
+    try {
+      // Two batches in flight: one validates while the other is in its transaction. On PostgreSQL the
+      // two overlap (the database works while Node validates); on SQLite they simply take turns.
+      for await (const { records, bytesRead } of readRecordBatches(file, format, options.batchSize ?? 1000, { delimiter })) {
+        const next = runtime.pipeline.ingest({ records, source, contentType: format, batchId, onInvalid: options.onInvalid }).then((result) => account(result, bytesRead))
+        // Marked handled now; it is awaited (and its error thrown) on the next turn.
+        next.catch(() => undefined)
+        if (inFlight) await inFlight
+        inFlight = next
+      }
+    } catch (error) {
+      if (!(error instanceof FileParseError)) {
+        // The batch in flight still finishes before the store closes; the read error is the one to report.
+        await inFlight?.catch(() => undefined)
+        throw error
+      }
+      report.complete = false
+      report.stopped = { message: error.message, line: error.line ?? null }
     }
     if (inFlight) await inFlight
     // A bulk load changes the tables' shape; fresh statistics keep the planner on the indexes.
-    await runtime.store.optimize()
+    if (report.rows_read > 0) await runtime.store.optimize()
   } finally {
     bar?.stop()
     await runtime.close()
@@ -112,9 +140,19 @@ export async function importFile(
   return report
 }
 
+/**
+ * The exit status of `cdp import`: 1 when the file broke off or when no row was accepted and some
+ * were rejected (a wrong file, a wrong delimiter), so scripts notice; 0 otherwise, a re-import of
+ * rows already stored included.
+ */
+export function importExitCode(r: QualityReport): number {
+  if (!r.complete) return 1
+  return r.accepted === 0 && r.rejected > 0 ? 1 : 0
+}
+
 export function formatQualityReport(r: QualityReport): string {
   const lines = [
-    `Imported ${r.file} (${r.format}, source "${r.source}") in ${r.seconds}s, ${r.rows_per_second} rows/s`,
+    `${r.complete ? 'Imported' : 'Partly imported'} ${r.file} (${r.format}${r.delimiter ? `, delimiter ${JSON.stringify(r.delimiter)}` : ''}, source "${r.source}") in ${r.seconds}s, ${r.rows_per_second} rows/s`,
     `  rows read                 ${r.rows_read}`,
     `  accepted                  ${r.accepted}`,
     `  rejected                  ${r.rejected}`,
@@ -131,6 +169,13 @@ export function formatQualityReport(r: QualityReport): string {
   if (r.sample_errors.length > 0) {
     lines.push('  first errors:', ...r.sample_errors.slice(0, 5).map((e) => `    record ${e.record} ${e.field}: ${e.message}`))
     lines.push('  all rejected records: GET /api/raw?status=rejected; after a fix: cdp replay')
+  }
+  if (r.accepted === 0 && r.rejected > 0) lines.push('  no row was accepted: check the file, its delimiter (--delimiter) and the first errors above')
+  if (r.stopped) {
+    lines.push(
+      `  STOPPED: ${r.stopped.message}`,
+      `  the ${r.rows_read} rows before that point were committed; fix the file and import it again (rows already imported are skipped)`,
+    )
   }
   return `${lines.join('\n')}\n`
 }

@@ -18,10 +18,31 @@ function classifyLine(classifier: ModelClassifier, text: string, explain: boolea
   return JSON.stringify({ text, cohorts: classifier.classify(text).map((c) => ({ name: c.cohort, score: c.score })) })
 }
 
-/** One JSON line per interest, in order: the arguments, or else every line of `input`. */
-export async function classifyCommand(texts: string[], options: { explain?: boolean }, input: NodeJS.ReadableStream, output: NodeJS.WritableStream): Promise<void> {
-  const classifier = loadModelClassifier()
-  const explain = options.explain === true
+/**
+ * One JSON line per interest, in order: the arguments, or else every line of `input`. The classifier
+ * is the server's (the store's custom cohorts and corrections over the model), so the command line
+ * and POST /api/classify always agree.
+ */
+export async function classifyCommand(
+  config: Config,
+  texts: string[],
+  options: { explain?: boolean },
+  streams: { input: NodeJS.ReadableStream; output: NodeJS.WritableStream },
+): Promise<void> {
+  const runtime = await openRuntime(config)
+  try {
+    await classifyAll(runtime.cohorts.classifier, texts, options.explain === true, streams)
+  } finally {
+    await runtime.close()
+  }
+}
+
+async function classifyAll(
+  classifier: ModelClassifier,
+  texts: string[],
+  explain: boolean,
+  { input, output }: { input: NodeJS.ReadableStream; output: NodeJS.WritableStream },
+): Promise<void> {
   if (texts.length > 0) {
     output.write(texts.map((t) => `${classifyLine(classifier, t, explain)}\n`).join(''))
     return

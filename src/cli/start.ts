@@ -6,13 +6,11 @@ import { openRuntime } from '../runtime.ts'
 
 export async function startServer(config: Config): Promise<void> {
   const runtime = await openRuntime(config, { retrain: true, background: true, log: (message) => process.stdout.write(`${message}\n`) })
-  const generated = await ensureBootstrapKey(runtime.store, config.adminKey)
-  if (generated) {
-    process.stdout.write(
-      `\nCreated the first API key (all scopes). It is shown only this once; keep it safe:\n\n    ${generated}\n\n` +
-        'Set CDP_ADMIN_KEY to choose your own, or create more with `cdp keys create --scopes read`.\n\n',
-    )
-  }
+  // CDP_ADMIN_KEY is the operator's own: storing it early is harmless, and it must work from the
+  // first request. A generated key is shown only once, so it is made only after the server listens:
+  // a start that fails (port taken, bad config) must leave none behind, or the next start would
+  // print nothing and leave the operator without any key.
+  if (config.adminKey) await ensureBootstrapKey(runtime.store, config.adminKey)
   const app = await buildApp({
     config,
     store: runtime.store,
@@ -34,7 +32,21 @@ export async function startServer(config: Config): Promise<void> {
   process.on('SIGINT', () => void shutdown('SIGINT'))
   process.on('SIGTERM', () => void shutdown('SIGTERM'))
   // PORT=0 picks a free port; the line below names the one in use.
-  const address = await app.listen({ port: config.port, host: config.host })
+  let address: string
+  try {
+    address = await app.listen({ port: config.port, host: config.host })
+  } catch (error) {
+    await app.close()
+    await runtime.close()
+    throw error
+  }
+  const generated = config.adminKey ? undefined : await ensureBootstrapKey(runtime.store, undefined)
+  if (generated) {
+    process.stdout.write(
+      `\nCreated the first API key (all scopes). It is shown only this once; keep it safe:\n\n    ${generated}\n\n` +
+        'Set CDP_ADMIN_KEY to choose your own, or create more with `cdp keys create --scopes read`.\n\n',
+    )
+  }
   // Statistics may be missing (a restored database, PostgreSQL without autovacuum); refreshing them
   // runs in the background and never delays start.
   runtime.store.optimize().catch((error: unknown) => app.log.warn({ err: error }, 'refreshing planner statistics failed'))

@@ -3,7 +3,7 @@
 // line or CSV row becomes a record of its own (an UnparseableRecord) so its neighbours still go through.
 import { parse as parseCsv } from 'csv-parse/sync'
 import type { BodyFormat, IncomingRecord } from '../domain/types.ts'
-import { createCsvReader, csvParseOptions, type CsvStep } from './csv-rows.ts'
+import { createCsvReader, type CsvDelimiter, csvParseOptions, type CsvStep, detectCsvDelimiter } from './csv-rows.ts'
 import { jsonDocumentRecords, parseJson } from './json-text.ts'
 import { unparseable } from './unparseable.ts'
 
@@ -37,12 +37,13 @@ export function stripBom(text: string): string {
   return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text
 }
 
-export function parseBody(text: string, format: BodyFormat): ParseResult {
+/** `options.delimiter`: a CSV body's delimiter; without it, the header line tells. */
+export function parseBody(text: string, format: BodyFormat, options: { delimiter?: CsvDelimiter } = {}): ParseResult {
   const body = stripBom(text)
   if (body.trim() === '') return { kind: 'unparseable', message: 'body is empty: send at least one record' }
   if (format === 'json') return parseJsonBody(body)
   if (format === 'ndjson') return { kind: 'ok', records: parseNdjsonLines(body.split('\n'), 1, 0).records }
-  return parseCsvBody(body)
+  return parseCsvBody(body, options.delimiter ?? detectCsvDelimiter(body))
 }
 
 function parseJsonBody(body: string): ParseResult {
@@ -81,8 +82,8 @@ export function parseNdjsonLines(
   return { records, nextIndex: index }
 }
 
-function parseCsvBody(body: string): ParseResult {
-  const reader = createCsvReader()
+function parseCsvBody(body: string, delimiter: CsvDelimiter): ParseResult {
+  const reader = createCsvReader(delimiter)
   let steps: CsvStep[]
   try {
     steps = parseCsv(body, csvParseOptions(reader)) as unknown as CsvStep[]

@@ -1,7 +1,8 @@
 // CSV rows → records, shared by request bodies (csv-parse/sync) and files (the csv-parse stream).
 // The first row names the columns; dotted names nest (`location.city` → {location: {city}}); empty
 // cells are left out so they never overwrite a known value; cells stay strings (validation types
-// them). A row with the wrong number of cells fails alone, as an UnparseableRecord.
+// them). A row with the wrong number of cells fails alone, as an UnparseableRecord. The delimiter is
+// `,` `;` tab or `|`, told by the caller or read off the header line.
 import { CsvError, type Options } from 'csv-parse'
 import { MAX_JSON_DEPTH } from '../domain/json-value.ts'
 import type { IncomingRecord } from '../domain/types.ts'
@@ -20,10 +21,44 @@ const CSV_OPTIONS = {
   trim: true,
 } as const satisfies Options
 
+export const CSV_DELIMITERS = [',', ';', '\t', '|'] as const
+export type CsvDelimiter = (typeof CSV_DELIMITERS)[number]
+
+const DELIMITER_NAMES: Record<CsvDelimiter, string> = { ',': 'commas', ';': 'semicolons', '\t': 'tabs', '|': 'pipes' }
+
+/**
+ * A delimiter as a user writes it on a command line or in a query string: the character itself, or
+ * `tab` / `\t` (a tab is hard to type); null when it is none of `,` `;` tab `|`.
+ */
+export function parseCsvDelimiter(text: string): CsvDelimiter | null {
+  const value = text === 'tab' || text === '\\t' ? '\t' : text
+  return (CSV_DELIMITERS as readonly string[]).includes(value) ? (value as CsvDelimiter) : null
+}
+
+/**
+ * The delimiter of a CSV text, from its header line: whichever of `,` `;` tab `|` occurs most often
+ * outside quotes (a header like `"Name, full";Email` is semicolon-separated). A comma wins ties and
+ * a single-column header. `start` is the text's beginning; only the first line is read.
+ */
+export function detectCsvDelimiter(start: string): CsvDelimiter {
+  const counts = new Map<string, number>()
+  let quoted = false
+  for (let i = start.charCodeAt(0) === 0xfeff ? 1 : 0; i < start.length; i++) {
+    const c = start[i] as string
+    if (c === '"') quoted = !quoted
+    else if (!quoted && (c === '\n' || c === '\r')) break
+    else if (!quoted && (CSV_DELIMITERS as readonly string[]).includes(c)) counts.set(c, (counts.get(c) ?? 0) + 1)
+  }
+  let best: CsvDelimiter = ','
+  for (const d of CSV_DELIMITERS) if ((counts.get(d) ?? 0) > (counts.get(best) ?? 0)) best = d
+  return best
+}
+
 /** csv-parse options that hand every row to `reader`; the parser then emits CsvSteps. */
 export function csvParseOptions(reader: CsvReader): Options {
   const options: Options<CsvStep, string[]> = {
     ...CSV_OPTIONS,
+    delimiter: reader.delimiter,
     on_record: (cells, context) => reader.read(cells, context.lines),
   }
   // csv-parse's overloads type on_record's result only together with `columns`, which we cannot use
@@ -37,13 +72,14 @@ export type CsvStep =
   | { kind: 'bad_header'; message: string }
 
 export interface CsvReader {
+  readonly delimiter: CsvDelimiter
   /** Call for every row in order, with csv-parse's `lines` for it (the line the row ends on). */
   read(cells: string[], reportedLines: number): CsvStep
   /** A csv-parse error as a message that says what to fix, and the line where it is. */
   describeError(error: unknown): { message: string; line?: number }
 }
 
-export function createCsvReader(): CsvReader {
+export function createCsvReader(delimiter: CsvDelimiter = ','): CsvReader {
   let paths: string[][] | undefined
   let rowNumber = 0
   // csv-parse counts a CRLF inside a quoted cell as two lines; we count what it over-counted so far.
@@ -51,6 +87,7 @@ export function createCsvReader(): CsvReader {
   let lastEndLine = 0
 
   return {
+    delimiter,
     read(cells, reportedLines) {
       overCounted += countCrlf(cells)
       const endLine = reportedLines - overCounted
@@ -64,7 +101,7 @@ export function createCsvReader(): CsvReader {
         return { kind: 'header' }
       }
       rowNumber++
-      return { kind: 'record', record: csvRecord(paths, cells, rowNumber, startLine) }
+      return { kind: 'record', record: csvRecord(paths, cells, rowNumber, startLine, delimiter) }
     },
 
     describeError(error) {
@@ -115,10 +152,10 @@ export function checkCsvHeader(names: readonly string[]): string | null {
 }
 
 /** One data row → a record, or an UnparseableRecord when its length differs from the header's. */
-export function csvRecord(paths: readonly string[][], cells: readonly string[], rowNumber: number, line: number): IncomingRecord {
+export function csvRecord(paths: readonly string[][], cells: readonly string[], rowNumber: number, line: number, delimiter: CsvDelimiter = ','): IncomingRecord {
   if (cells.length !== paths.length) {
-    const message = `CSV row ${rowNumber} (line ${line}) has ${cells.length} cells but the header has ${paths.length}: quote cells that contain commas`
-    return { index: rowNumber, value: unparseable(message, line, toCsvLine(cells)) }
+    const message = `CSV row ${rowNumber} (line ${line}) has ${cells.length} cells but the header has ${paths.length}: quote cells that contain ${DELIMITER_NAMES[delimiter]}`
+    return { index: rowNumber, value: unparseable(message, line, toCsvLine(cells, delimiter)) }
   }
   return { index: rowNumber, value: nestCells(paths, cells) }
 }
@@ -142,8 +179,8 @@ function nestCells(paths: readonly string[][], cells: readonly string[]): Record
   return record
 }
 
-function toCsvLine(cells: readonly string[]): string {
-  return cells.map((cell) => (/[",\r\n]/.test(cell) ? `"${cell.replaceAll('"', '""')}"` : cell)).join(',')
+function toCsvLine(cells: readonly string[], delimiter: CsvDelimiter): string {
+  return cells.map((cell) => (/["\r\n]/.test(cell) || cell.includes(delimiter) ? `"${cell.replaceAll('"', '""')}"` : cell)).join(delimiter)
 }
 
 function countCrlf(cells: readonly string[]): number {

@@ -7,7 +7,7 @@ import readline from 'node:readline'
 import { CsvError, parse as parseCsvStream } from 'csv-parse'
 import type { BodyFormat, IncomingRecord } from '../domain/types.ts'
 import { parseNdjsonLines } from './body.ts'
-import { createCsvReader, csvParseOptions, type CsvStep } from './csv-rows.ts'
+import { createCsvReader, type CsvDelimiter, csvParseOptions, type CsvStep, detectCsvDelimiter } from './csv-rows.ts'
 import { createJsonArrayScanner, type ArrayElementText } from './json-array-scanner.ts'
 import { jsonDocumentRecords, parseJson } from './json-text.ts'
 import { unparseable } from './unparseable.ts'
@@ -21,6 +21,22 @@ export interface RecordBatch {
   records: IncomingRecord[]
   bytesRead: number
 }
+
+/**
+ * The file cannot be read on from here (a CSV quote never closed, a bad header, broken JSON). The
+ * batches yielded before it are whole and may already be stored: an importer reports them.
+ */
+export class FileParseError extends Error {
+  readonly line: number | undefined
+  constructor(message: string, options: { line?: number; cause?: unknown } = {}) {
+    super(message, { cause: options.cause })
+    this.name = 'FileParseError'
+    this.line = options.line
+  }
+}
+
+/** How much of a CSV file is read to find its delimiter: the header line is in it. */
+const DELIMITER_SNIFF_BYTES = 64 * 1024
 
 const EXTENSIONS: Record<string, BodyFormat> = { '.csv': 'csv', '.ndjson': 'ndjson', '.jsonl': 'ndjson', '.json': 'json' }
 /** A JSON file that is not a top-level array must be parsed whole; past this size we refuse. */
@@ -38,13 +54,29 @@ export function detectFileFormat(file: string, explicit?: BodyFormat): BodyForma
   return format
 }
 
-/** Reads `file` as batches of records; fails early when it cannot be read. */
-export function readRecordBatches(file: string, format: BodyFormat, batchSize = 1000): AsyncGenerator<RecordBatch> {
+/**
+ * Reads `file` as batches of records; fails early when it cannot be read. A CSV file's delimiter is
+ * `options.delimiter`, else read off its header line. A file that breaks off throws FileParseError
+ * after the batches before the break.
+ */
+export function readRecordBatches(file: string, format: BodyFormat, batchSize = 1000, options: { delimiter?: CsvDelimiter } = {}): AsyncGenerator<RecordBatch> {
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new RangeError(`batch size must be a positive integer (got ${batchSize})`)
   fs.accessSync(file, fs.constants.R_OK)
   if (format === 'ndjson') return readNdjson(file, batchSize)
-  if (format === 'csv') return readCsv(file, batchSize)
+  if (format === 'csv') return readCsv(file, batchSize, options.delimiter ?? detectCsvFileDelimiter(file))
   return readJson(file, batchSize)
+}
+
+/** A CSV file's delimiter, read off its header line. */
+export function detectCsvFileDelimiter(file: string): CsvDelimiter {
+  const fd = fs.openSync(file, 'r')
+  try {
+    const buffer = Buffer.alloc(DELIMITER_SNIFF_BYTES)
+    const length = fs.readSync(fd, buffer, 0, buffer.length, 0)
+    return detectCsvDelimiter(buffer.subarray(0, length).toString('utf8'))
+  } finally {
+    fs.closeSync(fd)
+  }
 }
 
 async function* readNdjson(file: string, batchSize: number): AsyncGenerator<RecordBatch> {
@@ -72,17 +104,18 @@ async function* readNdjson(file: string, batchSize: number): AsyncGenerator<Reco
   }
 }
 
-async function* readCsv(file: string, batchSize: number): AsyncGenerator<RecordBatch> {
+async function* readCsv(file: string, batchSize: number, delimiter: CsvDelimiter): AsyncGenerator<RecordBatch> {
   const stream = fs.createReadStream(file)
-  const reader = createCsvReader()
+  const reader = createCsvReader(delimiter)
   const parser = parseCsvStream(csvParseOptions(reader))
   // pipe() does not forward read errors; without this a failed read would leave us waiting.
   stream.on('error', (error) => parser.destroy(error))
   stream.pipe(parser)
   let batch: IncomingRecord[] = []
+  let broken: FileParseError | undefined
   try {
     for await (const step of parser as AsyncIterable<CsvStep>) {
-      if (step.kind === 'bad_header') throw new Error(`${file}: ${step.message}`)
+      if (step.kind === 'bad_header') throw new FileParseError(`${file}: ${step.message}`, { line: 1 })
       if (step.kind !== 'record') continue
       batch.push(step.record)
       if (batch.length >= batchSize) {
@@ -94,16 +127,18 @@ async function* readCsv(file: string, batchSize: number): AsyncGenerator<RecordB
     if (!(error instanceof CsvError)) throw error
     const problem = reader.describeError(error)
     const where = problem.line === undefined ? '' : ` at line ${problem.line}`
-    throw new Error(`${file} is not valid CSV${where}: ${problem.message}`, { cause: error })
+    broken = new FileParseError(`${file} is not valid CSV${where}: ${problem.message}`, { line: problem.line, cause: error })
   } finally {
     stream.destroy()
   }
+  // The rows before a break are whole records: they go through, and the caller hears of the break.
   if (batch.length > 0) yield { records: batch, bytesRead: stream.bytesRead }
+  if (broken) throw broken
 }
 
 async function* readJson(file: string, batchSize: number): AsyncGenerator<RecordBatch> {
   const head = await firstNonSpace(file)
-  if (head === undefined) throw new Error(`${file} is empty: it needs at least one record`)
+  if (head === undefined) throw new FileParseError(`${file} is empty: it needs at least one record`)
   if (head === '[') {
     yield* readJsonArray(file, batchSize)
     return
@@ -119,7 +154,7 @@ async function* readJson(file: string, batchSize: number): AsyncGenerator<Record
   const parsed = parseJson(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text)
   if (!parsed.ok) {
     const where = parsed.line === undefined ? '' : ` at line ${parsed.line}, column ${parsed.column}`
-    throw new Error(`${file} is not valid JSON${where}: ${parsed.reason}`)
+    throw new FileParseError(`${file} is not valid JSON${where}: ${parsed.reason}`, { line: parsed.line })
   }
   const records = jsonDocumentRecords(parsed.value)
   for (let i = 0; i < records.length; i += batchSize) yield { records: records.slice(i, i + batchSize), bytesRead: size }
@@ -149,7 +184,8 @@ async function* readJsonArray(file: string, batchSize: number): AsyncGenerator<R
       try {
         elements = scanner.push(chunk as string)
       } catch (error) {
-        throw new Error(`${file}: ${(error as Error).message}`, { cause: error })
+        if (batch.length > 0) yield { records: batch, bytesRead: stream.bytesRead }
+        throw new FileParseError(`${file}: ${(error as Error).message}`, { cause: error })
       }
       for (const element of elements) {
         batch.push({ index, value: elementValue(element, index) })
@@ -166,7 +202,8 @@ async function* readJsonArray(file: string, batchSize: number): AsyncGenerator<R
   try {
     scanner.end()
   } catch (error) {
-    throw new Error(`${file}: ${(error as Error).message}`, { cause: error })
+    if (batch.length > 0) yield { records: batch, bytesRead: stream.bytesRead }
+    throw new FileParseError(`${file}: ${(error as Error).message}`, { cause: error })
   }
   if (batch.length > 0) yield { records: batch, bytesRead: stream.bytesRead }
 }

@@ -31,6 +31,11 @@ export interface IngestReport {
   duplicates: number
   /** Of those, the ones seen earlier in the same batch (for an import: earlier in the same file). */
   duplicatesInBatch: number
+  /**
+   * Duplicates that are also invalid, by reason: they count in `failed` and `rejectedByReason` too
+   * (the client hears what is wrong with them); an importer that counts each row once subtracts them.
+   */
+  rejectedDuplicatesByReason: Record<string, number>
   errors: RecordError[]
   warnings: RecordError[]
   rejectedByReason: Record<string, number>
@@ -157,16 +162,29 @@ interface MessagePart {
   receivedAt: number
 }
 
+function emptyReport(batchId: string): IngestReport {
+  return { batchId, processed: 0, accepted: 0, failed: 0, duplicates: 0, duplicatesInBatch: 0, rejectedDuplicatesByReason: {}, errors: [], warnings: [], rejectedByReason: {}, merges: 0, profilesTouched: 0 }
+}
+
 /** The reports of a batch written in several transactions, as one. */
 function mergeReports(parts: IngestReport[]): IngestReport {
   const [first, ...rest] = parts as [IngestReport, ...IngestReport[]]
-  const report: IngestReport = { ...first, errors: [...first.errors], warnings: [...first.warnings], rejectedByReason: { ...first.rejectedByReason } }
+  const report: IngestReport = {
+    ...first,
+    errors: [...first.errors],
+    warnings: [...first.warnings],
+    rejectedByReason: { ...first.rejectedByReason },
+    rejectedDuplicatesByReason: { ...first.rejectedDuplicatesByReason },
+  }
   for (const r of rest) {
     report.processed += r.processed
     report.accepted += r.accepted
     report.failed += r.failed
     report.duplicates += r.duplicates
     report.duplicatesInBatch += r.duplicatesInBatch
+    for (const [reason, n] of Object.entries(r.rejectedDuplicatesByReason)) {
+      report.rejectedDuplicatesByReason[reason] = (report.rejectedDuplicatesByReason[reason] ?? 0) + n
+    }
     report.errors.push(...r.errors)
     report.warnings.push(...r.warnings)
     for (const [reason, n] of Object.entries(r.rejectedByReason)) report.rejectedByReason[reason] = (report.rejectedByReason[reason] ?? 0) + n
@@ -433,7 +451,45 @@ export class IngestPipeline {
       })
   }
 
-  private async commitGroup(group: readonly PendingBatch[]): Promise<IngestReport[]> {
+  /**
+   * Corrected copies of rejected records (`cdp replay --map/--patch`). Each copy goes in as if it had
+   * just arrived, with the original's source, content type and receipt time, as a raw record of its
+   * own; in the same transaction the original is marked superseded and points at the copy (or at the
+   * identical record already stored). So the raw store keeps both as received, a later replay of
+   * rejected records never picks the bad original up again, and a copy still invalid is the one a
+   * further fix replays. Segment-spec messages are not corrected here (their identity is the messageId).
+   */
+  async ingestCorrections(corrections: ReadonlyArray<{ original: StoredRawRecord; value: unknown }>): Promise<IngestReport> {
+    const batchId = newBatchId()
+    const now = Date.now()
+    const bySource = new Map<string, Prepared[]>()
+    const originalsByHash = new Map<string, number[]>()
+    for (const { original, value } of corrections) {
+      if (original.contentType === MESSAGE_CONTENT_TYPE) throw new Error(`raw record ${original.id} is a Segment-spec message: it cannot be corrected, only replayed`)
+      const batch = { records: [], source: original.source, contentType: original.contentType }
+      const p = this.prepare({ index: original.recordIndex, value }, batch, batchId, original.receivedAt)
+      const list = bySource.get(original.source) ?? []
+      list.push(p)
+      bySource.set(original.source, list)
+      originalsByHash.set(p.raw.contentHash, [...(originalsByHash.get(p.raw.contentHash) ?? []), original.id])
+    }
+    const group = [...bySource].map(([source, prepared]) => ({ prepared, batch: { batchId, receivedAt: now, source } }))
+    if (group.length === 0) return mergeReports([emptyReport(batchId)])
+    const reports = await this.commitGroup(group, async (tx, inserted) => {
+      const missing = [...originalsByHash.keys()].filter((hash) => !inserted.has(hash))
+      const existing = missing.length > 0 ? await tx.rawIdsByHash(missing) : new Map<string, number>()
+      const rows: Array<{ id: number; by: number | null }> = []
+      for (const [hash, ids] of originalsByHash) for (const id of ids) rows.push({ id, by: inserted.get(hash) ?? existing.get(hash) ?? null })
+      await tx.supersedeRawRecords(rows)
+    })
+    return mergeReports(reports)
+  }
+
+  private async commitGroup(
+    group: readonly PendingBatch[],
+    /** Runs in the transaction right after the raw rows are stored; `inserted` maps content hash to new raw id. */
+    afterRawInsert?: (tx: IngestTransaction, inserted: ReadonlyMap<string, number>) => Promise<void>,
+  ): Promise<IngestReport[]> {
     const reports = group.map(({ prepared, batch }) => {
       const report: IngestReport = {
         batchId: batch.batchId,
@@ -442,6 +498,7 @@ export class IngestPipeline {
         failed: 0,
         duplicates: 0,
         duplicatesInBatch: 0,
+        rejectedDuplicatesByReason: {},
         errors: [],
         warnings: [],
         rejectedByReason: {},
@@ -461,7 +518,12 @@ export class IngestPipeline {
     const now = Math.max(...group.map((g) => g.batch.receivedAt))
 
     const outcome = await this.store.ingestTransaction(async (tx) => {
-      const counts = group.map(() => ({ duplicates: 0, duplicatesInBatch: 0, accepted: 0, rawIds: [] as number[] }))
+      const counts = group.map(() => ({ duplicates: 0, duplicatesInBatch: 0, accepted: 0, rawIds: [] as number[], rejectedDuplicates: {} as Record<string, number> }))
+      const countRejectedDuplicate = (c: (typeof counts)[number], p: Prepared) => {
+        if (p.observation) return
+        const reason = p.errors[0]?.reason ?? 'bad_field'
+        c.rejectedDuplicates[reason] = (c.rejectedDuplicates[reason] ?? 0) + 1
+      }
       // The first copy of a record wins, across the group too; the store skips copies seen before.
       const unique = new Map<string, { p: Prepared; owner: number }>()
       group.forEach(({ prepared, batch }, owner) => {
@@ -473,18 +535,20 @@ export class IngestPipeline {
           }
           const c = counts[owner] as (typeof counts)[number]
           c.duplicates++
+          countRejectedDuplicate(c, p)
           if (group[first.owner]?.batch.batchId === batch.batchId) c.duplicatesInBatch++
         }
       })
       const inserted = await tx.insertRawRecords([...unique.values()].map(({ p }) => p.raw))
+      await afterRawInsert?.(tx, inserted)
       const items: BatchObservation[] = []
       const messages = new Map<number, MessagePart>()
-      const skipped: Array<{ hash: string; owner: number }> = []
+      const skipped: Array<{ hash: string; owner: number; p: Prepared }> = []
       for (const { p, owner } of unique.values()) {
         const rawId = inserted.get(p.raw.contentHash)
         const c = counts[owner] as (typeof counts)[number]
         const { source, receivedAt } = (group[owner] as PendingBatch).batch
-        if (rawId === undefined) skipped.push({ hash: p.raw.contentHash, owner })
+        if (rawId === undefined) skipped.push({ hash: p.raw.contentHash, owner, p })
         else if (p.observation) {
           items.push({ observation: p.observation, rawId, source })
           c.accepted++
@@ -494,9 +558,10 @@ export class IngestPipeline {
       }
       if (skipped.length > 0) {
         const batchOf = await tx.rawBatchIds(skipped.map((s) => s.hash))
-        for (const { hash, owner } of skipped) {
+        for (const { hash, owner, p } of skipped) {
           const c = counts[owner] as (typeof counts)[number]
           c.duplicates++
+          countRejectedDuplicate(c, p)
           if (batchOf.get(hash) === group[owner]?.batch.batchId) c.duplicatesInBatch++
         }
       }
@@ -512,6 +577,7 @@ export class IngestPipeline {
       const c = outcome.counts[i] as (typeof outcome.counts)[number]
       report.duplicates = c.duplicates
       report.duplicatesInBatch = c.duplicatesInBatch
+      report.rejectedDuplicatesByReason = c.rejectedDuplicates
       report.accepted = c.accepted
       const profiles = new Set<string>()
       for (const rawId of c.rawIds) {

@@ -151,14 +151,17 @@ export class SegmentService {
 
   // ----- reading -----
 
-  filterFor(condition: Condition): ProfileFilter {
-    return compileCondition(condition, { dialect: this.store.dialect, now: Date.now() })
+  filterFor(condition: Condition, now = Date.now()): ProfileFilter {
+    return compileCondition(condition, { dialect: this.store.dialect, now })
   }
 
   async preview(conditions: unknown): Promise<{ count: number; sample: Awaited<ReturnType<Store['previewSegment']>>['sample']; tookMs: number }> {
     const started = performance.now()
     const { condition } = await this.validate({ name: 'preview', conditions })
-    const result = await this.store.previewSegment({ filter: this.filterFor(condition), sample: PREVIEW_SAMPLE })
+    // Saved now, the segment's backfill would enter each match at this moment: the sample shows that
+    // time, the one the same definition's members would carry.
+    const now = Date.now()
+    const result = await this.store.previewSegment({ filter: this.filterFor(condition, now), sample: PREVIEW_SAMPLE, now })
     return { ...result, tookMs: Math.round(performance.now() - started) }
   }
 

@@ -23,8 +23,11 @@ export interface NewRawRecord {
   observedAt: number | null
 }
 
-export interface StoredRawRecord extends NewRawRecord {
+export interface StoredRawRecord extends Omit<NewRawRecord, 'status'> {
   id: number
+  /** `superseded`: a corrected copy (the record `supersededBy`) replaced it; replay and rebuild skip it. */
+  status: NewRawRecord['status'] | 'superseded'
+  supersededBy: number | null
 }
 
 export interface Membership {
@@ -156,7 +159,8 @@ export interface SegmentStore {
   listSegmentVersions(id: string): Promise<SegmentVersionRow[]>
   setBackfillProgress(input: { id: string; version: number; processed: number; total: number; done: boolean }): Promise<void>
   listSegmentMembers(input: { segmentId: string; limit: number; offset: number; afterProfileId: string | undefined }): Promise<SegmentMemberRow[]>
-  previewSegment(input: { filter: ProfileFilter; sample: number }): Promise<{ count: number; sample: SegmentMemberRow[] }>
+  /** The sample's enteredAt is `now`: when the matches would enter if the definition were saved. */
+  previewSegment(input: { filter: ProfileFilter; sample: number; now: number }): Promise<{ count: number; sample: SegmentMemberRow[] }>
   listDueSchedule(input: { now: number; limit: number }): Promise<Array<{ segmentId: string; profileId: string; dueAt: number }>>
   /** segment id -> entered at, for one profile. */
   listProfileSegments(profileId: string): Promise<Map<string, number>>
@@ -207,6 +211,13 @@ export interface IngestTransaction extends SegmentTransaction, EventTransaction 
   updateRawOutcomes(
     rows: Array<{ id: number; status: 'accepted' | 'rejected'; errors: FieldIssue[] | null; cookie: string | null; email: string | null; observedAt: number | null }>,
   ): Promise<void>
+  /**
+   * Marks rejected raw rows as replaced by a corrected copy (`by`: its raw id, or null when that copy
+   * was stored already). Only the outcome changes; the payload stays as received.
+   */
+  supersedeRawRecords(rows: Array<{ id: number; by: number | null }>): Promise<void>
+  /** Raw ids by content hash, for hashes already stored. */
+  rawIdsByHash(contentHashes: string[]): Promise<Map<string, number>>
   /** Serializes concurrent batches that share an identifier (PostgreSQL; SQLite has one writer). */
   lockIdentifiers(keys: string[]): Promise<void>
   loadResolveState(input: { cookies: string[]; emails: string[] }): Promise<ResolveState>
@@ -290,7 +301,7 @@ export interface Store extends SegmentStore, EventStore {
   /** Profile ids in id order after `afterId`: the walk of a backfill. */
   listProfileIds(input: { afterId: string | undefined; limit: number }): Promise<string[]>
 
-  listRawRecords(input: { status: 'accepted' | 'rejected' | undefined; limit: number; afterId: number | undefined; source?: string }): Promise<StoredRawRecord[]>
+  listRawRecords(input: { status: StoredRawRecord['status'] | undefined; limit: number; afterId: number | undefined; source?: string; ids?: readonly number[] }): Promise<StoredRawRecord[]>
   countProfiles(): Promise<number>
   /** The merge log entries a profile took part in, oldest first. */
   listMerges(profileId: string): Promise<Array<MergeLogEntry & { createdAt: number }>>

@@ -119,3 +119,87 @@ describe('cdp import', () => {
     })
   }, 900_000)
 })
+
+/** `cdp import` that may fail: its exit code, output and the report it wrote. */
+async function cdpImportStatus(file: string, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string; report: QualityReport }> {
+  const reportFile = path.join(dir, `report-${Date.now()}-${Math.random()}.json`)
+  const result = await run(process.execPath, ['--import', 'tsx', 'src/main.ts', 'import', file, '--quiet', '--report', reportFile, ...args], {
+    env: { ...process.env, ...database.env },
+  }).then(
+    ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
+    (error: { code: number; stdout: string; stderr: string }) => ({ code: error.code, stdout: error.stdout, stderr: error.stderr }),
+  )
+  return { ...result, report: JSON.parse(fs.readFileSync(reportFile, 'utf8')) as QualityReport }
+}
+
+describe('cdp import of CSV files as people write them', () => {
+  it('reads the delimiter off the header line, ignoring delimiters inside quotes', async () => {
+    const semicolons = path.join(dir, 'semicolons.csv')
+    fs.writeFileSync(semicolons, 'cookie;email;"location.city"\nsemi-1;semi-1@example.org;"Paris, 1er; France"\n')
+    const a = await cdpImportStatus(semicolons)
+    expect(a.code).toBe(0)
+    expect(a.report).toMatchObject({ delimiter: ';', rows_read: 1, accepted: 1, rejected: 0 })
+    expect(a.stdout).toContain('delimiter ";"')
+
+    const tabs = path.join(dir, 'tabs.tsv')
+    fs.writeFileSync(tabs, 'cookie\temail\t"a,b"\ntab-1\ttab-1@example.org\tx\n')
+    expect((await cdpImportStatus(tabs, '--format', 'csv')).report).toMatchObject({ delimiter: '\t', accepted: 1 })
+
+    const pipes = path.join(dir, 'pipes.csv')
+    fs.writeFileSync(pipes, '"cookie"|"email"\npipe-1|pipe-1@example.org\n')
+    expect((await cdpImportStatus(pipes)).report).toMatchObject({ delimiter: '|', accepted: 1 })
+
+    await withRuntime(async (runtime) => {
+      const id = await runtime.store.findProfileId('email', 'semi-1@example.org')
+      expect((await runtime.store.loadProfileView(id as string))?.profile.fields.city).toBe('Paris, 1er; France')
+      expect(await runtime.store.findProfileId('email', 'tab-1@example.org')).toBeDefined()
+      expect(await runtime.store.findProfileId('email', 'pipe-1@example.org')).toBeDefined()
+    })
+  })
+
+  it('takes --delimiter over what the header suggests', async () => {
+    // The header has more commas than semicolons, but the file is semicolon-separated.
+    const file = path.join(dir, 'forced.csv')
+    fs.writeFileSync(file, 'cookie;size,colour,fit\nforced-1;M,red,slim\n')
+    const r = await cdpImportStatus(file, '--delimiter', ';')
+    expect(r.report).toMatchObject({ delimiter: ';', accepted: 1, rejected: 0 })
+    const bad = await run(process.execPath, ['--import', 'tsx', 'src/main.ts', 'import', file, '--delimiter', 'x'], { env: { ...process.env, ...database.env } }).catch((error: unknown) => error)
+    expect((bad as { stderr: string }).stderr).toContain('must be , ; | or tab')
+  })
+
+  it('exits non-zero when every row is rejected', async () => {
+    const file = path.join(dir, 'no-cookies.csv')
+    fs.writeFileSync(file, 'email\nnone-1@example.org\nnone-2@example.org\n')
+    const r = await cdpImportStatus(file)
+    expect(r.code).not.toBe(0)
+    expect(r.report).toMatchObject({ rows_read: 2, accepted: 0, rejected: 2, complete: true })
+    expect(r.stdout).toContain('no row was accepted')
+  })
+
+  it('writes and prints the report when the file breaks off, and says the rows before were committed', async () => {
+    const file = path.join(dir, 'broken.csv')
+    fs.writeFileSync(file, 'cookie,email\nbrk-1,brk-1@example.org\nbrk-2,brk-2@example.org\n"brk-3,never closed\nbrk-4,brk-4@example.org\n')
+    const r = await cdpImportStatus(file)
+    expect(r.code).not.toBe(0)
+    expect(r.report).toMatchObject({ rows_read: 2, accepted: 2, complete: false, stopped: { line: 4 } })
+    expect(r.report.stopped?.message).toContain('never closed')
+    expect(r.stdout).toContain('rows read                 2')
+    expect(r.stdout).toContain('the 2 rows before that point were committed')
+    await withRuntime(async (runtime) => {
+      expect(await runtime.store.findProfileId('email', 'brk-2@example.org')).toBeDefined()
+    })
+  })
+
+  it('counts every row once: a re-import of rejected rows is already imported, not rejected again', async () => {
+    const file = path.join(dir, 'counted.csv')
+    fs.writeFileSync(file, 'cookie,email\ncnt-1,cnt-1@example.org\ncnt-2,not-an-email\ncnt-2,not-an-email\ncnt-3,cnt-3@example.org\n')
+    const sum = (r: QualityReport) => r.accepted + r.rejected + r.duplicates_within_file + r.duplicates_already_stored
+    const first = await cdpImportStatus(file)
+    expect(first.report).toMatchObject({ rows_read: 4, accepted: 2, rejected: 1, duplicates_within_file: 1, duplicates_already_stored: 0 })
+    expect(sum(first.report)).toBe(first.report.rows_read)
+    const again = await cdpImportStatus(file)
+    expect(again.code).toBe(0)
+    expect(again.report).toMatchObject({ rows_read: 4, accepted: 0, rejected: 0, rejected_by_reason: {}, duplicates_within_file: 1, duplicates_already_stored: 3 })
+    expect(sum(again.report)).toBe(again.report.rows_read)
+  })
+})

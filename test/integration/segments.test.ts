@@ -261,7 +261,7 @@ describe('incremental equals from scratch', () => {
           const parsed = parseSegmentDefinition(definitions[i])
           if (!parsed.ok) throw new Error('bad definition')
           const filter = compileCondition(parsed.condition, { dialect: t.runtime.store.dialect, now: Date.now() })
-          const scratch = await t.runtime.store.previewSegment({ filter, sample: 100_000 })
+          const scratch = await t.runtime.store.previewSegment({ filter, sample: 100_000, now: Date.now() })
           const maintained = await t.runtime.store.listSegmentMembers({ segmentId: id, limit: 100_000, offset: 0, afterProfileId: undefined })
           expect(maintained.map((m) => m.profileId).sort()).toEqual(scratch.sample.map((m) => m.profileId).sort())
           const row = await t.runtime.store.getSegment(id)

@@ -2,6 +2,7 @@
 import type { FastifyInstance } from 'fastify'
 import { formatFromContentType, parseBody } from '../../collect/body.ts'
 import { decodeRequestBody } from '../../collect/decode.ts'
+import { parseCsvDelimiter } from '../../collect/csv-rows.ts'
 import { AppError } from '../../errors.ts'
 import { QUALITY_POLICIES, type QualityPolicy } from '../../pipeline/validate/quality-policy.ts'
 import type { RouteContext } from '../app.ts'
@@ -47,6 +48,11 @@ export async function ingestRoutes(app: FastifyInstance, ctx: RouteContext): Pro
               enum: [...QUALITY_POLICIES],
               description: "what an invalid optional field costs: the record (reject) or only the field (drop_field); default: the source's CDP_QUALITY_POLICY",
             },
+            delimiter: {
+              type: 'string',
+              enum: [',', ';', '\t', '|', 'tab'],
+              description: "a CSV body's delimiter (`tab` for a tab); without it, the header line tells",
+            },
           },
         },
         response: {
@@ -83,9 +89,9 @@ export async function ingestRoutes(app: FastifyInstance, ctx: RouteContext): Pro
         )
       }
       const text = typeof request.body === 'string' ? request.body : ''
-      const parsed = parseBody(text, format)
+      const { source, delimiter, on_invalid: onInvalid } = request.query as { source: string; delimiter?: string; on_invalid?: QualityPolicy }
+      const parsed = parseBody(text, format, { delimiter: delimiter === undefined ? undefined : (parseCsvDelimiter(delimiter) ?? undefined) })
       if (parsed.kind === 'unparseable') throw new AppError('invalid_input', parsed.message)
-      const { source, on_invalid: onInvalid } = request.query as { source: string; on_invalid?: QualityPolicy }
       const report = await ctx.pipeline.ingest({ records: parsed.records, source, contentType: format, onInvalid })
       const status = report.failed === 0 ? 'success' : report.failed === report.processed ? 'failed' : 'partial'
       return {

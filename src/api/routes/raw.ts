@@ -13,7 +13,7 @@ export async function rawRoutes(app: FastifyInstance, ctx: RouteContext): Promis
         querystring: {
           type: 'object',
           properties: {
-            status: { type: 'string', enum: ['accepted', 'rejected'] },
+            status: { type: 'string', enum: ['accepted', 'rejected', 'superseded'] },
             source: { type: 'string', minLength: 1 },
             limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
             // Ids past 2^53 are not exact as JSON numbers, and too big for a 64-bit column.
@@ -36,6 +36,7 @@ export async function rawRoutes(app: FastifyInstance, ctx: RouteContext): Promis
                     content_type: { type: 'string' },
                     record_index: { type: 'integer' },
                     status: { type: 'string' },
+                    superseded_by: { type: ['integer', 'null'], description: 'for a superseded record: the raw record of its corrected copy' },
                     errors: {
                       type: 'array',
                       items: { type: 'object', properties: { field: { type: 'string' }, reason: { type: 'string' }, message: { type: 'string' } } },
@@ -52,7 +53,7 @@ export async function rawRoutes(app: FastifyInstance, ctx: RouteContext): Promis
       },
     },
     async (request) => {
-      const q = request.query as { status?: 'accepted' | 'rejected'; source?: string; limit: number; after_id?: number }
+      const q = request.query as { status?: 'accepted' | 'rejected' | 'superseded'; source?: string; limit: number; after_id?: number }
       const rows = await ctx.store.listRawRecords({ status: q.status, source: q.source, limit: q.limit, afterId: q.after_id })
       const last = rows[rows.length - 1]
       return {
@@ -64,6 +65,7 @@ export async function rawRoutes(app: FastifyInstance, ctx: RouteContext): Promis
           content_type: r.contentType,
           record_index: r.recordIndex,
           status: r.status,
+          superseded_by: r.supersededBy,
           errors: r.errors ?? [],
           payload: parsePayload(r.payload),
         })),

@@ -103,7 +103,7 @@ export async function segmentRoutes(app: FastifyInstance, ctx: RouteContext): Pr
       const result = await segments.preview((request.body as { conditions: unknown }).conditions)
       return {
         count: result.count,
-        sample: result.sample.map((m) => ({ profile_id: m.profileId, cookie: m.cookie, email: m.email, entered_at: new Date(0).toISOString() })),
+        sample: result.sample.map((m) => ({ profile_id: m.profileId, cookie: m.cookie, email: m.email, entered_at: new Date(m.enteredAt).toISOString() })),
         took_ms: result.tookMs,
       }
     },

@@ -255,6 +255,13 @@ function migrationsFor(dialect: Dialect): Record<string, Migration> {
         }
       },
     },
+    '0006_raw_superseded_by': {
+      async up(db: Kysely<unknown>) {
+        // A rejected record corrected by `cdp replay --map/--patch` is marked superseded and points at
+        // the corrected copy, a raw record of its own; its payload stays as received.
+        await db.schema.alterTable('raw_records').addColumn('superseded_by', bigint).execute()
+      },
+    },
     '0005_events': {
       async up(db: Kysely<unknown>) {
         // Behavioural events (track, page, screen), structured. The message as received is in

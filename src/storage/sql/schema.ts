@@ -10,12 +10,14 @@ export interface RawRecordsTable {
   record_index: number
   payload: string // the record exactly as received, as JSON text
   content_hash: string // sha256(source + canonical payload): re-imports are no-ops
-  status: 'accepted' | 'rejected'
+  status: 'accepted' | 'rejected' | 'superseded' // superseded: a corrected copy replaced it (cdp replay --map/--patch)
   errors: string | null // JSON array of FieldIssue
   // Routing keys extracted at validation so a person can be rebuilt from raw without a full scan.
   cookie: string | null
   email: string | null
   observed_at: number | null
+  /** The raw record holding the corrected copy of a superseded one; null otherwise. */
+  superseded_by: number | null
 }
 
 export interface ProfilesTable {

@@ -394,7 +394,7 @@ export function createSegmentStore(database: SqlDatabase): SegmentStore {
       return attachIdentity(reader, dialect, members)
     },
 
-    async previewSegment({ filter, sample }) {
+    async previewSegment({ filter, sample, now }) {
       // One statement for the count and the sample: the filter's sets (an interest scan, a cohort) are
       // built once, where a count and then a sample query built them twice.
       const rows = await reader
@@ -407,7 +407,7 @@ export function createSegmentStore(database: SqlDatabase): SegmentStore {
       const members = await attachIdentity(
         reader,
         dialect,
-        rows.slice(0, sample).map((r) => ({ profile_id: r.id, entered_at: 0 })),
+        rows.slice(0, sample).map((r) => ({ profile_id: r.id, entered_at: now })),
       )
       return { count: Number(rows[0]?.n ?? 0), sample: members }
     },

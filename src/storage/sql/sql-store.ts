@@ -71,6 +71,7 @@ function rawFromRow(row: Selectable<RawRecordsTable>): StoredRawRecord {
     cookie: row.cookie,
     email: row.email,
     observedAt: row.observed_at === null ? null : Number(row.observed_at),
+    supersededBy: row.superseded_by === null || row.superseded_by === undefined ? null : Number(row.superseded_by),
   }
 }
 
@@ -295,6 +296,21 @@ function createIngestTransaction(trx: Transaction<Database>, dialect: 'sqlite' |
           .where('id', '=', row.id)
           .execute()
       }
+    },
+
+    async supersedeRawRecords(rows) {
+      for (const row of rows) {
+        await trx.updateTable('raw_records').set({ status: 'superseded', superseded_by: row.by }).where('id', '=', row.id).where('status', '=', 'rejected').execute()
+      }
+    },
+
+    async rawIdsByHash(contentHashes) {
+      const found = new Map<string, number>()
+      for (const part of chunks(contentHashes, MAX_IN_LIST)) {
+        const rows = await trx.selectFrom('raw_records').select(['content_hash', 'id']).where('content_hash', 'in', part).execute()
+        for (const row of rows) found.set(row.content_hash, Number(row.id))
+      }
+      return found
     },
 
     async lockIdentifiers(keys) {
@@ -678,8 +694,9 @@ export function createSqlStore(database: SqlDatabase): Store {
       return (await query.execute()).map((r) => r.id)
     },
 
-    async listRawRecords({ status, limit, afterId, source }) {
+    async listRawRecords({ status, limit, afterId, source, ids }) {
       let query = reader.selectFrom('raw_records').selectAll().orderBy('id').limit(limit)
+      if (ids) query = query.where('id', 'in', ids.length > 0 ? [...ids] : [-1])
       if (status) query = query.where('status', '=', status)
       if (source) query = query.where('source', '=', source)
       if (afterId !== undefined) query = query.where('id', '>', afterId)
