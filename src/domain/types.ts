@@ -61,10 +61,11 @@ export type ProfileFieldName = (typeof PROFILE_FIELD_NAMES)[number]
  * Fields that only make sense together: one observation sets the whole group, and the latest such
  * observation wins as a whole ("Austin, Texas, US" then "Paris, France" is Paris, France — never
  * "Paris, Texas, France"). A member the observation leaves out becomes null.
+ * The phone is not a group: phone_raw is only the text behind it, and a later unreadable phone (kept as
+ * phone_raw) must not erase a number that works.
  */
 export const PROFILE_FIELD_GROUPS = {
   location: ['city', 'state', 'country', 'country_code'],
-  phone: ['phone', 'phone_raw'],
 } as const satisfies Record<string, readonly ProfileFieldName[]>
 
 /**

@@ -178,7 +178,7 @@ describe('5xx found by fuzzing the API', () => {
   })
 
   it('names the allowed values of an enum and what was sent', async () => {
-    expect(expectEnvelope(await get('/api/raw?status=x'), 400, 'invalid_input')).toBe('querystring.status must be one of: accepted, rejected (got "x")')
+    expect(expectEnvelope(await get('/api/raw?status=x'), 400, 'invalid_input')).toBe('querystring.status must be one of: accepted, rejected, superseded (got "x")')
   })
 })
 
