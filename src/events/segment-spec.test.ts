@@ -29,6 +29,16 @@ describe('translateMessage', () => {
     expect(t.keyedByUserId).toBe(true)
   })
 
+  it('reads the email of context.traits on any call, traits.email first', () => {
+    const track = translateMessage({ type: 'track', anonymousId: 'a9', event: 'Login', context: { traits: { email: 'kim@example.com' } } }, { receivedAt })
+    expect(track.record).toMatchObject({ cookie: 'a9', email: 'kim@example.com' })
+    const both = translateMessage({ type: 'identify', anonymousId: 'a9', traits: { email: 'own@example.com' }, context: { traits: { email: 'ctx@example.com' } } }, { receivedAt })
+    expect(both.record).toMatchObject({ email: 'own@example.com' })
+    // A stray value in context never costs the event.
+    const stray = translateMessage({ type: 'track', anonymousId: 'a9', event: 'Login', context: { traits: { email: 'n/a' } } }, { receivedAt })
+    expect(stray.record).not.toHaveProperty('email')
+  })
+
   it('turns page and screen calls into named events with their page name and category', () => {
     const page = translateMessage({ type: 'page', anonymousId: 'a', name: 'Pricing', category: 'Docs', properties: { path: '/pricing' } }, { receivedAt })
     expect(page.event).toMatchObject({ type: 'page', name: 'Page Viewed', properties: { path: '/pricing', name: 'Pricing', category: 'Docs' } })

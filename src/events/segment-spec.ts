@@ -101,6 +101,10 @@ function readObject(value: unknown, field: string, errors: FieldIssue[]): Record
   return null
 }
 
+function emailOf(traits: Record<string, unknown> | null): string | null {
+  return traits && typeof traits.email === 'string' && traits.email.trim() !== '' ? traits.email : null
+}
+
 export function looksLikeEmail(text: string): boolean {
   return EMAIL_SHAPE.test(text.trim())
 }
@@ -180,7 +184,12 @@ export function translateMessage(value: unknown, options: TranslateOptions): Tra
   // Who: the cookie, and the email when the message names one. A message without an anonymousId is
   // keyed by a cookie derived from its own userId, taken before an email-shaped userId is folded
   // into the email, so two people can never share a derived cookie.
-  const traitEmail = traits && typeof traits.email === 'string' ? traits.email : null
+  // The spec carries the current user's traits on any call as context.traits (analytics.js does so
+  // for a known user): its email names the person as traits.email does, which wins when both are set.
+  // Only an address-shaped one is taken: context is incidental, and a stray value there must not get
+  // the event rejected as an invalid email.
+  const contextEmail = context && isPlainObject(context.traits) ? emailOf(context.traits) : null
+  const traitEmail = emailOf(traits) ?? (contextEmail !== null && looksLikeEmail(contextEmail) ? contextEmail : null)
   const userIdCookie = userId === null ? null : `${USER_ID_COOKIE_PREFIX}${userId}`
   let email: string | null = traitEmail
   if (userId && looksLikeEmail(userId)) {

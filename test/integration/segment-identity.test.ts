@@ -84,6 +84,15 @@ describe('userId-only messages (server-side libraries)', () => {
   })
 })
 
+describe('context.traits', () => {
+  it('names the person of a track call by the email in context.traits, as analytics.js sends it', async () => {
+    await send('/v1/track', { anonymousId: 'ctx-anon-1', event: 'Viewed', context: { traits: { email: 'ctx1@ctx.test' } }, timestamp: at(1), messageId: 'ctx-1' })
+    const { status, body } = await t.user({ email: 'ctx1@ctx.test' })
+    expect(status).toBe(200)
+    expect(body.user_profile.cookies).toEqual(['ctx-anon-1'])
+  })
+})
+
 describe('alias and identify in one batch', () => {
   it('links the anonymous visitor to the userId as separate requests would', async () => {
     await send('/v1/batch', {
