@@ -166,6 +166,15 @@ function emptyReport(batchId: string): IngestReport {
   return { batchId, processed: 0, accepted: 0, failed: 0, duplicates: 0, duplicatesInBatch: 0, rejectedDuplicatesByReason: {}, errors: [], warnings: [], rejectedByReason: {}, merges: 0, profilesTouched: 0 }
 }
 
+/** The reason a rejected record is counted under: its first error's. */
+function rejectionReason(p: Prepared): string {
+  return p.errors[0]?.reason ?? 'bad_field'
+}
+
+function countReason(counts: Record<string, number>, reason: string, n = 1): void {
+  counts[reason] = (counts[reason] ?? 0) + n
+}
+
 /** The reports of a batch written in several transactions, as one. */
 function mergeReports(parts: IngestReport[]): IngestReport {
   const [first, ...rest] = parts as [IngestReport, ...IngestReport[]]
@@ -182,12 +191,10 @@ function mergeReports(parts: IngestReport[]): IngestReport {
     report.failed += r.failed
     report.duplicates += r.duplicates
     report.duplicatesInBatch += r.duplicatesInBatch
-    for (const [reason, n] of Object.entries(r.rejectedDuplicatesByReason)) {
-      report.rejectedDuplicatesByReason[reason] = (report.rejectedDuplicatesByReason[reason] ?? 0) + n
-    }
+    for (const [reason, n] of Object.entries(r.rejectedDuplicatesByReason)) countReason(report.rejectedDuplicatesByReason, reason, n)
     report.errors.push(...r.errors)
     report.warnings.push(...r.warnings)
-    for (const [reason, n] of Object.entries(r.rejectedByReason)) report.rejectedByReason[reason] = (report.rejectedByReason[reason] ?? 0) + n
+    for (const [reason, n] of Object.entries(r.rejectedByReason)) countReason(report.rejectedByReason, reason, n)
     report.merges += r.merges
     // A profile touched by two parts counts twice: the parts do not share their sets.
     report.profilesTouched += r.profilesTouched
@@ -474,7 +481,7 @@ export class IngestPipeline {
       originalsByHash.set(p.raw.contentHash, [...(originalsByHash.get(p.raw.contentHash) ?? []), original.id])
     }
     const group = [...bySource].map(([source, prepared]) => ({ prepared, batch: { batchId, receivedAt: now, source } }))
-    if (group.length === 0) return mergeReports([emptyReport(batchId)])
+    if (group.length === 0) return emptyReport(batchId)
     const reports = await this.commitGroup(group, async (tx, inserted) => {
       const missing = [...originalsByHash.keys()].filter((hash) => !inserted.has(hash))
       const existing = missing.length > 0 ? await tx.rawIdsByHash(missing) : new Map<string, number>()
@@ -491,27 +498,13 @@ export class IngestPipeline {
     afterRawInsert?: (tx: IngestTransaction, inserted: ReadonlyMap<string, number>) => Promise<void>,
   ): Promise<IngestReport[]> {
     const reports = group.map(({ prepared, batch }) => {
-      const report: IngestReport = {
-        batchId: batch.batchId,
-        processed: prepared.length,
-        accepted: 0,
-        failed: 0,
-        duplicates: 0,
-        duplicatesInBatch: 0,
-        rejectedDuplicatesByReason: {},
-        errors: [],
-        warnings: [],
-        rejectedByReason: {},
-        merges: 0,
-        profilesTouched: 0,
-      }
+      const report: IngestReport = { ...emptyReport(batch.batchId), processed: prepared.length }
       for (const p of prepared) {
         for (const w of p.warnings) report.warnings.push({ record: p.index, ...w })
         if (p.observation) continue
         report.failed++
         for (const e of p.errors) report.errors.push({ record: p.index, ...e })
-        const reason = p.errors[0]?.reason ?? 'bad_field'
-        report.rejectedByReason[reason] = (report.rejectedByReason[reason] ?? 0) + 1
+        countReason(report.rejectedByReason, rejectionReason(p))
       }
       return report
     })
@@ -520,9 +513,7 @@ export class IngestPipeline {
     const outcome = await this.store.ingestTransaction(async (tx) => {
       const counts = group.map(() => ({ duplicates: 0, duplicatesInBatch: 0, accepted: 0, rawIds: [] as number[], rejectedDuplicates: {} as Record<string, number> }))
       const countRejectedDuplicate = (c: (typeof counts)[number], p: Prepared) => {
-        if (p.observation) return
-        const reason = p.errors[0]?.reason ?? 'bad_field'
-        c.rejectedDuplicates[reason] = (c.rejectedDuplicates[reason] ?? 0) + 1
+        if (!p.observation) countReason(c.rejectedDuplicates, rejectionReason(p))
       }
       // The first copy of a record wins, across the group too; the store skips copies seen before.
       const unique = new Map<string, { p: Prepared; owner: number }>()
