@@ -6,7 +6,7 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { loadConfig } from '../src/config.ts'
-import { openRuntime } from '../src/runtime.ts'
+import { openRuntime } from '../src/compose.ts'
 import { messages } from './event-messages.ts'
 import { random } from './generate.ts'
 

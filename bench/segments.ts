@@ -10,7 +10,7 @@ import os from 'node:os'
 import path from 'node:path'
 import pg from 'pg'
 import { loadConfig } from '../src/config.ts'
-import { openRuntime, type Runtime } from '../src/runtime.ts'
+import { openRuntime, type Runtime } from '../src/compose.ts'
 import { generateRecords } from './generate.ts'
 import { fiftySegments } from './segment-definitions.ts'
 

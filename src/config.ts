@@ -1,8 +1,8 @@
 // The one validated configuration object. No other module reads process.env.
 import path from 'node:path'
 import { z } from 'zod'
-import { DEFAULT_INTEREST_PROPERTIES, type InterestProperty, parseInterestProperties } from './events/segment-spec.ts'
-import { parseAllowedTargets, type WebhookTargetPolicy } from './segments/webhooks/target.ts'
+import { DEFAULT_INTEREST_PROPERTIES, type InterestProperty, parseInterestProperties } from './collect/segment-spec.ts'
+import { parseAllowedTargets, type WebhookTargetPolicy } from './activation/webhooks/target.ts'
 import { DEFAULT_QUALITY_POLICIES, parseQualityPolicies, type QualityPolicies } from './pipeline/validate/quality-policy.ts'
 
 /** An optional variable read by `parse` once; what `parse` throws becomes the variable's error. */

@@ -10,7 +10,7 @@ import type { Config } from '../config.ts'
 import type { BodyFormat } from '../domain/types.ts'
 import { type IngestReport, newBatchId } from '../pipeline/run.ts'
 import type { QualityPolicy } from '../pipeline/validate/quality-policy.ts'
-import { openRuntime } from '../runtime.ts'
+import { openRuntime } from '../compose.ts'
 
 export interface QualityReport {
   file: string

@@ -8,7 +8,7 @@ import type { Config } from '../config.ts'
 import type { ModelClassifier } from '../ml/model/index.ts'
 import { evaluateModel, formatEvalReport, loadModelClassifier, measurePerformance, modelFiles, readItems, trainModel } from '../ml/model/index.ts'
 import { MODEL_DIR } from '../ml/model/cohorts.ts'
-import { openRuntime } from '../runtime.ts'
+import { openRuntime } from '../compose.ts'
 
 const EVAL_START = '<!-- eval:start -->'
 const EVAL_END = '<!-- eval:end -->'

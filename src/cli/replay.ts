@@ -5,7 +5,7 @@
 import fs from 'node:fs'
 import type { Config } from '../config.ts'
 import { canonicalJson, MESSAGE_CONTENT_TYPE } from '../pipeline/run.ts'
-import { openRuntime } from '../runtime.ts'
+import { openRuntime } from '../compose.ts'
 import type { StoredRawRecord } from '../storage/store.ts'
 import { applyFix, type FieldMapping, parseFieldMapping, parsePatch, type PatchOperation } from './record-fix.ts'
 

@@ -2,7 +2,7 @@
 import { buildApp } from '../api/app.ts'
 import { ensureBootstrapKey } from '../api/auth.ts'
 import type { Config } from '../config.ts'
-import { openRuntime } from '../runtime.ts'
+import { openRuntime } from '../compose.ts'
 
 export async function startServer(config: Config): Promise<void> {
   const runtime = await openRuntime(config, { retrain: true, background: true, log: (message) => process.stdout.write(`${message}\n`) })

@@ -9,8 +9,8 @@ import type { ProfileFilter, SegmentChange, SegmentRow, SegmentTransaction, Stor
 import { activeSegment, conditionNeeds, dependencyOrder, SegmentEngine, toSegmentProfile, type ActiveSegment } from './engine.ts'
 import { explain, type Explanation } from './language/evaluate.ts'
 import { type Condition, eventNeeds, parseSegmentDefinition, referencedCohorts, referencedSegments } from './language/parse.ts'
-import { compileCondition } from './language/sql.ts'
-import type { ChangeNotifier } from './notifier.ts'
+import { compileCondition } from '../storage/sql/condition-sql.ts'
+import type { ChangeNotifier } from '../activation/notifier.ts'
 
 export const BACKFILL_PAGE = 2_000
 export const SCHEDULE_BATCH = 100

@@ -3,8 +3,8 @@
 import type { Expression, ExpressionBuilder, SqlBool } from 'kysely'
 import type { Login, ProfileState } from '../domain/profile.ts'
 import type { FieldIssue } from '../domain/types.ts'
-import type { IdentityRow, MergeLogEntry, ResolveState } from '../pipeline/resolve/resolve-batch.ts'
-import type { EventNeed } from '../segments/language/condition.ts'
+import type { IdentityRow, MergeLogEntry, ResolveState } from '../pipeline/identity/resolve-batch.ts'
+import type { EventNeed } from '../domain/condition.ts'
 import type { EventOccurrence, SegmentProfile } from '../segments/language/evaluate.ts'
 import type { Database } from './sql/schema.ts'
 

@@ -2,7 +2,7 @@
 import type { FastifyInstance } from 'fastify'
 import { buildApp } from '../../src/api/app.ts'
 import { createKey, ensureBootstrapKey } from '../../src/api/auth.ts'
-import { openRuntime, type Runtime, type RuntimeOptions } from '../../src/runtime.ts'
+import { openRuntime, type Runtime, type RuntimeOptions } from '../../src/compose.ts'
 import { createTestDatabase, type TestDatabase } from './db.ts'
 
 export const ADMIN_KEY = 'test-admin-key-0123456789abcdef'

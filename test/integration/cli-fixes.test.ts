@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import fs from 'node:fs'
 import path from 'node:path'
 import { canonicalJson, contentHash } from '../../src/pipeline/run.ts'
-import { openRuntime } from '../../src/runtime.ts'
+import { openRuntime } from '../../src/compose.ts'
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts'
 
 const run = promisify(execFile)

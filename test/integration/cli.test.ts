@@ -4,7 +4,7 @@ import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildApp } from '../../src/api/app.ts'
 import { contentHash } from '../../src/pipeline/run.ts'
-import { openRuntime } from '../../src/runtime.ts'
+import { openRuntime } from '../../src/compose.ts'
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts'
 
 const run = promisify(execFile)

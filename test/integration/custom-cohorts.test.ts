@@ -3,7 +3,7 @@
 // reuses the retrained model.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildApp } from '../../src/api/app.ts'
-import { openRuntime } from '../../src/runtime.ts'
+import { openRuntime } from '../../src/compose.ts'
 import { createTestApp, type TestApp } from '../helpers/app.ts'
 
 let t: TestApp

@@ -6,7 +6,7 @@ import path from 'node:path'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { QualityReport } from '../../src/cli/import.ts'
-import { openRuntime, type Runtime } from '../../src/runtime.ts'
+import { openRuntime, type Runtime } from '../../src/compose.ts'
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts'
 
 const run = promisify(execFile)

@@ -2,7 +2,7 @@
 import { Readable } from 'node:stream'
 import type { FastifyInstance } from 'fastify'
 import { AppError } from '../../errors.ts'
-import { exportMembers } from '../../segments/export.ts'
+import { exportMembers } from '../../activation/export.ts'
 import type { SegmentRow } from '../../storage/store.ts'
 import type { RouteContext } from '../app.ts'
 import { errorResponseSchema } from '../errors.ts'

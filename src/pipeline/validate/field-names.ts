@@ -3,7 +3,7 @@
 // docs/api.md lists it. A name that matches nothing stays a custom trait, as sent; one that is a
 // small edit away from a known name also gets a "did you mean" warning.
 import type { FieldIssue } from '../../domain/types.ts'
-import { isAbsent, isPlainObject, setOwn } from './text.ts'
+import { isAbsent, isPlainObject, setOwn } from '../../domain/text.ts'
 
 /**
  * Known fields and the other names that mean them, compared after `foldFieldName` (so case, spaces,

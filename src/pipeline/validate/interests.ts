@@ -1,6 +1,6 @@
 // Interests: free text from forms and exports, normalized so "Tom  Brady" and "tom brady" are one interest.
 import type { FieldIssue } from '../../domain/types.ts'
-import { collapseWhitespace, describeValue } from './text.ts'
+import { collapseWhitespace, describeValue } from '../../domain/text.ts'
 
 export const MAX_INTERESTS = 100
 export const MAX_INTEREST_LENGTH = 100

@@ -1,5 +1,5 @@
 // Human-readable text for one condition node, as shown in explanations ("age between 25 and 34").
-import type { Condition, CountTest, Duration, EventCondition, FieldCondition, FieldRef, OccurrenceTest } from './condition.ts'
+import type { Condition, CountTest, Duration, EventCondition, FieldCondition, FieldRef, OccurrenceTest } from '../../domain/condition.ts'
 
 export function describeCondition(condition: Condition): string {
   switch (condition.kind) {

@@ -6,10 +6,10 @@
 // every comparison false, neq and not_in included. Only `exists: false` holds. `not` is a plain
 // boolean negation, so { not: { city eq "paris" } } includes profiles without a city while
 // { city neq "paris" } does not.
-import { type Condition, type EventCondition, type FieldCondition, type FieldRef, type FieldTest, type OccurrenceTest, type PropertyFilter } from './condition.ts'
+import { type Condition, type EventCondition, type FieldCondition, type FieldRef, type FieldTest, type OccurrenceTest, type PropertyFilter } from '../../domain/condition.ts'
 import { describeCondition } from './describe.ts'
 import { ROOT_PATH } from './parse.ts'
-import { foldCase, parseMoney } from './text.ts'
+import { foldCase, parseMoney } from '../../domain/text-compare.ts'
 
 export interface SegmentProfile {
   id: string

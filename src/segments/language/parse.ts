@@ -18,8 +18,8 @@ import {
   type PropertyFilter,
   TEXT_FIELDS,
   TIME_FIELDS,
-} from './condition.ts'
-import { foldCase, parseMoney } from './text.ts'
+} from '../../domain/condition.ts'
+import { foldCase, parseMoney } from '../../domain/text-compare.ts'
 
 export type {
   Condition,
@@ -37,8 +37,8 @@ export type {
   Operator,
   PropertyFilter,
   TextOperator,
-} from './condition.ts'
-export { eventNeeds, referencedCohorts, referencedEvents, referencedSegments, usesRelativeTime } from './condition.ts'
+} from '../../domain/condition.ts'
+export { eventNeeds, referencedCohorts, referencedEvents, referencedSegments, usesRelativeTime } from '../../domain/condition.ts'
 
 export interface ParseError {
   path: string

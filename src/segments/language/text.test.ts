@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { foldCase, parseMoney } from './text.ts'
+import { foldCase, parseMoney } from '../../domain/text-compare.ts'
 
 describe('parseMoney', () => {
   it.each([

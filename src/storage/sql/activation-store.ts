@@ -1,7 +1,7 @@
 // Activation storage over Kysely: the segment change log as read by streams and webhooks, and the
 // webhooks' delivery state. Reads go through `reader`, writes through `db`, as in sql-store.ts.
 import { type Selectable, sql } from 'kysely'
-import type { ActivationStore, SegmentChange, Webhook } from '../../segments/webhooks/store.ts'
+import type { ActivationStore, SegmentChange, Webhook } from '../../activation/webhooks/store.ts'
 import type { SqlDatabase } from './open.ts'
 import type { SegmentChangesTable, WebhooksTable } from './schema.ts'
 

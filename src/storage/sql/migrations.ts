@@ -1,7 +1,7 @@
 // Schema migrations, run on start. One schema for SQLite and PostgreSQL; the few type differences
 // (auto-increment ids, 64-bit integers) are chosen per dialect here and nowhere else.
 import { type Kysely, type Migration, type MigrationProvider, Migrator, sql } from 'kysely'
-import { parseMoney } from '../../segments/language/text.ts'
+import { parseMoney } from '../../domain/text-compare.ts'
 import type { Database } from './schema.ts'
 
 export type Dialect = 'sqlite' | 'postgres'

@@ -1,5 +1,5 @@
 // Conversions between profile rows and the in-memory ProfileState.
-import { parseMoney } from '../../segments/language/text.ts'
+import { parseMoney } from '../../domain/text-compare.ts'
 import type { InterestSeen, ProfileState } from '../../domain/profile.ts'
 import type { ProfileFields } from '../../domain/types.ts'
 import type { ProfilesTable } from './schema.ts'

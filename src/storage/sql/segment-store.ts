@@ -4,7 +4,7 @@
 import type BetterSqlite3 from 'better-sqlite3'
 import { type Kysely, sql, type Transaction } from 'kysely'
 import { AppError } from '../../errors.ts'
-import type { EventNeed } from '../../segments/language/condition.ts'
+import type { EventNeed } from '../../domain/condition.ts'
 import type { EventOccurrence } from '../../segments/language/evaluate.ts'
 import type { SegmentChange, SegmentEvents, SegmentMemberRow, SegmentRow, SegmentStore, SegmentTransaction, SegmentVersionRow } from '../store.ts'
 import { chunks, MAX_IN_LIST, profileContacts } from './members.ts'

@@ -6,7 +6,7 @@ import { type Selectable, type Transaction, sql } from 'kysely'
 import type { InterestSeen, Login, ProfileState } from '../../domain/profile.ts'
 import type { FieldIssue } from '../../domain/types.ts'
 import { AppError } from '../../errors.ts'
-import { type IdentityRow, identityKey, type MergeLogEntry, type ResolveState } from '../../pipeline/resolve/resolve-batch.ts'
+import { type IdentityRow, identityKey, type MergeLogEntry, type ResolveState } from '../../pipeline/identity/resolve-batch.ts'
 import type {
   ApiKeyRow,
   CohortRow,

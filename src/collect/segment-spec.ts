@@ -9,8 +9,8 @@
 import { createHash } from 'node:crypto'
 import type { FieldIssue } from '../domain/types.ts'
 import { normalizeEmail } from '../pipeline/validate/index.ts'
-import { describeValue, isPlainObject } from '../pipeline/validate/text.ts'
-import { parseTimestamp } from '../pipeline/validate/timestamp.ts'
+import { describeValue, isPlainObject } from '../domain/text.ts'
+import { parseTimestamp } from '../domain/timestamp.ts'
 
 export const MESSAGE_TYPES = ['identify', 'track', 'page', 'screen', 'group', 'alias'] as const
 export type MessageType = (typeof MESSAGE_TYPES)[number]

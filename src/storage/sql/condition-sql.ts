@@ -4,8 +4,8 @@
 // Case folding is ASCII-only on both engines; income is compared through income_amount, which
 // storage fills with parseMoney(income) on every write.
 import { type Expression, type ExpressionBuilder, type RawBuilder, sql, type SqlBool } from 'kysely'
-import type { Database } from '../../storage/sql/schema.ts'
-import type { Condition, EventCondition, FieldCondition, FieldRef, FieldTest, OccurrenceTest, PropertyFilter } from './condition.ts'
+import type { Database } from './schema.ts'
+import type { Condition, EventCondition, FieldCondition, FieldRef, FieldTest, OccurrenceTest, PropertyFilter } from '../../domain/condition.ts'
 
 export type SqlDialectName = 'sqlite' | 'postgres'
 

@@ -2,10 +2,10 @@
 // custom cohorts and corrections, the ingest pipeline.
 import type { CountryCode } from 'libphonenumber-js'
 import { CohortService } from './cohorts/service.ts'
-import { ChangeNotifier } from './segments/notifier.ts'
+import { ChangeNotifier } from './activation/notifier.ts'
 import { SegmentService } from './segments/service.ts'
-import { WebhookDispatcher } from './segments/webhooks/dispatcher.ts'
-import type { ActivationStore } from './segments/webhooks/store.ts'
+import { WebhookDispatcher } from './activation/webhooks/dispatcher.ts'
+import type { ActivationStore } from './activation/webhooks/store.ts'
 import type { Config } from './config.ts'
 import { loadDefaultClassifier } from './ml/default-classifier.ts'
 import { IngestPipeline } from './pipeline/run.ts'

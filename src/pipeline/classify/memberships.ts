@@ -1,9 +1,9 @@
 // Cohort membership of a profile, derived from its interests through the classifier.
 // A profile belongs to every cohort one of its interests maps to with a score of at least
 // MIN_MEMBERSHIP_SCORE; its score there is its best interest's score, and that interest is the reason.
-import type { ProfileState } from '../domain/profile.ts'
-import type { InterestClassifier } from '../domain/types.ts'
-import type { Membership } from '../storage/store.ts'
+import type { ProfileState } from '../../domain/profile.ts'
+import type { InterestClassifier } from '../../domain/types.ts'
+import type { Membership } from '../../storage/store.ts'
 
 export const MIN_MEMBERSHIP_SCORE = 0.3
 

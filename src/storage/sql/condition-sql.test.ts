@@ -6,12 +6,12 @@ import fc from 'fast-check'
 import { Kysely, PostgresDialect, sql, SqliteDialect } from 'kysely'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { Database } from '../../storage/sql/schema.ts'
-import { loadSegmentEvents } from '../../storage/sql/segment-store.ts'
-import { evaluate, type EventOccurrence, nextTimeChange, type SegmentProfile } from './evaluate.ts'
-import { type Condition, eventNeeds, parseSegmentDefinition } from './parse.ts'
-import { compileCondition, type SqlDialectName } from './sql.ts'
-import { parseMoney } from './text.ts'
+import type { Database } from './schema.ts'
+import { loadSegmentEvents } from './segment-store.ts'
+import { evaluate, type EventOccurrence, nextTimeChange, type SegmentProfile } from '../../segments/language/evaluate.ts'
+import { type Condition, eventNeeds, parseSegmentDefinition } from '../../segments/language/parse.ts'
+import { compileCondition, type SqlDialectName } from './condition-sql.ts'
+import { parseMoney } from '../../domain/text-compare.ts'
 
 const SEED = Number(process.env.CDP_PROPERTY_SEED ?? 20261122)
 const NOW = Date.UTC(2026, 10, 22, 12, 0, 0)
