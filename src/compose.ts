@@ -13,7 +13,7 @@ import { DEFAULT_EMAIL_BLOCKLIST } from './pipeline/validate/index.ts'
 import { createActivationStore } from './storage/sql/activation-store.ts'
 import { openDatabase } from './storage/sql/open.ts'
 import { createSqlStore } from './storage/sql/sql-store.ts'
-import type { Store } from './storage/store.ts'
+import type { Store } from './storage/ports/store.ts'
 
 export interface Runtime {
   config: Config

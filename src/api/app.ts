@@ -8,7 +8,6 @@ import type { Config } from '../config.ts'
 import type { SegmentService } from '../segments/service.ts'
 import { AppError } from '../errors.ts'
 import type { IngestPipeline } from '../pipeline/run.ts'
-import type { Store } from '../storage/store.ts'
 import { createAuthenticator, type Scope } from './auth.ts'
 import { sendError, toAppError } from './errors.ts'
 import { checkCoercedNumbers, checkRequestInput } from './input.ts'
@@ -24,6 +23,7 @@ import { segmentApiRoutes } from './routes/segment-api.ts'
 import { segmentRoutes } from './routes/segments.ts'
 import { snippetRoutes } from './routes/snippet.ts'
 import { userRoutes } from './routes/users.ts'
+import type { Store } from '../storage/ports/store.ts'
 
 export interface AppDependencies {
   config: Pick<Config, 'maxBodyBytes' | 'logLevel'>

@@ -4,7 +4,7 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto'
 import type { FastifyRequest } from 'fastify'
 import { AppError } from '../errors.ts'
-import type { Store } from '../storage/store.ts'
+import type { Store } from '../storage/ports/store.ts'
 
 export const SCOPES = ['ingest', 'read', 'admin'] as const
 export type Scope = (typeof SCOPES)[number]

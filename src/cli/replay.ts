@@ -6,8 +6,8 @@ import fs from 'node:fs'
 import type { Config } from '../config.ts'
 import { canonicalJson, MESSAGE_CONTENT_TYPE } from '../pipeline/run.ts'
 import { openRuntime } from '../compose.ts'
-import type { StoredRawRecord } from '../storage/store.ts'
 import { applyFix, type FieldMapping, parseFieldMapping, parsePatch, type PatchOperation } from './record-fix.ts'
+import type { StoredRawRecord } from '../domain/raw-record.ts'
 
 export interface ReplayOptions {
   source?: string

@@ -19,8 +19,9 @@ import {
 } from '../ml/model/index.ts'
 import { normalizeText } from '../ml/model/text.ts'
 import type { IngestPipeline } from '../pipeline/run.ts'
-import type { CorrectionRow, Store } from '../storage/store.ts'
 import { Reclassifier } from './reclassify.ts'
+import type { CorrectionRow } from '../domain/cohort.ts'
+import type { Store } from '../storage/ports/store.ts'
 
 export const MIN_SEEDS = 10
 export const MAX_SEEDS = 30

@@ -1,4 +1,5 @@
 // The in-memory shape of a resolved profile, as the pipeline folds observations into it.
+import type { Membership } from './cohort.ts'
 import type { ProfileFields } from './types.ts'
 
 export interface InterestSeen {
@@ -24,4 +25,10 @@ export interface ProfileState {
 export interface Login {
   email: string
   at: number
+}
+
+export interface ProfileView {
+  profile: ProfileState
+  cookies: Array<{ cookie: string; lastSeen: number }>
+  memberships: Array<Membership & { name: string }>
 }

@@ -7,12 +7,15 @@ import type { ProfileState } from '../domain/profile.ts'
 import type { FieldIssue, IncomingRecord, InterestClassifier, Observation } from '../domain/types.ts'
 import type { SegmentEngine } from '../segments/engine.ts'
 import { type EventRecord, type InterestProperty, MAX_MESSAGE_BYTES, type MessageType, translateMessage, USER_ID_COOKIE_PREFIX } from '../collect/segment-spec.ts'
-import type { IngestTransaction, NewRawRecord, Store, StoredRawRecord } from '../storage/store.ts'
 import { cohortIdsByName, type DesiredMembership, desiredMemberships, diffMemberships } from './classify/memberships.ts'
 import { emptyProfile, applyObservation } from './identity/merge.ts'
-import { type BatchObservation, compareObservations, type MergeLogEntry, resolveBatch } from './identity/resolve-batch.ts'
+import { type BatchObservation, compareObservations, resolveBatch } from './identity/resolve-batch.ts'
 import { assignAnonymous } from './identity/timeline.ts'
 import { DEFAULT_QUALITY_POLICIES, policyForSource, type QualityPolicies, type QualityPolicy, validateRecord, type ValidateOptions } from './validate/index.ts'
+import type { MergeLogEntry } from '../domain/identity.ts'
+import type { NewRawRecord, StoredRawRecord } from '../domain/raw-record.ts'
+import type { IngestTransaction } from '../storage/ports/ingest.ts'
+import type { Store } from '../storage/ports/store.ts'
 
 export interface RecordError {
   record: number

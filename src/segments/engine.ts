@@ -3,9 +3,11 @@
 // exactly those profiles, in dependency order, and entries and exits are written with the change log.
 import type { ProfileState } from '../domain/profile.ts'
 import { AppError } from '../errors.ts'
-import type { SegmentChange, SegmentDataNeeds, SegmentRow, SegmentTransaction } from '../storage/store.ts'
 import { type Condition, eventNeeds, parseSegmentDefinition, referencedEvents, referencedSegments, usesRelativeTime } from './language/parse.ts'
-import { evaluate, type EventOccurrence, nextTimeChange, type SegmentProfile } from './language/evaluate.ts'
+import { evaluate, nextTimeChange } from './language/evaluate.ts'
+import type { EventOccurrence, SegmentProfile } from '../domain/segment-view.ts'
+import type { SegmentChange, SegmentRow } from '../domain/segment.ts'
+import type { SegmentDataNeeds, SegmentTransaction } from '../storage/ports/segments.ts'
 
 export interface ActiveSegment {
   id: string

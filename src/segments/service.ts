@@ -5,12 +5,13 @@ import { randomBytes } from 'node:crypto'
 import type { ProfileState } from '../domain/profile.ts'
 import { AppError } from '../errors.ts'
 import type { IngestPipeline } from '../pipeline/run.ts'
-import type { ProfileFilter, SegmentChange, SegmentRow, SegmentTransaction, Store } from '../storage/store.ts'
 import { activeSegment, conditionNeeds, dependencyOrder, SegmentEngine, toSegmentProfile, type ActiveSegment } from './engine.ts'
 import { explain, type Explanation } from './language/evaluate.ts'
 import { type Condition, eventNeeds, parseSegmentDefinition, referencedCohorts, referencedSegments } from './language/parse.ts'
-import { compileCondition } from '../storage/sql/condition-sql.ts'
 import type { ChangeNotifier } from '../activation/notifier.ts'
+import type { SegmentChange, SegmentRow } from '../domain/segment.ts'
+import type { SegmentTransaction } from '../storage/ports/segments.ts'
+import type { Store } from '../storage/ports/store.ts'
 
 export const BACKFILL_PAGE = 2_000
 export const SCHEDULE_BATCH = 100
@@ -151,17 +152,13 @@ export class SegmentService {
 
   // ----- reading -----
 
-  filterFor(condition: Condition, now = Date.now()): ProfileFilter {
-    return compileCondition(condition, { dialect: this.store.dialect, now })
-  }
-
   async preview(conditions: unknown): Promise<{ count: number; sample: Awaited<ReturnType<Store['previewSegment']>>['sample']; tookMs: number }> {
     const started = performance.now()
     const { condition } = await this.validate({ name: 'preview', conditions })
     // Saved now, the segment's backfill would enter each match at this moment: the sample shows that
     // time, the one the same definition's members would carry.
     const now = Date.now()
-    const result = await this.store.previewSegment({ filter: this.filterFor(condition, now), sample: PREVIEW_SAMPLE, now })
+    const result = await this.store.previewSegment({ condition, sample: PREVIEW_SAMPLE, now })
     return { ...result, tookMs: Math.round(performance.now() - started) }
   }
 
@@ -224,8 +221,9 @@ export class SegmentService {
     await this.store.setBackfillProgress({ id, version: segment.version, processed, total, done: false })
     const runPage = (limit: number) =>
       this.store.ingestTransaction(async (tx) => {
-        const filter = segment.timeRelative ? null : compileCondition(segment.condition, { dialect: this.store.dialect, now: Date.now() })
-        const result = await tx.segmentPage({ segmentId: id, afterId: after, limit, filter })
+        // A time-relative condition is evaluated here, at each profile's own time; the rest in SQL.
+        const condition = segment.timeRelative ? null : segment.condition
+        const result = await tx.segmentPage({ segmentId: id, afterId: after, limit, condition, now: Date.now() })
         if (result.ids.length === 0) return { ids: result.ids, segments: new Set<string>(), changes: 0 }
         if (result.matching) {
           const changes: SegmentChange[] = []

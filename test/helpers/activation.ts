@@ -5,7 +5,7 @@ import { createAuthenticator } from '../../src/api/auth.ts'
 import { sendError, toAppError } from '../../src/api/errors.ts'
 import { type SegmentActivationDependencies, segmentActivationRoutes } from '../../src/api/routes/segment-activation.ts'
 import type { SqlDatabase } from '../../src/storage/sql/open.ts'
-import type { Store } from '../../src/storage/store.ts'
+import type { Store } from '../../src/storage/ports/store.ts'
 
 /** The activation routes on a Fastify app with the real auth hook and error handler (as buildApp wires them). */
 export async function buildActivationApp(keys: Store, deps: SegmentActivationDependencies): Promise<FastifyInstance> {

@@ -5,7 +5,6 @@ import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { compileCondition } from '../../src/storage/sql/condition-sql.ts'
 import { verifySignature } from '../../src/activation/webhooks/signature.ts'
 import { parseSegmentDefinition } from '../../src/segments/language/parse.ts'
 import { createTestApp, type TestApp } from '../helpers/app.ts'
@@ -260,8 +259,7 @@ describe('incremental equals from scratch', () => {
         for (const [i, id] of ids.entries()) {
           const parsed = parseSegmentDefinition(definitions[i])
           if (!parsed.ok) throw new Error('bad definition')
-          const filter = compileCondition(parsed.condition, { dialect: t.runtime.store.dialect, now: Date.now() })
-          const scratch = await t.runtime.store.previewSegment({ filter, sample: 100_000, now: Date.now() })
+          const scratch = await t.runtime.store.previewSegment({ condition: parsed.condition, sample: 100_000, now: Date.now() })
           const maintained = await t.runtime.store.listSegmentMembers({ segmentId: id, limit: 100_000, offset: 0, afterProfileId: undefined })
           expect(maintained.map((m) => m.profileId).sort()).toEqual(scratch.sample.map((m) => m.profileId).sort())
           const row = await t.runtime.store.getSegment(id)

@@ -1,9 +1,9 @@
 // GET /api/events: a person's behavioural events, newest first, paged by cursor.
 import type { FastifyInstance } from 'fastify'
 import { AppError } from '../../errors.ts'
-import type { EventRow } from '../../storage/store.ts'
 import type { RouteContext } from '../app.ts'
 import { errorResponseSchema } from '../errors.ts'
+import type { EventRow } from '../../domain/event.ts'
 
 export const PERSON_KEYS = ['profile_id', 'cookie', 'email', 'user_id'] as const
 export type PersonKey = (typeof PERSON_KEYS)[number]

@@ -3,10 +3,10 @@ import { Readable } from 'node:stream'
 import type { FastifyInstance } from 'fastify'
 import { AppError } from '../../errors.ts'
 import { exportMembers } from '../../activation/export.ts'
-import type { SegmentRow } from '../../storage/store.ts'
 import type { RouteContext } from '../app.ts'
 import { errorResponseSchema } from '../errors.ts'
 import { decodeCursor, encodeCursor, pageQuerySchema } from './cohorts.ts'
+import type { SegmentRow } from '../../domain/segment.ts'
 
 const segmentSchema = {
   type: 'object',

@@ -2,10 +2,10 @@
 import type { FastifyInstance } from 'fastify'
 import { AppError } from '../../errors.ts'
 import { parseIncome } from '../../pipeline/validate/income.ts'
-import type { ProfileView } from '../../storage/store.ts'
 import type { RouteContext } from '../app.ts'
 import { errorResponseSchema } from '../errors.ts'
 import { eventSchema, eventToJson, findPerson, type PersonKey, personQueryProperties } from './events.ts'
+import type { ProfileView } from '../../domain/profile.ts'
 
 const MAX_EVENTS = 1000
 

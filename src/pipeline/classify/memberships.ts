@@ -3,7 +3,7 @@
 // MIN_MEMBERSHIP_SCORE; its score there is its best interest's score, and that interest is the reason.
 import type { ProfileState } from '../../domain/profile.ts'
 import type { InterestClassifier } from '../../domain/types.ts'
-import type { Membership } from '../../storage/store.ts'
+import type { Membership } from '../../domain/cohort.ts'
 
 export const MIN_MEMBERSHIP_SCORE = 0.3
 

@@ -1,7 +1,8 @@
 // The identity rules as a pure function: loaded state + a batch → changes.
 import { describe, expect, it } from 'vitest'
 import type { Observation } from '../../domain/types.ts'
-import { type BatchObservation, identityKey, resolveBatch, type ResolveState } from './resolve-batch.ts'
+import { type BatchObservation, resolveBatch } from './resolve-batch.ts'
+import { identityKey, type ResolveState } from '../../domain/identity.ts'
 
 let ids = 0
 const options = () => ({ newProfileId: () => `prof_${++ids}`, now: 1000 })

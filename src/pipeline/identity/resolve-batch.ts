@@ -20,6 +20,7 @@
 // `rebuild`, and the resolve stage rebuilds them from the raw store, which holds every observation.
 import type { Login, ProfileState } from '../../domain/profile.ts'
 import type { Observation } from '../../domain/types.ts'
+import { type IdentityRow, identityKey, type MergeLogEntry, type ResolveState } from '../../domain/identity.ts'
 import { applyObservation, emptyProfile, mergeProfiles } from './merge.ts'
 import { assignAnonymous, compareLogins, latestLogin } from './timeline.ts'
 
@@ -29,31 +30,8 @@ export interface BatchObservation {
   source: string
 }
 
-export interface IdentityRow {
-  kind: 'cookie' | 'email' | 'profile'
-  value: string
-  profileId: string
-  firstSeen: number
-  lastSeen: number
-}
 
-export interface ResolveState {
-  /** Identity rows for every cookie and email of the batch that is already known. */
-  identities: Map<string, IdentityRow>
-  /** Every stored login of every cookie of the batch. */
-  logins: Map<string, Login[]>
-  /** Every profile those identities point at. */
-  profiles: Map<string, ProfileState>
-}
 
-export interface MergeLogEntry {
-  survivorId: string
-  absorbedId: string | null
-  reason: 'email_attached' | 'email_match' | 'cookie_moved'
-  identifierKind: 'cookie' | 'email'
-  identifier: string
-  rawId: number
-}
 
 export interface ResolveChanges {
   /** Profiles created or changed: write them whole. */
@@ -70,9 +48,6 @@ export interface ResolveChanges {
   resolvedTo: Map<number, string>
 }
 
-export function identityKey(kind: 'cookie' | 'email' | 'profile', value: string): string {
-  return `${kind}:${value}`
-}
 
 export function compareObservations(a: BatchObservation, b: BatchObservation): number {
   const x = a.observation

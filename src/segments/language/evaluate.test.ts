@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
-import { evaluate, type EventOccurrence, explain, nextTimeChange, type SegmentProfile } from './evaluate.ts'
+import { evaluate, explain, nextTimeChange } from './evaluate.ts'
 import { type Condition, parseSegmentDefinition } from './parse.ts'
+import type { EventOccurrence, SegmentProfile } from '../../domain/segment-view.ts'
 
 const NOW = Date.UTC(2026, 10, 22, 12, 0, 0)
 const DAY = 86_400_000

@@ -6,44 +6,13 @@
 // every comparison false, neq and not_in included. Only `exists: false` holds. `not` is a plain
 // boolean negation, so { not: { city eq "paris" } } includes profiles without a city while
 // { city neq "paris" } does not.
+import type { EventOccurrence, SegmentProfile } from '../../domain/segment-view.ts'
 import { type Condition, type EventCondition, type FieldCondition, type FieldRef, type FieldTest, type OccurrenceTest, type PropertyFilter } from '../../domain/condition.ts'
 import { describeCondition } from './describe.ts'
 import { ROOT_PATH } from './parse.ts'
 import { foldCase, parseMoney } from '../../domain/text-compare.ts'
 
-export interface SegmentProfile {
-  id: string
-  email: string | null
-  phone: string | null
-  city: string | null
-  state: string | null
-  country: string | null
-  country_code: string | null
-  age: number | null
-  gender: string | null
-  income: string | null
-  education: string | null
-  traits: Readonly<Record<string, unknown>>
-  /** Epoch milliseconds. */
-  first_seen: number
-  last_seen: number
-  interests: readonly string[]
-  /** Lower-cased cohort name -> membership score. */
-  cohorts: ReadonlyMap<string, number>
-  /** Ids of the segments the profile belongs to; the caller evaluates referenced segments first. */
-  segments: ReadonlySet<string>
-  /**
-   * Event name (exact) -> occurrences, oldest first: only the names the evaluated conditions refer
-   * to, and of those only the occurrences eventNeeds() asks for. A name that is absent never happened.
-   */
-  events: ReadonlyMap<string, readonly EventOccurrence[]>
-}
 
-export interface EventOccurrence {
-  /** Epoch milliseconds, whole. */
-  at: number
-  properties: Readonly<Record<string, unknown>>
-}
 
 export interface EvaluationContext {
   /** Epoch milliseconds; relative dates are measured from here. */

@@ -8,10 +8,11 @@ import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Database } from './schema.ts'
 import { loadSegmentEvents } from './segment-store.ts'
-import { evaluate, type EventOccurrence, nextTimeChange, type SegmentProfile } from '../../segments/language/evaluate.ts'
+import { evaluate, nextTimeChange } from '../../segments/language/evaluate.ts'
 import { type Condition, eventNeeds, parseSegmentDefinition } from '../../segments/language/parse.ts'
 import { compileCondition, type SqlDialectName } from './condition-sql.ts'
 import { parseMoney } from '../../domain/text-compare.ts'
+import type { EventOccurrence, SegmentProfile } from '../../domain/segment-view.ts'
 
 const SEED = Number(process.env.CDP_PROPERTY_SEED ?? 20261122)
 const NOW = Date.UTC(2026, 10, 22, 12, 0, 0)

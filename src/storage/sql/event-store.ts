@@ -1,10 +1,11 @@
 // Storage of behavioural events. Writes run inside the ingest transaction that resolved the
 // message's profile, so an event is attributed, counted and seen by segments in one commit.
 import { type Kysely, sql, type Transaction } from 'kysely'
-import type { EventRow, EventStore, EventTransaction } from '../store.ts'
 import { precompile } from './precompile.ts'
 import type { BulkUpsert } from './segment-store.ts'
 import type { Database, EventsTable } from './schema.ts'
+import type { EventRow } from '../../domain/event.ts'
+import type { EventReader, EventTransaction } from '../ports/events.ts'
 
 function eventFromRow(row: Omit<EventsTable, 'id'> & { id: number | string }): EventRow {
   return {
@@ -60,7 +61,7 @@ export function createEventTransaction(trx: Transaction<Database>, upsert: BulkU
   }
 }
 
-export function createEventStore(reader: Kysely<Database>): EventStore {
+export function createEventStore(reader: Kysely<Database>): EventReader {
   // Every GET /api/user reads the counts: compiled once, as the store's other point reads are.
   const counts = precompile(reader, (p) =>
     reader

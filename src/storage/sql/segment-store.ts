@@ -5,11 +5,13 @@ import type BetterSqlite3 from 'better-sqlite3'
 import { type Kysely, sql, type Transaction } from 'kysely'
 import { AppError } from '../../errors.ts'
 import type { EventNeed } from '../../domain/condition.ts'
-import type { EventOccurrence } from '../../segments/language/evaluate.ts'
-import type { SegmentChange, SegmentEvents, SegmentMemberRow, SegmentRow, SegmentStore, SegmentTransaction, SegmentVersionRow } from '../store.ts'
+import { compileCondition } from './condition-sql.ts'
 import { chunks, MAX_IN_LIST, profileContacts } from './members.ts'
 import type { SqlDatabase } from './open.ts'
 import type { Database, SegmentsTable } from './schema.ts'
+import type { EventOccurrence } from '../../domain/segment-view.ts'
+import type { SegmentChange, SegmentMemberRow, SegmentRow, SegmentVersionRow } from '../../domain/segment.ts'
+import type { SegmentEvents, SegmentStore, SegmentTransaction } from '../ports/segments.ts'
 
 function segmentFromRow(row: SegmentsTable): SegmentRow {
   return {
@@ -275,7 +277,7 @@ export function createSegmentTransaction(
       await deletePairs('segment_schedule', schedule.filter((s) => s.dueAt === null))
     },
 
-    async segmentPage({ segmentId, afterId, limit, filter }) {
+    async segmentPage({ segmentId, afterId, limit, condition, now }) {
       // The page's profiles, locked on PostgreSQL like an ingest batch locks them, so a concurrent
       // batch and the backfill never write from stale reads.
       let idQuery = trx.selectFrom('profiles').select('id').orderBy('id').limit(limit)
@@ -287,8 +289,8 @@ export function createSegmentTransaction(
       let members = trx.selectFrom('segment_memberships').select('profile_id').where('segment_id', '=', segmentId).where('profile_id', '<=', last)
       if (afterId !== undefined) members = members.where('profile_id', '>', afterId)
       const memberIds = new Set((await members.execute()).map((r) => r.profile_id))
-      if (!filter) return { ids, matching: null, members: memberIds }
-      let matching = trx.selectFrom('profiles').select('id').where('id', '<=', last).where(filter)
+      if (!condition) return { ids, matching: null, members: memberIds }
+      let matching = trx.selectFrom('profiles').select('id').where('id', '<=', last).where(compileCondition(condition, { dialect, now }))
       if (afterId !== undefined) matching = matching.where('id', '>', afterId)
       return { ids, matching: new Set((await matching.execute()).map((r) => r.id)), members: memberIds }
     },
@@ -394,7 +396,8 @@ export function createSegmentStore(database: SqlDatabase): SegmentStore {
       return attachIdentity(reader, dialect, members)
     },
 
-    async previewSegment({ filter, sample, now }) {
+    async previewSegment({ condition, sample, now }) {
+      const filter = compileCondition(condition, { dialect, now })
       // One statement for the count and the sample: the filter's sets (an interest scan, a cohort) are
       // built once, where a count and then a sample query built them twice.
       const rows = await reader

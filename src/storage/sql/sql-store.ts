@@ -6,15 +6,6 @@ import { type Selectable, type Transaction, sql } from 'kysely'
 import type { InterestSeen, Login, ProfileState } from '../../domain/profile.ts'
 import type { FieldIssue } from '../../domain/types.ts'
 import { AppError } from '../../errors.ts'
-import { type IdentityRow, identityKey, type MergeLogEntry, type ResolveState } from '../../pipeline/identity/resolve-batch.ts'
-import type {
-  ApiKeyRow,
-  CohortRow,
-  IngestTransaction,
-  Membership,
-  Store,
-  StoredRawRecord,
-} from '../store.ts'
 import { chunks, cookieKindRef, MAX_IN_LIST, profileContacts } from './members.ts'
 import type { SqlDatabase } from './open.ts'
 import { createEventStore, createEventTransaction } from './event-store.ts'
@@ -22,6 +13,12 @@ import { precompile } from './precompile.ts'
 import { createSegmentStore, createSegmentTransaction } from './segment-store.ts'
 import { profileFromRow, profileToRow } from './rows.ts'
 import type { Database, RawRecordsTable } from './schema.ts'
+import { identityKey, type IdentityRow, type MergeLogEntry, type ResolveState } from '../../domain/identity.ts'
+import type { StoredRawRecord } from '../../domain/raw-record.ts'
+import type { CohortRow, Membership } from '../../domain/cohort.ts'
+import type { ApiKeyRow } from '../../domain/api-key.ts'
+import type { IngestTransaction } from '../ports/ingest.ts'
+import type { Store } from '../ports/store.ts'
 
 // SQLite allows 32,766 bound parameters per statement, PostgreSQL 65,535.
 const MAX_PARAMS = 30_000

@@ -1,0 +1,38 @@
+// Business segments as stored: definitions and their versions, members, membership changes.
+
+export interface SegmentRow {
+  id: string
+  name: string
+  description: string
+  /** The JSON condition of the current version, as the admin wrote it. */
+  definition: unknown
+  version: number
+  members: number
+  state: 'backfilling' | 'ready'
+  backfillProcessed: number
+  backfillTotal: number
+  createdAt: number
+  updatedAt: number
+}
+
+export interface SegmentVersionRow {
+  version: number
+  name: string
+  description: string
+  definition: unknown
+  createdAt: number
+}
+
+export interface SegmentChange {
+  segmentId: string
+  profileId: string
+  change: 'entered' | 'left'
+  reason: string
+}
+
+export interface SegmentMemberRow {
+  profileId: string
+  cookie: string | null
+  email: string | null
+  enteredAt: number
+}

@@ -1,0 +1,17 @@
+// Every port at once: what storage/sql implements and what compose.ts hands out, one port per consumer.
+import type { ApiKeyStore } from './keys.ts'
+import type { CohortStore } from './cohorts.ts'
+import type { EventReader } from './events.ts'
+import type { TransactionRunner } from './ingest.ts'
+import type { ProfileReader } from './profiles.ts'
+import type { RawRecordReader } from './raw.ts'
+import type { SegmentStore } from './segments.ts'
+
+export interface Store extends TransactionRunner, ProfileReader, CohortStore, SegmentStore, EventReader, RawRecordReader, ApiKeyStore {
+  readonly dialect: 'sqlite' | 'postgres'
+
+  /** Refreshes the query planner's statistics; run after bulk loads (PostgreSQL may run without autovacuum). */
+  optimize(): Promise<void>
+
+  close(): Promise<void>
+}
