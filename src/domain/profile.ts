@@ -1,6 +1,6 @@
 // The in-memory shape of a resolved profile, as the pipeline folds observations into it.
 import type { Membership } from './cohort.ts'
-import type { ProfileFields } from './types.ts'
+import type { ProfileFields } from './profile-fields.ts'
 
 export interface InterestSeen {
   firstSeen: number

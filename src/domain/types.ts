@@ -1,4 +1,5 @@
 // Shared domain types. Every layer speaks these; none of them knows about SQL or HTTP.
+import type { ProfileFields } from './profile-fields.ts'
 
 /** A stage's result: expected failures are values, not exceptions (see STYLE.md). */
 export type Outcome<T> = { kind: 'ok'; value: T } | { kind: 'rejected'; reason: string; detail?: unknown }
@@ -27,46 +28,6 @@ export type IssueReason =
   | 'too_deep'
   | 'invalid_message'
   | 'too_large'
-
-/** Profile attributes that merge per field by latest observation time. */
-export interface ProfileFields {
-  phone?: string | null // E.164 when it parsed, else null (the raw value is in phone_raw)
-  phone_raw?: string | null
-  city?: string | null
-  state?: string | null
-  country?: string | null
-  country_code?: string | null // ISO 3166-1 alpha-2
-  age?: number | null
-  gender?: string | null
-  income?: string | null
-  education?: string | null
-}
-
-export const PROFILE_FIELD_NAMES = [
-  'phone',
-  'phone_raw',
-  'city',
-  'state',
-  'country',
-  'country_code',
-  'age',
-  'gender',
-  'income',
-  'education',
-] as const satisfies readonly (keyof ProfileFields)[]
-
-export type ProfileFieldName = (typeof PROFILE_FIELD_NAMES)[number]
-
-/**
- * Fields that only make sense together: one observation sets the whole group, and the latest such
- * observation wins as a whole ("Austin, Texas, US" then "Paris, France" is Paris, France — never
- * "Paris, Texas, France"). A member the observation leaves out becomes null.
- * The phone is not a group: phone_raw is only the text behind it, and a later unreadable phone (kept as
- * phone_raw) must not erase a number that works.
- */
-export const PROFILE_FIELD_GROUPS = {
-  location: ['city', 'state', 'country', 'country_code'],
-} as const satisfies Record<string, readonly ProfileFieldName[]>
 
 /**
  * One validated, normalized profile record: what one source said about one visitor at one time.

@@ -378,7 +378,7 @@ export class IngestPipeline {
    * starts on the next turn of the event loop, so nothing waits for company.
    */
   private commit(prepared: Prepared[], batch: PendingBatch['batch']): Promise<IngestReport> {
-    if (this.store.dialect !== 'sqlite') return this.commitGroup([{ prepared, batch }]).then((reports) => reports[0] as IngestReport)
+    if (!this.store.groupCommit) return this.commitGroup([{ prepared, batch }]).then((reports) => reports[0] as IngestReport)
     const size = this.transactionRecords
     if (size === undefined || prepared.length <= size) return this.enqueue(prepared, batch)
     // A large batch goes in as several transactions, so that real-time events can be written between

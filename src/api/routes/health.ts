@@ -13,6 +13,6 @@ export async function healthRoutes(app: FastifyInstance, ctx: RouteContext): Pro
         },
       },
     },
-    async () => ({ status: 'ok', storage: ctx.store.dialect }),
+    async () => ({ status: 'ok', storage: ctx.store.engine }),
   )
 }

@@ -14,8 +14,8 @@
 // Together these make `mergeProfiles` commutative, associative and idempotent (a lattice join) on
 // everything but the id and email, which the caller chooses: the survivor keeps its own.
 import type { InterestSeen, ProfileState } from '../../domain/profile.ts'
-import type { Observation, ProfileFields } from '../../domain/types.ts'
-import { PROFILE_FIELD_GROUPS, PROFILE_FIELD_NAMES, type ProfileFieldName } from '../../domain/types.ts'
+import type { Observation } from '../../domain/types.ts'
+import { PROFILE_FIELD_GROUPS, PROFILE_FIELD_NAMES, type ProfileFieldName, type ProfileFields } from '../../domain/profile-fields.ts'
 
 const TRAIT_PREFIX = 'trait:'
 

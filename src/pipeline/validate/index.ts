@@ -3,7 +3,7 @@
 // warnings keep it. Field names are matched loosely first (field-names.ts); each issue names the
 // dotted field as it was sent ("demographics.age", "E-mail Address") and says what to fix.
 import type { CountryCode } from 'libphonenumber-js'
-import type { FieldIssue, Observation, ProfileFields, ValidationResult } from '../../domain/types.ts'
+import type { FieldIssue, Observation, ValidationResult } from '../../domain/types.ts'
 import { countryDisplayName, toCountryCode } from './country.ts'
 import { describeEmailProblem, isJunkIdentifier, normalizeEmail } from '../../domain/email.ts'
 import { nameFields } from './field-names.ts'
@@ -15,6 +15,7 @@ import type { QualityPolicy } from './quality-policy.ts'
 import { collapseWhitespace, describeValue, isAbsent, isPlainObject, setOwn } from '../../domain/text.ts'
 import { parseTimestamp } from '../../domain/timestamp.ts'
 import { usStateName } from './us-states.ts'
+import type { ProfileFields } from '../../domain/profile-fields.ts'
 
 export { DEFAULT_EMAIL_BLOCKLIST, isJunkIdentifier, normalizeEmail } from '../../domain/email.ts'
 export { type ParsedIncome, parseIncome } from './income.ts'

@@ -9,6 +9,12 @@ import type { SegmentTransaction } from './segments.ts'
 export interface IngestTransaction extends RawRecordWriter, IdentityTransaction, MembershipTransaction, EventTransaction, SegmentTransaction {}
 
 export interface TransactionRunner {
+  /**
+   * Whether batches should wait for a running transaction and go in together (group commit): true
+   * where the database has one writer (SQLite), so waiting costs nothing and one commit writes each
+   * touched page once; false where concurrent transactions each make progress (PostgreSQL).
+   */
+  readonly groupCommit: boolean
   /** Runs `work` in one transaction, retrying it when a concurrent writer got there first. */
   ingestTransaction<T>(work: (tx: IngestTransaction) => Promise<T>): Promise<T>
   /**

@@ -8,7 +8,8 @@ import type { RawRecordReader } from './raw.ts'
 import type { SegmentStore } from './segments.ts'
 
 export interface Store extends TransactionRunner, ProfileReader, CohortStore, SegmentStore, EventReader, RawRecordReader, ApiKeyStore {
-  readonly dialect: 'sqlite' | 'postgres'
+  /** Which engine holds the data, for /health and logs: no code branches on it (the differences live in storage/sql/dialect/). */
+  readonly engine: 'sqlite' | 'postgres'
 
   /** Refreshes the query planner's statistics; run after bulk loads (PostgreSQL may run without autovacuum). */
   optimize(): Promise<void>

@@ -1,8 +1,8 @@
 // Conversions between profile rows and the in-memory ProfileState.
 import { parseMoney } from '../../domain/text-compare.ts'
 import type { InterestSeen, ProfileState } from '../../domain/profile.ts'
-import type { ProfileFields } from '../../domain/types.ts'
 import type { ProfilesTable } from './schema.ts'
+import type { ProfileFields } from '../../domain/profile-fields.ts'
 
 export function profileFromRow(row: ProfilesTable, interests: Map<string, InterestSeen>): ProfileState {
   const fields: ProfileFields = {}

@@ -550,7 +550,8 @@ export function createSqlStore(database: SqlDatabase): Store {
   return {
     ...createSegmentStore(database),
     ...createEventStore(database.reader),
-    dialect,
+    engine: dialect,
+    groupCommit: dialect === 'sqlite',
     isUnreadableValue: (error) => isUnreadableValue(dialect, error),
 
     async ingestTransaction(work) {
