@@ -1,9 +1,6 @@
 // Shared domain types. Every layer speaks these; none of them knows about SQL or HTTP.
 import type { ProfileFields } from './profile-fields.ts'
 
-/** A stage's result: expected failures are values, not exceptions (see STYLE.md). */
-export type Outcome<T> = { kind: 'ok'; value: T } | { kind: 'rejected'; reason: string; detail?: unknown }
-
 /** Why a record was rejected or flagged; `reason` is a stable code used in data-quality reports. */
 export interface FieldIssue {
   field: string
