@@ -8,7 +8,7 @@
 // such a userId is keyed by it as if it were a device ("uid:<userId>") until the userId is linked.
 import { createHash } from 'node:crypto'
 import type { FieldIssue } from '../domain/types.ts'
-import { normalizeEmail } from '../pipeline/validate/index.ts'
+import { normalizeEmail } from '../domain/email.ts'
 import { describeValue, isPlainObject } from '../domain/text.ts'
 import { parseTimestamp } from '../domain/timestamp.ts'
 
