@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest'
 import {
   allFields,
   apiSectionSchema,
+  apiSectionValues,
   fieldColumns,
   fieldGroups,
   fieldsFromColumns,
@@ -27,6 +28,7 @@ describe('the profile field table', () => {
     expect(fieldGroups(WITH_EXTRA).location).toEqual(['city', 'state', 'country', 'country_code', 'postcode'])
     expect(segmentFields('text', WITH_EXTRA)).toContain('loyalty_tier')
     expect(Object.keys(apiSectionSchema('demographics', WITH_EXTRA).properties)).toEqual(['age', 'gender', 'income', 'education', 'loyalty_tier'])
+    expect(apiSectionValues({ loyalty_tier: 'gold', city: 'Austin' }, 'demographics', WITH_EXTRA)).toEqual({ age: null, gender: null, income: null, education: null, loyalty_tier: 'gold' })
     expect(allFields({ postcode: '78701' }, WITH_EXTRA)).toMatchObject({ postcode: '78701', loyalty_tier: null, city: null })
   })
 

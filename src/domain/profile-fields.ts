@@ -128,3 +128,10 @@ export function apiSectionSchema(section: ApiSection, table: ProfileFieldTable =
   }
   return { type: 'object', properties } as const
 }
+
+/** One API section's values: each of its fields, null when absent. */
+export function apiSectionValues(fields: Readonly<Record<string, unknown>>, section: ApiSection, table: ProfileFieldTable = PROFILE_FIELDS): Record<string, string | number | null> {
+  const out: Record<string, string | number | null> = {}
+  for (const [name, spec] of Object.entries(table)) if (spec.api === section) out[name] = (fields[name] ?? null) as string | number | null
+  return out
+}
