@@ -1,9 +1,10 @@
 #!/usr/bin/env node
-// Runs the TypeScript CLI through tsx so `npx cdp …` works straight from a clone.
-import { spawnSync } from 'node:child_process'
-import { fileURLToPath } from 'node:url'
-import path from 'node:path'
-const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)))
-const tsx = path.join(root, 'node_modules', '.bin', 'tsx')
-const result = spawnSync(tsx, [path.join(root, 'src', 'main.ts'), ...process.argv.slice(2)], { stdio: 'inherit' })
-process.exit(result.status ?? 1)
+// `npx cdp …`: the built CLI (dist/, made by `npm install` or `npm run build`), imported into this
+// process rather than spawned, so there is one process to signal and no TypeScript loader at run time.
+import fs from 'node:fs'
+const main = new URL('../dist/main.js', import.meta.url)
+if (!fs.existsSync(main)) {
+  process.stderr.write('cdp: dist/ is missing: run `npm install` (or `npm run build`) first\n')
+  process.exit(1)
+}
+await import(main.href)

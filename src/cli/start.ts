@@ -24,9 +24,14 @@ export async function startServer(config: Config): Promise<void> {
     if (closing) return
     closing = true
     app.log.info({ signal }, 'shutting down: finishing in-flight requests')
-    // close() waits for in-flight requests, so every acknowledged batch is committed before exit.
-    await app.close()
-    await runtime.close()
+    try {
+      // close() waits for in-flight requests, so every acknowledged batch is committed before exit.
+      await app.close()
+      await runtime.close()
+    } catch (error) {
+      app.log.error({ err: error }, 'shutting down failed')
+      process.exit(1)
+    }
     process.exit(0)
   }
   process.on('SIGINT', () => void shutdown('SIGINT'))

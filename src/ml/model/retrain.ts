@@ -1,7 +1,8 @@
 // Retraining off the main thread: trainModel runs in a worker thread so a server keeps answering
-// while the model learns (~15–20 s of CPU). The repo runs TypeScript through tsx without a build, and
-// vitest does not hand its transform to workers, so the worker starts from a tiny JavaScript
-// bootstrap that registers tsx's loader in the worker itself and then imports train-worker.ts.
+// while the model learns (~15–20 s of CPU). Built (dist/, this module is .js) the worker is simply
+// train-worker.js. Run from source (tsx, vitest) it is TypeScript, and vitest does not hand its
+// transform to workers, so the worker starts from a tiny JavaScript bootstrap that registers tsx's
+// loader in the worker itself and then imports train-worker.ts.
 import fs from 'node:fs'
 import { createRequire } from 'node:module'
 import { pathToFileURL } from 'node:url'
@@ -39,6 +40,17 @@ function tsxApiUrl(): string {
   return new URL(target, pathToFileURL(manifestPath)).href
 }
 
+// The parent's own flags (tsx's --import, vitest's) are not meant for the worker.
+function startTrainWorker(job: TrainJob): Worker {
+  if (import.meta.url.endsWith('.js')) return new Worker(new URL('./train-worker.js', import.meta.url), { execArgv: [], workerData: { job } })
+  // From source the worker registers tsx itself (tsx is a dev dependency: only source runs need it).
+  return new Worker(BOOTSTRAP, {
+    eval: true,
+    execArgv: [],
+    workerData: { job, tsxApi: tsxApiUrl(), entry: new URL('./train-worker.ts', import.meta.url).href },
+  })
+}
+
 /** Runs trainModel({ extras, outDir, … }) in a worker thread; resolves with its report. */
 export function retrainInWorker(options: RetrainOptions): Promise<TrainReport> {
   const job: TrainJob = {
@@ -48,12 +60,7 @@ export function retrainInWorker(options: RetrainOptions): Promise<TrainReport> {
     ...(options.epochs !== undefined ? { epochs: options.epochs } : {}),
     ...(options.seed !== undefined ? { seed: options.seed } : {}),
   }
-  const worker = new Worker(BOOTSTRAP, {
-    eval: true,
-    // The parent's own flags (tsx's --import, vitest's) are not meant for this worker: it registers tsx itself.
-    execArgv: [],
-    workerData: { job, tsxApi: tsxApiUrl(), entry: new URL('./train-worker.ts', import.meta.url).href },
-  })
+  const worker = startTrainWorker(job)
   return new Promise<TrainReport>((resolve, reject) => {
     let settled = false
     const settle = (outcome: () => void) => {
