@@ -5,7 +5,8 @@ import type { ProfileState } from '../domain/profile.ts'
 import { AppError } from '../errors.ts'
 import { type Condition, eventNeeds, parseSegmentDefinition, referencedEvents, referencedSegments, usesRelativeTime } from './language/parse.ts'
 import { evaluate, nextTimeChange } from './language/evaluate.ts'
-import type { EventOccurrence, SegmentProfile } from '../domain/segment-view.ts'
+import { allFields, PROFILE_FIELDS, type ProfileFieldTable } from '../domain/profile-fields.ts'
+import type { EventOccurrence, SegmentFieldValues, SegmentProfile } from '../domain/segment-view.ts'
 import type { SegmentChange, SegmentRow } from '../domain/segment.ts'
 import type { SegmentDataNeeds, SegmentTransaction } from '../storage/ports/segments.ts'
 
@@ -42,20 +43,12 @@ const NO_EVENTS: ReadonlyMap<string, readonly EventOccurrence[]> = new Map()
 export function toSegmentProfile<S extends ReadonlySet<string>>(
   profile: ProfileState,
   context: { cohorts: ReadonlyMap<string, number>; segments: S; events?: ReadonlyMap<string, readonly EventOccurrence[]> },
+  fields: ProfileFieldTable = PROFILE_FIELDS,
 ): SegmentProfile & { segments: S } {
-  const f = profile.fields
   return {
+    ...(allFields(profile.fields, fields) as SegmentFieldValues),
     id: profile.id,
     email: profile.email,
-    phone: f.phone ?? null,
-    city: f.city ?? null,
-    state: f.state ?? null,
-    country: f.country ?? null,
-    country_code: f.country_code ?? null,
-    age: f.age ?? null,
-    gender: f.gender ?? null,
-    income: f.income ?? null,
-    education: f.education ?? null,
     traits: profile.traits,
     first_seen: profile.firstSeen,
     last_seen: profile.lastSeen,
@@ -69,15 +62,16 @@ export function toSegmentProfile<S extends ReadonlySet<string>>(
 /** Parses a stored definition; stored definitions were validated when saved. */
 export function activeSegment(row: Pick<SegmentRow, 'id' | 'name' | 'version' | 'definition'>): ActiveSegment {
   const parsed = parseSegmentDefinition(row.definition)
-  if (!parsed.ok) throw new Error(`segment ${row.id} has an invalid stored definition: ${parsed.errors[0]?.path}: ${parsed.errors[0]?.message}`)
+  if (parsed.kind === 'rejected') throw new Error(`segment ${row.id} has an invalid stored definition: ${parsed.detail[0]?.path}: ${parsed.detail[0]?.message}`)
+  const condition = parsed.value
   return {
     id: row.id,
     name: row.name,
     version: row.version,
-    condition: parsed.condition,
-    dependsOn: referencedSegments(parsed.condition),
-    events: referencedEvents(parsed.condition),
-    timeRelative: usesRelativeTime(parsed.condition),
+    condition,
+    dependsOn: referencedSegments(condition),
+    events: referencedEvents(condition),
+    timeRelative: usesRelativeTime(condition),
   }
 }
 
