@@ -6,7 +6,7 @@ import { AppError } from '../errors.ts'
 import { type Condition, eventNeeds, parseSegmentDefinition, referencedEvents, referencedSegments, usesRelativeTime } from './language/parse.ts'
 import { evaluate, nextTimeChange } from './language/evaluate.ts'
 import { allFields, PROFILE_FIELDS, type ProfileFieldTable } from '../domain/profile-fields.ts'
-import type { EventOccurrence, SegmentFieldValues, SegmentProfile } from '../domain/segment-view.ts'
+import type { EventOccurrence, SegmentProfile } from '../domain/segment-view.ts'
 import type { SegmentChange, SegmentRow } from '../domain/segment.ts'
 import type { SegmentDataNeeds, SegmentTransaction } from '../storage/ports/segments.ts'
 
@@ -40,23 +40,28 @@ export interface EvaluationInput {
 
 const NO_EVENTS: ReadonlyMap<string, readonly EventOccurrence[]> = new Map()
 
+/**
+ * The profile as conditions see it: every field of the table by name (allFields), null when unset.
+ * `fields` is the field table; tests pass a fixture table.
+ */
 export function toSegmentProfile<S extends ReadonlySet<string>>(
   profile: ProfileState,
   context: { cohorts: ReadonlyMap<string, number>; segments: S; events?: ReadonlyMap<string, readonly EventOccurrence[]> },
   fields: ProfileFieldTable = PROFILE_FIELDS,
 ): SegmentProfile & { segments: S } {
-  return {
-    ...(allFields(profile.fields, fields) as SegmentFieldValues),
-    id: profile.id,
-    email: profile.email,
-    traits: profile.traits,
-    first_seen: profile.firstSeen,
-    last_seen: profile.lastSeen,
-    interests: [...profile.interests.keys()],
-    cohorts: context.cohorts,
-    segments: context.segments,
-    events: context.events ?? NO_EVENTS,
-  }
+  // The fields go in first and always in table order, so every view has one shape: evaluation reads
+  // them for every profile × segment, and property reads stay fast only on objects of one shape.
+  const view = allFields(profile.fields, fields) as unknown as Partial<SegmentProfile>
+  view.id = profile.id
+  view.email = profile.email
+  view.traits = profile.traits
+  view.first_seen = profile.firstSeen
+  view.last_seen = profile.lastSeen
+  view.interests = [...profile.interests.keys()]
+  view.cohorts = context.cohorts
+  view.segments = context.segments
+  view.events = context.events ?? NO_EVENTS
+  return view as SegmentProfile & { segments: S }
 }
 
 /** Parses a stored definition; stored definitions were validated when saved. */
