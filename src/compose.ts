@@ -68,12 +68,13 @@ export async function openRuntime(config: Config, options: RuntimeOptions = {}):
   const notifier = new ChangeNotifier()
   const segments = new SegmentService({
     store,
-    pipeline,
+    cohortNameKey: (cohortId) => pipeline.cohortNameKey(cohortId),
     notifier,
     background: options.background ?? false,
     schedulerIntervalMs: options.schedulerIntervalMs,
     log: options.log,
   })
+  pipeline.useSegments(segments.engine, (ids) => notifier.notify(ids))
   await segments.init()
   const activation = createActivationStore(database)
   const log = options.log

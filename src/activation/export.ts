@@ -1,5 +1,5 @@
-import type { SegmentStore } from '../storage/ports/segments.ts'
 // A segment's members as CSV or NDJSON, page by page at any size: for the API and the CLI alike.
+import type { SegmentStore } from '../storage/ports/segments.ts'
 
 export type ExportFormat = 'csv' | 'ndjson'
 

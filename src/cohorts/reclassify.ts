@@ -2,6 +2,7 @@
 // page its own short transaction, so ingestion goes on between pages. Runs after a model swap, a new
 // custom cohort or a correction, and on demand (`cdp reclassify`, POST /api/cohorts/reclassify).
 import type { IngestPipeline } from '../pipeline/run.ts'
+import type { ProfileReader } from '../storage/ports/profiles.ts'
 
 export const RECLASSIFY_PAGE = 500
 
@@ -20,13 +21,30 @@ export interface ReclassifyStatus {
   error: string | null
 }
 
+export interface ReclassifierOptions {
+  /** The walk over every profile. */
+  store: Pick<ProfileReader, 'countProfiles' | 'listProfileIds'>
+  /** Classifies a page of profiles again with the classifier serving now. */
+  pipeline: Pick<IngestPipeline, 'interestClassifier' | 'reclassify'>
+  /** Where a background walk that could not even start (the database is down) is reported. */
+  log?: (message: string) => void
+}
+
 export class Reclassifier {
   private current: ReclassifyStatus | null = null
-  private running: Promise<ReclassifyStatus> | null = null
+  private running: Promise<ReclassifyStatus | null> | null = null
   private rerun: string | null = null
   private stopping = false
 
-  constructor(private readonly pipeline: IngestPipeline) {}
+  private readonly store: ReclassifierOptions['store']
+  private readonly pipeline: ReclassifierOptions['pipeline']
+  private readonly log: (message: string) => void
+
+  constructor(options: ReclassifierOptions) {
+    this.store = options.store
+    this.pipeline = options.pipeline
+    this.log = options.log ?? (() => {})
+  }
 
   status(): ReclassifyStatus | null {
     return this.current ? { ...this.current } : null
@@ -41,14 +59,19 @@ export class Reclassifier {
       this.rerun = reason
       return this.status() as ReclassifyStatus
     }
-    this.running = this.walk(reason, () => {}).finally(() => {
-      this.running = null
-      const next = this.rerun
-      this.rerun = null
-      if (next !== null) this.start(next)
-    })
-    // Failures are recorded in the status; nobody awaits a background walk.
-    this.running.catch(() => {})
+    // A failed page is recorded in the status (walk); a walk that fails before its first page is logged.
+    // Nobody awaits a background walk, so `running` never rejects.
+    this.running = this.walk(reason, () => {})
+      .catch((error: unknown) => {
+        this.log(`reclassification (${reason}) could not run: ${error instanceof Error ? error.message : String(error)}`)
+        return this.status()
+      })
+      .finally(() => {
+        this.running = null
+        const next = this.rerun
+        this.rerun = null
+        if (next !== null) this.start(next)
+      })
     return this.status() as ReclassifyStatus
   }
 
@@ -62,7 +85,7 @@ export class Reclassifier {
 
   /** Resolves when no walk is running or queued. */
   async idle(): Promise<ReclassifyStatus | null> {
-    while (this.running) await this.running.catch(() => {})
+    while (this.running) await this.running
     return this.status()
   }
 
@@ -73,7 +96,7 @@ export class Reclassifier {
   }
 
   private async walk(reason: string, onProgress: (status: ReclassifyStatus) => void): Promise<ReclassifyStatus> {
-    const store = this.pipeline.store
+    const store = this.store
     const status: ReclassifyStatus = {
       state: 'running',
       reason,

@@ -21,7 +21,8 @@ import { normalizeText } from '../ml/model/text.ts'
 import type { IngestPipeline } from '../pipeline/run.ts'
 import { Reclassifier } from './reclassify.ts'
 import type { CorrectionRow } from '../domain/cohort.ts'
-import type { Store } from '../storage/ports/store.ts'
+import type { CohortStore } from '../storage/ports/cohorts.ts'
+import type { ProfileReader } from '../storage/ports/profiles.ts'
 
 export const MIN_SEEDS = 10
 export const MAX_SEEDS = 30
@@ -46,9 +47,16 @@ export interface NewCohort {
   examples?: string[]
 }
 
+/** The cohort catalogue and corrections, and the profile walk of the reclassifier. */
+export type CohortServiceStore = Pick<CohortStore, 'listCohorts' | 'createCustomCohort' | 'saveCorrection' | 'listCorrections'> &
+  Pick<ProfileReader, 'countProfiles' | 'listProfileIds'>
+
+/** What the service asks of the ingest pipeline: which classifier serves, swapping it, reclassifying a page. */
+export type CohortPipeline = Pick<IngestPipeline, 'interestClassifier' | 'useClassifier' | 'reclassify'>
+
 export interface CohortServiceOptions {
-  store: Store
-  pipeline: IngestPipeline
+  store: CohortServiceStore
+  pipeline: CohortPipeline
   /** The committed model, as loaded at start. */
   base: ModelClassifier
   dataDir: string
@@ -66,8 +74,8 @@ export function cohortIdFor(name: string, taken: ReadonlySet<string>): string {
 
 export class CohortService {
   readonly reclassifier: Reclassifier
-  private readonly store: Store
-  private readonly pipeline: IngestPipeline
+  private readonly store: CohortServiceStore
+  private readonly pipeline: CohortPipeline
   private readonly base: ModelClassifier
   private readonly modelRoot: string
   private readonly retrainEnabled: boolean
@@ -88,7 +96,7 @@ export class CohortService {
     this.modelRoot = path.join(options.dataDir, 'model')
     this.retrainEnabled = options.retrain
     this.log = options.log ?? (() => {})
-    this.reclassifier = new Reclassifier(options.pipeline)
+    this.reclassifier = new Reclassifier({ store: options.store, pipeline: options.pipeline, log: options.log })
     this.serving = options.base
     this.trainingStatus = { state: 'idle', modelVersion: options.base.version, upToDate: true, lastTrainedAt: null, lastSeconds: null, error: null }
   }

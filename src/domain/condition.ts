@@ -1,20 +1,37 @@
 // The parsed segment condition (AST). parse.ts builds it already normalized (text lower-cased,
 // dates in epoch ms, money in numbers), so evaluate.ts and sql.ts never re-interpret raw JSON.
+import { PROFILE_FIELDS, type ProfileFieldName, type ProfileFieldTable, type SegmentKind, segmentFields } from './profile-fields.ts'
 
-export const TEXT_FIELDS = ['email', 'phone', 'city', 'state', 'country', 'country_code', 'gender', 'education'] as const
+/** Profile columns conditions compare that are not fields of the table: identity and timeline. */
+const EMAIL_FIELD = 'email'
 export const TIME_FIELDS = ['first_seen', 'last_seen'] as const
-export const PROFILE_FIELDS = [...TEXT_FIELDS, 'age', 'income', ...TIME_FIELDS] as const
 
-export type TextField = (typeof TEXT_FIELDS)[number]
+/** The fields of `table` segments compare as text, with the email (a profile column, not a table field). */
+export function textFields(table: ProfileFieldTable = PROFILE_FIELDS): string[] {
+  return [EMAIL_FIELD, ...segmentFields('text', table)]
+}
+
+/** Every field name a condition may use besides trait.<name>, in the order messages list them. */
+export function conditionFields(table: ProfileFieldTable = PROFILE_FIELDS): string[] {
+  return [...textFields(table), ...segmentFields('number', table), ...segmentFields('money', table), ...TIME_FIELDS]
+}
+
+export const TEXT_FIELDS: readonly string[] = textFields()
+export const CONDITION_FIELDS: readonly string[] = conditionFields()
+
+type FieldsOfKind<K extends SegmentKind> = { [N in ProfileFieldName]: (typeof PROFILE_FIELDS)[N]['segment'] extends K ? N : never }[ProfileFieldName]
+export type TextField = typeof EMAIL_FIELD | FieldsOfKind<'text'>
 export type TimeField = (typeof TIME_FIELDS)[number]
-export type ProfileField = (typeof PROFILE_FIELDS)[number]
+export type ProfileField = TextField | FieldsOfKind<'number'> | FieldsOfKind<'money'> | TimeField
 
 /** Where a leaf reads its value, which also decides the operators it accepts. */
 export type FieldRef =
-  | { kind: 'text'; column: TextField }
-  | { kind: 'age' }
-  /** Free text in storage; numeric operators compare parseMoney(income). */
-  | { kind: 'income' }
+  /** Columns are named as their fields, so `column` is also the field's key in a SegmentProfile. */
+  | { kind: 'text'; column: string }
+  /** A field the table compares as a number: age, or another (`column`) when a table adds one. */
+  | { kind: 'age'; column?: string }
+  /** Free text in storage; numeric operators compare parseMoney(income). `column` as for age. */
+  | { kind: 'income'; column?: string }
   | { kind: 'time'; column: TimeField }
   /** One key of the flat traits object: "trait.location.floor" reads traits["location.floor"]. */
   | { kind: 'trait'; key: string }

@@ -1,17 +1,15 @@
 // A profile as segment conditions see it: what the evaluator reads and what storage loads for it.
+import type { PROFILE_FIELDS, ProfileFieldName, ProfileFields } from './profile-fields.ts'
 
-export interface SegmentProfile {
+/** The fields of the table that conditions can name (segment kind not null). */
+export type SegmentFieldName = { [N in ProfileFieldName]: (typeof PROFILE_FIELDS)[N]['segment'] extends null ? never : N }[ProfileFieldName]
+
+/** Each such field by name, null when the profile has no value. */
+export type SegmentFieldValues = { [N in SegmentFieldName]-?: Exclude<ProfileFields[N], undefined> }
+
+export interface SegmentProfile extends SegmentFieldValues {
   id: string
   email: string | null
-  phone: string | null
-  city: string | null
-  state: string | null
-  country: string | null
-  country_code: string | null
-  age: number | null
-  gender: string | null
-  income: string | null
-  education: string | null
   traits: Readonly<Record<string, unknown>>
   /** Epoch milliseconds. */
   first_seen: number

@@ -5,6 +5,7 @@ import type { ProfileState } from '../domain/profile.ts'
 import { AppError } from '../errors.ts'
 import { type Condition, eventNeeds, parseSegmentDefinition, referencedEvents, referencedSegments, usesRelativeTime } from './language/parse.ts'
 import { evaluate, nextTimeChange } from './language/evaluate.ts'
+import { allFields, PROFILE_FIELDS, type ProfileFieldTable } from '../domain/profile-fields.ts'
 import type { EventOccurrence, SegmentProfile } from '../domain/segment-view.ts'
 import type { SegmentChange, SegmentRow } from '../domain/segment.ts'
 import type { SegmentDataNeeds, SegmentTransaction } from '../storage/ports/segments.ts'
@@ -39,45 +40,43 @@ export interface EvaluationInput {
 
 const NO_EVENTS: ReadonlyMap<string, readonly EventOccurrence[]> = new Map()
 
+/**
+ * The profile as conditions see it: every field of the table by name (allFields), null when unset.
+ * `fields` is the field table; tests pass a fixture table.
+ */
 export function toSegmentProfile<S extends ReadonlySet<string>>(
   profile: ProfileState,
   context: { cohorts: ReadonlyMap<string, number>; segments: S; events?: ReadonlyMap<string, readonly EventOccurrence[]> },
+  fields: ProfileFieldTable = PROFILE_FIELDS,
 ): SegmentProfile & { segments: S } {
-  const f = profile.fields
-  return {
-    id: profile.id,
-    email: profile.email,
-    phone: f.phone ?? null,
-    city: f.city ?? null,
-    state: f.state ?? null,
-    country: f.country ?? null,
-    country_code: f.country_code ?? null,
-    age: f.age ?? null,
-    gender: f.gender ?? null,
-    income: f.income ?? null,
-    education: f.education ?? null,
-    traits: profile.traits,
-    first_seen: profile.firstSeen,
-    last_seen: profile.lastSeen,
-    interests: [...profile.interests.keys()],
-    cohorts: context.cohorts,
-    segments: context.segments,
-    events: context.events ?? NO_EVENTS,
-  }
+  // The fields go in first and always in table order, so every view has one shape: evaluation reads
+  // them for every profile × segment, and property reads stay fast only on objects of one shape.
+  const view = allFields(profile.fields, fields) as unknown as Partial<SegmentProfile>
+  view.id = profile.id
+  view.email = profile.email
+  view.traits = profile.traits
+  view.first_seen = profile.firstSeen
+  view.last_seen = profile.lastSeen
+  view.interests = [...profile.interests.keys()]
+  view.cohorts = context.cohorts
+  view.segments = context.segments
+  view.events = context.events ?? NO_EVENTS
+  return view as SegmentProfile & { segments: S }
 }
 
 /** Parses a stored definition; stored definitions were validated when saved. */
 export function activeSegment(row: Pick<SegmentRow, 'id' | 'name' | 'version' | 'definition'>): ActiveSegment {
   const parsed = parseSegmentDefinition(row.definition)
-  if (!parsed.ok) throw new Error(`segment ${row.id} has an invalid stored definition: ${parsed.errors[0]?.path}: ${parsed.errors[0]?.message}`)
+  if (parsed.kind === 'rejected') throw new Error(`segment ${row.id} has an invalid stored definition: ${parsed.detail[0]?.path}: ${parsed.detail[0]?.message}`)
+  const condition = parsed.value
   return {
     id: row.id,
     name: row.name,
     version: row.version,
-    condition: parsed.condition,
-    dependsOn: referencedSegments(parsed.condition),
-    events: referencedEvents(parsed.condition),
-    timeRelative: usesRelativeTime(parsed.condition),
+    condition,
+    dependsOn: referencedSegments(condition),
+    events: referencedEvents(condition),
+    timeRelative: usesRelativeTime(condition),
   }
 }
 

@@ -4,14 +4,16 @@
 import { randomBytes } from 'node:crypto'
 import type { ProfileState } from '../domain/profile.ts'
 import { AppError } from '../errors.ts'
-import type { IngestPipeline } from '../pipeline/run.ts'
 import { activeSegment, conditionNeeds, dependencyOrder, SegmentEngine, toSegmentProfile, type ActiveSegment } from './engine.ts'
 import { explain, type Explanation } from './language/evaluate.ts'
 import { type Condition, eventNeeds, parseSegmentDefinition, referencedCohorts, referencedSegments } from './language/parse.ts'
 import type { ChangeNotifier } from '../activation/notifier.ts'
-import type { SegmentChange, SegmentRow } from '../domain/segment.ts'
-import type { SegmentTransaction } from '../storage/ports/segments.ts'
-import type { Store } from '../storage/ports/store.ts'
+import type { SegmentChange, SegmentMemberRow, SegmentRow } from '../domain/segment.ts'
+import type { CohortStore, MembershipTransaction } from '../storage/ports/cohorts.ts'
+import type { IdentityTransaction } from '../storage/ports/identity.ts'
+import type { TransactionRunner } from '../storage/ports/ingest.ts'
+import type { ProfileReader } from '../storage/ports/profiles.ts'
+import type { SegmentStore, SegmentTransaction } from '../storage/ports/segments.ts'
 
 export const BACKFILL_PAGE = 2_000
 export const SCHEDULE_BATCH = 100
@@ -24,9 +26,20 @@ export interface SegmentInput {
   conditions: unknown
 }
 
+/**
+ * What the service reads and writes: definitions and members, transactions for backfills and time
+ * windows, the profile walk, and the cohort names conditions may use.
+ */
+export type SegmentServiceStore = SegmentStore & TransactionRunner & Pick<ProfileReader, 'countProfiles' | 'listProfileIds'> & Pick<CohortStore, 'listCohorts'>
+
+/** What re-evaluating profiles in a transaction reads besides the segment tables. */
+type EvaluationTransaction = SegmentTransaction & Pick<IdentityTransaction, 'loadProfiles'> & Pick<MembershipTransaction, 'loadMemberships'>
+
 export interface SegmentServiceOptions {
-  store: Store
-  pipeline: IngestPipeline
+  store: SegmentServiceStore
+  /** Cohort id -> lower-cased name, as conditions name cohorts: the classifier in use knows it. */
+  cohortNameKey: (cohortId: string) => string
+  /** Hears which segments gained or lost members, after the transaction that changed them commits. */
   notifier: ChangeNotifier
   /** Run backfills and the time-window scheduler in this process (the server); CLI commands do not. */
   background: boolean
@@ -38,10 +51,14 @@ function newSegmentId(): string {
   return `seg_${randomBytes(8).toString('hex')}`
 }
 
+/**
+ * Owns the segment engine; the wiring (compose.ts) plugs `engine` into the ingest pipeline, so that
+ * every ingest transaction keeps the segments current.
+ */
 export class SegmentService {
   readonly engine = new SegmentEngine()
-  private readonly store: Store
-  private readonly pipeline: IngestPipeline
+  private readonly store: SegmentServiceStore
+  private readonly cohortNameKey: (cohortId: string) => string
   private readonly notifier: ChangeNotifier
   private readonly background: boolean
   private readonly log: (message: string) => void
@@ -54,12 +71,11 @@ export class SegmentService {
 
   constructor(options: SegmentServiceOptions) {
     this.store = options.store
-    this.pipeline = options.pipeline
+    this.cohortNameKey = options.cohortNameKey
     this.notifier = options.notifier
     this.background = options.background
     this.log = options.log ?? (() => {})
     this.schedulerIntervalMs = options.schedulerIntervalMs ?? 1_000
-    options.pipeline.useSegments(this.engine, (ids) => this.notifier.notify(ids))
   }
 
   /** Loads the definitions; in the background process, resumes unfinished backfills and starts the scheduler. */
@@ -94,20 +110,21 @@ export class SegmentService {
     const name = typeof input.name === 'string' ? input.name.trim() : ''
     if (name === '') throw new AppError('invalid_input', 'name: give the segment a name, e.g. "Women 25–34 in California"')
     const parsed = parseSegmentDefinition(input.conditions)
-    if (!parsed.ok) {
-      throw new AppError('invalid_input', parsed.errors.map((e) => `${e.path}: ${e.message}`).join('; '), { errors: parsed.errors })
+    if (parsed.kind === 'rejected') {
+      throw new AppError('invalid_input', parsed.detail.map((e) => `${e.path}: ${e.message}`).join('; '), { errors: parsed.detail })
     }
+    const condition = parsed.value
     const cohorts = new Set((await this.store.listCohorts()).map((c) => c.name.toLowerCase()))
-    const unknownCohorts = referencedCohorts(parsed.condition).filter((c) => !cohorts.has(c))
+    const unknownCohorts = referencedCohorts(condition).filter((c) => !cohorts.has(c))
     if (unknownCohorts.length > 0) {
       throw new AppError('invalid_input', `conditions: no cohort ${unknownCohorts.map((c) => `"${c}"`).join(', ')}; GET /api/cohorts lists them`)
     }
-    const refs = referencedSegments(parsed.condition)
+    const refs = referencedSegments(condition)
     for (const ref of refs) {
       if (ref === selfId) throw new AppError('invalid_input', `conditions: a segment cannot refer to itself (${ref})`)
       if (!this.engine.get(ref)) throw new AppError('invalid_input', `conditions: no segment "${ref}"; refer to segments by id`)
     }
-    return { name, description: (input.description ?? '').trim(), condition: parsed.condition }
+    return { name, description: (input.description ?? '').trim(), condition }
   }
 
   async create(input: SegmentInput): Promise<SegmentRow> {
@@ -152,7 +169,7 @@ export class SegmentService {
 
   // ----- reading -----
 
-  async preview(conditions: unknown): Promise<{ count: number; sample: Awaited<ReturnType<Store['previewSegment']>>['sample']; tookMs: number }> {
+  async preview(conditions: unknown): Promise<{ count: number; sample: SegmentMemberRow[]; tookMs: number }> {
     const started = performance.now()
     const { condition } = await this.validate({ name: 'preview', conditions })
     // Saved now, the segment's backfill would enter each match at this moment: the sample shows that
@@ -287,13 +304,13 @@ export class SegmentService {
 
   /** Loads profiles and their cohorts in the transaction and evaluates `only` for them at `now`. */
   private async evaluateProfiles(
-    tx: SegmentTransaction & Pick<Parameters<Parameters<Store['ingestTransaction']>[0]>[0], 'loadProfiles' | 'loadMemberships'>,
+    tx: EvaluationTransaction,
     { profileIds, only, reason, now }: { profileIds: string[]; only: ReadonlySet<string>; reason: string; now: number },
   ): Promise<Set<string>> {
     const profiles = await tx.loadProfiles(profileIds)
     const memberships = await tx.loadMemberships([...profiles.keys()])
     const cohorts = new Map<string, Map<string, number>>()
-    for (const [profileId, list] of memberships) cohorts.set(profileId, new Map(list.map((m) => [this.pipeline.cohortNameKey(m.cohortId), m.score])))
+    for (const [profileId, list] of memberships) cohorts.set(profileId, new Map(list.map((m) => [this.cohortNameKey(m.cohortId), m.score])))
     const missing = profileIds.filter((pid) => !profiles.has(pid))
     if (missing.length > 0) {
       // Merged away since: nothing to evaluate, and nothing left to schedule.

@@ -258,8 +258,8 @@ describe('incremental equals from scratch', () => {
         }
         for (const [i, id] of ids.entries()) {
           const parsed = parseSegmentDefinition(definitions[i])
-          if (!parsed.ok) throw new Error('bad definition')
-          const scratch = await t.runtime.store.previewSegment({ condition: parsed.condition, sample: 100_000, now: Date.now() })
+          if (parsed.kind === 'rejected') throw new Error('bad definition')
+          const scratch = await t.runtime.store.previewSegment({ condition: parsed.value, sample: 100_000, now: Date.now() })
           const maintained = await t.runtime.store.listSegmentMembers({ segmentId: id, limit: 100_000, offset: 0, afterProfileId: undefined })
           expect(maintained.map((m) => m.profileId).sort()).toEqual(scratch.sample.map((m) => m.profileId).sort())
           const row = await t.runtime.store.getSegment(id)

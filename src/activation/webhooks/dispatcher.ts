@@ -23,8 +23,14 @@ export const DELIVERY_BATCH = 100
 const SWEEP_LIMIT = 1_000
 const MAX_ERROR_LENGTH = 500
 
+/** What delivery reads and records: the webhooks, their changes and their cursors. */
+export type WebhookDeliveryStore = Pick<
+  ActivationStore,
+  'listWebhooks' | 'listWebhookSegments' | 'listDueWebhooks' | 'findWebhook' | 'listChanges' | 'recordDeliverySuccess' | 'recordDeliveryFailure'
+>
+
 export interface WebhookDispatcherOptions {
-  store: ActivationStore
+  store: WebhookDeliveryStore
   /** Wakes the dispatcher when a segment with webhooks gets changes; without it, only sweeps and kicks do. */
   notifier?: ChangeNotifier
   backoff?: BackoffPolicy
@@ -60,7 +66,7 @@ export function deliveryId(webhookId: string, changes: readonly SegmentChange[])
 }
 
 export class WebhookDispatcher {
-  private readonly store: ActivationStore
+  private readonly store: WebhookDeliveryStore
   private readonly notifier: ChangeNotifier | undefined
   private readonly backoff: BackoffPolicy
   private readonly sweepIntervalMs: number

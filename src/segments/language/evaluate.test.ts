@@ -32,8 +32,8 @@ function aProfile(overrides: Partial<SegmentProfile> = {}): SegmentProfile {
 
 function condition(definition: unknown): Condition {
   const result = parseSegmentDefinition(definition)
-  if (!result.ok) throw new Error(JSON.stringify(result.errors))
-  return result.condition
+  if (result.kind === 'rejected') throw new Error(JSON.stringify(result.detail))
+  return result.value
 }
 
 function holds(definition: unknown, profile = aProfile(), now = NOW): boolean {

@@ -340,17 +340,24 @@ function matchText(op: 'eq' | 'contains' | 'starts_with', value: string, pattern
 function rawValue(ref: FieldRef, profile: SegmentProfile): unknown {
   switch (ref.kind) {
     case 'text':
-      return profile[ref.column]
-    case 'age':
-      return profile.age
-    case 'income':
-      return profile.income
     case 'time':
-      return profile[ref.column]
+      return fieldOf(profile, ref.column)
+    case 'age':
+      return ref.column === undefined ? profile.age : fieldOf(profile, ref.column)
+    case 'income':
+      return ref.column === undefined ? profile.income : fieldOf(profile, ref.column)
     case 'trait':
       // Own keys only: "constructor" or "__proto__" must not read the prototype.
       return Object.hasOwn(profile.traits, ref.key) ? profile.traits[ref.key] : undefined
   }
+}
+
+/**
+ * A field of the view by name. Views hold every field of the table by name (toSegmentProfile builds
+ * them with allFields), and the parser only makes refs to the table's fields, the email and the times.
+ */
+function fieldOf(profile: SegmentProfile, name: string): unknown {
+  return (profile as unknown as Readonly<Record<string, unknown>>)[name]
 }
 
 function isPresent(value: unknown): boolean {

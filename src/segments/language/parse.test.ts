@@ -12,14 +12,15 @@ import {
 
 function parsed(input: unknown): Condition {
   const result = parseSegmentDefinition(input)
-  if (!result.ok) throw new Error(`expected a valid definition, got ${JSON.stringify(result.errors)}`)
-  return result.condition
+  if (result.kind === 'rejected') throw new Error(`expected a valid definition, got ${JSON.stringify(result.detail)}`)
+  return result.value
 }
 
 function errorsOf(input: unknown): ParseError[] {
   const result = parseSegmentDefinition(input)
-  if (result.ok) throw new Error('expected errors')
-  return result.errors
+  if (result.kind === 'ok') throw new Error('expected errors')
+  expect(result.reason).toBe('invalid_definition')
+  return result.detail
 }
 
 const OPERATOR_LIST = 'eq, neq, in, not_in, gt, gte, lt, lte, between, contains, starts_with, exists, within_last, before_last'
@@ -383,12 +384,12 @@ describe('parseSegmentDefinition: errors name the exact place', () => {
     let node: unknown = { segment: 's' }
     for (let level = 0; level < 10; level++) node = { not: node }
     expect(errorsOf(node)).toEqual([{ path: `conditions${'.not'.repeat(10)}`, message: 'nested deeper than 10 levels' }])
-    expect(parseSegmentDefinition((node as { not: unknown }).not).ok).toBe(true)
+    expect(parseSegmentDefinition((node as { not: unknown }).not).kind).toBe('ok')
   })
 
   it('refuses more than 200 conditions', () => {
     const leaves = Array.from({ length: 201 }, () => ({ segment: 's' }))
     expect(errorsOf({ any: leaves })).toEqual([{ path: 'conditions', message: 'has 201 conditions; at most 200 are allowed' }])
-    expect(parseSegmentDefinition({ any: leaves.slice(1) }).ok).toBe(true)
+    expect(parseSegmentDefinition({ any: leaves.slice(1) }).kind).toBe('ok')
   })
 })

@@ -13,12 +13,12 @@ import {
   type OccurrenceTest,
   OPERATORS,
   type Operator,
-  PROFILE_FIELDS,
-  type ProfileField,
   type PropertyFilter,
-  TEXT_FIELDS,
+  conditionFields,
   TIME_FIELDS,
 } from '../../domain/condition.ts'
+import { ok, type Outcome, rejected } from '../../domain/outcome.ts'
+import { PROFILE_FIELDS, type ProfileFieldTable } from '../../domain/profile-fields.ts'
 import { foldCase, parseMoney } from '../../domain/text-compare.ts'
 
 export type {
@@ -45,7 +45,8 @@ export interface ParseError {
   message: string
 }
 
-export type ParseResult = { ok: true; condition: Condition } | { ok: false; errors: ParseError[] }
+/** The condition, or rejected('invalid_definition') with every problem found as the detail. */
+export type ParseResult = Outcome<Condition, ParseError[]>
 
 export const MAX_DEPTH = 10
 export const MAX_CONDITIONS = 200
@@ -92,48 +93,65 @@ const OPERATORS_FOR: Record<FieldRef['kind'], readonly Operator[]> = {
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/
 const ISO_DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2})$/
 
-interface State {
-  errors: ParseError[]
-  leaves: number
+/**
+ * Every problem the parser finds, each at its path, in the order found: the one way any part of the
+ * parser reports one. Parsing goes on after a problem, so a definition's errors all come back at once.
+ */
+export interface ParseIssues {
+  /** Records a problem; returns null, so a part can `return issues.add(...)` for "no result". */
+  add(path: string, message: string): null
+  /** How many so far: a part that checks several things compares it before and after. */
+  readonly count: number
+  list(): ParseError[]
 }
 
-export function parseSegmentDefinition(input: unknown): ParseResult {
-  const state: State = { errors: [], leaves: 0 }
-  const condition = parseNode(input, ROOT_PATH, 1, state)
-  if (state.leaves > MAX_CONDITIONS) {
-    state.errors.push({ path: ROOT_PATH, message: `has ${state.leaves} conditions; at most ${MAX_CONDITIONS} are allowed` })
+export function createParseIssues(): ParseIssues {
+  const found: ParseError[] = []
+  return {
+    add(path, message) {
+      found.push({ path, message })
+      return null
+    },
+    get count() {
+      return found.length
+    },
+    list: () => [...found],
   }
-  if (state.errors.length > 0 || condition === null) return { ok: false, errors: state.errors }
-  return { ok: true, condition }
+}
+
+interface State {
+  issues: ParseIssues
+  leaves: number
+  /** The profile fields conditions may name (see domain/profile-fields.ts). */
+  fields: ProfileFieldTable
+}
+
+/** `fields`: the field table the definition is read against; tests pass a fixture table. */
+export function parseSegmentDefinition(input: unknown, fields: ProfileFieldTable = PROFILE_FIELDS): ParseResult {
+  const state: State = { issues: createParseIssues(), leaves: 0, fields }
+  const condition = parseNode(input, ROOT_PATH, 1, state)
+  if (state.leaves > MAX_CONDITIONS) state.issues.add(ROOT_PATH, `has ${state.leaves} conditions; at most ${MAX_CONDITIONS} are allowed`)
+  if (state.issues.count > 0 || condition === null) return rejected('invalid_definition', state.issues.list())
+  return ok(condition)
 }
 
 function parseNode(input: unknown, path: string, depth: number, state: State): Condition | null {
-  const fail = (at: string, message: string): null => {
-    state.errors.push({ path: at, message })
-    return null
-  }
-  if (depth > MAX_DEPTH) return fail(path, `nested deeper than ${MAX_DEPTH} levels`)
-  if (!isPlainObject(input)) return fail(path, `expected an object with one of ${NODE_KEYS.join(', ')} (got ${show(input)})`)
+  if (depth > MAX_DEPTH) return state.issues.add(path, `nested deeper than ${MAX_DEPTH} levels`)
+  if (!isPlainObject(input)) return state.issues.add(path, `expected an object with one of ${NODE_KEYS.join(', ')} (got ${show(input)})`)
 
   const kinds = NODE_KEYS.filter((key) => Object.hasOwn(input, key))
-  if (kinds.length === 0) return fail(path, `expected one of ${NODE_KEYS.join(', ')} (got keys ${listKeys(input)})`)
-  if (kinds.length > 1) return fail(path, `has more than one of ${kinds.join(', ')}; combine them inside "all" or "any"`)
+  if (kinds.length === 0) return state.issues.add(path, `expected one of ${NODE_KEYS.join(', ')} (got keys ${listKeys(input)})`)
+  if (kinds.length > 1) return state.issues.add(path, `has more than one of ${kinds.join(', ')}; combine them inside "all" or "any"`)
   const kind = kinds[0] as NodeKey
 
-  let keysOk = true
-  for (const key of Object.keys(input)) {
-    if (!ALLOWED_KEYS[kind].includes(key)) {
-      keysOk = false
-      fail(`${path}.${key}`, `unknown key "${key}" (expected ${ALLOWED_KEYS[kind].join(', ')})`)
-    }
-  }
+  const keysOk = checkKeys(input, ALLOWED_KEYS[kind], path, state)
 
   switch (kind) {
     case 'all':
     case 'any': {
       const list = input[kind]
-      if (!Array.isArray(list)) return fail(`${path}.${kind}`, `expected an array of conditions (got ${show(list)})`)
-      if (list.length === 0) return fail(`${path}.${kind}`, 'must not be empty')
+      if (!Array.isArray(list)) return state.issues.add(`${path}.${kind}`, `expected an array of conditions (got ${show(list)})`)
+      if (list.length === 0) return state.issues.add(`${path}.${kind}`, 'must not be empty')
       const children = list.map((child, index) => parseNode(child, `${path}.${kind}[${index}]`, depth + 1, state))
       if (!keysOk || children.some((child) => child === null)) return null
       return { kind, children: children as Condition[] }
@@ -154,7 +172,7 @@ function parseNode(input: unknown, path: string, depth: number, state: State): C
     case 'segment': {
       state.leaves++
       const id = input.segment
-      if (typeof id !== 'string' || id.trim() === '') return fail(`${path}.segment`, `expected a segment id (got ${show(id)})`)
+      if (typeof id !== 'string' || id.trim() === '') return state.issues.add(`${path}.segment`, `expected a segment id (got ${show(id)})`)
       return keysOk ? { kind: 'segment', segmentId: id } : null
     }
     case 'event':
@@ -170,34 +188,23 @@ function withKeys(condition: Condition | null, keysOk: boolean): Condition | nul
 function parseInterest(input: Record<string, unknown>, path: string, state: State): Condition | null {
   const op = input.interest
   const value = input.value
-  let ok = true
+  const issuesBefore = state.issues.count
   if (typeof op !== 'string' || !INTEREST_OPERATORS.includes(op as InterestOperator)) {
-    state.errors.push({ path: `${path}.interest`, message: `unknown interest operator ${show(op)} (expected one of ${INTEREST_OPERATORS.join(', ')})` })
-    ok = false
+    state.issues.add(`${path}.interest`, `unknown interest operator ${show(op)} (expected one of ${INTEREST_OPERATORS.join(', ')})`)
   }
-  if (!Object.hasOwn(input, 'value')) {
-    state.errors.push({ path: `${path}.value`, message: 'is required' })
-    ok = false
-  } else if (typeof value !== 'string' || value === '') {
-    state.errors.push({ path: `${path}.value`, message: `needs a non-empty string (got ${show(value)})` })
-    ok = false
-  }
-  return ok ? { kind: 'interest', op: op as InterestOperator, value: foldCase(value as string) } : null
+  if (!Object.hasOwn(input, 'value')) state.issues.add(`${path}.value`, 'is required')
+  else if (typeof value !== 'string' || value === '') state.issues.add(`${path}.value`, `needs a non-empty string (got ${show(value)})`)
+  if (state.issues.count > issuesBefore) return null
+  return { kind: 'interest', op: op as InterestOperator, value: foldCase(value as string) }
 }
 
 function parseCohort(input: Record<string, unknown>, path: string, state: State): Condition | null {
   const name = input.cohort
   const minScore = input.min_score
-  let ok = true
-  if (typeof name !== 'string' || name.trim() === '') {
-    state.errors.push({ path: `${path}.cohort`, message: `expected a cohort name (got ${show(name)})` })
-    ok = false
-  }
-  if (minScore !== undefined && !isFiniteNumber(minScore)) {
-    state.errors.push({ path: `${path}.min_score`, message: `needs a number (got ${show(minScore)})` })
-    ok = false
-  }
-  if (!ok) return null
+  const issuesBefore = state.issues.count
+  if (typeof name !== 'string' || name.trim() === '') state.issues.add(`${path}.cohort`, `expected a cohort name (got ${show(name)})`)
+  if (minScore !== undefined && !isFiniteNumber(minScore)) state.issues.add(`${path}.min_score`, `needs a number (got ${show(minScore)})`)
+  if (state.issues.count > issuesBefore) return null
   // Cohorts are stored with name_key = name.toLowerCase() (see storage), so the key must be built the same way.
   const cohortName = name as string
   return { kind: 'cohort', name: cohortName, nameKey: cohortName.toLowerCase(), minScore: (minScore as number | undefined) ?? null }
@@ -205,21 +212,17 @@ function parseCohort(input: Record<string, unknown>, path: string, state: State)
 
 /** An event leaf: which occurrences (name, where, within_last) and what must hold of them (count, first, last). */
 function parseEvent(input: Record<string, unknown>, path: string, state: State): Condition | null {
-  const errorsBefore = state.errors.length
-  const fail = (at: string, message: string): null => {
-    state.errors.push({ path: at, message })
-    return null
-  }
+  const issuesBefore = state.issues.count
   const name = input.event
   // Matched exactly, as sources send it: "Order Completed" and "order completed" are two events.
-  if (typeof name !== 'string' || name.trim() === '') fail(`${path}.event`, `expected an event name like "Order Completed" (got ${show(name)})`)
+  if (typeof name !== 'string' || name.trim() === '') state.issues.add(`${path}.event`, `expected an event name like "Order Completed" (got ${show(name)})`)
 
   const where: PropertyFilter[] = []
   if (Object.hasOwn(input, 'where')) {
     const list = input.where
-    if (!Array.isArray(list)) fail(`${path}.where`, `expected an array of property tests like {"property": "category", "op": "eq", "value": "shoes"} (got ${show(list)})`)
-    else if (list.length === 0) fail(`${path}.where`, 'must not be empty')
-    else if (list.length > MAX_PROPERTY_FILTERS) fail(`${path}.where`, `has ${list.length} property tests; at most ${MAX_PROPERTY_FILTERS} are allowed`)
+    if (!Array.isArray(list)) state.issues.add(`${path}.where`, `expected an array of property tests like {"property": "category", "op": "eq", "value": "shoes"} (got ${show(list)})`)
+    else if (list.length === 0) state.issues.add(`${path}.where`, 'must not be empty')
+    else if (list.length > MAX_PROPERTY_FILTERS) state.issues.add(`${path}.where`, `has ${list.length} property tests; at most ${MAX_PROPERTY_FILTERS} are allowed`)
     else {
       state.leaves += list.length
       list.forEach((item, index) => {
@@ -232,7 +235,7 @@ function parseEvent(input: Record<string, unknown>, path: string, state: State):
   let window: Duration | null = null
   if (Object.hasOwn(input, 'within_last')) {
     window = parseDuration(input.within_last)
-    if (!window) fail(`${path}.within_last`, `within_last needs { days | hours | minutes: positive number } (got ${show(input.within_last)})`)
+    if (!window) state.issues.add(`${path}.within_last`, `within_last needs { days | hours | minutes: positive number } (got ${show(input.within_last)})`)
   }
 
   let count: CountTest | null = null
@@ -244,29 +247,25 @@ function parseEvent(input: Record<string, unknown>, path: string, state: State):
   if (timing.length > 0) {
     const named = timing.map((key) => `"${key}"`).join(' and ')
     if (Object.hasOwn(input, 'count')) {
-      fail(`${path}.count`, `cannot be combined with ${named}: count occurrences in one condition and test their time in another, inside "all"`)
+      state.issues.add(`${path}.count`, `cannot be combined with ${named}: count occurrences in one condition and test their time in another, inside "all"`)
     }
     if (Object.hasOwn(input, 'within_last')) {
-      fail(`${path}.within_last`, `cannot be combined with ${named}, which look at every occurrence: write "last": {"op": "within_last", "value": …} instead`)
+      state.issues.add(`${path}.within_last`, `cannot be combined with ${named}, which look at every occurrence: write "last": {"op": "within_last", "value": …} instead`)
     }
   }
-  if (state.errors.length > errorsBefore) return null
+  if (state.issues.count > issuesBefore) return null
   return { kind: 'event', name: name as string, where, window, count, first, last }
 }
 
 function parsePropertyFilter(input: unknown, path: string, state: State): PropertyFilter | null {
-  const fail = (at: string, message: string): null => {
-    state.errors.push({ path: at, message })
-    return null
-  }
-  if (!isPlainObject(input)) return fail(path, `expected a property test like {"property": "category", "op": "eq", "value": "shoes"} (got ${show(input)})`)
+  if (!isPlainObject(input)) return state.issues.add(path, `expected a property test like {"property": "category", "op": "eq", "value": "shoes"} (got ${show(input)})`)
   const keysOk = checkKeys(input, PROPERTY_KEYS, path, state)
   const property = input.property
   const propertyPath = typeof property === 'string' ? splitPropertyPath(property) : null
-  if (propertyPath === null) fail(`${path}.property`, `expected a property name like "category" or "product.category" (got ${show(property)})`)
+  if (propertyPath === null) state.issues.add(`${path}.property`, `expected a property name like "category" or "product.category" (got ${show(property)})`)
   const op = readOperator(input, path, PROPERTY_OPERATORS, 'event properties', state)
   if (!keysOk || propertyPath === null || op === null) return null
-  if (!Object.hasOwn(input, 'value')) return fail(`${path}.value`, 'is required')
+  if (!Object.hasOwn(input, 'value')) return state.issues.add(`${path}.value`, 'is required')
   // Properties are JSON values like traits, so they take the trait tests: see PropertyFilter.
   const test = parseTest({ kind: 'trait', key: property as string }, property as string, op, input.value, `${path}.value`, state)
   if (test === null || test.type === 'relative_time') return null
@@ -280,40 +279,30 @@ function splitPropertyPath(property: string): string[] | null {
 }
 
 function parseCount(input: unknown, path: string, state: State): CountTest | null {
-  const fail = (at: string, message: string): null => {
-    state.errors.push({ path: at, message })
-    return null
-  }
-  if (!isPlainObject(input)) return fail(path, `expected {"op": "gte", "value": 3} (got ${show(input)})`)
+  if (!isPlainObject(input)) return state.issues.add(path, `expected {"op": "gte", "value": 3} (got ${show(input)})`)
   if (!checkKeys(input, TEST_KEYS, path, state)) return null
   const op = readOperator(input, path, COUNT_OPERATORS, 'a count', state) as CountOperator | null
   if (op === null) return null
-  if (!Object.hasOwn(input, 'value')) return fail(`${path}.value`, 'is required')
+  if (!Object.hasOwn(input, 'value')) return state.issues.add(`${path}.value`, 'is required')
   const value = input.value
   const isCount = (item: unknown): item is number => Number.isSafeInteger(item) && (item as number) >= 0
-  if (op !== 'between') return isCount(value) ? { type: 'number', op, values: [value] } : fail(`${path}.value`, `${op} needs a whole number of times, 0 or more (got ${show(value)})`)
-  if (!Array.isArray(value) || value.length !== 2) return fail(`${path}.value`, `between needs [low, high] (got ${show(value)})`)
+  if (op !== 'between') return isCount(value) ? { type: 'number', op, values: [value] } : state.issues.add(`${path}.value`, `${op} needs a whole number of times, 0 or more (got ${show(value)})`)
+  if (!Array.isArray(value) || value.length !== 2) return state.issues.add(`${path}.value`, `between needs [low, high] (got ${show(value)})`)
   value.forEach((bound, index) => {
-    if (!isCount(bound)) fail(`${path}.value[${index}]`, `between needs a whole number of times, 0 or more (got ${show(bound)})`)
+    if (!isCount(bound)) state.issues.add(`${path}.value[${index}]`, `between needs a whole number of times, 0 or more (got ${show(bound)})`)
   })
   if (!value.every(isCount)) return null
   const [low, high] = value as [number, number]
-  if (low > high) return fail(`${path}.value`, `between needs [low, high] with low <= high (got ${show(value)})`)
+  if (low > high) return state.issues.add(`${path}.value`, `between needs [low, high] with low <= high (got ${show(value)})`)
   return { type: 'number', op, values: [low, high] }
 }
 
 function parseOccurrence(input: unknown, which: 'first' | 'last', path: string, state: State): OccurrenceTest | null {
-  if (!isPlainObject(input)) {
-    state.errors.push({ path, message: `expected {"op": "within_last", "value": {"days": 3}} or another time test (got ${show(input)})` })
-    return null
-  }
+  if (!isPlainObject(input)) return state.issues.add(path, `expected {"op": "within_last", "value": {"days": 3}} or another time test (got ${show(input)})`)
   if (!checkKeys(input, TEST_KEYS, path, state)) return null
   const op = readOperator(input, path, OCCURRENCE_OPERATORS, `the ${which} occurrence`, state)
   if (op === null) return null
-  if (!Object.hasOwn(input, 'value')) {
-    state.errors.push({ path: `${path}.value`, message: 'is required' })
-    return null
-  }
+  if (!Object.hasOwn(input, 'value')) return state.issues.add(`${path}.value`, 'is required')
   const test = parseTest({ kind: 'time', column: 'first_seen' }, which, op, input.value, `${path}.value`, state)
   return test !== null && (test.type === 'number' || test.type === 'relative_time') ? test : null
 }
@@ -321,73 +310,70 @@ function parseOccurrence(input: unknown, which: 'first' | 'last', path: string, 
 /** The node's "op", known and allowed here; null after recording why not. */
 function readOperator(input: Record<string, unknown>, path: string, allowed: readonly Operator[], subject: string, state: State): Operator | null {
   const op = input.op
-  if (!Object.hasOwn(input, 'op')) {
-    state.errors.push({ path: `${path}.op`, message: `is required (expected one of ${allowed.join(', ')})` })
-    return null
-  }
-  if (typeof op === 'string' && (OPERATORS as readonly string[]).includes(op) && !allowed.includes(op as Operator)) {
-    state.errors.push({ path: `${path}.op`, message: `operator "${op}" does not apply to ${subject} (expected one of ${allowed.join(', ')})` })
-    return null
-  }
-  if (typeof op !== 'string' || !allowed.includes(op as Operator)) {
-    state.errors.push({ path: `${path}.op`, message: `unknown operator ${show(op)} (expected one of ${allowed.join(', ')})` })
-    return null
-  }
+  if (!Object.hasOwn(input, 'op')) return state.issues.add(`${path}.op`, `is required (expected one of ${allowed.join(', ')})`)
+  if (typeof op === 'string' && (OPERATORS as readonly string[]).includes(op) && !allowed.includes(op as Operator)) return state.issues.add(`${path}.op`, `operator "${op}" does not apply to ${subject} (expected one of ${allowed.join(', ')})`)
+  if (typeof op !== 'string' || !allowed.includes(op as Operator)) return state.issues.add(`${path}.op`, `unknown operator ${show(op)} (expected one of ${allowed.join(', ')})`)
   return op as Operator
 }
 
+/** False after recording each key that `allowed` does not list. */
 function checkKeys(input: Record<string, unknown>, allowed: readonly string[], path: string, state: State): boolean {
-  let ok = true
+  const issuesBefore = state.issues.count
   for (const key of Object.keys(input)) {
-    if (allowed.includes(key)) continue
-    state.errors.push({ path: `${path}.${key}`, message: `unknown key "${key}" (expected ${allowed.join(', ')})` })
-    ok = false
+    if (!allowed.includes(key)) state.issues.add(`${path}.${key}`, `unknown key "${key}" (expected ${allowed.join(', ')})`)
   }
-  return ok
+  return state.issues.count === issuesBefore
 }
 
 /** Returns the leaf, or null after recording its errors. */
 function parseField(input: Record<string, unknown>, path: string, state: State): Condition | null {
-  const fail = (at: string, message: string): null => {
-    state.errors.push({ path: at, message })
-    return null
-  }
   const field = input.field
-  const ref = typeof field === 'string' ? resolveField(field) : null
-  if (typeof field !== 'string') fail(`${path}.field`, `expected a field name (got ${show(field)})`)
+  const ref = typeof field === 'string' ? resolveField(field, state.fields) : null
+  if (typeof field !== 'string') state.issues.add(`${path}.field`, `expected a field name (got ${show(field)})`)
   else if (ref === null) {
-    fail(`${path}.field`, `unknown field ${show(field)} (expected one of ${PROFILE_FIELDS.join(', ')}, or trait.<name>)`)
+    state.issues.add(`${path}.field`, `unknown field ${show(field)} (expected one of ${conditionFields(state.fields).join(', ')}, or trait.<name>)`)
   }
 
   const op = input.op
   const isOperator = typeof op === 'string' && (OPERATORS as readonly string[]).includes(op)
-  if (!Object.hasOwn(input, 'op')) fail(`${path}.op`, `is required (expected one of ${OPERATORS.join(', ')})`)
-  else if (!isOperator) fail(`${path}.op`, `unknown operator ${show(op)} (expected one of ${OPERATORS.join(', ')})`)
+  if (!Object.hasOwn(input, 'op')) state.issues.add(`${path}.op`, `is required (expected one of ${OPERATORS.join(', ')})`)
+  else if (!isOperator) state.issues.add(`${path}.op`, `unknown operator ${show(op)} (expected one of ${OPERATORS.join(', ')})`)
   if (ref === null || !isOperator) return null
 
   const operator = op as Operator
   const name = field as string
   const allowed = OPERATORS_FOR[ref.kind]
   if (!allowed.includes(operator)) {
-    return fail(`${path}.op`, `operator "${operator}" does not apply to ${describeKind(ref)} "${name}" (expected one of ${allowed.join(', ')})`)
+    return state.issues.add(`${path}.op`, `operator "${operator}" does not apply to ${describeKind(ref)} "${name}" (expected one of ${allowed.join(', ')})`)
   }
-  if (!Object.hasOwn(input, 'value')) return fail(`${path}.value`, 'is required')
+  if (!Object.hasOwn(input, 'value')) return state.issues.add(`${path}.value`, 'is required')
   const test = parseTest(ref, name, operator, input.value, `${path}.value`, state)
   return test ? { kind: 'field', field: name, ref, test } : null
 }
 
-function resolveField(name: string): FieldRef | null {
+/** What a field name reads: a trait, the email or a time column, or a field of the table by its segment kind. */
+function resolveField(name: string, fields: ProfileFieldTable): FieldRef | null {
   if (name.startsWith('trait.')) {
     const key = name.slice('trait.'.length)
     // The key goes into a quoted JSON path on SQLite, which has no escape for '"'.
     if (key === '' || /["\\]/.test(key)) return null
     return { kind: 'trait', key }
   }
-  if (!(PROFILE_FIELDS as readonly string[]).includes(name)) return null
-  const field = name as ProfileField
-  if ((TEXT_FIELDS as readonly string[]).includes(field)) return { kind: 'text', column: field as (typeof TEXT_FIELDS)[number] }
-  if ((TIME_FIELDS as readonly string[]).includes(field)) return { kind: 'time', column: field as (typeof TIME_FIELDS)[number] }
-  return field === 'age' ? { kind: 'age' } : { kind: 'income' }
+  if (name === 'email') return { kind: 'text', column: 'email' }
+  if ((TIME_FIELDS as readonly string[]).includes(name)) return { kind: 'time', column: name as (typeof TIME_FIELDS)[number] }
+  // Own keys only: "constructor" is not a field.
+  const spec = Object.hasOwn(fields, name) ? fields[name] : undefined
+  switch (spec?.segment) {
+    case 'text':
+      return { kind: 'text', column: spec.column }
+    // age and income keep their short refs, which the SQL compiler reads; a field a table adds names its column.
+    case 'number':
+      return name === 'age' ? { kind: 'age' } : { kind: 'age', column: spec.column }
+    case 'money':
+      return name === 'income' ? { kind: 'income' } : { kind: 'income', column: spec.column }
+    default:
+      return null
+  }
 }
 
 function describeKind(ref: FieldRef): string {
@@ -408,24 +394,20 @@ function describeKind(ref: FieldRef): string {
 type Operand = { type: 'text'; value: string } | { type: 'number'; value: number } | { type: 'boolean'; value: boolean }
 
 function parseTest(ref: FieldRef, field: string, op: Operator, value: unknown, path: string, state: State): FieldTest | null {
-  const fail = (at: string, message: string): null => {
-    state.errors.push({ path: at, message })
-    return null
-  }
   switch (op) {
     case 'exists':
-      return typeof value === 'boolean' ? { type: 'exists', value } : fail(path, `exists needs true or false (got ${show(value)})`)
+      return typeof value === 'boolean' ? { type: 'exists', value } : state.issues.add(path, `exists needs true or false (got ${show(value)})`)
 
     case 'within_last':
     case 'before_last': {
       const duration = parseDuration(value)
-      if (!duration) return fail(path, `${op} needs { days | hours | minutes: positive number } (got ${show(value)})`)
+      if (!duration) return state.issues.add(path, `${op} needs { days | hours | minutes: positive number } (got ${show(value)})`)
       return { type: 'relative_time', op, ...duration }
     }
 
     case 'contains':
     case 'starts_with':
-      if (typeof value !== 'string' || value === '') return fail(path, `${op} on "${field}" needs a non-empty string (got ${show(value)})`)
+      if (typeof value !== 'string' || value === '') return state.issues.add(path, `${op} on "${field}" needs a non-empty string (got ${show(value)})`)
       return { type: 'text', op, values: [foldCase(value)] }
 
     case 'gt':
@@ -433,44 +415,41 @@ function parseTest(ref: FieldRef, field: string, op: Operator, value: unknown, p
     case 'lt':
     case 'lte': {
       const number = readNumber(ref, value)
-      return number === null ? fail(path, `${op} on "${field}" needs ${numberExpectation(ref)} (got ${show(value)})`) : { type: 'number', op, values: [number] }
+      return number === null ? state.issues.add(path, `${op} on "${field}" needs ${numberExpectation(ref)} (got ${show(value)})`) : { type: 'number', op, values: [number] }
     }
 
     case 'between': {
-      if (!Array.isArray(value) || value.length !== 2) return fail(path, `between needs [low, high] (got ${show(value)})`)
+      if (!Array.isArray(value) || value.length !== 2) return state.issues.add(path, `between needs [low, high] (got ${show(value)})`)
       const bounds = value.map((bound) => readNumber(ref, bound))
       bounds.forEach((bound, index) => {
-        if (bound === null) fail(`${path}[${index}]`, `between on "${field}" needs ${numberExpectation(ref)} (got ${show(value[index])})`)
+        if (bound === null) state.issues.add(`${path}[${index}]`, `between on "${field}" needs ${numberExpectation(ref)} (got ${show(value[index])})`)
       })
       if (bounds.includes(null)) return null
       const [low, high] = bounds as [number, number]
-      if (low > high) return fail(path, `between needs [low, high] with low <= high (got ${show(value)})`)
+      if (low > high) return state.issues.add(path, `between needs [low, high] with low <= high (got ${show(value)})`)
       return { type: 'number', op, values: [low, high] }
     }
 
     case 'eq':
     case 'neq': {
       const operand = readOperand(ref, value)
-      if (!operand) return fail(path, `${op} on "${field}" needs ${operandExpectation(ref)} (got ${show(value)})`)
+      if (!operand) return state.issues.add(path, `${op} on "${field}" needs ${operandExpectation(ref)} (got ${show(value)})`)
       if (operand.type === 'boolean') return { type: 'boolean', op, value: operand.value }
       return operand.type === 'text' ? { type: 'text', op, values: [operand.value] } : { type: 'number', op, values: [operand.value] }
     }
 
     case 'in':
     case 'not_in': {
-      if (!Array.isArray(value) || value.length === 0) return fail(path, `${op} needs a non-empty array (got ${show(value)})`)
+      if (!Array.isArray(value) || value.length === 0) return state.issues.add(path, `${op} needs a non-empty array (got ${show(value)})`)
       const operands = value.map((item, index) => {
         const operand = readOperand(ref, item)
-        if (operand === null || operand.type === 'boolean') {
-          fail(`${path}[${index}]`, `${op} on "${field}" needs ${operandExpectation(ref, { booleans: false })} (got ${show(item)})`)
-          return null
-        }
+        if (operand === null || operand.type === 'boolean') return state.issues.add(`${path}[${index}]`, `${op} on "${field}" needs ${operandExpectation(ref, { booleans: false })} (got ${show(item)})`)
         return operand
       })
       if (operands.some((operand) => operand === null)) return null
       const valid = operands as Operand[]
       const types = new Set(valid.map((operand) => operand.type))
-      if (types.size > 1) return fail(path, `${op} needs values of one type (got ${[...types].join(' and ')} values)`)
+      if (types.size > 1) return state.issues.add(path, `${op} needs values of one type (got ${[...types].join(' and ')} values)`)
       if (valid[0]?.type === 'text') return { type: 'text', op, values: valid.map((operand) => operand.value as string) }
       return { type: 'number', op, values: valid.map((operand) => operand.value as number) }
     }

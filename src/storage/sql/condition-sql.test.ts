@@ -201,8 +201,8 @@ const definitionArbitrary: fc.Arbitrary<unknown> = fc.letrec<{ node: unknown }>(
 
 const conditionArbitrary: fc.Arbitrary<Condition> = definitionArbitrary.map((definition) => {
   const parsed = parseSegmentDefinition(definition)
-  if (!parsed.ok) throw new Error(`generator produced an invalid definition: ${JSON.stringify(parsed.errors)}`)
-  return parsed.condition
+  if (parsed.kind === 'rejected') throw new Error(`generator produced an invalid definition: ${JSON.stringify(parsed.detail)}`)
+  return parsed.value
 })
 
 const caseArbitrary = fc.record({
@@ -314,9 +314,9 @@ async function checkWindowEdges(db: Kysely<Database>, dialect: SqlDialectName): 
   for (const window of [{ minutes: 0.5 }, { hours: 1 }, { hours: 1.0000001 }, { hours: 0.9999999 }, { days: 7 }]) {
     for (const definition of [{ event: 'Add to Cart', within_last: window }, { event: 'Add to Cart', within_last: window, count: { op: 'eq', value: 0 } }]) {
       const parsed = parseSegmentDefinition(definition)
-      if (!parsed.ok) throw new Error(JSON.stringify(parsed.errors))
-      const rows = await db.selectFrom('profiles').select('id').where(compileCondition(parsed.condition, { dialect, now: NOW })).orderBy('id').execute()
-      const expected = profiles.filter((profile) => evaluate(parsed.condition, profile, { now: NOW })).map((profile) => profile.id)
+      if (parsed.kind === 'rejected') throw new Error(JSON.stringify(parsed.detail))
+      const rows = await db.selectFrom('profiles').select('id').where(compileCondition(parsed.value, { dialect, now: NOW })).orderBy('id').execute()
+      const expected = profiles.filter((profile) => evaluate(parsed.value, profile, { now: NOW })).map((profile) => profile.id)
       expect(rows.map((row) => row.id), JSON.stringify(definition)).toEqual(expected)
       expect(expected.length).toBeGreaterThan(0)
       expect(expected.length).toBeLessThan(profiles.length)
