@@ -7,6 +7,7 @@ import { AppError } from '../../errors.ts'
 import { QUALITY_POLICIES, type QualityPolicy } from '../../pipeline/validate/quality-policy.ts'
 import type { RouteContext } from '../app.ts'
 import { errorResponseSchema } from '../errors.ts'
+import type { SchemaRequestTypes } from '../http/schema-types.ts'
 
 const recordErrorSchema = {
   type: 'object',
@@ -19,7 +20,8 @@ const recordErrorSchema = {
   required: ['record', 'field', 'message'],
 } as const
 
-export async function ingestRoutes(app: FastifyInstance, ctx: RouteContext): Promise<void> {
+export async function ingestRoutes(fastify: FastifyInstance, ctx: RouteContext): Promise<void> {
+  const app = fastify.withTypeProvider<SchemaRequestTypes>()
   // This plugin reads bodies as text and parses them itself, so that a JSON error can name its
   // line and column and one bad NDJSON line or CSV row never fails its neighbours.
   app.removeAllContentTypeParsers()
@@ -89,7 +91,7 @@ export async function ingestRoutes(app: FastifyInstance, ctx: RouteContext): Pro
         )
       }
       const text = typeof request.body === 'string' ? request.body : ''
-      const { source, delimiter, on_invalid: onInvalid } = request.query as { source: string; delimiter?: string; on_invalid?: QualityPolicy }
+      const { source, delimiter, on_invalid: onInvalid } = request.query
       const parsed = parseBody(text, format, { delimiter: delimiter === undefined ? undefined : (parseCsvDelimiter(delimiter) ?? undefined) })
       if (parsed.kind === 'unparseable') throw new AppError('invalid_input', parsed.message)
       const report = await ctx.pipeline.ingest({ records: parsed.records, source, contentType: format, onInvalid })
