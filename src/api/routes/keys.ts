@@ -2,7 +2,7 @@
 import type { FastifyInstance } from 'fastify'
 import { AppError } from '../../errors.ts'
 import type { RouteContext } from '../app.ts'
-import { createKey, SCOPES, type Scope } from '../auth.ts'
+import { createKey, SCOPES } from '../auth.ts'
 import { errorResponseSchema } from '../errors.ts'
 import type { SchemaRequestTypes } from '../http/schema-types.ts'
 

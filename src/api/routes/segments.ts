@@ -2,7 +2,6 @@
 import { Readable } from 'node:stream'
 
 import type { FastifyInstance } from 'fastify'
-import { AppError } from '../../errors.ts'
 import { exportMembers } from '../../activation/export.ts'
 import type { SegmentRow } from '../../storage/store.ts'
 import type { RouteContext } from '../app.ts'
