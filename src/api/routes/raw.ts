@@ -81,7 +81,9 @@ export async function rawRoutes(fastify: FastifyInstance, ctx: RouteContext): Pr
 function parsePayload(payload: string): unknown {
   try {
     return JSON.parse(payload)
-  } catch {
+  } catch (error) {
+    // Only a syntax error means "not JSON": the raw store keeps such lines as sent. Anything else is a bug.
+    if (!(error instanceof SyntaxError)) throw error
     return payload
   }
 }
