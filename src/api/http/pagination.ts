@@ -1,5 +1,5 @@
-// Paging member lists (cohort and segment members): by offset, or by an opaque cursor that stays
-// fast at any depth. Shared by every route that lists profiles page by page.
+// Paging: the largest page any list route serves, and for member lists (cohort and segment
+// members) paging by offset or by an opaque cursor that stays fast at any depth.
 import { AppError } from '../../errors.ts'
 
 export const MAX_PAGE = 1000

@@ -9,6 +9,7 @@ import { decodeChangeCursor, encodeChangeCursor } from '../../activation/webhook
 import { changeJsonSchema, changeToJson } from '../../activation/webhooks/payload.ts'
 import type { ActivationStore } from '../../activation/webhooks/store.ts'
 import { errorResponseSchema } from '../errors.ts'
+import { MAX_PAGE } from '../http/pagination.ts'
 import type { SchemaRequestTypes } from '../http/schema-types.ts'
 import { requireSegment, segmentParamsSchema } from '../http/segment-lookup.ts'
 import { formatEvent, openEventStream } from '../http/sse.ts'
@@ -25,7 +26,6 @@ export interface ChangeRouteDependencies {
   pollMs?: number
 }
 
-const MAX_PAGE = 1000
 const MAX_WAIT_SECONDS = 30
 const STREAM_BATCH = 500
 

@@ -6,9 +6,8 @@ import type { RouteContext } from '../app.ts'
 import { errorResponseSchema } from '../errors.ts'
 import type { SchemaRequestTypes } from '../http/schema-types.ts'
 import { eventSchema, eventToJson } from '../http/event-json.ts'
+import { MAX_PAGE } from '../http/pagination.ts'
 import { findPerson, personQueryProperties } from '../http/person.ts'
-
-const MAX_PAGE = 1000
 
 // A cursor is the (time, id) of the previous page's last event, opaque to clients.
 function encodeCursor(e: EventRow): string {

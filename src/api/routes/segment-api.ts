@@ -6,7 +6,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { parseJson } from '../../collect/json-text.ts'
 import { stripBom } from '../../collect/body.ts'
-import { decodeRequestBody } from '../../collect/decode.ts'
 import type { IncomingRecord } from '../../domain/types.ts'
 import { AppError } from '../../errors.ts'
 import { MAX_BATCH_BYTES, MAX_MESSAGE_BYTES, type MessageType } from '../../collect/segment-spec.ts'
@@ -14,6 +13,7 @@ import type { IngestReport } from '../../pipeline/run.ts'
 import type { RouteContext } from '../app.ts'
 import { errorResponseSchema, sendError, toAppError } from '../errors.ts'
 import type { SchemaRequestTypes } from '../http/schema-types.ts'
+import { readBodiesAsText, textBody } from '../http/text-body.ts'
 
 const SINGLE_TYPES: readonly MessageType[] = ['identify', 'track', 'page', 'screen', 'group', 'alias']
 const SOURCE = 'segment'
@@ -67,7 +67,7 @@ interface Body {
 
 /** The body as a JSON object; every way it can be wrong answered with what to fix. */
 function readBody(request: FastifyRequest): Body {
-  const text = typeof request.body === 'string' ? stripBom(request.body) : ''
+  const text = stripBom(textBody(request))
   const bytes = Buffer.byteLength(text)
   if (bytes > MAX_BATCH_BYTES) {
     throw new AppError(
@@ -113,16 +113,12 @@ function messageIdsOf(records: readonly IncomingRecord[]): Map<number, string> {
 }
 
 export async function segmentApiRoutes(fastify: FastifyInstance, ctx: RouteContext): Promise<void> {
-  const app = fastify.withTypeProvider<SchemaRequestTypes>()
   // Bodies are read as text whatever their type: the spec's clients send application/json, and
   // sendBeacon sends text/plain to avoid a CORS preflight.
-  app.removeAllContentTypeParsers()
-  app.addContentTypeParser('*', { parseAs: 'string' }, (_request, body, done) => done(null, body))
-
-  app.addHook(
-    'preParsing',
-    decodeRequestBody({ tooLarge: () => `the body is too large once decompressed: ${BATCH_LIMITS}, counted after decompression; send fewer messages per batch` }),
-  )
+  readBodiesAsText(fastify, {
+    tooLarge: () => `the body is too large once decompressed: ${BATCH_LIMITS}, counted after decompression; send fewer messages per batch`,
+  })
+  const app = fastify.withTypeProvider<SchemaRequestTypes>()
 
   // Websites post from their own origin; the write key, not the origin, is the credential. Set on
   // every request before anything can fail, so error answers carry them too: without them a browser
