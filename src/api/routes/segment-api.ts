@@ -61,6 +61,11 @@ const resultSchema = {
   required: ['success', 'accepted', 'duplicates', 'rejected', 'errors'],
 } as const
 
+const sourceQuerySchema = {
+  type: 'object',
+  properties: { source: { type: 'string', minLength: 1, maxLength: 100, pattern: '^[A-Za-z0-9_.:-]+$', description: 'raw-store source name (default "segment")' } },
+} as const
+
 interface Body {
   value: Record<string, unknown>
 }
@@ -185,10 +190,6 @@ export async function segmentApiRoutes(fastify: FastifyInstance, ctx: RouteConte
     return reply.send(result)
   }
 
-  const sourceQuerySchema = {
-    type: 'object',
-    properties: { source: { type: 'string', minLength: 1, maxLength: 100, pattern: '^[A-Za-z0-9_.:-]+$', description: 'raw-store source name (default "segment")' } },
-  } as const
   const schema = (summary: string) => ({
     summary,
     tags: ['Segment-spec API'],

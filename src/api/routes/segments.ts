@@ -1,6 +1,5 @@
 // Business segments: CRUD with versions, members, preview and export.
 import { Readable } from 'node:stream'
-
 import type { FastifyInstance } from 'fastify'
 import { exportMembers } from '../../activation/export.ts'
 import type { SegmentRow } from '../../storage/store.ts'
