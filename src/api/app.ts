@@ -11,6 +11,7 @@ import type { IngestPipeline } from '../pipeline/run.ts'
 import { createAuthenticator, type Scope } from './auth.ts'
 import { sendError, toAppError } from './errors.ts'
 import { checkCoercedNumbers, checkRequestInput } from './input.ts'
+import { type ChangeRouteDependencies, changeRoutes } from './routes/changes.ts'
 import { cohortRoutes } from './routes/cohorts.ts'
 import { eventRoutes } from './routes/events.ts'
 import { healthRoutes } from './routes/health.ts'
@@ -18,12 +19,15 @@ import { ingestRoutes } from './routes/ingest.ts'
 import { keyRoutes } from './routes/keys.ts'
 import { modelRoutes } from './routes/model.ts'
 import { rawRoutes } from './routes/raw.ts'
-import { type SegmentActivationDependencies, segmentActivationRoutes } from './routes/segment-activation.ts'
 import { segmentApiRoutes } from './routes/segment-api.ts'
 import { segmentRoutes } from './routes/segments.ts'
 import { snippetRoutes } from './routes/snippet.ts'
 import { userRoutes } from './routes/users.ts'
 import type { Store } from '../storage/ports/store.ts'
+import { type WebhookRouteDependencies, webhookRoutes } from './routes/webhooks.ts'
+
+/** What a segment's change stream and its webhooks need: one store, the notifier, the dispatcher. */
+export type SegmentActivationDependencies = ChangeRouteDependencies & WebhookRouteDependencies
 
 export interface AppDependencies {
   config: Pick<Config, 'maxBodyBytes' | 'logLevel'>
@@ -106,7 +110,8 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   await app.register(cohortRoutes, context)
   await app.register(modelRoutes, context)
   await app.register(segmentRoutes, context)
-  await app.register(segmentActivationRoutes, deps.activation)
+  await app.register(changeRoutes, deps.activation)
+  await app.register(webhookRoutes, deps.activation)
   await app.register(rawRoutes, context)
   await app.register(keyRoutes, context)
   return app

@@ -3,7 +3,9 @@
 import Fastify, { type FastifyInstance } from 'fastify'
 import { createAuthenticator } from '../../src/api/auth.ts'
 import { sendError, toAppError } from '../../src/api/errors.ts'
-import { type SegmentActivationDependencies, segmentActivationRoutes } from '../../src/api/routes/segment-activation.ts'
+import type { SegmentActivationDependencies } from '../../src/api/app.ts'
+import { changeRoutes } from '../../src/api/routes/changes.ts'
+import { webhookRoutes } from '../../src/api/routes/webhooks.ts'
 import type { SqlDatabase } from '../../src/storage/sql/open.ts'
 import type { Store } from '../../src/storage/ports/store.ts'
 
@@ -16,7 +18,8 @@ export async function buildActivationApp(keys: Store, deps: SegmentActivationDep
     const scope = request.routeOptions.config.scope
     if (scope) await authenticate(request, scope)
   })
-  await instance.register(segmentActivationRoutes, deps)
+  await instance.register(changeRoutes, deps)
+  await instance.register(webhookRoutes, deps)
   await instance.ready()
   return instance
 }

@@ -3,31 +3,11 @@ import type { FastifyInstance } from 'fastify'
 import { AppError } from '../../errors.ts'
 import type { RouteContext } from '../app.ts'
 import { errorResponseSchema } from '../errors.ts'
+import type { SchemaRequestTypes } from '../http/schema-types.ts'
+import { decodeCursor, encodeCursor, pageQuerySchema, refuseOffsetWithCursor } from '../http/pagination.ts'
 
-export const MAX_PAGE = 1000
-/** Offsets and ids past this cannot be exact in JSON numbers, nor held by SQLite's 64-bit integers. */
-export const MAX_OFFSET = Number.MAX_SAFE_INTEGER
-
-// A cursor is the last profile id of the previous page, opaque to clients.
-export function encodeCursor(profileId: string): string {
-  return Buffer.from(profileId, 'utf8').toString('base64url')
-}
-
-export function decodeCursor(cursor: string): string {
-  const profileId = Buffer.from(cursor, 'base64url').toString('utf8')
-  if (!/^[A-Za-z0-9_]{1,64}$/.test(profileId)) {
-    throw new AppError('invalid_input', 'cursor is not valid: pass the next_cursor of the previous page unchanged')
-  }
-  return profileId
-}
-
-export const pageQuerySchema = {
-  limit: { type: 'integer', minimum: 1, maximum: MAX_PAGE, default: 50 },
-  offset: { type: 'integer', minimum: 0, maximum: MAX_OFFSET, default: 0 },
-  cursor: { type: 'string', minLength: 1, maxLength: 200 },
-} as const
-
-export async function cohortRoutes(app: FastifyInstance, ctx: RouteContext): Promise<void> {
+export async function cohortRoutes(fastify: FastifyInstance, ctx: RouteContext): Promise<void> {
+  const app = fastify.withTypeProvider<SchemaRequestTypes>()
   app.get(
     '/api/cohorts',
     {
@@ -90,10 +70,8 @@ export async function cohortRoutes(app: FastifyInstance, ctx: RouteContext): Pro
       },
     },
     async (request) => {
-      const q = request.query as { cohort: string; limit: number; offset: number; cursor?: string }
-      if (q.cursor !== undefined && q.offset > 0) {
-        throw new AppError('invalid_input', 'use either offset or cursor, not both: cursor already says where the page starts')
-      }
+      const q = request.query
+      refuseOffsetWithCursor(q)
       const cohort = await ctx.store.findCohort(q.cohort)
       if (!cohort) {
         const names = (await ctx.store.listCohorts()).map((c) => c.name)

@@ -1,12 +1,13 @@
 // POST /api/ingest: JSON, NDJSON or CSV bodies through the ingest pipeline.
 import type { FastifyInstance } from 'fastify'
 import { formatFromContentType, parseBody } from '../../collect/body.ts'
-import { decodeRequestBody } from '../../collect/decode.ts'
 import { parseCsvDelimiter } from '../../collect/csv-rows.ts'
 import { AppError } from '../../errors.ts'
-import { QUALITY_POLICIES, type QualityPolicy } from '../../pipeline/validate/quality-policy.ts'
+import { QUALITY_POLICIES } from '../../pipeline/validate/quality-policy.ts'
 import type { RouteContext } from '../app.ts'
 import { errorResponseSchema } from '../errors.ts'
+import type { SchemaRequestTypes } from '../http/schema-types.ts'
+import { readBodiesAsText, textBody } from '../http/text-body.ts'
 
 const recordErrorSchema = {
   type: 'object',
@@ -19,18 +20,14 @@ const recordErrorSchema = {
   required: ['record', 'field', 'message'],
 } as const
 
-export async function ingestRoutes(app: FastifyInstance, ctx: RouteContext): Promise<void> {
+export async function ingestRoutes(fastify: FastifyInstance, ctx: RouteContext): Promise<void> {
   // This plugin reads bodies as text and parses them itself, so that a JSON error can name its
   // line and column and one bad NDJSON line or CSV row never fails its neighbours.
-  app.removeAllContentTypeParsers()
-  app.addContentTypeParser('*', { parseAs: 'string' }, (_request, body, done) => done(null, body))
-  app.addHook(
-    'preParsing',
-    decodeRequestBody({
-      tooLarge: (limit) =>
-        `the body is larger than the ${limit} byte limit once decompressed (the limit counts decoded bytes): split it into smaller batches, or load the file with \`cdp import FILE\`, which streams any size`,
-    }),
-  )
+  readBodiesAsText(fastify, {
+    tooLarge: (limit) =>
+      `the body is larger than the ${limit} byte limit once decompressed (the limit counts decoded bytes): split it into smaller batches, or load the file with \`cdp import FILE\`, which streams any size`,
+  })
+  const app = fastify.withTypeProvider<SchemaRequestTypes>()
 
   app.post(
     '/api/ingest',
@@ -88,8 +85,8 @@ export async function ingestRoutes(app: FastifyInstance, ctx: RouteContext): Pro
           `unsupported content type "${contentType ?? '(none)'}": send application/json, application/x-ndjson or text/csv`,
         )
       }
-      const text = typeof request.body === 'string' ? request.body : ''
-      const { source, delimiter, on_invalid: onInvalid } = request.query as { source: string; delimiter?: string; on_invalid?: QualityPolicy }
+      const text = textBody(request)
+      const { source, delimiter, on_invalid: onInvalid } = request.query
       const parsed = parseBody(text, format, { delimiter: delimiter === undefined ? undefined : (parseCsvDelimiter(delimiter) ?? undefined) })
       if (parsed.kind === 'unparseable') throw new AppError('invalid_input', parsed.message)
       const report = await ctx.pipeline.ingest({ records: parsed.records, source, contentType: format, onInvalid })

@@ -2,8 +2,9 @@
 import type { FastifyInstance } from 'fastify'
 import { AppError } from '../../errors.ts'
 import type { RouteContext } from '../app.ts'
-import { createKey, SCOPES, type Scope } from '../auth.ts'
+import { createKey, SCOPES } from '../auth.ts'
 import { errorResponseSchema } from '../errors.ts'
+import type { SchemaRequestTypes } from '../http/schema-types.ts'
 
 const keySchema = {
   type: 'object',
@@ -16,7 +17,8 @@ const keySchema = {
   },
 } as const
 
-export async function keyRoutes(app: FastifyInstance, ctx: RouteContext): Promise<void> {
+export async function keyRoutes(fastify: FastifyInstance, ctx: RouteContext): Promise<void> {
+  const app = fastify.withTypeProvider<SchemaRequestTypes>()
   app.post(
     '/api/keys',
     {
@@ -39,7 +41,7 @@ export async function keyRoutes(app: FastifyInstance, ctx: RouteContext): Promis
       },
     },
     async (request, reply) => {
-      const body = request.body as { name: string; scopes: Scope[] }
+      const body = request.body
       const { id, key } = await createKey(ctx.store, { name: body.name, scopes: body.scopes })
       return reply.code(201).send({ id, key, scopes: body.scopes })
     },
@@ -69,7 +71,7 @@ export async function keyRoutes(app: FastifyInstance, ctx: RouteContext): Promis
       },
     },
     async (request, reply) => {
-      const { id } = request.params as { id: string }
+      const { id } = request.params
       if (!(await ctx.store.revokeApiKey(id, Date.now()))) throw new AppError('not_found', `no active API key with id "${id}"`)
       return reply.code(204).send()
     },

@@ -4,6 +4,7 @@ import { MAX_SEEDS, MIN_SEEDS } from '../../cohorts/service.ts'
 import type { ReclassifyStatus } from '../../cohorts/reclassify.ts'
 import type { RouteContext } from '../app.ts'
 import { errorResponseSchema } from '../errors.ts'
+import type { SchemaRequestTypes } from '../http/schema-types.ts'
 
 const MAX_CLASSIFY = 1000
 
@@ -39,7 +40,8 @@ function reclassifyBody(status: ReclassifyStatus | null) {
 
 const stringList = (min: number, max: number) => ({ type: 'array', minItems: min, maxItems: max, items: { type: 'string', minLength: 1, maxLength: 200 } }) as const
 
-export async function modelRoutes(app: FastifyInstance, ctx: RouteContext): Promise<void> {
+export async function modelRoutes(fastify: FastifyInstance, ctx: RouteContext): Promise<void> {
+  const app = fastify.withTypeProvider<SchemaRequestTypes>()
   const modelState = () => {
     const s = ctx.cohorts.status()
     return {
@@ -100,7 +102,7 @@ export async function modelRoutes(app: FastifyInstance, ctx: RouteContext): Prom
       },
     },
     async (request, reply) => {
-      const body = request.body as { name: string; description: string; terms: string[]; examples?: string[] }
+      const body = request.body
       const cohort = await ctx.cohorts.addCohort(body)
       return reply.code(201).send({ ...cohort, model: modelState() })
     },
@@ -131,7 +133,7 @@ export async function modelRoutes(app: FastifyInstance, ctx: RouteContext): Prom
       },
     },
     async (request, reply) => {
-      const body = request.body as { interest: string; cohorts: string[] }
+      const body = request.body
       const row = await ctx.cohorts.addCorrection(body)
       const names = new Map((await ctx.store.listCohorts()).map((c) => [c.id, c.name]))
       return reply.code(201).send({ interest: row.text, cohorts: row.cohortIds.map((id) => names.get(id) ?? id), model: modelState() })
@@ -218,7 +220,7 @@ export async function modelRoutes(app: FastifyInstance, ctx: RouteContext): Prom
       },
     },
     async (request) => {
-      const body = request.body as { interests: string[]; explain: boolean }
+      const body = request.body
       const classifier = ctx.cohorts.classifier
       return {
         model_version: classifier.version,

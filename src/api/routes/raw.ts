@@ -2,8 +2,10 @@
 import type { FastifyInstance } from 'fastify'
 import type { RouteContext } from '../app.ts'
 import { errorResponseSchema } from '../errors.ts'
+import type { SchemaRequestTypes } from '../http/schema-types.ts'
 
-export async function rawRoutes(app: FastifyInstance, ctx: RouteContext): Promise<void> {
+export async function rawRoutes(fastify: FastifyInstance, ctx: RouteContext): Promise<void> {
+  const app = fastify.withTypeProvider<SchemaRequestTypes>()
   app.get(
     '/api/raw',
     {
@@ -53,7 +55,7 @@ export async function rawRoutes(app: FastifyInstance, ctx: RouteContext): Promis
       },
     },
     async (request) => {
-      const q = request.query as { status?: 'accepted' | 'rejected' | 'superseded'; source?: string; limit: number; after_id?: number }
+      const q = request.query
       const rows = await ctx.store.listRawRecords({ status: q.status, source: q.source, limit: q.limit, afterId: q.after_id })
       const last = rows[rows.length - 1]
       return {
@@ -79,7 +81,9 @@ export async function rawRoutes(app: FastifyInstance, ctx: RouteContext): Promis
 function parsePayload(payload: string): unknown {
   try {
     return JSON.parse(payload)
-  } catch {
+  } catch (error) {
+    // Only a syntax error means "not JSON": the raw store keeps such lines as sent. Anything else is a bug.
+    if (!(error instanceof SyntaxError)) throw error
     return payload
   }
 }

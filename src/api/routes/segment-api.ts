@@ -6,13 +6,14 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { parseJson } from '../../collect/json-text.ts'
 import { stripBom } from '../../collect/body.ts'
-import { decodeRequestBody } from '../../collect/decode.ts'
 import type { IncomingRecord } from '../../domain/types.ts'
 import { AppError } from '../../errors.ts'
 import { MAX_BATCH_BYTES, MAX_MESSAGE_BYTES, type MessageType } from '../../collect/segment-spec.ts'
 import type { IngestReport } from '../../pipeline/run.ts'
 import type { RouteContext } from '../app.ts'
 import { errorResponseSchema, sendError, toAppError } from '../errors.ts'
+import type { SchemaRequestTypes } from '../http/schema-types.ts'
+import { readBodiesAsText, textBody } from '../http/text-body.ts'
 
 const SINGLE_TYPES: readonly MessageType[] = ['identify', 'track', 'page', 'screen', 'group', 'alias']
 const SOURCE = 'segment'
@@ -60,13 +61,18 @@ const resultSchema = {
   required: ['success', 'accepted', 'duplicates', 'rejected', 'errors'],
 } as const
 
+const sourceQuerySchema = {
+  type: 'object',
+  properties: { source: { type: 'string', minLength: 1, maxLength: 100, pattern: '^[A-Za-z0-9_.:-]+$', description: 'raw-store source name (default "segment")' } },
+} as const
+
 interface Body {
   value: Record<string, unknown>
 }
 
 /** The body as a JSON object; every way it can be wrong answered with what to fix. */
 function readBody(request: FastifyRequest): Body {
-  const text = typeof request.body === 'string' ? stripBom(request.body) : ''
+  const text = stripBom(textBody(request))
   const bytes = Buffer.byteLength(text)
   if (bytes > MAX_BATCH_BYTES) {
     throw new AppError(
@@ -111,16 +117,13 @@ function messageIdsOf(records: readonly IncomingRecord[]): Map<number, string> {
   return ids
 }
 
-export async function segmentApiRoutes(app: FastifyInstance, ctx: RouteContext): Promise<void> {
+export async function segmentApiRoutes(fastify: FastifyInstance, ctx: RouteContext): Promise<void> {
   // Bodies are read as text whatever their type: the spec's clients send application/json, and
   // sendBeacon sends text/plain to avoid a CORS preflight.
-  app.removeAllContentTypeParsers()
-  app.addContentTypeParser('*', { parseAs: 'string' }, (_request, body, done) => done(null, body))
-
-  app.addHook(
-    'preParsing',
-    decodeRequestBody({ tooLarge: () => `the body is too large once decompressed: ${BATCH_LIMITS}, counted after decompression; send fewer messages per batch` }),
-  )
+  readBodiesAsText(fastify, {
+    tooLarge: () => `the body is too large once decompressed: ${BATCH_LIMITS}, counted after decompression; send fewer messages per batch`,
+  })
+  const app = fastify.withTypeProvider<SchemaRequestTypes>()
 
   // Websites post from their own origin; the write key, not the origin, is the credential. Set on
   // every request before anything can fail, so error answers carry them too: without them a browser
@@ -163,10 +166,10 @@ export async function segmentApiRoutes(app: FastifyInstance, ctx: RouteContext):
     await ctx.authenticate(request, 'ingest', writeKey)
   }
 
-  const receive = async (request: FastifyRequest, reply: FastifyReply, type: MessageType | 'batch') => {
+  const receive = async (request: FastifyRequest, reply: FastifyReply, type: MessageType | 'batch', query: { source?: string }) => {
     const body = readBody(request)
     await authenticate(request, body)
-    const source = (request.query as { source?: string }).source ?? SOURCE
+    const source = query.source ?? SOURCE
     if (type === 'batch') {
       const batch = body.value.batch
       if (!Array.isArray(batch)) {
@@ -196,23 +199,20 @@ export async function segmentApiRoutes(app: FastifyInstance, ctx: RouteContext):
       type: 'object',
       properties: { 'content-encoding': { type: 'string', description: 'gzip, deflate or identity; the limits count decoded bytes' } },
     },
-    querystring: {
-      type: 'object',
-      properties: { source: { type: 'string', minLength: 1, maxLength: 100, pattern: '^[A-Za-z0-9_.:-]+$', description: 'raw-store source name (default "segment")' } },
-    },
+    querystring: sourceQuerySchema,
     response: { 200: resultSchema, 400: errorResponseSchema, 401: errorResponseSchema, 403: errorResponseSchema, 413: errorResponseSchema },
   })
 
   // Bodies up to the batch limit are read so an oversize one gets our own error, not a bare 413.
   const bodyLimit = MAX_BATCH_BYTES * 2
   const batchSummary = 'Many messages of any type: {"batch": [...], "sentAt": "..."}; each is accepted or rejected on its own'
-  app.post('/v1/batch', { bodyLimit, schema: schema(batchSummary) }, (request, reply) => receive(request, reply, 'batch'))
+  app.post('/v1/batch', { bodyLimit, schema: schema(batchSummary) }, (request, reply) => receive(request, reply, 'batch', request.query))
   // analytics.js 2.0 posts to the type's first letter (/v1/t, /v1/b); same endpoints, left out of the OpenAPI.
-  app.post('/v1/b', { bodyLimit, schema: { ...schema(batchSummary), hide: true } }, (request, reply) => receive(request, reply, 'batch'))
+  app.post('/v1/b', { bodyLimit, schema: { ...schema(batchSummary), hide: true } }, (request, reply) => receive(request, reply, 'batch', request.query))
   for (const type of SINGLE_TYPES) {
-    app.post(`/v1/${type}`, { bodyLimit, schema: schema(`One ${type} message (Segment spec)`) }, (request, reply) => receive(request, reply, type))
+    app.post(`/v1/${type}`, { bodyLimit, schema: schema(`One ${type} message (Segment spec)`) }, (request, reply) => receive(request, reply, type, request.query))
     app.post(`/v1/${type.charAt(0)}`, { bodyLimit, schema: { ...schema(`One ${type} message (Segment spec)`), hide: true } }, (request, reply) =>
-      receive(request, reply, type),
+      receive(request, reply, type, request.query),
     )
   }
 }

@@ -1,12 +1,12 @@
 // Business segments: CRUD with versions, members, preview and export.
 import { Readable } from 'node:stream'
 import type { FastifyInstance } from 'fastify'
-import { AppError } from '../../errors.ts'
 import { exportMembers } from '../../activation/export.ts'
 import type { RouteContext } from '../app.ts'
 import { errorResponseSchema } from '../errors.ts'
-import { decodeCursor, encodeCursor, pageQuerySchema } from './cohorts.ts'
 import type { SegmentRow } from '../../domain/segment.ts'
+import type { SchemaRequestTypes } from '../http/schema-types.ts'
+import { decodeCursor, encodeCursor, pageQuerySchema, refuseOffsetWithCursor } from '../http/pagination.ts'
 
 const segmentSchema = {
   type: 'object',
@@ -61,7 +61,8 @@ export function segmentBody(row: SegmentRow) {
   }
 }
 
-export async function segmentRoutes(app: FastifyInstance, ctx: RouteContext): Promise<void> {
+export async function segmentRoutes(fastify: FastifyInstance, ctx: RouteContext): Promise<void> {
+  const app = fastify.withTypeProvider<SchemaRequestTypes>()
   const segments = ctx.segments
 
   app.post(
@@ -75,7 +76,7 @@ export async function segmentRoutes(app: FastifyInstance, ctx: RouteContext): Pr
       },
     },
     async (request, reply) => {
-      const row = await segments.create(request.body as { name: string; description?: string; conditions: unknown })
+      const row = await segments.create(request.body)
       return reply.code(201).send(segmentBody(row))
     },
   )
@@ -100,7 +101,7 @@ export async function segmentRoutes(app: FastifyInstance, ctx: RouteContext): Pr
       },
     },
     async (request) => {
-      const result = await segments.preview((request.body as { conditions: unknown }).conditions)
+      const result = await segments.preview(request.body.conditions)
       return {
         count: result.count,
         sample: result.sample.map((m) => ({ profile_id: m.profileId, cookie: m.cookie, email: m.email, entered_at: new Date(m.enteredAt).toISOString() })),
@@ -115,7 +116,7 @@ export async function segmentRoutes(app: FastifyInstance, ctx: RouteContext): Pr
       config: { scope: 'read' },
       schema: { summary: 'One segment (by id or name) with its backfill progress', params: idParams, response: { 200: segmentSchema, 404: errorResponseSchema } },
     },
-    async (request) => segmentBody(await segments.require((request.params as { id: string }).id)),
+    async (request) => segmentBody(await segments.require(request.params.id)),
   )
 
   app.get(
@@ -138,7 +139,7 @@ export async function segmentRoutes(app: FastifyInstance, ctx: RouteContext): Pr
       },
     },
     async (request) => {
-      const row = await segments.require((request.params as { id: string }).id)
+      const row = await segments.require(request.params.id)
       return (await ctx.store.listSegmentVersions(row.id)).map((v) => ({
         version: v.version,
         name: v.name,
@@ -160,7 +161,7 @@ export async function segmentRoutes(app: FastifyInstance, ctx: RouteContext): Pr
         response: { 200: segmentSchema, 400: errorResponseSchema, 404: errorResponseSchema, 409: errorResponseSchema },
       },
     },
-    async (request) => segmentBody(await segments.update((request.params as { id: string }).id, request.body as { name: string; description?: string; conditions: unknown })),
+    async (request) => segmentBody(await segments.update(request.params.id, request.body)),
   )
 
   app.delete(
@@ -170,7 +171,7 @@ export async function segmentRoutes(app: FastifyInstance, ctx: RouteContext): Pr
       schema: { summary: 'Delete a segment, its memberships and webhooks (its versions and change log are kept)', params: idParams, response: { 204: { type: 'null' }, 404: errorResponseSchema, 409: errorResponseSchema } },
     },
     async (request, reply) => {
-      await segments.remove((request.params as { id: string }).id)
+      await segments.remove(request.params.id)
       return reply.code(204).send()
     },
   )
@@ -202,11 +203,9 @@ export async function segmentRoutes(app: FastifyInstance, ctx: RouteContext): Pr
       },
     },
     async (request) => {
-      const q = request.query as { limit: number; offset: number; cursor?: string }
-      if (q.cursor !== undefined && q.offset > 0) {
-        throw new AppError('invalid_input', 'use either offset or cursor, not both: cursor already says where the page starts')
-      }
-      const row = await segments.require((request.params as { id: string }).id)
+      const q = request.query
+      refuseOffsetWithCursor(q)
+      const row = await segments.require(request.params.id)
       const afterProfileId = q.cursor === undefined ? undefined : decodeCursor(q.cursor)
       const members = await ctx.store.listSegmentMembers({ segmentId: row.id, limit: q.limit, offset: q.offset, afterProfileId })
       const last = members[members.length - 1]
@@ -233,8 +232,8 @@ export async function segmentRoutes(app: FastifyInstance, ctx: RouteContext): Pr
       },
     },
     async (request, reply) => {
-      const { format } = request.query as { format: 'csv' | 'ndjson' }
-      const row = await segments.require((request.params as { id: string }).id)
+      const { format } = request.query
+      const row = await segments.require(request.params.id)
       async function* lines(): AsyncGenerator<string> {
         for await (const chunk of exportMembers(ctx.store, row.id, format)) yield chunk.text
       }

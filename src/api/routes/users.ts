@@ -4,11 +4,12 @@ import { AppError } from '../../errors.ts'
 import { parseIncome } from '../../pipeline/validate/income.ts'
 import type { RouteContext } from '../app.ts'
 import { errorResponseSchema } from '../errors.ts'
-import { eventSchema, eventToJson, findPerson, type PersonKey, personQueryProperties } from './events.ts'
 import type { ProfileView } from '../../domain/profile.ts'
+import type { SchemaRequestTypes } from '../http/schema-types.ts'
+import { eventSchema, eventToJson } from '../http/event-json.ts'
+import { findPerson, personQueryProperties } from '../http/person.ts'
 
 const MAX_EVENTS = 1000
-
 
 // Short display names for the one-line location; the detail keeps the full ISO name.
 const COUNTRY_DISPLAY: Record<string, string> = { US: 'USA', GB: 'UK', AE: 'UAE' }
@@ -155,7 +156,8 @@ function explainInterest(ctx: RouteContext): InterestExplainer {
   }
 }
 
-export async function userRoutes(app: FastifyInstance, ctx: RouteContext): Promise<void> {
+export async function userRoutes(fastify: FastifyInstance, ctx: RouteContext): Promise<void> {
+  const app = fastify.withTypeProvider<SchemaRequestTypes>()
   app.get(
     '/api/user',
     {
@@ -178,7 +180,7 @@ export async function userRoutes(app: FastifyInstance, ctx: RouteContext): Promi
       },
     },
     async (request) => {
-      const query = request.query as Partial<Record<PersonKey, string>> & { explain?: string; events: number }
+      const query = request.query
       const { profileId, key, value } = await findPerson(ctx, query)
       const view = await ctx.store.loadProfileView(profileId)
       if (!view) throw new AppError('not_found', `no user with ${key} "${value}"`)
