@@ -4,7 +4,8 @@
 // (IngestPipeline.ingestCorrections), so no later replay or rebuild brings the bad version back.
 import fs from 'node:fs'
 import type { Config } from '../config.ts'
-import { canonicalJson, MESSAGE_CONTENT_TYPE } from '../pipeline/run.ts'
+import { canonicalJson } from '../pipeline/prepare/raw-record.ts'
+import { MESSAGE_CONTENT_TYPE } from '../pipeline/records.ts'
 import { openRuntime } from '../compose.ts'
 import { applyFix, type FieldMapping, parseFieldMapping, parsePatch, type PatchOperation } from './record-fix.ts'
 import type { StoredRawRecord } from '../domain/raw-record.ts'

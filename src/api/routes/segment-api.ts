@@ -10,7 +10,7 @@ import { decodeRequestBody } from '../../collect/decode.ts'
 import type { IncomingRecord } from '../../domain/types.ts'
 import { AppError } from '../../errors.ts'
 import { MAX_BATCH_BYTES, MAX_MESSAGE_BYTES, type MessageType } from '../../collect/segment-spec.ts'
-import type { IngestReport } from '../../pipeline/run.ts'
+import type { IngestReport } from '../../pipeline/report.ts'
 import type { RouteContext } from '../app.ts'
 import { errorResponseSchema, sendError, toAppError } from '../errors.ts'
 
