@@ -45,8 +45,8 @@ export function createReplay(deps: {
       const updates: Parameters<IngestTransaction['updateRawOutcomes']>[0] = []
       for (const { row, result, message } of results) {
         if (!result || result.kind !== 'ok') continue
-        const o = result.value
-        updates.push({ id: row.id, status: 'accepted', errors: result.warnings.length > 0 ? result.warnings : null, cookie: o.cookie, email: o.email, observedAt: o.observedAt })
+        const { observation: o, warnings } = result.value
+        updates.push({ id: row.id, status: 'accepted', errors: warnings.length > 0 ? warnings : null, cookie: o.cookie, email: o.email, observedAt: o.observedAt })
         items.push({ observation: o, rawId: row.id, source: row.source })
         if (message) messages.set(row.id, { ...message, at: o.observedAt, receivedAt: row.receivedAt })
       }

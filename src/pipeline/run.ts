@@ -83,7 +83,7 @@ export function createIngestPipeline(options: PipelineOptions) {
       const stored = readStoredRecord(row)
       if (stored.kind === 'rejected') throw new Error(`raw record ${row.id} was accepted but ${stored.reason}`, { cause: stored.detail })
       const result = validateRecord(stored.value.record, { ...validate, receivedAt: row.receivedAt, onInvalid: 'drop_field' })
-      return result.kind === 'ok' ? result.value : null
+      return result.kind === 'ok' ? result.value.observation : null
     },
   })
   const saveEvents = createSaveEventsStage()

@@ -36,9 +36,9 @@ export function createPrepareMessage(deps: {
     }
     if (!translated.record) return rejected(translated.errors)
     const result = validateRecord(translated.record, { ...deps.validate, receivedAt, onInvalid: policyForSource(deps.qualityPolicies, source) })
-    if (result.kind === 'rejected') return rejected(result.errors)
+    if (result.kind === 'rejected') return rejected(result.detail.errors)
     const { messageId, event, anonymousId, userId, keyedByUserId } = translated
-    return acceptedRecord(record.index, raw, { observation: result.value, warnings: result.warnings }, { messageId, event, anonymousId, userId, keyedByUserId })
+    return acceptedRecord(record.index, raw, result.value, { messageId, event, anonymousId, userId, keyedByUserId })
   }
 }
 

@@ -27,7 +27,7 @@ export function createPrepareRecord(deps: { validate: Omit<ValidateOptions, 'rec
     const raw = { ...base, payload: JSON.stringify(record.value), contentHash: contentHash(source, canonicalJson(record.value)) }
     const onInvalid = batch.onInvalid ?? policyForSource(deps.qualityPolicies, source)
     const result = validateRecord(storableJson(record.value), { ...deps.validate, receivedAt, onInvalid })
-    if (result.kind === 'rejected') return rejectedRecord(record.index, { ...raw, cookie: result.cookie ?? null }, result.errors)
-    return acceptedRecord(record.index, raw, { observation: result.value, warnings: result.warnings })
+    if (result.kind === 'rejected') return rejectedRecord(record.index, { ...raw, cookie: result.detail.cookie ?? null }, result.detail.errors)
+    return acceptedRecord(record.index, raw, result.value)
   }
 }
