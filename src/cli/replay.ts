@@ -83,9 +83,9 @@ export async function replayRejected(config: Config, options: ReplayOptions): Pr
           continue
         }
         const fixed = applyFix(value, fix)
-        if (fixed.kind === 'failed') {
+        if (fixed.kind === 'rejected') {
           total.fixFailed++
-          if (total.fixErrors.length < 10) total.fixErrors.push({ id: row.id, message: fixed.message })
+          if (total.fixErrors.length < 10) total.fixErrors.push({ id: row.id, message: fixed.reason })
           continue
         }
         // A fix that changes nothing is a plain replay: a copy would have the original's own content.

@@ -91,8 +91,8 @@ export async function ingestRoutes(app: FastifyInstance, ctx: RouteContext): Pro
       const text = typeof request.body === 'string' ? request.body : ''
       const { source, delimiter, on_invalid: onInvalid } = request.query as { source: string; delimiter?: string; on_invalid?: QualityPolicy }
       const parsed = parseBody(text, format, { delimiter: delimiter === undefined ? undefined : (parseCsvDelimiter(delimiter) ?? undefined) })
-      if (parsed.kind === 'unparseable') throw new AppError('invalid_input', parsed.message)
-      const report = await ctx.pipeline.ingest({ records: parsed.records, source, contentType: format, onInvalid })
+      if (parsed.kind === 'rejected') throw new AppError('invalid_input', parsed.reason)
+      const report = await ctx.pipeline.ingest({ records: parsed.value, source, contentType: format, onInvalid })
       const status = report.failed === 0 ? 'success' : report.failed === report.processed ? 'failed' : 'partial'
       return {
         status,

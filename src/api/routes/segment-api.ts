@@ -76,8 +76,8 @@ function readBody(request: FastifyRequest): Body {
   }
   if (text.trim() === '') throw new AppError('invalid_input', 'the body is empty: send a JSON object')
   const parsed = parseJson(text)
-  if (!parsed.ok) {
-    const where = parsed.line !== undefined ? ` at line ${parsed.line}, column ${parsed.column}` : ''
+  if (parsed.kind === 'rejected') {
+    const where = parsed.detail.line !== undefined ? ` at line ${parsed.detail.line}, column ${parsed.detail.column}` : ''
     throw new AppError('invalid_input', `the body is not valid JSON${where}: ${parsed.reason}`)
   }
   if (parsed.value === null || typeof parsed.value !== 'object' || Array.isArray(parsed.value)) {
