@@ -4,8 +4,8 @@
 // Stages return plain values: an expected rejection (a bad record) is data in the prepared record,
 // stored like any other; what a stage throws is a bug or an outage and fails the transaction.
 import { newBatchId, newProfileId } from '../domain/ids.ts'
-import type { IncomingRecord, InterestClassifier } from '../domain/types.ts'
-import type { InterestProperty, MessageType } from '../collect/segment-spec.ts'
+import type { InterestClassifier } from '../domain/types.ts'
+import type { InterestProperty } from '../collect/segment-spec.ts'
 import type { SegmentEngine } from '../segments/engine.ts'
 import type { IngestTransaction } from '../storage/ports/ingest.ts'
 import type { Store } from '../storage/ports/store.ts'
@@ -16,34 +16,13 @@ import { createResolveIdentityStage } from './identity/stage.ts'
 import type { BatchObservation } from './identity/resolve-batch.ts'
 import { createPrepareMessage, cutBeforeUserIdMessages } from './prepare/message.ts'
 import { createPrepareRecord } from './prepare/record.ts'
-import { createReadStoredRecord } from './prepare/stored-record.ts'
+import { createReadAcceptedObservation, createReadStoredRecord } from './prepare/stored-record.ts'
 import { createReplay } from './replay.ts'
 import { createStoreRawStage } from './raw/stage.ts'
-import type { GroupBatch, MessagePart, PreparedRecord } from './records.ts'
+import type { GroupBatch, IngestBatch, MessageBatch, MessagePart, PreparedRecord } from './records.ts'
 import { completeReport, type IngestReport, mergeReports, preparedReport } from './report.ts'
 import { createSegmentsStage } from './segments/stage.ts'
-import { DEFAULT_QUALITY_POLICIES, policyForSource, type QualityPolicies, type QualityPolicy, validateRecord, type ValidateOptions } from './validate/index.ts'
-
-export interface IngestBatch {
-  records: readonly IncomingRecord[]
-  source: string
-  contentType: string
-  receivedAt?: number
-  /** Several calls may share one batch id: `cdp import` uses one per file. */
-  batchId?: string
-  /** Overrides the source's quality policy for this batch (`?on_invalid=`, `cdp import --on-invalid`). */
-  onInvalid?: QualityPolicy
-}
-
-/** Segment-spec messages (POST /v1/*): each one a raw record, a profile observation and maybe an event. */
-export interface MessageBatch {
-  messages: readonly IncomingRecord[]
-  source: string
-  receivedAt?: number
-  /** The batch's sentAt, for clock-skew correction of messages without their own. */
-  sentAt?: unknown
-  impliedType?: MessageType
-}
+import { DEFAULT_QUALITY_POLICIES, policyForSource, type QualityPolicies, type ValidateOptions } from './validate/index.ts'
 
 export interface PipelineOptions {
   store: Store
@@ -69,23 +48,16 @@ export function createIngestPipeline(options: PipelineOptions) {
   let active = activeClassifier(options.classifier)
   let engine: Pick<SegmentEngine, 'evaluate'> | null = null
   let segmentsChanged: (segmentIds: Set<string>) => void = () => {}
-  const notifySegments = (changed: Set<string>) => changed.size > 0 && segmentsChanged(changed)
+  const notifySegments = (changed: Set<string>): void => {
+    if (changed.size > 0) segmentsChanged(changed)
+  }
 
   const prepareRecord = createPrepareRecord({ validate, qualityPolicies })
   const prepareMessage = createPrepareMessage({ validate, qualityPolicies, interestProperties })
   const readStoredRecord = createReadStoredRecord({ interestProperties })
   const storeRaw = createStoreRawStage()
-  const resolveIdentity = createResolveIdentityStage({
-    newProfileId: options.newProfileId ?? newProfileId,
-    // Only accepted rows come here. drop_field reads an accepted record exactly as the policy that
-    // accepted it did (with reject, nothing was dropped), so the fold matches what was ingested.
-    observationOf(row) {
-      const stored = readStoredRecord(row)
-      if (stored.kind === 'rejected') throw new Error(`raw record ${row.id} was accepted but ${stored.reason}`, { cause: stored.detail })
-      const result = validateRecord(stored.value.record, { ...validate, receivedAt: row.receivedAt, onInvalid: 'drop_field' })
-      return result.kind === 'ok' ? result.value.observation : null
-    },
-  })
+  const observationOf = createReadAcceptedObservation({ readStoredRecord, validate })
+  const resolveIdentity = createResolveIdentityStage({ newProfileId: options.newProfileId ?? newProfileId, observationOf })
   const saveEvents = createSaveEventsStage()
   const classify = createClassifyStage()
   const evaluateSegments = createSegmentsStage({ engine: () => engine })

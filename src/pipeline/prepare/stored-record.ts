@@ -3,6 +3,8 @@ import { exceedsDepth, storableJson } from '../../domain/json-value.ts'
 import type { StoredRawRecord } from '../../domain/raw-record.ts'
 import { type InterestProperty, MAX_MESSAGE_BYTES, translateMessage } from '../../collect/segment-spec.ts'
 import { ok, type Outcome, rejected } from '../../domain/outcome.ts'
+import type { Observation } from '../../domain/types.ts'
+import { validateRecord, type ValidateOptions } from '../validate/index.ts'
 import { MESSAGE_CONTENT_TYPE, type MessageFacts } from '../records.ts'
 
 export interface StoredRecord {
@@ -38,5 +40,20 @@ export function createReadStoredRecord(deps: { interestProperties: readonly Inte
       record: row.observedAt === null ? t.record : { ...t.record, timestamp: row.observedAt },
       message: { messageId: t.messageId, event: t.event, anonymousId: t.anonymousId, userId: t.userId, keyedByUserId: t.keyedByUserId },
     }
+  }
+}
+
+/**
+ * The observation an accepted raw row stands for, for folding a person again; null when it no longer
+ * validates. drop_field reads an accepted record exactly as the policy that accepted it did (with
+ * reject, nothing was dropped), so the fold matches what was ingested.
+ */
+export function createReadAcceptedObservation(deps: { readStoredRecord: (row: StoredRawRecord) => Outcome<StoredRecord, unknown>; validate: Omit<ValidateOptions, 'receivedAt' | 'onInvalid'> }) {
+  return function readAcceptedObservation(row: StoredRawRecord): Observation | null {
+    const stored = deps.readStoredRecord(row)
+    // It was read when it was accepted: a payload that no longer parses is a fault in the store.
+    if (stored.kind === 'rejected') throw new Error(`raw record ${row.id} was accepted but ${stored.reason}`, { cause: stored.detail })
+    const result = validateRecord(stored.value.record, { ...deps.validate, receivedAt: row.receivedAt, onInvalid: 'drop_field' })
+    return result.kind === 'ok' ? result.value.observation : null
   }
 }
