@@ -8,11 +8,12 @@ import { WebhookDispatcher } from './activation/webhooks/dispatcher.ts'
 import type { ActivationStore } from './activation/webhooks/store.ts'
 import type { Config } from './config.ts'
 import { loadDefaultClassifier } from './ml/default-classifier.ts'
-import { IngestPipeline } from './pipeline/run.ts'
+import { createIngestPipeline, type IngestPipeline } from './pipeline/run.ts'
 import { DEFAULT_EMAIL_BLOCKLIST } from './pipeline/validate/index.ts'
 import { createActivationStore } from './storage/sql/activation-store.ts'
 import { openDatabase } from './storage/sql/open.ts'
 import { createSqlStore } from './storage/sql/sql-store.ts'
+import { createWriteQueue } from './storage/sql/write-queue.ts'
 import type { Store } from './storage/ports/store.ts'
 
 export interface Runtime {
@@ -35,7 +36,7 @@ export interface RuntimeOptions {
   /** Run segment backfills and the time-window scheduler here (the server does; one-off commands do not). */
   background?: boolean
   schedulerIntervalMs?: number
-  /** SQLite: records per transaction at most (see PipelineOptions.transactionRecords). */
+  /** With group commit: records per transaction at most (see WriteQueueOptions.transactionRecords). */
   transactionRecords?: number
   log?: (message: string) => void
 }
@@ -49,7 +50,13 @@ export async function openRuntime(config: Config, options: RuntimeOptions = {}):
   const database = await openDatabase(config, { log: options.log })
   const store = createSqlStore(database)
   const base = loadDefaultClassifier()
-  const pipeline = new IngestPipeline({
+  // The server keeps transactions short so real-time events never wait long behind a bulk batch
+  // (docs/benchmarks.md); one-off commands (cdp import) write whole batches.
+  const queueOptions = {
+    transactionRecords: options.background ? (options.transactionRecords ?? SERVER_TRANSACTION_RECORDS) : options.transactionRecords,
+    transactionMs: options.background ? SERVER_TRANSACTION_MS : undefined,
+  }
+  const pipeline = createIngestPipeline({
     store,
     classifier: base,
     validate: {
@@ -58,10 +65,9 @@ export async function openRuntime(config: Config, options: RuntimeOptions = {}):
     },
     interestProperties: config.eventInterests,
     qualityPolicies: config.qualityPolicies,
-    // The server keeps transactions short so real-time events never wait long behind a bulk batch
-    // (docs/benchmarks.md); one-off commands (cdp import) write whole batches.
-    transactionRecords: options.background ? (options.transactionRecords ?? SERVER_TRANSACTION_RECORDS) : options.transactionRecords,
-    transactionMs: options.background ? SERVER_TRANSACTION_MS : undefined,
+    // Group commit where the store has one writer: batches that arrive while it writes go in together.
+    writeQueue: store.groupCommit ? (batches) => createWriteQueue(batches, queueOptions) : undefined,
+    log: options.log,
   })
   const cohorts = new CohortService({ store, pipeline, base, dataDir: config.dataDir, retrain: options.retrain ?? false, log: options.log })
   await cohorts.init()

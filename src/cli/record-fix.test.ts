@@ -44,8 +44,8 @@ describe('JSON Patch (RFC 6902)', () => {
     [{ a: { b: 1 } }, [{ op: 'move', from: '/a', path: '/a/b/c' }], /inside/],
   ])('fails as a whole: %j + %j', (doc, ops, message) => {
     const result = patch(doc, ops)
-    expect(result.kind).toBe('failed')
-    expect(result.kind === 'failed' && result.message).toMatch(message)
+    expect(result.kind).toBe('rejected')
+    expect(result.kind === 'rejected' && result.reason).toMatch(message)
     expect(doc).toEqual(structuredClone(doc))
   })
 

@@ -1,6 +1,7 @@
 // Fixes for `cdp replay`: a field mapping ("E-mail=email") and an RFC 6902 JSON Patch, applied to a
 // copy of a stored record's payload. Pure: the stored payload is never changed (the corrected copy
 // becomes a raw record of its own, see replay.ts).
+import { ok, type Outcome, rejected } from '../domain/outcome.ts'
 
 export type PatchOperation =
   | { op: 'add' | 'replace' | 'test'; path: string; value: unknown }
@@ -12,7 +13,8 @@ export interface FieldMapping {
   to: string
 }
 
-export type FixResult = { kind: 'ok'; value: unknown } | { kind: 'failed'; message: string }
+/** The fixed record, or why the fix does not apply (`reason`, for people). */
+export type FixResult = Outcome<unknown>
 
 /** "E-mail=email" → {from: "E-mail", to: "email"}; throws a message that says what to write. */
 export function parseFieldMapping(text: string): FieldMapping {
@@ -56,15 +58,15 @@ export function parsePatch(document: unknown): PatchOperation[] {
 export function applyFix(value: unknown, fix: { mappings: readonly FieldMapping[]; patch: readonly PatchOperation[] }): FixResult {
   let doc: unknown = structuredClone(value)
   for (const mapping of fix.mappings) {
-    if (!isObject(doc)) return { kind: 'failed', message: 'the record is not a JSON object: a mapping cannot apply' }
+    if (!isObject(doc)) return rejected('the record is not a JSON object: a mapping cannot apply')
     doc = applyMapping(doc, mapping)
   }
   for (let i = 0; i < fix.patch.length; i++) {
     const result = applyOperation(doc, fix.patch[i] as PatchOperation)
-    if (result.kind === 'failed') return { kind: 'failed', message: `patch operation ${i}: ${result.message}` }
+    if (result.kind === 'rejected') return rejected(`patch operation ${i}: ${result.reason}`)
     doc = result.value
   }
-  return { kind: 'ok', value: doc }
+  return ok(doc)
 }
 
 /** Moves the field `from` (a top-level key as written, else a dotted path) to the dotted path `to`. */
@@ -111,23 +113,23 @@ function parsePointer(pointer: string, where: string): string[] {
     .map((token) => token.replaceAll('~1', '/').replaceAll('~0', '~'))
 }
 
-type Step = { kind: 'ok'; value: unknown } | { kind: 'failed'; message: string }
+type Step = Outcome<unknown>
 
 function applyOperation(doc: unknown, op: PatchOperation): Step {
   const path = parsePointer(op.path, 'patch')
   switch (op.op) {
     case 'test': {
       const found = get(doc, path)
-      if (!found.exists) return { kind: 'failed', message: `test: nothing at ${op.path}` }
-      return deepEqual(found.value, op.value) ? { kind: 'ok', value: doc } : { kind: 'failed', message: `test: ${op.path} is ${JSON.stringify(found.value)}, not ${JSON.stringify(op.value)}` }
+      if (!found.exists) return rejected(`test: nothing at ${op.path}`)
+      return deepEqual(found.value, op.value) ? ok(doc) : rejected(`test: ${op.path} is ${JSON.stringify(found.value)}, not ${JSON.stringify(op.value)}`)
     }
     case 'add':
       return add(doc, path, structuredClone(op.value), op.path)
     case 'remove':
       return remove(doc, path, op.path)
     case 'replace': {
-      if (!get(doc, path).exists) return { kind: 'failed', message: `replace: nothing at ${op.path}` }
-      if (path.length === 0) return { kind: 'ok', value: structuredClone(op.value) }
+      if (!get(doc, path).exists) return rejected(`replace: nothing at ${op.path}`)
+      if (path.length === 0) return ok(structuredClone(op.value))
       const removed = remove(doc, path, op.path)
       return removed.kind === 'ok' ? add(removed.value, path, structuredClone(op.value), op.path) : removed
     }
@@ -135,10 +137,10 @@ function applyOperation(doc: unknown, op: PatchOperation): Step {
     case 'move': {
       const from = parsePointer(op.from, 'patch')
       const found = get(doc, from)
-      if (!found.exists) return { kind: 'failed', message: `${op.op}: nothing at ${op.from}` }
+      if (!found.exists) return rejected(`${op.op}: nothing at ${op.from}`)
       if (op.op === 'copy') return add(doc, path, structuredClone(found.value), op.path)
       if (path.length > from.length && from.every((token, i) => path[i] === token)) {
-        return { kind: 'failed', message: `move: ${op.path} is inside ${op.from}` }
+        return rejected(`move: ${op.path} is inside ${op.from}`)
       }
       const removed = remove(doc, from, op.from)
       return removed.kind === 'ok' ? add(removed.value, path, found.value, op.path) : removed
@@ -163,35 +165,35 @@ function get(doc: unknown, path: readonly string[]): { exists: boolean; value?: 
 }
 
 function add(doc: unknown, path: readonly string[], value: unknown, pointer: string): Step {
-  if (path.length === 0) return { kind: 'ok', value }
+  if (path.length === 0) return ok(value)
   const parent = get(doc, path.slice(0, -1))
   const token = path[path.length - 1] as string
-  if (!parent.exists) return { kind: 'failed', message: `add: the parent of ${pointer} does not exist` }
+  if (!parent.exists) return rejected(`add: the parent of ${pointer} does not exist`)
   if (Array.isArray(parent.value)) {
     const index = token === '-' ? parent.value.length : arrayIndex(token, parent.value.length)
-    if (index === null) return { kind: 'failed', message: `add: ${pointer} is not an index of the array (0 to ${parent.value.length}, or -)` }
+    if (index === null) return rejected(`add: ${pointer} is not an index of the array (0 to ${parent.value.length}, or -)`)
     parent.value.splice(index, 0, value)
   } else if (isObject(parent.value)) {
     setOwn(parent.value, token, value)
   } else {
-    return { kind: 'failed', message: `add: the parent of ${pointer} is not an object or array` }
+    return rejected(`add: the parent of ${pointer} is not an object or array`)
   }
-  return { kind: 'ok', value: doc }
+  return ok(doc)
 }
 
 function remove(doc: unknown, path: readonly string[], pointer: string): Step {
-  if (path.length === 0) return { kind: 'failed', message: 'remove: cannot remove the whole record' }
+  if (path.length === 0) return rejected('remove: cannot remove the whole record')
   const parent = get(doc, path.slice(0, -1))
   const token = path[path.length - 1] as string
   if (parent.exists && Array.isArray(parent.value)) {
     const index = arrayIndex(token, parent.value.length - 1)
-    if (index === null) return { kind: 'failed', message: `remove: nothing at ${pointer}` }
+    if (index === null) return rejected(`remove: nothing at ${pointer}`)
     parent.value.splice(index, 1)
-    return { kind: 'ok', value: doc }
+    return ok(doc)
   }
-  if (!parent.exists || !isObject(parent.value) || !Object.hasOwn(parent.value, token)) return { kind: 'failed', message: `remove: nothing at ${pointer}` }
+  if (!parent.exists || !isObject(parent.value) || !Object.hasOwn(parent.value, token)) return rejected(`remove: nothing at ${pointer}`)
   delete parent.value[token]
-  return { kind: 'ok', value: doc }
+  return ok(doc)
 }
 
 /** A JSON Pointer array index: digits without a leading zero, at most `max`. */

@@ -4,7 +4,8 @@
 // (IngestPipeline.ingestCorrections), so no later replay or rebuild brings the bad version back.
 import fs from 'node:fs'
 import type { Config } from '../config.ts'
-import { canonicalJson, MESSAGE_CONTENT_TYPE } from '../pipeline/run.ts'
+import { canonicalJson } from '../pipeline/prepare/raw-record.ts'
+import { MESSAGE_CONTENT_TYPE } from '../pipeline/records.ts'
 import { openRuntime } from '../compose.ts'
 import { applyFix, type FieldMapping, parseFieldMapping, parsePatch, type PatchOperation } from './record-fix.ts'
 import type { StoredRawRecord } from '../domain/raw-record.ts'
@@ -82,9 +83,9 @@ export async function replayRejected(config: Config, options: ReplayOptions): Pr
           continue
         }
         const fixed = applyFix(value, fix)
-        if (fixed.kind === 'failed') {
+        if (fixed.kind === 'rejected') {
           total.fixFailed++
-          if (total.fixErrors.length < 10) total.fixErrors.push({ id: row.id, message: fixed.message })
+          if (total.fixErrors.length < 10) total.fixErrors.push({ id: row.id, message: fixed.reason })
           continue
         }
         // A fix that changes nothing is a plain replay: a copy would have the original's own content.

@@ -4,8 +4,8 @@ import type { BodyFormat, IncomingRecord } from '../domain/types.ts'
 
 function ok(text: string, format: BodyFormat): IncomingRecord[] {
   const result = parseBody(text, format)
-  if (result.kind !== 'ok') throw new Error(`expected ok, got ${result.message}`)
-  return result.records
+  if (result.kind !== 'ok') throw new Error(`expected ok, got ${result.reason}`)
+  return result.value
 }
 
 function values(text: string, format: BodyFormat): unknown[] {
@@ -38,7 +38,7 @@ describe('formatFromContentType', () => {
 describe('empty bodies', () => {
   it.each(['json', 'ndjson', 'csv'] as const)('rejects an empty or blank %s body', (format) => {
     for (const text of ['', '  \n\r\n', '\uFEFF']) {
-      expect(parseBody(text, format)).toMatchObject({ kind: 'unparseable', message: expect.stringContaining('body is empty') })
+      expect(parseBody(text, format)).toMatchObject({ kind: 'rejected', reason: expect.stringContaining('body is empty') })
     }
   })
 })
@@ -85,14 +85,14 @@ describe('JSON bodies', () => {
     ['\uFEFF{\r\n"a": 1,\r\n"b" 2}', 3, 5],
   ])('names the line and column of the error in %j', (text, line, column) => {
     const result = parseBody(text, 'json')
-    expect(result).toMatchObject({ kind: 'unparseable', line, column })
-    expect(result.kind === 'unparseable' && result.message).toMatch(new RegExp(`^body is not valid JSON at line ${line}, column ${column}: \\S`))
+    expect(result).toMatchObject({ kind: 'rejected', detail: { line, column } })
+    expect(result.kind === 'rejected' && result.reason).toMatch(new RegExp(`^body is not valid JSON at line ${line}, column ${column}: \\S`))
   })
 
   it('says what went wrong without echoing the body', () => {
     for (const text of [`{"a": }${' '.repeat(10)}"${'x'.repeat(500)}"`, `{"${'x'.repeat(500)}": 1, "a": }`]) {
       const result = parseBody(text, 'json')
-      expect(result.kind === 'unparseable' && result.message).toMatch(/^body is not valid JSON at line 1, column \d+: Unexpected token '}'$/)
+      expect(result.kind === 'rejected' && result.reason).toMatch(/^body is not valid JSON at line 1, column \d+: Unexpected token '}'$/)
     }
   })
 })
@@ -200,14 +200,14 @@ describe('CSV bodies', () => {
 
   it('rejects an unclosed quote, naming where it starts', () => {
     const result = parseBody('cookie,city\nc1,Austin\n"c2,Dallas\nc3,Waco\n', 'csv')
-    expect(result).toMatchObject({ kind: 'unparseable', line: 3 })
-    expect(result.kind === 'unparseable' && result.message).toMatch(/^body is not valid CSV at line 3: .*never closed/)
+    expect(result).toMatchObject({ kind: 'rejected', detail: { line: 3 } })
+    expect(result.kind === 'rejected' && result.reason).toMatch(/^body is not valid CSV at line 3: .*never closed/)
   })
 
   it('rejects text after a closing quote', () => {
     const result = parseBody('cookie,city\nc1,"Aus"tin\n', 'csv')
-    expect(result).toMatchObject({ kind: 'unparseable', line: 2 })
-    expect(result.kind === 'unparseable' && result.message).toContain('closing quote')
+    expect(result).toMatchObject({ kind: 'rejected', detail: { line: 2 } })
+    expect(result.kind === 'rejected' && result.reason).toContain('closing quote')
   })
 
   it.each([
@@ -218,7 +218,7 @@ describe('CSV bodies', () => {
     ['cookie,location,location.city\nc1,x,y\n', 'both "location" and "location.city"'],
     ['cookie,__proto__.polluted\nc1,x\n', '__proto__'],
   ])('rejects the header of %j', (text, problem) => {
-    expect(parseBody(text, 'csv')).toMatchObject({ kind: 'unparseable', line: 1, message: expect.stringContaining(problem) })
+    expect(parseBody(text, 'csv')).toMatchObject({ kind: 'rejected', detail: { line: 1 }, reason: expect.stringContaining(problem) })
   })
 
   it('builds own properties even for header names that Object.prototype also has', () => {

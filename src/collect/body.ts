@@ -2,6 +2,7 @@
 // A body that cannot be read at all is unparseable, with a message that says where; one bad NDJSON
 // line or CSV row becomes a record of its own (an UnparseableRecord) so its neighbours still go through.
 import { parse as parseCsv } from 'csv-parse/sync'
+import { ok, type Outcome, rejected } from '../domain/outcome.ts'
 import type { BodyFormat, IncomingRecord } from '../domain/types.ts'
 import { createCsvReader, type CsvDelimiter, csvParseOptions, type CsvStep, detectCsvDelimiter } from './csv-rows.ts'
 import { jsonDocumentRecords, parseJson } from './json-text.ts'
@@ -10,9 +11,8 @@ import { unparseable } from './unparseable.ts'
 // The pipeline and the API import the marker from here.
 export { UNPARSEABLE, isUnparseable, type UnparseableRecord } from './unparseable.ts'
 
-export type ParseResult =
-  | { kind: 'ok'; records: IncomingRecord[] }
-  | { kind: 'unparseable'; message: string; line?: number; column?: number }
+/** The body's records, or why it cannot be read (`reason`, for the client) and where, when known. */
+export type ParseResult = Outcome<IncomingRecord[], { line?: number; column?: number }>
 
 const CONTENT_TYPES: Record<string, BodyFormat> = {
   'application/json': 'json',
@@ -40,17 +40,18 @@ export function stripBom(text: string): string {
 /** `options.delimiter`: a CSV body's delimiter; without it, the header line tells. */
 export function parseBody(text: string, format: BodyFormat, options: { delimiter?: CsvDelimiter } = {}): ParseResult {
   const body = stripBom(text)
-  if (body.trim() === '') return { kind: 'unparseable', message: 'body is empty: send at least one record' }
+  if (body.trim() === '') return rejected('body is empty: send at least one record', {})
   if (format === 'json') return parseJsonBody(body)
-  if (format === 'ndjson') return { kind: 'ok', records: parseNdjsonLines(body.split('\n'), 1, 0).records }
+  if (format === 'ndjson') return ok(parseNdjsonLines(body.split('\n'), 1, 0).records)
   return parseCsvBody(body, options.delimiter ?? detectCsvDelimiter(body))
 }
 
 function parseJsonBody(body: string): ParseResult {
   const parsed = parseJson(body)
-  if (parsed.ok) return { kind: 'ok', records: jsonDocumentRecords(parsed.value) }
-  const where = parsed.line === undefined ? '' : ` at line ${parsed.line}, column ${parsed.column}`
-  return { kind: 'unparseable', message: `body is not valid JSON${where}: ${parsed.reason}`, line: parsed.line, column: parsed.column }
+  if (parsed.kind === 'ok') return ok(jsonDocumentRecords(parsed.value))
+  const { line, column } = parsed.detail
+  const where = line === undefined ? '' : ` at line ${line}, column ${column}`
+  return rejected(`body is not valid JSON${where}: ${parsed.reason}`, { line, column })
 }
 
 /**
@@ -71,11 +72,11 @@ export function parseNdjsonLines(
     if (text.trim() === '') continue
     const lineNumber = firstLine + i
     const parsed = parseJson(text)
-    if (parsed.ok) {
+    if (parsed.kind === 'ok') {
       records.push({ index: index++, value: parsed.value })
       continue
     }
-    const where = parsed.column === undefined ? '' : ` at column ${parsed.column}`
+    const where = parsed.detail.column === undefined ? '' : ` at column ${parsed.detail.column}`
     const message = `line ${lineNumber} is not valid JSON${where}: ${parsed.reason}`
     records.push({ index: index++, value: unparseable(message, lineNumber, text) })
   }
@@ -90,13 +91,13 @@ function parseCsvBody(body: string, delimiter: CsvDelimiter): ParseResult {
   } catch (error) {
     const problem = reader.describeError(error)
     const where = problem.line === undefined ? '' : ` at line ${problem.line}`
-    return { kind: 'unparseable', message: `body is not valid CSV${where}: ${problem.message}`, line: problem.line }
+    return rejected(`body is not valid CSV${where}: ${problem.message}`, { line: problem.line })
   }
   const records: IncomingRecord[] = []
   for (const step of steps) {
-    if (step.kind === 'bad_header') return { kind: 'unparseable', message: step.message, line: 1 }
+    if (step.kind === 'bad_header') return rejected(step.message, { line: 1 })
     if (step.kind === 'record') records.push(step.record)
   }
-  if (records.length === 0 && steps.length === 0) return { kind: 'unparseable', message: 'body is empty: send a header row and at least one record' }
-  return { kind: 'ok', records }
+  if (records.length === 0 && steps.length === 0) return rejected('body is empty: send a header row and at least one record', {})
+  return ok(records)
 }

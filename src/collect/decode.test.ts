@@ -38,17 +38,17 @@ function zipBomb(members: number): Buffer {
 
 describe('parseContentEncoding', () => {
   it('lists the codings in the order applied, leaving identity out', () => {
-    expect(parseContentEncoding('gzip')).toEqual({ kind: 'ok', codings: ['gzip'] })
-    expect(parseContentEncoding(' X-GZip ')).toEqual({ kind: 'ok', codings: ['gzip'] })
-    expect(parseContentEncoding('deflate, gzip')).toEqual({ kind: 'ok', codings: ['deflate', 'gzip'] })
-    expect(parseContentEncoding('identity')).toEqual({ kind: 'ok', codings: [] })
-    expect(parseContentEncoding('')).toEqual({ kind: 'ok', codings: [] })
+    expect(parseContentEncoding('gzip')).toEqual({ kind: 'ok', value: ['gzip'] })
+    expect(parseContentEncoding(' X-GZip ')).toEqual({ kind: 'ok', value: ['gzip'] })
+    expect(parseContentEncoding('deflate, gzip')).toEqual({ kind: 'ok', value: ['deflate', 'gzip'] })
+    expect(parseContentEncoding('identity')).toEqual({ kind: 'ok', value: [] })
+    expect(parseContentEncoding('')).toEqual({ kind: 'ok', value: [] })
   })
 
   it('names the first coding it cannot decode', () => {
-    expect(parseContentEncoding('gzip, br')).toEqual({ kind: 'unsupported', coding: 'br' })
-    expect(parseContentEncoding('compress')).toEqual({ kind: 'unsupported', coding: 'compress' })
-    expect(parseContentEncoding('__proto__')).toEqual({ kind: 'unsupported', coding: '__proto__' })
+    expect(parseContentEncoding('gzip, br')).toEqual({ kind: 'rejected', reason: 'unsupported_coding', detail: { coding: 'br' } })
+    expect(parseContentEncoding('compress')).toEqual({ kind: 'rejected', reason: 'unsupported_coding', detail: { coding: 'compress' } })
+    expect(parseContentEncoding('__proto__')).toEqual({ kind: 'rejected', reason: 'unsupported_coding', detail: { coding: '__proto__' } })
   })
 })
 

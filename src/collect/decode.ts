@@ -4,6 +4,7 @@
 // (a zip bomb) is a 413 after reading `limit` bytes, never an out-of-memory.
 import { Readable, Transform, type TransformCallback } from 'node:stream'
 import zlib from 'node:zlib'
+import { ok, type Outcome, rejected } from '../domain/outcome.ts'
 import { AppError } from '../errors.ts'
 
 export const SUPPORTED_ENCODINGS = ['gzip', 'deflate', 'identity'] as const
@@ -15,18 +16,18 @@ const CODINGS: Record<string, Coding | 'identity'> = { gzip: 'gzip', 'x-gzip': '
 
 /**
  * The codings of a Content-Encoding header in the order they were applied (identity left out), or the
- * first one this server cannot decode.
+ * first one this server cannot decode (rejected as `unsupported_coding`, naming it as sent).
  */
-export function parseContentEncoding(header: string): { kind: 'ok'; codings: Coding[] } | { kind: 'unsupported'; coding: string } {
+export function parseContentEncoding(header: string): Outcome<Coding[], { coding: string }> {
   const codings: Coding[] = []
   for (const part of header.split(',')) {
     const name = part.trim().toLowerCase()
     if (name === '') continue
     const coding = Object.hasOwn(CODINGS, name) ? CODINGS[name] : undefined
-    if (!coding) return { kind: 'unsupported', coding: part.trim() }
+    if (!coding) return rejected('unsupported_coding', { coding: part.trim() })
     if (coding !== 'identity') codings.push(coding)
   }
-  return { kind: 'ok', codings }
+  return ok(codings)
 }
 
 export interface DecodedBody extends Readable {
@@ -119,13 +120,13 @@ export function decodeRequestBody(options: Pick<DecodeOptions, 'tooLarge'>) {
     const header = request.headers['content-encoding']
     if (header === undefined || BODYLESS.has(request.method)) return payload
     const parsed = parseContentEncoding(header)
-    if (parsed.kind === 'unsupported') {
+    if (parsed.kind === 'rejected') {
       throw new AppError(
         'unsupported_media_type',
-        `unsupported Content-Encoding "${parsed.coding}": send the body as ${SUPPORTED_ENCODINGS.join(', ')} (or without the header)`,
+        `unsupported Content-Encoding "${parsed.detail.coding}": send the body as ${SUPPORTED_ENCODINGS.join(', ')} (or without the header)`,
       )
     }
-    if (parsed.codings.length === 0) return payload
-    return decodeStream(payload, parsed.codings, { limit: request.routeOptions.bodyLimit, tooLarge: options.tooLarge })
+    if (parsed.value.length === 0) return payload
+    return decodeStream(payload, parsed.value, { limit: request.routeOptions.bodyLimit, tooLarge: options.tooLarge })
   }
 }

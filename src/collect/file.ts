@@ -152,9 +152,10 @@ async function* readJson(file: string, batchSize: number): AsyncGenerator<Record
   }
   const text = fs.readFileSync(file, 'utf8')
   const parsed = parseJson(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text)
-  if (!parsed.ok) {
-    const where = parsed.line === undefined ? '' : ` at line ${parsed.line}, column ${parsed.column}`
-    throw new FileParseError(`${file} is not valid JSON${where}: ${parsed.reason}`, { line: parsed.line })
+  if (parsed.kind === 'rejected') {
+    const { line, column } = parsed.detail
+    const where = line === undefined ? '' : ` at line ${line}, column ${column}`
+    throw new FileParseError(`${file} is not valid JSON${where}: ${parsed.reason}`, { line })
   }
   const records = jsonDocumentRecords(parsed.value)
   for (let i = 0; i < records.length; i += batchSize) yield { records: records.slice(i, i + batchSize), bytesRead: size }
@@ -215,12 +216,13 @@ function elementValue(element: ArrayElementText, index: number): unknown {
   }
   if (element.text === '') return unparseable(`${where} is empty: remove the extra comma`, element.line, '')
   const parsed = parseJson(element.text)
-  if (parsed.ok) return parsed.value
+  if (parsed.kind === 'ok') return parsed.value
   // The parser counts from the element's start; report where that is in the file.
   let position = ''
-  if (parsed.line !== undefined && parsed.column !== undefined) {
-    const line = element.line + parsed.line - 1
-    const column = parsed.line === 1 ? element.column + parsed.column - 1 : parsed.column
+  const at = parsed.detail
+  if (at.line !== undefined && at.column !== undefined) {
+    const line = element.line + at.line - 1
+    const column = at.line === 1 ? element.column + at.column - 1 : at.column
     position = ` at line ${line}, column ${column}`
   }
   return unparseable(`${where} is not valid JSON${position}: ${parsed.reason}`, element.line, element.text)

@@ -1,18 +1,24 @@
 // JSON text → values, with errors that say where: line and column (1-based, in characters) and
 // what went wrong. Also the rule for turning a parsed JSON document into records.
+import { ok, type Outcome, rejected } from '../domain/outcome.ts'
 import type { IncomingRecord } from '../domain/types.ts'
 import { locateJsonError } from './json-error.ts'
 
-export type JsonParseResult =
-  | { ok: true; value: unknown }
-  | { ok: false; reason: string; line?: number; column?: number }
+/** The parsed value, or what went wrong (`reason`) and where, when known (1-based). */
+export type JsonParseResult = Outcome<unknown, JsonErrorPosition>
+
+export interface JsonErrorPosition {
+  line?: number
+  column?: number
+}
 
 export function parseJson(text: string): JsonParseResult {
   try {
-    return { ok: true, value: JSON.parse(text) }
+    return ok(JSON.parse(text))
   } catch (error) {
     if (!(error instanceof SyntaxError)) throw error
-    return { ok: false, ...describeJsonError(text, error.message) }
+    const { reason, ...position } = describeJsonError(text, error.message)
+    return rejected(reason, position)
   }
 }
 

@@ -1,4 +1,5 @@
 // Shared domain types. Every layer speaks these; none of them knows about SQL or HTTP.
+import type { Outcome } from './outcome.ts'
 import type { ProfileFields } from './profile-fields.ts'
 
 /** Why a record was rejected or flagged; `reason` is a stable code used in data-quality reports. */
@@ -42,9 +43,14 @@ export interface Observation {
   traits: Record<string, unknown>
 }
 
-export type ValidationResult =
-  | { kind: 'ok'; value: Observation; warnings: FieldIssue[] }
-  | { kind: 'rejected'; errors: FieldIssue[]; /** When the record's cookie itself was valid. */ cookie?: string }
+/** A validated record, or why not; a rejection's reason is its first error's. */
+export type ValidationResult = Outcome<{ observation: Observation; warnings: FieldIssue[] }, ValidationErrors>
+
+export interface ValidationErrors {
+  errors: FieldIssue[]
+  /** When the record's cookie itself was valid. */
+  cookie?: string
+}
 
 /** A record as read from a request body or a file, before validation. */
 export interface IncomingRecord {

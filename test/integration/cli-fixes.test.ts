@@ -6,7 +6,7 @@ import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import fs from 'node:fs'
 import path from 'node:path'
-import { canonicalJson, contentHash } from '../../src/pipeline/run.ts'
+import { canonicalJson, contentHash } from '../../src/pipeline/prepare/raw-record.ts'
 import { openRuntime } from '../../src/compose.ts'
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts'
 

@@ -2,7 +2,8 @@
 // de-duplication, limits, skew correction, and the event reading APIs.
 import { Analytics } from '@segment/analytics-node'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { contentHash, MESSAGE_CONTENT_TYPE } from '../../src/pipeline/run.ts'
+import { contentHash } from '../../src/pipeline/prepare/raw-record.ts'
+import { MESSAGE_CONTENT_TYPE } from '../../src/pipeline/records.ts'
 import { createTestApp, type TestApp } from '../helpers/app.ts'
 
 let t: TestApp

@@ -88,8 +88,8 @@ export async function ingestRoutes(fastify: FastifyInstance, ctx: RouteContext):
       const text = textBody(request)
       const { source, delimiter, on_invalid: onInvalid } = request.query
       const parsed = parseBody(text, format, { delimiter: delimiter === undefined ? undefined : (parseCsvDelimiter(delimiter) ?? undefined) })
-      if (parsed.kind === 'unparseable') throw new AppError('invalid_input', parsed.message)
-      const report = await ctx.pipeline.ingest({ records: parsed.records, source, contentType: format, onInvalid })
+      if (parsed.kind === 'rejected') throw new AppError('invalid_input', parsed.reason)
+      const report = await ctx.pipeline.ingest({ records: parsed.value, source, contentType: format, onInvalid })
       const status = report.failed === 0 ? 'success' : report.failed === report.processed ? 'failed' : 'partial'
       return {
         status,

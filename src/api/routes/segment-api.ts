@@ -9,7 +9,7 @@ import { stripBom } from '../../collect/body.ts'
 import type { IncomingRecord } from '../../domain/types.ts'
 import { AppError } from '../../errors.ts'
 import { MAX_BATCH_BYTES, MAX_MESSAGE_BYTES, type MessageType } from '../../collect/segment-spec.ts'
-import type { IngestReport } from '../../pipeline/run.ts'
+import type { IngestReport } from '../../pipeline/report.ts'
 import type { RouteContext } from '../app.ts'
 import { errorResponseSchema, sendError, toAppError } from '../errors.ts'
 import type { SchemaRequestTypes } from '../http/schema-types.ts'
@@ -82,8 +82,8 @@ function readBody(request: FastifyRequest): Body {
   }
   if (text.trim() === '') throw new AppError('invalid_input', 'the body is empty: send a JSON object')
   const parsed = parseJson(text)
-  if (!parsed.ok) {
-    const where = parsed.line !== undefined ? ` at line ${parsed.line}, column ${parsed.column}` : ''
+  if (parsed.kind === 'rejected') {
+    const where = parsed.detail.line !== undefined ? ` at line ${parsed.detail.line}, column ${parsed.detail.column}` : ''
     throw new AppError('invalid_input', `the body is not valid JSON${where}: ${parsed.reason}`)
   }
   if (parsed.value === null || typeof parsed.value !== 'object' || Array.isArray(parsed.value)) {

@@ -3,7 +3,8 @@
 // warnings keep it. Field names are matched loosely first (field-names.ts); each issue names the
 // dotted field as it was sent ("demographics.age", "E-mail Address") and says what to fix.
 import type { CountryCode } from 'libphonenumber-js'
-import type { FieldIssue, Observation, ValidationResult } from '../../domain/types.ts'
+import { ok, rejected } from '../../domain/outcome.ts'
+import type { FieldIssue, Observation, ValidationErrors, ValidationResult } from '../../domain/types.ts'
 import { countryDisplayName, toCountryCode } from './country.ts'
 import { describeEmailProblem, isJunkIdentifier, normalizeEmail } from '../../domain/email.ts'
 import { nameFields } from './field-names.ts'
@@ -87,7 +88,7 @@ type Group = Record<string, unknown>
 export function validateRecord(value: unknown, opts: ValidateOptions): ValidationResult {
   if (!isPlainObject(value)) {
     const message = `a record must be a JSON object with at least a "cookie", got ${describeValue(value)}`
-    return { kind: 'rejected', errors: [{ field: '', reason: 'not_an_object', message }] }
+    return rejectedWith({ errors: [{ field: '', reason: 'not_an_object', message }] })
   }
   const warnings: FieldIssue[] = []
   const named = nameFields(value, warnings)
@@ -112,9 +113,13 @@ export function validateRecord(value: unknown, opts: ValidateOptions): Validatio
   // A second spelling of a field already given ({"email", "Email"}) is kept, as a trait.
   for (const [key, duplicate] of Object.entries(named.duplicates)) if (!isAbsent(duplicate)) setOwn(traits, key, duplicate)
 
-  if (issues.errors.length > 0) return { kind: 'rejected', errors: issues.errors, ...(cookie !== '' ? { cookie } : {}) }
+  if (issues.errors.length > 0) return rejectedWith({ errors: issues.errors, ...(cookie !== '' ? { cookie } : {}) })
   const observation: Observation = { cookie, email, observedAt, fields, interests, traits }
-  return { kind: 'ok', value: observation, warnings: issues.warnings }
+  return ok({ observation, warnings: issues.warnings })
+}
+
+function rejectedWith(detail: ValidationErrors): ValidationResult {
+  return rejected(detail.errors[0]?.reason ?? 'bad_field', detail)
 }
 
 /** `location` or `demographics` as an object; anything else is kept as a trait, with a warning. */

@@ -7,12 +7,12 @@ const options = { receivedAt: Date.UTC(2024, 5, 1), emailBlocklist: new Set(DEFA
 const validate = (value: unknown) => validateRecord(value, options)
 
 function accepted(result: ValidationResult) {
-  if (result.kind !== 'ok') throw new Error(`rejected: ${JSON.stringify(result.errors)}`)
-  return result
+  if (result.kind !== 'ok') throw new Error(`rejected: ${JSON.stringify(result.detail.errors)}`)
+  return { value: result.value.observation, warnings: result.value.warnings }
 }
 function rejected(result: ValidationResult) {
   if (result.kind !== 'rejected') throw new Error('accepted')
-  return result.errors
+  return result.detail.errors
 }
 
 describe('validateRecord', () => {
@@ -219,7 +219,7 @@ describe('validateRecord', () => {
 
   it('rejects a bad age by default, naming the cookie it had', () => {
     const result = validate({ cookie: 'c', demographics: { age: 150 } })
-    expect(result).toMatchObject({ kind: 'rejected', cookie: 'c' })
+    expect(result).toMatchObject({ kind: 'rejected', detail: { cookie: 'c' } })
   })
 
   it('keeps an income as sent and warns when it is not an amount', () => {

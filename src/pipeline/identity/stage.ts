@@ -1,0 +1,73 @@
+// Identity: accepted observations → profiles. Locks the identifiers they name, loads what is known
+// of them, resolves the batch (pure, resolve-batch.ts), saves the result and folds again every
+// person a late login reorders.
+import type { MergeLogEntry } from '../../domain/identity.ts'
+import type { ProfileState } from '../../domain/profile.ts'
+import type { StoredRawRecord } from '../../domain/raw-record.ts'
+import type { Observation } from '../../domain/types.ts'
+import type { IdentityTransaction } from '../../storage/ports/identity.ts'
+import { applyObservation, emptyProfile } from './merge.ts'
+import { type BatchObservation, compareObservations, resolveBatch } from './resolve-batch.ts'
+import { assignAnonymous } from './timeline.ts'
+
+export interface ResolvedIdentities {
+  /** Every profile changed, rebuilt persons included. */
+  touched: Map<string, ProfileState>
+  absorbed: ReadonlyArray<{ id: string; into: string }>
+  merges: MergeLogEntry[]
+  /** Raw id -> the profile its record went to. */
+  resolvedTo: ReadonlyMap<number, string>
+}
+
+export function createResolveIdentityStage(deps: {
+  newProfileId: () => string
+  /** The observation an accepted raw row stands for, read as when it was accepted; null when it no longer reads. */
+  observationOf: (row: StoredRawRecord) => Observation | null
+}) {
+  /**
+   * Folds a person again from every observation that belongs to them: their own records and the
+   * anonymous records of their cookies that the login timeline assigns to them. Needed when a login
+   * arrives after observations it precedes (see resolve-batch.ts).
+   */
+  async function rebuildPerson(tx: IdentityTransaction, email: string): Promise<ProfileState | undefined> {
+    const evidence = await tx.loadPersonEvidence(email)
+    if (!evidence.profile) return undefined
+    const observations: BatchObservation[] = []
+    for (const row of evidence.records) {
+      const o = deps.observationOf(row)
+      if (o === null) continue
+      if (o.email !== null && o.email !== email) continue
+      if (o.email === null && assignAnonymous(evidence.logins.get(o.cookie) ?? [], o.observedAt) !== email) continue
+      observations.push({ observation: o, rawId: row.id, source: row.source })
+    }
+    observations.sort(compareObservations)
+    let profile = emptyProfile(evidence.profile.id, email, evidence.profile.createdAt)
+    for (const item of observations) profile = applyObservation(profile, item.observation, item.source)
+    await tx.replaceProfile(profile)
+    return profile
+  }
+
+  return async function resolveIdentity(tx: IdentityTransaction, items: readonly BatchObservation[], now: number): Promise<ResolvedIdentities> {
+    if (items.length === 0) return { touched: new Map(), absorbed: [], merges: [], resolvedTo: new Map() }
+    const cookies = [...new Set(items.map((i) => i.observation.cookie))]
+    const emails = [...new Set(items.flatMap((i) => (i.observation.email ? [i.observation.email] : [])))]
+    await tx.lockIdentifiers([...cookies.map((c) => `cookie:${c}`), ...emails.map((e) => `email:${e}`)])
+    const state = await tx.loadResolveState({ cookies, emails })
+    const changes = resolveBatch(state, items, { newProfileId: deps.newProfileId, now })
+    await tx.saveResolution({
+      profiles: changes.profiles,
+      loaded: state.profiles,
+      absorbed: changes.absorbed,
+      identities: [...changes.identities.values()],
+      logins: changes.logins,
+      merges: changes.merges,
+      now,
+    })
+    const touched = new Map(changes.profiles)
+    for (const email of [...changes.rebuild].sort()) {
+      const rebuilt = await rebuildPerson(tx, email)
+      if (rebuilt) touched.set(rebuilt.id, rebuilt)
+    }
+    return { touched, absorbed: changes.absorbed, merges: changes.merges, resolvedTo: changes.resolvedTo }
+  }
+}
