@@ -43,9 +43,8 @@ export function createProfileRows(trx: Trx, dialect: SqlDialect) {
     const sorted = [...new Set(ids)].sort()
     const interests = await loadInterests(sorted)
     for (const part of chunks(sorted, MAX_IN_LIST)) {
-      let query = trx.selectFrom('profiles').selectAll().where('id', 'in', part).orderBy('id')
       // Row locks in id order: a concurrent batch touching the same person waits, never deadlocks.
-      query = dialect.lockRows(query)
+      const query = dialect.lockRows(trx.selectFrom('profiles').selectAll().where('id', 'in', part).orderBy('id'))
       for (const row of await query.execute()) {
         profiles.set(row.id, profileFromRow(row, interests.get(row.id) ?? new Map()))
       }
