@@ -36,3 +36,14 @@ export interface SegmentMemberRow {
   email: string | null
   enteredAt: number
 }
+
+/** One entry of the segment change log, as streams and webhooks read it. */
+export interface ChangeLogEntry {
+  /** Position in the change log: increases with commit order, unique across all segments. */
+  id: number
+  segmentId: string
+  profileId: string
+  change: 'entered' | 'left'
+  reason: string
+  at: number
+}

@@ -16,7 +16,9 @@ import { type BackoffPolicy, DEFAULT_BACKOFF, retryDelay } from './backoff.ts'
 import { changeToJson } from './payload.ts'
 import { createWebhookSender, type ResolveHost, TargetRefusedError, type WebhookSender } from './sender.ts'
 import { signPayload } from './signature.ts'
-import type { ActivationStore, SegmentChange, Webhook } from './store.ts'
+import type { ChangeLogEntry } from '../../domain/segment.ts'
+import type { Webhook } from '../../domain/webhook.ts'
+import type { ActivationStore } from '../../storage/ports/activation.ts'
 import { createTargetGuard, DEFAULT_TARGET_POLICY, type TargetVerdict, type WebhookTargetGuard, type WebhookTargetPolicy } from './target.ts'
 
 export const DELIVERY_BATCH = 100
@@ -59,7 +61,7 @@ interface Worker {
 type DeliveryResult = { kind: 'delivered' } | { kind: 'failed'; error: string }
 
 /** The same change range always gets the same id, across attempts and restarts, for de-duplication. */
-export function deliveryId(webhookId: string, changes: readonly SegmentChange[]): string {
+export function deliveryId(webhookId: string, changes: readonly ChangeLogEntry[]): string {
   const first = changes[0]?.id ?? 0
   const last = changes[changes.length - 1]?.id ?? 0
   return `dlv_${createHash('sha256').update(`${webhookId}:${first}:${last}`).digest('hex').slice(0, 24)}`
@@ -220,7 +222,7 @@ export class WebhookDispatcher {
       if (this.forgotten.has(webhookId)) return
       const result = await this.deliver(webhook, changes)
       if (result.kind === 'delivered') {
-        const last = changes[changes.length - 1] as SegmentChange
+        const last = changes[changes.length - 1] as ChangeLogEntry
         await this.store.recordDeliverySuccess({ webhookId, deliveredChangeId: last.id, now: this.now() })
         worker.again = true
       } else {
@@ -243,7 +245,7 @@ export class WebhookDispatcher {
     worker.retryTimer.unref()
   }
 
-  private async deliver(webhook: Webhook, changes: SegmentChange[]): Promise<DeliveryResult> {
+  private async deliver(webhook: Webhook, changes: ChangeLogEntry[]): Promise<DeliveryResult> {
     const id = deliveryId(webhook.id, changes)
     const body = JSON.stringify({ webhook_id: webhook.id, segment_id: webhook.segmentId, delivery_id: id, changes: changes.map(changeToJson) })
     const timestamp = Math.floor(this.now() / 1000)

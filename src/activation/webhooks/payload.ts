@@ -1,6 +1,6 @@
 // The wire format of a change, shared by the change stream and webhook deliveries.
 import { encodeChangeCursor } from './cursor.ts'
-import type { SegmentChange } from './store.ts'
+import type { ChangeLogEntry } from '../../domain/segment.ts'
 
 export interface ChangeJson {
   /** The change's cursor: pass it as `since` to continue after it. */
@@ -11,7 +11,7 @@ export interface ChangeJson {
   at: string
 }
 
-export function changeToJson(change: SegmentChange): ChangeJson {
+export function changeToJson(change: ChangeLogEntry): ChangeJson {
   return {
     id: encodeChangeCursor(change.id),
     change: change.change,

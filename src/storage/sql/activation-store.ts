@@ -1,13 +1,15 @@
 // Activation storage over Kysely: the segment change log as read by streams and webhooks, and the
 // webhooks' delivery state. Reads go through `reader`, writes through `db`, as in sql-store.ts.
 import { type Selectable, sql } from 'kysely'
-import type { ActivationStore, SegmentChange, Webhook } from '../../activation/webhooks/store.ts'
+import type { ChangeLogEntry } from '../../domain/segment.ts'
+import type { Webhook } from '../../domain/webhook.ts'
+import type { ActivationStore } from '../ports/activation.ts'
 import type { SqlDatabase } from './open.ts'
 import type { SegmentChangesTable, WebhooksTable } from './schema.ts'
 
 // PostgreSQL returns BIGINT columns as numbers through the parser in open.ts; Number() keeps this
 // module correct even where a driver hands back strings or bigints.
-function changeFromRow(row: Selectable<SegmentChangesTable>): SegmentChange {
+function changeFromRow(row: Selectable<SegmentChangesTable>): ChangeLogEntry {
   return {
     id: Number(row.id),
     segmentId: row.segment_id,

@@ -10,7 +10,10 @@ import type { Database } from './schema.ts'
 import { loadSegmentEvents } from './segment-store.ts'
 import { evaluate, nextTimeChange } from '../../segments/language/evaluate.ts'
 import { type Condition, eventNeeds, parseSegmentDefinition } from '../../segments/language/parse.ts'
-import { compileCondition, type SqlDialectName } from './condition-sql.ts'
+import { compileCondition } from './condition-sql.ts'
+import type { SqlDialect } from './dialect/dialect.ts'
+import { createSqliteDialect } from './dialect/sqlite.ts'
+import { postgresDialect } from './dialect/postgres.ts'
 import { parseMoney } from '../../domain/text-compare.ts'
 import type { EventOccurrence, SegmentProfile } from '../../domain/segment-view.ts'
 
@@ -210,9 +213,9 @@ const caseArbitrary = fc.record({
   conditions: fc.array(conditionArbitrary, { minLength: 1, maxLength: 6 }),
 })
 
-async function createTables(db: Kysely<Database>, dialect: SqlDialectName): Promise<void> {
-  const bigint = dialect === 'postgres' ? sql`bigint` : sql`integer`
-  const real = dialect === 'postgres' ? sql`double precision` : sql`real`
+async function createTables(db: Kysely<Database>, dialect: SqlDialect): Promise<void> {
+  const bigint = sql.raw(dialect.schema.bigint)
+  const real = sql.raw(dialect.schema.double)
   await sql`CREATE TABLE profiles (id text PRIMARY KEY, email text, phone text, city text, state text, country text,
     country_code text, age integer, gender text, income text, income_amount ${real}, education text, traits text NOT NULL,
     first_seen ${bigint} NOT NULL, last_seen ${bigint} NOT NULL)`.execute(db)
@@ -220,7 +223,7 @@ async function createTables(db: Kysely<Database>, dialect: SqlDialectName): Prom
   await sql`CREATE TABLE cohorts (id text PRIMARY KEY, name text NOT NULL, name_key text NOT NULL)`.execute(db)
   await sql`CREATE TABLE cohort_memberships (cohort_id text NOT NULL, profile_id text NOT NULL, score ${real} NOT NULL)`.execute(db)
   await sql`CREATE TABLE segment_memberships (segment_id text NOT NULL, profile_id text NOT NULL)`.execute(db)
-  await sql`CREATE TABLE events (id ${dialect === 'postgres' ? sql`bigserial` : sql`integer`} PRIMARY KEY, profile_id text NOT NULL, name text NOT NULL,
+  await sql`CREATE TABLE events (id ${sql.raw(dialect.schema.idType)} PRIMARY KEY, profile_id text NOT NULL, name text NOT NULL,
     properties text NOT NULL, at ${bigint} NOT NULL)`.execute(db)
   await sql`CREATE INDEX events_profile_name_at ON events (profile_id, name, at)`.execute(db)
   for (const [index, name] of COHORT_NAMES.entries()) {
@@ -272,7 +275,7 @@ async function checkBoundedEvents(db: Kysely<Database>, profiles: readonly Segme
   }
 }
 
-async function checkAgreement(db: Kysely<Database>, dialect: SqlDialectName, numRuns: number): Promise<void> {
+async function checkAgreement(db: Kysely<Database>, dialect: SqlDialect, numRuns: number): Promise<void> {
   // Agreement on "nobody" or "everybody" proves little, so the run must also contain real splits.
   let checks = 0
   let splits = 0
@@ -299,7 +302,7 @@ async function checkAgreement(db: Kysely<Database>, dialect: SqlDialectName, num
 }
 
 /** Event windows to the millisecond, fractional starts included, where random cases rarely land. */
-async function checkWindowEdges(db: Kysely<Database>, dialect: SqlDialectName): Promise<void> {
+async function checkWindowEdges(db: Kysely<Database>, dialect: SqlDialect): Promise<void> {
   const blank: SegmentProfile = {
     ...{ id: '', email: null, phone: null, city: null, state: null, country: null, country_code: null, age: null, gender: null, income: null, education: null },
     ...{ traits: {}, first_seen: NOW, last_seen: NOW, interests: [], cohorts: new Map(), segments: new Set(), events: new Map() },
@@ -326,18 +329,21 @@ async function checkWindowEdges(db: Kysely<Database>, dialect: SqlDialectName): 
 
 describe('SQL agrees with the JS evaluator on SQLite', () => {
   let db: Kysely<Database>
+  let dialect: SqlDialect
   beforeAll(async () => {
-    db = new Kysely<Database>({ dialect: new SqliteDialect({ database: new BetterSqlite3(':memory:') }) })
-    await createTables(db, 'sqlite')
+    const memory = new BetterSqlite3(':memory:')
+    dialect = createSqliteDialect(memory)
+    db = new Kysely<Database>({ dialect: new SqliteDialect({ database: memory }) })
+    await createTables(db, dialect)
   })
   afterAll(async () => db.destroy())
 
   it('selects exactly the profiles evaluate() accepts', async () => {
-    await checkAgreement(db, 'sqlite', 300)
+    await checkAgreement(db, dialect, 300)
   })
 
   it('agrees on event windows to the millisecond', async () => {
-    await checkWindowEdges(db, 'sqlite')
+    await checkWindowEdges(db, dialect)
   })
 })
 
@@ -363,7 +369,7 @@ describe.runIf(process.env.DATABASE_URL)('SQL agrees with the JS evaluator on Po
     const url = new URL(adminUrl)
     url.pathname = `/${name}`
     db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: url.toString(), max: 2 }) }) })
-    await createTables(db, 'postgres')
+    await createTables(db, postgresDialect)
   })
   afterAll(async () => {
     await db?.destroy()
@@ -371,10 +377,10 @@ describe.runIf(process.env.DATABASE_URL)('SQL agrees with the JS evaluator on Po
   })
 
   it('selects exactly the profiles evaluate() accepts', async () => {
-    await checkAgreement(db, 'postgres', 80)
+    await checkAgreement(db, postgresDialect, 80)
   })
 
   it('agrees on event windows to the millisecond', async () => {
-    await checkWindowEdges(db, 'postgres')
+    await checkWindowEdges(db, postgresDialect)
   })
 })

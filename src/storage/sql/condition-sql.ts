@@ -6,16 +6,19 @@
 import { type Expression, type ExpressionBuilder, type RawBuilder, sql, type SqlBool } from 'kysely'
 import type { Database } from './schema.ts'
 import type { Condition, EventCondition, FieldCondition, FieldRef, FieldTest, OccurrenceTest, PropertyFilter } from '../../domain/condition.ts'
-
-export type SqlDialectName = 'sqlite' | 'postgres'
+import { PROFILE_FIELDS } from '../../domain/profile-fields.ts'
+import type { SqlDialect } from './dialect/dialect.ts'
 
 export interface CompileOptions {
-  dialect: SqlDialectName
+  /** How the engine spells case folding, JSON access and typed parameters. */
+  dialect: SqlDialect
   /** Epoch milliseconds that relative dates are measured from; pass the same `now` as to evaluate(). */
   now: number
 }
 
 type Sql<T = unknown> = RawBuilder<T>
+
+const TRAITS = sql`profiles.traits`
 
 /**
  * Usable as `db.selectFrom('profiles').where(compileCondition(condition, options))`. The query must
@@ -93,35 +96,19 @@ function compareOccurrence(value: Sql, test: OccurrenceTest, options: CompileOpt
 
 /** A property test on ev.properties, typed like a trait test: NULL (so false) for another JSON type. */
 function compileProperty({ path, test }: PropertyFilter, options: CompileOptions): Sql {
-  if (options.dialect === 'sqlite') {
-    const jsonPath = path.map((key) => `."${key}"`).join('')
-    const type = sql`json_type(ev.properties, ${`$${jsonPath}`})`
-    const value = sql`json_extract(ev.properties, ${`$${jsonPath}`})`
-    switch (test.type) {
-      case 'exists':
-        // json_extract is NULL for an absent key and for JSON null alike.
-        return test.value ? sql`${value} IS NOT NULL` : sql`${value} IS NULL`
-      case 'boolean':
-        return sql`${type} = ${(test.op === 'eq') === test.value ? 'true' : 'false'}`
-      case 'text':
-        return compareText(fold(sql`CASE WHEN ${type} = 'text' THEN ${value} END`, options), test, options)
-      case 'number':
-        return compareNumber(sql`CASE WHEN ${type} IN ('integer', 'real') THEN ${value} END`, test, options)
-    }
-  }
-  // Chained -> with text keys, as for traits: an array on the way gives NULL rather than an element.
-  const json = path.reduce<Sql>((value, key) => sql`(${value} -> ${sql`CAST(${key} AS text)`})`, sql`ev.properties::jsonb`)
-  const scalar = sql`(${json} #>> '{}')`
+  const json = options.dialect.json
+  const properties = sql`ev.properties`
   switch (test.type) {
-    case 'exists':
-      // #>> '{}' is NULL for SQL NULL (absent) and for JSON null.
-      return test.value ? sql`${scalar} IS NOT NULL` : sql`${scalar} IS NULL`
+    case 'exists': {
+      const value = json.present(properties, path)
+      return test.value ? sql`${value} IS NOT NULL` : sql`${value} IS NULL`
+    }
     case 'boolean':
-      return sql`${json} = ${(test.op === 'eq') === test.value ? sql`'true'::jsonb` : sql`'false'::jsonb`}`
+      return json.isBoolean(properties, path, (test.op === 'eq') === test.value)
     case 'text':
-      return compareText(fold(sql`CASE WHEN jsonb_typeof(${json}) = 'string' THEN ${scalar} END`, options), test, options)
+      return compareText(fold(json.text(properties, path), options), test, options)
     case 'number':
-      return compareNumber(sql`CASE WHEN jsonb_typeof(${json}) = 'number' THEN CAST(${scalar} AS double precision) END`, test, options)
+      return compareNumber(json.number(properties, path), test, options)
   }
 }
 
@@ -194,7 +181,7 @@ function matchText(op: 'eq' | 'contains' | 'starts_with', value: Sql, pattern: s
   const param = textParam(pattern, options)
   if (op === 'eq') return sql`${value} = ${param}`
   // instr/strpos rather than LIKE: no wildcard characters to escape in the user's text.
-  if (op === 'contains') return options.dialect === 'sqlite' ? sql`instr(${value}, ${param}) > 0` : sql`strpos(${value}, ${param}) > 0`
+  if (op === 'contains') return options.dialect.contains(value, param)
   return sql`substr(${value}, 1, length(${param})) = ${param}`
 }
 
@@ -202,28 +189,19 @@ function booleanTest(ref: FieldRef, test: Extract<FieldTest, { type: 'boolean' }
   // Only traits hold booleans. "neq true" means "is the boolean false": other types count as missing.
   const wanted = test.op === 'eq' ? test.value : !test.value
   if (ref.kind !== 'trait') return sql`NULL`
-  if (options.dialect === 'sqlite') return sql`json_type(profiles.traits, ${sqlitePath(ref.key)}) = ${wanted ? 'true' : 'false'}`
-  return sql`${postgresTrait(ref.key)} = ${wanted ? sql`'true'::jsonb` : sql`'false'::jsonb`}`
+  return options.dialect.json.isBoolean(TRAITS, [ref.key], wanted)
 }
 
 /** Not NULL exactly when evaluate() sees a value that is neither null nor absent. */
 function presenceValue(ref: FieldRef, options: CompileOptions): Sql {
   if (ref.kind !== 'trait') return column(ref)
-  // json_extract and ->> both give SQL NULL for an absent key and for JSON null.
-  return options.dialect === 'sqlite'
-    ? sql`json_extract(profiles.traits, ${sqlitePath(ref.key)})`
-    : sql`(profiles.traits::jsonb ->> ${textParam(ref.key, options)})`
+  return options.dialect.json.present(TRAITS, [ref.key])
 }
 
 /** Case-folded text, or NULL when the value is missing or (for a trait) not a JSON string. */
 function textValue(ref: FieldRef, options: CompileOptions): Sql {
   if (ref.kind !== 'trait') return fold(column(ref), options)
-  if (options.dialect === 'sqlite') {
-    const path = sqlitePath(ref.key)
-    return fold(sql`CASE WHEN json_type(profiles.traits, ${path}) = 'text' THEN json_extract(profiles.traits, ${path}) END`, options)
-  }
-  const key = textParam(ref.key, options)
-  return fold(sql`CASE WHEN jsonb_typeof(${postgresTrait(ref.key)}) = 'string' THEN profiles.traits::jsonb ->> ${key} END`, options)
+  return fold(options.dialect.json.text(TRAITS, [ref.key]), options)
 }
 
 /** A number, or NULL when the value is missing, not money (income) or not a JSON number (trait). */
@@ -233,16 +211,10 @@ function numberValue(ref: FieldRef, options: CompileOptions): Sql {
     case 'time':
       return column(ref)
     case 'income':
-      // parseMoney(income), stored with the profile: see storage/sql/rows.ts.
-      return sql.ref('profiles.income_amount')
-    case 'trait': {
-      if (options.dialect === 'sqlite') {
-        const path = sqlitePath(ref.key)
-        return sql`CASE WHEN json_type(profiles.traits, ${path}) IN ('integer', 'real') THEN json_extract(profiles.traits, ${path}) END`
-      }
-      const key = textParam(ref.key, options)
-      return sql`CASE WHEN jsonb_typeof(${postgresTrait(ref.key)}) = 'number' THEN CAST(profiles.traits::jsonb ->> ${key} AS double precision) END`
-    }
+      // Money compares its derived amount (parseMoney of the text), stored with the profile on every write.
+      return sql.ref(`profiles.${PROFILE_FIELDS.income.derived.column}`)
+    case 'trait':
+      return options.dialect.json.number(TRAITS, [ref.key])
     case 'text':
       return sql`NULL`
   }
@@ -251,44 +223,34 @@ function numberValue(ref: FieldRef, options: CompileOptions): Sql {
 function column(ref: Exclude<FieldRef, { kind: 'trait' }>): Sql {
   switch (ref.kind) {
     case 'text':
+      // email is the profile's own column, not a field of the table.
+      return sql.ref(`profiles.${ref.column in PROFILE_FIELDS ? PROFILE_FIELDS[ref.column as keyof typeof PROFILE_FIELDS].column : ref.column}`)
     case 'time':
       return sql.ref(`profiles.${ref.column}`)
     case 'age':
-      return sql.ref('profiles.age')
+      return sql.ref(`profiles.${PROFILE_FIELDS.age.column}`)
     case 'income':
-      return sql.ref('profiles.income')
+      return sql.ref(`profiles.${PROFILE_FIELDS.income.column}`)
   }
 }
 
-/** ASCII-only folding on both engines, like foldCase(): SQLite's lower() folds only A-Z. */
+/** ASCII-only folding on both engines, like foldCase(). */
 function fold(value: Sql, options: CompileOptions): Sql {
-  return options.dialect === 'sqlite' ? sql`lower(${value})` : sql`translate(${value}, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz')`
+  return options.dialect.fold(value)
 }
 
 function isTrue(condition: Sql): Sql<SqlBool> {
   return sql<SqlBool>`((${condition}) IS TRUE)`
 }
 
-/** The parser refuses keys with '"' or '\', the characters a quoted SQLite JSON path cannot hold. */
-function sqlitePath(key: string): string {
-  return `$."${key}"`
-}
-
-function postgresTrait(key: string): Sql {
-  // Chained -> with a text key, never #>: a path array would index into JSON arrays with numeric keys.
-  return sql`(profiles.traits::jsonb -> ${sql`CAST(${key} AS text)`})`
-}
-
-// PostgreSQL cannot infer the type of a bare parameter inside length(), strpos() or a comparison with a
-// double; the casts pin it. SQLite needs none.
 function textParam(value: string, options: CompileOptions): Sql {
-  return options.dialect === 'postgres' ? sql`CAST(${value} AS text)` : sql`${value}`
+  return options.dialect.param(value, 'text')
 }
 
 function numberParam(value: number, options: CompileOptions): Sql {
-  return options.dialect === 'postgres' ? sql`CAST(${value} AS double precision)` : sql`${value}`
+  return options.dialect.param(value, 'double')
 }
 
 function integerParam(value: number, options: CompileOptions): Sql {
-  return options.dialect === 'postgres' ? sql`CAST(${value} AS bigint)` : sql`${value}`
+  return options.dialect.param(value, 'bigint')
 }

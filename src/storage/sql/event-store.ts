@@ -1,8 +1,8 @@
 // Storage of behavioural events. Writes run inside the ingest transaction that resolved the
 // message's profile, so an event is attributed, counted and seen by segments in one commit.
-import { type Kysely, sql, type Transaction } from 'kysely'
+import { type Kysely, sql } from 'kysely'
 import { precompile } from './precompile.ts'
-import type { BulkUpsert } from './segment-store.ts'
+import type { SqlDialect, Trx } from './dialect/dialect.ts'
 import type { Database, EventsTable } from './schema.ts'
 import type { EventRow } from '../../domain/event.ts'
 import type { EventReader, EventTransaction } from '../ports/events.ts'
@@ -23,10 +23,11 @@ function eventFromRow(row: Omit<EventsTable, 'id'> & { id: number | string }): E
   }
 }
 
-export function createEventTransaction(trx: Transaction<Database>, upsert: BulkUpsert): EventTransaction {
+export function createEventTransaction(trx: Trx, dialect: SqlDialect): EventTransaction {
   return {
     async insertEvents(rows) {
-      await upsert(
+      await dialect.upsertMany(
+        trx,
         'events',
         rows.map((e) => ({
           profile_id: e.profileId,
@@ -41,8 +42,7 @@ export function createEventTransaction(trx: Transaction<Database>, upsert: BulkU
           anonymous_id: e.anonymousId,
           user_id: e.userId,
         })),
-        ['id'],
-        [],
+        { conflict: ['id'], update: [] },
       )
     },
 
@@ -56,7 +56,7 @@ export function createEventTransaction(trx: Transaction<Database>, upsert: BulkU
         // userId, is what merges people.)
         identities.set(`cookie:${r.userIdCookie}`, { kind: 'cookie', value: r.userIdCookie, profile_id: r.profileId, first_seen: r.at, last_seen: r.at })
       }
-      await upsert('identities', [...identities.values()], ['kind', 'value'], ['profile_id', 'last_seen'])
+      await dialect.upsertMany(trx, 'identities', [...identities.values()], { conflict: ['kind', 'value'], update: ['profile_id', 'last_seen'] })
     },
   }
 }

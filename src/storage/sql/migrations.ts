@@ -1,23 +1,18 @@
 // Schema migrations, run on start. One schema for SQLite and PostgreSQL; the few type differences
-// (auto-increment ids, 64-bit integers) are chosen per dialect here and nowhere else.
+// (auto-increment ids, 64-bit integers, floats, clustered tables) come from the dialect's `schema`.
 import { type Kysely, type Migration, type MigrationProvider, Migrator, sql } from 'kysely'
 import { parseMoney } from '../../domain/text-compare.ts'
 import type { Database } from './schema.ts'
+import type { SqlDialect } from './dialect/dialect.ts'
 
-export type Dialect = 'sqlite' | 'postgres'
-
-function migrationsFor(dialect: Dialect): Record<string, Migration> {
-  const bigint = dialect === 'postgres' ? 'bigint' : 'integer'
-  const idColumn = dialect === 'postgres' ? 'bigserial' : 'integer'
-  // Narrow tables keyed by their primary key: on SQLite, store them in that key's B-tree
-  // (WITHOUT ROWID) instead of a rowid table plus a second index for the key.
-  const clustered = dialect === 'sqlite' ? sql`without rowid` : sql``
+function migrationsFor(dialect: SqlDialect): Record<string, Migration> {
+  const { bigint, double, idType, clustered } = dialect.schema
   return {
     '0001_core': {
       async up(db: Kysely<unknown>) {
         await db.schema
           .createTable('raw_records')
-          .addColumn('id', idColumn, (c) => (dialect === 'postgres' ? c.primaryKey() : c.primaryKey().autoIncrement()))
+          .addColumn('id', idType, (c) => dialect.schema.idColumn(c))
           .addColumn('batch_id', 'text', (c) => c.notNull())
           .addColumn('received_at', bigint, (c) => c.notNull())
           .addColumn('source', 'text', (c) => c.notNull())
@@ -95,7 +90,7 @@ function migrationsFor(dialect: Dialect): Record<string, Migration> {
 
         await db.schema
           .createTable('merges')
-          .addColumn('id', idColumn, (c) => (dialect === 'postgres' ? c.primaryKey() : c.primaryKey().autoIncrement()))
+          .addColumn('id', idType, (c) => dialect.schema.idColumn(c))
           .addColumn('survivor_id', 'text', (c) => c.notNull())
           .addColumn('absorbed_id', 'text')
           .addColumn('reason', 'text', (c) => c.notNull())
@@ -122,7 +117,7 @@ function migrationsFor(dialect: Dialect): Record<string, Migration> {
           .createTable('cohort_memberships')
           .addColumn('cohort_id', 'text', (c) => c.notNull())
           .addColumn('profile_id', 'text', (c) => c.notNull())
-          .addColumn('score', dialect === 'postgres' ? 'double precision' : 'real', (c) => c.notNull())
+          .addColumn('score', double, (c) => c.notNull())
           .addColumn('assigned_at', bigint, (c) => c.notNull())
           .addColumn('reason', 'text', (c) => c.notNull())
           .addPrimaryKeyConstraint('cohort_memberships_pk', ['cohort_id', 'profile_id'])
@@ -199,7 +194,7 @@ function migrationsFor(dialect: Dialect): Record<string, Migration> {
         // The change log: every entry and exit, in commit order per segment. Streams and webhooks read it.
         await db.schema
           .createTable('segment_changes')
-          .addColumn('id', idColumn, (c) => (dialect === 'postgres' ? c.primaryKey() : c.primaryKey().autoIncrement()))
+          .addColumn('id', idType, (c) => dialect.schema.idColumn(c))
           .addColumn('segment_id', 'text', (c) => c.notNull())
           .addColumn('profile_id', 'text', (c) => c.notNull())
           .addColumn('change', 'text', (c) => c.notNull()) // 'entered' | 'left'
@@ -240,7 +235,7 @@ function migrationsFor(dialect: Dialect): Record<string, Migration> {
     },
     '0004_income_amount': {
       async up(db: Kysely<unknown>) {
-        await db.schema.alterTable('profiles').addColumn('income_amount', dialect === 'postgres' ? 'double precision' : 'real').execute()
+        await db.schema.alterTable('profiles').addColumn('income_amount', double).execute()
         // Existing incomes, read and written back in pages: the parsing is JavaScript (parseMoney).
         const typed = db as unknown as Kysely<Database>
         let after = ''
@@ -269,7 +264,7 @@ function migrationsFor(dialect: Dialect): Record<string, Migration> {
         // index is the durable, exact de-duplication the Segment spec asks for.
         await db.schema
           .createTable('events')
-          .addColumn('id', idColumn, (c) => (dialect === 'postgres' ? c.primaryKey() : c.primaryKey().autoIncrement()))
+          .addColumn('id', idType, (c) => dialect.schema.idColumn(c))
           .addColumn('profile_id', 'text', (c) => c.notNull())
           .addColumn('type', 'text', (c) => c.notNull()) // track | page | screen
           .addColumn('name', 'text', (c) => c.notNull()) // the track event's name; "Page Viewed" / "Screen Viewed"
@@ -291,7 +286,7 @@ function migrationsFor(dialect: Dialect): Record<string, Migration> {
   }
 }
 
-export async function migrate(db: Kysely<unknown>, dialect: Dialect): Promise<void> {
+export async function migrate(db: Kysely<unknown>, dialect: SqlDialect): Promise<void> {
   const provider: MigrationProvider = { getMigrations: async () => migrationsFor(dialect) }
   const { error, results } = await new Migrator({ db, provider }).migrateToLatest()
   const failed = results?.find((r) => r.status === 'Error')

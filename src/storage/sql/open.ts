@@ -14,16 +14,30 @@ import {
   SqliteDriver,
 } from 'kysely'
 import pg from 'pg'
-import type { Config, SqlitePragma } from '../../config.ts'
-import { type Dialect, migrate } from './migrations.ts'
+import { migrate } from './migrations.ts'
+import type { SqlDialect } from './dialect/dialect.ts'
+import { createSqliteDialect } from './dialect/sqlite.ts'
+import { postgresDialect } from './dialect/postgres.ts'
 import { storageUnavailable } from './faults.ts'
 import type { Database } from './schema.ts'
 
 // BIGINT (int8) columns hold epoch milliseconds and counters, all well inside 2^53.
 pg.types.setTypeParser(20, (value) => Number(value))
 
+/** One `name=value` SQLite setting from the operator (CDP_SQLITE_PRAGMAS). */
+export interface SqlitePragma {
+  readonly name: string
+  readonly value: string
+}
+
+/** Where the data lives: what openDatabase needs from the configuration. */
+export type StorageTarget =
+  | { readonly kind: 'sqlite'; readonly file: string; readonly pragmas?: readonly SqlitePragma[] }
+  | { readonly kind: 'postgres'; readonly url: string }
+
 export interface SqlDatabase {
-  dialect: Dialect
+  /** Everything the engine does differently; the stores ask it instead of asking which engine this is. */
+  dialect: SqlDialect
   /** Writes and transactions. */
   db: Kysely<Database>
   /**
@@ -35,7 +49,7 @@ export interface SqlDatabase {
    * The SQLite writer connection itself, for the ingest hot path: cached prepared statements run
    * row by row cost ~2 µs a row, where building and preparing a multi-row statement through Kysely
    * cost more than the write. It is the connection Kysely's transactions run on, so its statements
-   * take part in them.
+   * take part in them. The SQLite dialect holds it; it is here for tests of the connection's settings.
    */
   sqlite?: BetterSqlite3.Database
   close(): Promise<void>
@@ -154,39 +168,55 @@ class PostgresDialectKeepingCause extends PostgresDialect {
 /** How long a request waits for a PostgreSQL connection before it is answered 503. */
 const CONNECT_TIMEOUT_MS = 5_000
 
-export async function openDatabase(config: Pick<Config, 'storage'>, options: { log?: (message: string) => void } = {}): Promise<SqlDatabase> {
-  if (config.storage.kind === 'postgres') {
-    const pool = new pg.Pool({
-      connectionString: config.storage.url,
-      max: 10,
-      // Without a bound, a request waits forever for a connection while PostgreSQL is down or every
-      // connection is busy; with one it fails, and is answered 503 (faults.ts).
-      connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
-      // Finds a connection whose peer vanished (a network cut) instead of waiting on it for good.
-      keepAlive: true,
-    })
-    // A connection cut by the server (a PostgreSQL restart, an administrator's terminate, a forced
-    // DROP DATABASE) emits 'error' on its client, whether it sits idle in the pool or is checked out
-    // between two statements of a transaction; with no listener Node treats it as uncaught and the
-    // process dies. The statement running on it, or the next one, fails and its request is answered
-    // 503; the pool drops the connection and opens another for the next query.
-    pool.on('connect', (client) => {
-      client.on('error', (error) => options.log?.(`a PostgreSQL connection was closed by the server: ${error.message}`))
-    })
-    // The pool repeats an idle connection's error here; the connection's own listener above logged it.
-    pool.on('error', () => undefined)
-    const db = new Kysely<Database>({ dialect: new PostgresDialectKeepingCause({ pool, log: (message) => options.log?.(message) }) })
-    await migrate(db as Kysely<unknown>, 'postgres')
-    return { dialect: 'postgres', db, reader: db, close: () => db.destroy() }
+interface OpenOptions {
+  log?: (message: string) => void
+}
+
+/** Opens the database `config.storage` names and brings its schema up to date. */
+export async function openDatabase(config: { readonly storage: StorageTarget }, options: OpenOptions = {}): Promise<SqlDatabase> {
+  const target = config.storage
+  switch (target.kind) {
+    case 'postgres':
+      return openPostgres(target.url, options)
+    case 'sqlite':
+      return openSqlite(target.file, target.pragmas)
   }
-  const file = config.storage.file
+}
+
+async function openPostgres(url: string, options: OpenOptions): Promise<SqlDatabase> {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: 10,
+    // Without a bound, a request waits forever for a connection while PostgreSQL is down or every
+    // connection is busy; with one it fails, and is answered 503 (faults.ts).
+    connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+    // Finds a connection whose peer vanished (a network cut) instead of waiting on it for good.
+    keepAlive: true,
+  })
+  // A connection cut by the server (a PostgreSQL restart, an administrator's terminate, a forced
+  // DROP DATABASE) emits 'error' on its client, whether it sits idle in the pool or is checked out
+  // between two statements of a transaction; with no listener Node treats it as uncaught and the
+  // process dies. The statement running on it, or the next one, fails and its request is answered
+  // 503; the pool drops the connection and opens another for the next query.
+  pool.on('connect', (client) => {
+    client.on('error', (error) => options.log?.(`a PostgreSQL connection was closed by the server: ${error.message}`))
+  })
+  // The pool repeats an idle connection's error here; the connection's own listener above logged it.
+  pool.on('error', () => undefined)
+  const db = new Kysely<Database>({ dialect: new PostgresDialectKeepingCause({ pool, log: (message) => options.log?.(message) }) })
+  await migrate(db as Kysely<unknown>, postgresDialect)
+  return { dialect: postgresDialect, db, reader: db, close: () => db.destroy() }
+}
+
+async function openSqlite(file: string, pragmas: readonly SqlitePragma[] | undefined): Promise<SqlDatabase> {
   fs.mkdirSync(path.dirname(file), { recursive: true })
-  const writer = openSqliteFile(file, false, config.storage.pragmas)
+  const writer = openSqliteFile(file, false, pragmas)
   const db = new Kysely<Database>({ dialect: new SqliteDialectKeepingCause({ database: withStatementCache(writer), writer }) })
-  await migrate(db as Kysely<unknown>, 'sqlite')
-  const reader = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(openSqliteFile(file, true, config.storage.pragmas)) }) })
+  const dialect = createSqliteDialect(writer)
+  await migrate(db as Kysely<unknown>, dialect)
+  const reader = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(openSqliteFile(file, true, pragmas)) }) })
   return {
-    dialect: 'sqlite',
+    dialect,
     db,
     reader,
     sqlite: writer,

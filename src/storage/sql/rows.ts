@@ -1,28 +1,14 @@
-// Conversions between profile rows and the in-memory ProfileState.
-import { parseMoney } from '../../domain/text-compare.ts'
+// Conversions between profile rows and the in-memory ProfileState; the field columns come from the
+// field table (domain/profile-fields.ts).
 import type { InterestSeen, ProfileState } from '../../domain/profile.ts'
+import { fieldsFromColumns, fieldsToColumns, type ProfileFields } from '../../domain/profile-fields.ts'
 import type { ProfilesTable } from './schema.ts'
-import type { ProfileFields } from '../../domain/profile-fields.ts'
 
 export function profileFromRow(row: ProfilesTable, interests: Map<string, InterestSeen>): ProfileState {
-  const fields: ProfileFields = {}
-  const put = <K extends keyof ProfileFields>(key: K, value: ProfileFields[K] | null) => {
-    if (value !== null && value !== undefined) fields[key] = value
-  }
-  put('phone', row.phone)
-  put('phone_raw', row.phone_raw)
-  put('city', row.city)
-  put('state', row.state)
-  put('country', row.country)
-  put('country_code', row.country_code)
-  put('age', row.age === null ? null : Number(row.age))
-  put('gender', row.gender)
-  put('income', row.income)
-  put('education', row.education)
   return {
     id: row.id,
     email: row.email,
-    fields,
+    fields: fieldsFromColumns(row as unknown as Record<string, unknown>) as ProfileFields,
     fieldTimes: JSON.parse(row.field_times) as Record<string, number>,
     traits: JSON.parse(row.traits) as Record<string, unknown>,
     interests,
@@ -33,22 +19,12 @@ export function profileFromRow(row: ProfilesTable, interests: Map<string, Intere
 }
 
 export function profileToRow(profile: ProfileState, now: number): ProfilesTable {
-  const f = profile.fields
   return {
     id: profile.id,
     email: profile.email,
-    phone: f.phone ?? null,
-    phone_raw: f.phone_raw ?? null,
-    city: f.city ?? null,
-    state: f.state ?? null,
-    country: f.country ?? null,
-    country_code: f.country_code ?? null,
-    age: f.age ?? null,
-    gender: f.gender ?? null,
-    income: f.income ?? null,
-    // Derived once at write time so segment conditions compare a number, not parse text per row.
-    income_amount: f.income ? parseMoney(f.income) : null,
-    education: f.education ?? null,
+    // Derived columns (income_amount) are computed once at write time, so segment conditions
+    // compare a number instead of parsing text per row.
+    ...(fieldsToColumns(profile.fields) as unknown as Omit<ProfilesTable, 'id' | 'email' | 'traits' | 'field_times' | 'first_seen' | 'last_seen' | 'created_at' | 'updated_at'>),
     traits: JSON.stringify(profile.traits),
     field_times: JSON.stringify(profile.fieldTimes),
     first_seen: Number.isFinite(profile.firstSeen) ? profile.firstSeen : now,

@@ -1,5 +1,6 @@
 // Table types for Kysely. Times are epoch milliseconds (BIGINT) on both backends; JSON is TEXT.
 import type { Generated } from 'kysely'
+import type { PROFILE_FIELDS, ProfileFieldName } from '../../domain/profile-fields.ts'
 
 export interface RawRecordsTable {
   id: Generated<number>
@@ -205,3 +206,55 @@ export interface Database {
   events: EventsTable
   api_keys: ApiKeysTable
 }
+
+/** A column's SQL type, as PostgreSQL names it in array casts (unnest writes in dialect/postgres.ts). */
+export type SqlType = 'text' | 'int4' | 'int8' | 'float8'
+
+/**
+ * Every column's SQL type, per table: what a bulk write casts each column's array to. The type
+ * below requires an entry for every column of `Database`, so a new column without one fails tsc.
+ * Times and counters are int8 (epoch milliseconds); JSON is text.
+ */
+export const COLUMN_TYPES = {
+  raw_records: {
+    id: 'int8', batch_id: 'text', received_at: 'int8', source: 'text', content_type: 'text', record_index: 'int4', payload: 'text',
+    content_hash: 'text', status: 'text', errors: 'text', cookie: 'text', email: 'text', observed_at: 'int8', superseded_by: 'int8',
+  },
+  profiles: {
+    id: 'text', email: 'text', phone: 'text', phone_raw: 'text', city: 'text', state: 'text', country: 'text', country_code: 'text',
+    age: 'int4', gender: 'text', income: 'text', income_amount: 'float8', education: 'text', traits: 'text', field_times: 'text',
+    first_seen: 'int8', last_seen: 'int8', created_at: 'int8', updated_at: 'int8',
+  },
+  identities: { kind: 'text', value: 'text', profile_id: 'text', first_seen: 'int8', last_seen: 'int8' },
+  logins: { cookie: 'text', email: 'text', observed_at: 'int8' },
+  profile_interests: { profile_id: 'text', interest: 'text', first_seen: 'int8', last_seen: 'int8', source: 'text' },
+  merges: {
+    id: 'int8', survivor_id: 'text', absorbed_id: 'text', reason: 'text', identifier_kind: 'text', identifier: 'text', raw_id: 'int8', created_at: 'int8',
+  },
+  cohorts: { id: 'text', name: 'text', name_key: 'text', description: 'text', terms: 'text', members: 'int8', created_at: 'int8', seeds: 'text' },
+  cohort_memberships: { cohort_id: 'text', profile_id: 'text', score: 'float8', assigned_at: 'int8', reason: 'text' },
+  cohort_corrections: { text_key: 'text', text: 'text', cohort_ids: 'text', created_at: 'int8' },
+  segments: {
+    id: 'text', name: 'text', name_key: 'text', description: 'text', definition: 'text', version: 'int4', members: 'int8', state: 'text',
+    backfill_processed: 'int8', backfill_total: 'int8', created_at: 'int8', updated_at: 'int8',
+  },
+  segment_versions: { segment_id: 'text', version: 'int4', name: 'text', description: 'text', definition: 'text', created_at: 'int8' },
+  segment_memberships: { segment_id: 'text', profile_id: 'text', entered_at: 'int8' },
+  segment_changes: { id: 'int8', segment_id: 'text', profile_id: 'text', change: 'text', reason: 'text', at: 'int8' },
+  segment_schedule: { segment_id: 'text', profile_id: 'text', due_at: 'int8' },
+  webhooks: {
+    id: 'text', segment_id: 'text', url: 'text', secret: 'text', delivered_change_id: 'int8', attempts: 'int4', next_attempt_at: 'int8',
+    last_error: 'text', last_delivered_at: 'int8', created_at: 'int8', deleted_at: 'int8',
+  },
+  events: {
+    id: 'int8', profile_id: 'text', type: 'text', name: 'text', properties: 'text', context: 'text', at: 'int8', received_at: 'int8',
+    message_id: 'text', raw_id: 'int8', anonymous_id: 'text', user_id: 'text',
+  },
+  api_keys: { id: 'text', key_hash: 'text', name: 'text', scopes: 'text', created_at: 'int8', revoked_at: 'int8' },
+} as const satisfies { [T in keyof Database]: { [C in keyof Database[T]]-?: SqlType } }
+
+type Expect<T extends true> = T
+type FieldSpecs = (typeof PROFILE_FIELDS)[ProfileFieldName]
+type FieldColumn = FieldSpecs['column'] | (FieldSpecs extends infer S ? (S extends { derived: { column: infer C } } ? C : never) : never)
+/** Compiles only while every column of the field table (derived ones included) exists in ProfilesTable. */
+export type ProfileFieldColumnsExist = Expect<[Exclude<FieldColumn, keyof ProfilesTable>] extends [never] ? true : false>

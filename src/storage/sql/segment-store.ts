@@ -1,15 +1,16 @@
 // Storage of business segments: definitions and their versions, memberships, the change log and the
 // schedule of time-relative re-evaluations. The transactional half runs inside ingest transactions,
 // so a membership changes in the same transaction as the profile change that causes it.
-import type BetterSqlite3 from 'better-sqlite3'
-import { type Kysely, sql, type Transaction } from 'kysely'
+import { type Kysely, sql } from 'kysely'
 import { AppError } from '../../errors.ts'
 import type { EventNeed } from '../../domain/condition.ts'
 import { compileCondition } from './condition-sql.ts'
 import { chunks, MAX_IN_LIST, profileContacts } from './members.ts'
 import type { SqlDatabase } from './open.ts'
-import type { Database, SegmentsTable } from './schema.ts'
-import type { EventOccurrence } from '../../domain/segment-view.ts'
+import type { Database, ProfilesTable, SegmentsTable } from './schema.ts'
+import type { SqlDialect, Trx } from './dialect/dialect.ts'
+import { allFields, fieldsFromColumns, PROFILE_FIELDS, type ProfileFieldTable } from '../../domain/profile-fields.ts'
+import type { EventOccurrence, SegmentProfile } from '../../domain/segment-view.ts'
 import type { SegmentChange, SegmentMemberRow, SegmentRow, SegmentVersionRow } from '../../domain/segment.ts'
 import type { SegmentEvents, SegmentStore, SegmentTransaction } from '../ports/segments.ts'
 
@@ -100,34 +101,15 @@ function parseProperties(text: string): Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : {}
 }
 
-/** The bulk writer of sql-store.ts: cached prepared statements on SQLite, unnest arrays on PostgreSQL. */
-export type BulkUpsert = (table: keyof Database, rows: Array<Record<string, string | number | null>>, conflict: string[], update: string[]) => Promise<unknown>
+/** The profile columns segment conditions read: each field they can name, from the field table. */
+const SEGMENT_FIELD_TABLE: ProfileFieldTable = Object.fromEntries(Object.entries(PROFILE_FIELDS).filter(([, spec]) => spec.segment !== null))
+const SEGMENT_VIEW_COLUMNS = ['id', 'email', ...Object.values(SEGMENT_FIELD_TABLE).map((spec) => spec.column), 'traits', 'first_seen', 'last_seen'] as Array<keyof ProfilesTable>
 
-export function createSegmentTransaction(
-  trx: Transaction<Database>,
-  dialect: 'sqlite' | 'postgres',
-  upsert: BulkUpsert,
-  sqlite: BetterSqlite3.Database | undefined,
-): SegmentTransaction {
-  // Row-by-row prepared deletes on SQLite (microseconds each); chunked IN lists on PostgreSQL.
-  const prepared = new Map<string, BetterSqlite3.Statement>()
-  async function deletePairs(table: 'segment_memberships' | 'segment_schedule', pairs: Array<{ segmentId: string; profileId: string }>) {
-    if (pairs.length === 0) return
-    if (sqlite) {
-      let statement = prepared.get(table)
-      if (!statement) {
-        statement = sqlite.prepare(`delete from "${table}" where "segment_id" = ? and "profile_id" = ?`)
-        prepared.set(table, statement)
-      }
-      for (const p of pairs) statement.run(p.segmentId, p.profileId)
-      return
-    }
-    const bySegment = new Map<string, string[]>()
-    for (const p of pairs) bySegment.set(p.segmentId, [...(bySegment.get(p.segmentId) ?? []), p.profileId])
-    for (const [segmentId, ids] of bySegment) {
-      for (const part of chunks(ids, MAX_IN_LIST)) await trx.deleteFrom(table).where('segment_id', '=', segmentId).where('profile_id', 'in', part).execute()
-    }
-  }
+/** The field values of a segment view: every field segment conditions can name. */
+type SegmentViewFields = Omit<SegmentProfile, 'id' | 'email' | 'traits' | 'first_seen' | 'last_seen' | 'interests' | 'cohorts' | 'segments' | 'events'>
+
+export function createSegmentTransaction(trx: Trx, dialect: SqlDialect): SegmentTransaction {
+  const deletePairs = (table: 'segment_memberships' | 'segment_schedule', pairs: Array<{ segmentId: string; profileId: string }>) => dialect.deletePairs(trx, table, pairs)
 
   return {
     async loadSegmentMemberships(profileIds) {
@@ -164,7 +146,7 @@ export function createSegmentTransaction(
       // Ranges over keys that start with profile_id: one seek and a sequential read per table.
       let profiles = trx
         .selectFrom('profiles')
-        .select(['id', 'email', 'phone', 'city', 'state', 'country', 'country_code', 'age', 'gender', 'income', 'education', 'traits', 'first_seen', 'last_seen'])
+        .select(SEGMENT_VIEW_COLUMNS)
         .where('id', '<=', lastId)
         .orderBy('id')
       if (afterId !== undefined) profiles = profiles.where('id', '>', afterId)
@@ -211,15 +193,7 @@ export function createSegmentTransaction(
       const views = (await profiles.execute()).map((r) => ({
         id: r.id,
         email: r.email,
-        phone: r.phone,
-        city: r.city,
-        state: r.state,
-        country: r.country,
-        country_code: r.country_code,
-        age: r.age === null ? null : Number(r.age),
-        gender: r.gender,
-        income: r.income,
-        education: r.education,
+        ...(allFields(fieldsFromColumns(r, SEGMENT_FIELD_TABLE), SEGMENT_FIELD_TABLE) as SegmentViewFields),
         traits: needs.traits ? (JSON.parse(r.traits) as Record<string, unknown>) : {},
         first_seen: Number(r.first_seen),
         last_seen: Number(r.last_seen),
@@ -234,45 +208,29 @@ export function createSegmentTransaction(
     async applySegmentChanges({ changes, schedule, now }) {
       if (changes.length > 0) {
         const entered = changes.filter((c) => c.change === 'entered')
-        await upsert(
+        await dialect.upsertMany(
+          trx,
           'segment_memberships',
           entered.map((c) => ({ segment_id: c.segmentId, profile_id: c.profileId, entered_at: now })),
-          ['segment_id', 'profile_id'],
-          [],
+          { conflict: ['segment_id', 'profile_id'], update: [] },
         )
         await deletePairs('segment_memberships', changes.filter((c) => c.change === 'left'))
-        await upsert(
+        await dialect.upsertMany(
+          trx,
           'segment_changes',
           changes.map((c) => ({ segment_id: c.segmentId, profile_id: c.profileId, change: c.change, reason: c.reason, at: now })),
-          ['id'],
-          [],
+          { conflict: ['id'], update: [] },
         )
         const deltas = new Map<string, number>()
         for (const c of changes) deltas.set(c.segmentId, (deltas.get(c.segmentId) ?? 0) + (c.change === 'entered' ? 1 : -1))
         const sorted = [...deltas].filter(([, delta]) => delta !== 0).sort(([a], [b]) => (a < b ? -1 : 1))
-        if (sqlite) {
-          let statement = prepared.get('members')
-          if (!statement) {
-            statement = sqlite.prepare('update "segments" set "members" = "members" + ? where "id" = ?')
-            prepared.set('members', statement)
-          }
-          for (const [segmentId, delta] of sorted) statement.run(delta, segmentId)
-        } else if (sorted.length > 0) {
-          // One statement for every counter of the batch, in id order (row locks in a stable order).
-          // The CTE takes the row locks in id order first; an UPDATE … FROM alone locks in join order,
-          // and two batches could then deadlock on the same counters.
-          const ids = sorted.map(([id]) => id)
-          await sql`with locked as (select id from segments where id = any(${ids}::text[]) order by id for update)
-            update segments set members = segments.members + d.delta
-            from unnest(${ids}::text[], ${sorted.map(([, delta]) => delta)}::int8[]) as d(id, delta)
-            where segments.id = d.id and segments.id in (select id from locked)`.execute(trx)
-        }
+        await dialect.addSegmentMembers(trx, sorted)
       }
-      await upsert(
+      await dialect.upsertMany(
+        trx,
         'segment_schedule',
         schedule.filter((s) => s.dueAt !== null).map((s) => ({ segment_id: s.segmentId, profile_id: s.profileId, due_at: s.dueAt })),
-        ['segment_id', 'profile_id'],
-        ['due_at'],
+        { conflict: ['segment_id', 'profile_id'], update: ['due_at'] },
       )
       await deletePairs('segment_schedule', schedule.filter((s) => s.dueAt === null))
     },
@@ -282,7 +240,7 @@ export function createSegmentTransaction(
       // batch and the backfill never write from stale reads.
       let idQuery = trx.selectFrom('profiles').select('id').orderBy('id').limit(limit)
       if (afterId !== undefined) idQuery = idQuery.where('id', '>', afterId)
-      if (dialect === 'postgres') idQuery = idQuery.forUpdate()
+      idQuery = dialect.lockRows(idQuery)
       const ids = (await idQuery.execute()).map((r) => r.id)
       const last = ids[ids.length - 1]
       if (last === undefined) return { ids, matching: null, members: new Set() }
@@ -442,7 +400,7 @@ export function createSegmentStore(database: SqlDatabase): SegmentStore {
 /** Adds each member's email and most recent cookie. */
 async function attachIdentity(
   reader: Kysely<Database>,
-  dialect: 'sqlite' | 'postgres',
+  dialect: SqlDialect,
   members: Array<{ profile_id: string; entered_at: number }>,
 ): Promise<SegmentMemberRow[]> {
   if (members.length === 0) return []

@@ -1,37 +1,13 @@
 // What activation (the change stream and webhooks) needs from storage, and nothing more.
 // Implemented over SQL by src/storage/sql/activation-store.ts.
-
-export interface SegmentChange {
-  /** Position in the change log: increases with commit order, unique across all segments. */
-  id: number
-  segmentId: string
-  profileId: string
-  change: 'entered' | 'left'
-  reason: string
-  at: number
-}
-
-export interface Webhook {
-  id: string
-  segmentId: string
-  url: string
-  secret: string
-  /** The last change the endpoint acknowledged; delivery resumes after it. */
-  deliveredChangeId: number
-  /** Consecutive failed deliveries; 0 after a success. */
-  attempts: number
-  /** Epoch ms before which no retry is made; 0 when the webhook is not backing off. */
-  nextAttemptAt: number
-  lastError: string | null
-  lastDeliveredAt: number | null
-  createdAt: number
-}
+import type { ChangeLogEntry } from '../../domain/segment.ts'
+import type { Webhook } from '../../domain/webhook.ts'
 
 export interface ActivationStore {
   /** A segment by id, or by name (case-insensitive) as the segment routes accept. */
   findSegment(idOrName: string): Promise<{ id: string; name: string } | undefined>
   /** Changes of one segment with id > afterId, oldest first. */
-  listChanges(input: { segmentId: string; afterId: number; limit: number }): Promise<SegmentChange[]>
+  listChanges(input: { segmentId: string; afterId: number; limit: number }): Promise<ChangeLogEntry[]>
   /** The id of the segment's newest change, 0 when it has none. */
   latestChangeId(segmentId: string): Promise<number>
   /** Changes with id > afterId, counting no further than `cap` (the count stays cheap however far behind). */

@@ -1,0 +1,127 @@
+// SQLite's side of the dialect seam: one writer connection, prepared statements run on it directly.
+import type BetterSqlite3 from 'better-sqlite3'
+import { sql } from 'kysely'
+import type { Row, Sql, SqlDialect } from './dialect.ts'
+
+const ROWS_PER_STATEMENT = 64
+
+/** The parser refuses keys with '"' or '\', the characters a quoted SQLite JSON path cannot hold. */
+function jsonPath(path: readonly string[]): string {
+  return `$${path.map((key) => `."${key}"`).join('')}`
+}
+
+function onConflict(conflict: readonly string[], update: readonly string[]): string {
+  const action = update.length === 0 ? 'do nothing' : `do update set ${update.map((c) => `"${c}" = excluded."${c}"`).join(', ')}`
+  return `on conflict (${conflict.map((c) => `"${c}"`).join(', ')}) ${action}`
+}
+
+/**
+ * `writer` is the connection Kysely's transactions run on (see SqlDatabase.sqlite), so statements
+ * prepared on it take part in them. Prepared statements are kept per row shape for the connection's life.
+ */
+export function createSqliteDialect(writer: BetterSqlite3.Database): SqlDialect {
+  const statements = new Map<string, BetterSqlite3.Statement>()
+  function prepared(key: string, source: () => string): BetterSqlite3.Statement {
+    let statement = statements.get(key)
+    if (!statement) {
+      statement = writer.prepare(source())
+      statements.set(key, statement)
+    }
+    return statement
+  }
+  function insertStatement(table: string, columns: readonly string[], conflict: readonly string[], update: readonly string[], rows = 1) {
+    const key = `${table}|${columns.join(',')}|${conflict.join(',')}|${update.join(',')}|x${rows}`
+    return prepared(key, () => {
+      const tuple = `(${columns.map(() => '?').join(', ')})`
+      return `insert into "${table}" (${columns.map((c) => `"${c}"`).join(', ')}) values ${Array.from({ length: rows }, () => tuple).join(', ')} ${onConflict(conflict, update)}`
+    })
+  }
+
+  return {
+    name: 'sqlite',
+    groupCommit: true,
+    isRetryable: () => false,
+    isUnreadableValue(error) {
+      const e = error as { code?: unknown; message?: unknown } | null
+      return e?.code === 'SQLITE_ERROR' && typeof e.message === 'string' && /malformed JSON|JSON cannot hold/.test(e.message)
+    },
+    lockIdentifiers: async () => undefined,
+    lockRows: (query) => query,
+
+    async upsertMany(_trx, table, rows, { conflict, update }) {
+      const first = rows[0]
+      if (!first) return
+      const columns = Object.keys(first)
+      const single = insertStatement(table, columns, conflict, update)
+      // 64 rows per statement: a statement's fixed cost is most of a narrow row's.
+      let at = 0
+      if (rows.length >= ROWS_PER_STATEMENT) {
+        const wide = insertStatement(table, columns, conflict, update, ROWS_PER_STATEMENT)
+        for (; at + ROWS_PER_STATEMENT <= rows.length; at += ROWS_PER_STATEMENT) {
+          const values: Array<string | number | null> = []
+          for (let i = at; i < at + ROWS_PER_STATEMENT; i++) {
+            const row = rows[i] as Row
+            for (const c of columns) values.push(row[c] ?? null)
+          }
+          wide.run(values)
+        }
+      }
+      for (; at < rows.length; at++) {
+        const row = rows[at] as Row
+        single.run(columns.map((c) => row[c] ?? null))
+      }
+    },
+
+    async insertReturningIds(_trx, rows) {
+      const inserted = new Map<string, number>()
+      const first = rows[0]
+      if (!first) return inserted
+      const columns = Object.keys(first)
+      // Only single-row statements tell each row's id (a duplicate changes nothing).
+      const statement = insertStatement('raw_records', columns, ['content_hash'], [])
+      for (const row of rows) {
+        const result = statement.run(columns.map((c) => row[c] ?? null))
+        if (result.changes > 0) inserted.set(row.content_hash as string, Number(result.lastInsertRowid))
+      }
+      return inserted
+    },
+
+    async deletePairs(_trx, table, pairs) {
+      if (pairs.length === 0) return
+      const statement = prepared(`delete|${table}`, () => `delete from "${table}" where "segment_id" = ? and "profile_id" = ?`)
+      for (const p of pairs) statement.run(p.segmentId, p.profileId)
+    },
+
+    async addSegmentMembers(_trx, deltas) {
+      const statement = prepared('segments|members', () => 'update "segments" set "members" = "members" + ? where "id" = ?')
+      for (const [segmentId, delta] of deltas) statement.run(delta, segmentId)
+    },
+
+    unindexed: (column) => sql<string>`+${sql.ref(column)}`,
+
+    async optimize(db) {
+      await sql`pragma optimize`.execute(db)
+    },
+
+    schema: {
+      bigint: 'integer',
+      double: 'real',
+      idType: 'integer',
+      idColumn: (column) => column.primaryKey().autoIncrement(),
+      clustered: sql`without rowid`,
+    },
+
+    fold: (value) => sql`lower(${value})`,
+    contains: (haystack, needle) => sql`instr(${haystack}, ${needle}) > 0`,
+    param: (value) => sql`${value}`,
+
+    json: {
+      // json_extract is NULL for an absent key and for JSON null alike.
+      present: (document, path) => sql`json_extract(${document}, ${jsonPath(path)})`,
+      text: (document, path) => sql`CASE WHEN json_type(${document}, ${jsonPath(path)}) = 'text' THEN json_extract(${document}, ${jsonPath(path)}) END`,
+      number: (document, path) =>
+        sql`CASE WHEN json_type(${document}, ${jsonPath(path)}) IN ('integer', 'real') THEN json_extract(${document}, ${jsonPath(path)}) END`,
+      isBoolean: (document, path, wanted): Sql => sql`json_type(${document}, ${jsonPath(path)}) = ${wanted ? 'true' : 'false'}`,
+    },
+  }
+}

@@ -1,0 +1,185 @@
+// Profiles: the rows an ingest transaction loads and writes for identity resolution, and the reads
+// behind the user routes and the walks over every profile.
+import type { InterestSeen, Login, ProfileState } from '../../domain/profile.ts'
+import type { MergeLogEntry } from '../../domain/identity.ts'
+import { fieldColumns } from '../../domain/profile-fields.ts'
+import type { ProfileReader } from '../ports/profiles.ts'
+import type { Row, SqlDialect, Trx } from './dialect/dialect.ts'
+import { chunks, MAX_IN_LIST } from './members.ts'
+import type { SqlDatabase } from './open.ts'
+import { precompile } from './precompile.ts'
+import { profileFromRow, profileToRow } from './rows.ts'
+
+/** What a profile write updates: its fields' columns (derived ones included) and the profile's own. */
+const PROFILE_UPDATE_COLUMNS = ['email', ...fieldColumns(), 'traits', 'field_times', 'first_seen', 'last_seen', 'updated_at']
+
+export type InterestRow = { profile_id: string; interest: string; first_seen: number; last_seen: number; source: string }
+
+/** Profile rows inside an ingest transaction, with their interests and the logins of their cookies. */
+export function createProfileRows(trx: Trx, dialect: SqlDialect) {
+  async function loadInterests(profileIds: string[]): Promise<Map<string, Map<string, InterestSeen>>> {
+    const byProfile = new Map<string, Map<string, InterestSeen>>()
+    for (const id of profileIds) byProfile.set(id, new Map())
+    for (const part of chunks(profileIds, MAX_IN_LIST)) {
+      const rows = await trx
+        .selectFrom('profile_interests')
+        .select(['profile_id', 'interest', 'first_seen', 'last_seen', 'source'])
+        .where('profile_id', 'in', part)
+        .execute()
+      for (const row of rows) {
+        byProfile.get(row.profile_id)?.set(row.interest, {
+          firstSeen: Number(row.first_seen),
+          lastSeen: Number(row.last_seen),
+          source: row.source,
+        })
+      }
+    }
+    return byProfile
+  }
+
+  async function loadProfiles(ids: string[]): Promise<Map<string, ProfileState>> {
+    const profiles = new Map<string, ProfileState>()
+    if (ids.length === 0) return profiles
+    const sorted = [...new Set(ids)].sort()
+    const interests = await loadInterests(sorted)
+    for (const part of chunks(sorted, MAX_IN_LIST)) {
+      // Row locks in id order: a concurrent batch touching the same person waits, never deadlocks.
+      const query = dialect.lockRows(trx.selectFrom('profiles').selectAll().where('id', 'in', part).orderBy('id'))
+      for (const row of await query.execute()) {
+        profiles.set(row.id, profileFromRow(row, interests.get(row.id) ?? new Map()))
+      }
+    }
+    return profiles
+  }
+
+  async function loadLogins(cookies: string[]): Promise<Map<string, Login[]>> {
+    const logins = new Map<string, Login[]>()
+    for (const part of chunks(cookies, MAX_IN_LIST)) {
+      const rows = await trx.selectFrom('logins').select(['cookie', 'email', 'observed_at']).where('cookie', 'in', part).execute()
+      for (const row of rows) {
+        const list = logins.get(row.cookie) ?? []
+        list.push({ email: row.email, at: Number(row.observed_at) })
+        logins.set(row.cookie, list)
+      }
+    }
+    return logins
+  }
+
+  async function writeProfiles(profiles: ProfileState[], now: number): Promise<void> {
+    const rows = profiles.map((p) => profileToRow(p, now) as unknown as Row)
+    await dialect.upsertMany(trx, 'profiles', rows, { conflict: ['id'], update: PROFILE_UPDATE_COLUMNS })
+  }
+
+  async function writeInterests(rows: InterestRow[]): Promise<void> {
+    await dialect.upsertMany(trx, 'profile_interests', rows, { conflict: ['profile_id', 'interest'], update: ['first_seen', 'last_seen', 'source'] })
+  }
+
+  return { loadProfiles, loadLogins, writeProfiles, writeInterests }
+}
+
+export type ProfileRows = ReturnType<typeof createProfileRows>
+
+export function createProfileReader(database: SqlDatabase): ProfileReader {
+  const { reader, dialect } = database
+  // The point reads behind GET /api/user, built and compiled once.
+  const reads = {
+    liveProfile: precompile(reader, (p) => reader.selectFrom('profiles').select('id').where('id', '=', p('id'))),
+    identity: precompile(reader, (p) =>
+      reader
+        .selectFrom('identities')
+        .select('profile_id')
+        .where('kind', '=', p('kind') as 'cookie')
+        .where('value', '=', p('value')),
+    ),
+    profile: precompile(reader, (p) => reader.selectFrom('profiles').selectAll().where('id', '=', p('id'))),
+    interests: precompile(reader, (p) =>
+      reader
+        .selectFrom('profile_interests')
+        .select(['interest', 'first_seen', 'last_seen', 'source'])
+        .where('profile_id', '=', p('id'))
+        .orderBy('first_seen')
+        .orderBy('interest'),
+    ),
+    cookies: precompile(reader, (p) =>
+      reader
+        .selectFrom('identities')
+        .select(['value', 'last_seen'])
+        .where('profile_id', '=', p('id'))
+        .where(dialect.unindexed('kind'), '=', 'cookie')
+        .orderBy('last_seen', 'desc')
+        .orderBy('value'),
+    ),
+    memberships: precompile(reader, (p) =>
+      reader
+        .selectFrom('cohort_memberships')
+        .innerJoin('cohorts', 'cohorts.id', 'cohort_memberships.cohort_id')
+        .select(['cohort_memberships.cohort_id', 'cohorts.name', 'score', 'assigned_at', 'reason'])
+        .where('profile_id', '=', p('id'))
+        .orderBy('score', 'desc')
+        .orderBy('cohorts.name'),
+    ),
+  }
+
+  return {
+    async findProfileId(kind, value) {
+      if (kind === 'profile_id') {
+        const live = await reads.liveProfile({ id: value })
+        if (live[0]) return live[0].id
+      }
+      const row = await reads.identity({ kind: kind === 'profile_id' ? 'profile' : kind === 'user_id' ? 'user' : kind, value })
+      return row[0]?.profile_id
+    },
+
+    async loadProfileView(profileId) {
+      const [row] = await reads.profile({ id: profileId })
+      if (!row) return undefined
+      const interestRows = await reads.interests({ id: profileId })
+      const cookieRows = await reads.cookies({ id: profileId })
+      const membershipRows = await reads.memberships({ id: profileId })
+      const interests = new Map<string, InterestSeen>()
+      for (const r of interestRows) {
+        interests.set(r.interest, { firstSeen: Number(r.first_seen), lastSeen: Number(r.last_seen), source: r.source })
+      }
+      return {
+        profile: profileFromRow(row, interests),
+        cookies: cookieRows.map((r) => ({ cookie: r.value, lastSeen: Number(r.last_seen) })),
+        memberships: membershipRows.map((m) => ({
+          cohortId: m.cohort_id,
+          name: m.name,
+          score: Number(m.score),
+          assignedAt: Number(m.assigned_at),
+          reason: m.reason,
+        })),
+      }
+    },
+
+    async listProfileIds({ afterId, limit }) {
+      let query = reader.selectFrom('profiles').select('id').orderBy('id').limit(limit)
+      if (afterId !== undefined) query = query.where('id', '>', afterId)
+      return (await query.execute()).map((r) => r.id)
+    },
+
+    async listMerges(profileId) {
+      const rows = await reader
+        .selectFrom('merges')
+        .selectAll()
+        .where((eb) => eb.or([eb('survivor_id', '=', profileId), eb('absorbed_id', '=', profileId)]))
+        .orderBy('id')
+        .execute()
+      return rows.map((r) => ({
+        survivorId: r.survivor_id,
+        absorbedId: r.absorbed_id,
+        reason: r.reason as MergeLogEntry['reason'],
+        identifierKind: r.identifier_kind as 'cookie' | 'email',
+        identifier: r.identifier,
+        rawId: Number(r.raw_id),
+        createdAt: Number(r.created_at),
+      }))
+    },
+
+    async countProfiles() {
+      const row = await reader.selectFrom('profiles').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()
+      return Number(row.n)
+    },
+  }
+}
