@@ -2,7 +2,8 @@
 // next. The notifier wakes waiters at once for changes committed in this process; a poll every
 // `pollMs` catches those committed by other processes (another server on the same database).
 import type { ChangeNotifier } from './notifier.ts'
-import type { ActivationStore, SegmentChange } from './webhooks/store.ts'
+import type { ChangeLogEntry } from '../domain/segment.ts'
+import type { ActivationStore } from '../storage/ports/activation.ts'
 
 export interface ChangeStreamDependencies {
   store: Pick<ActivationStore, 'listChanges'>
@@ -63,7 +64,7 @@ export function createChangeStream(deps: ChangeStreamDependencies) {
    * The first changes after `afterId`, waiting up to `until` (epoch ms) for one when there are none
    * yet; an empty list when the wait ends or `signal` aborts first.
    */
-  async function waitForChanges(input: { segmentId: string; afterId: number; limit: number; until: number; signal: AbortSignal }): Promise<SegmentChange[]> {
+  async function waitForChanges(input: { segmentId: string; afterId: number; limit: number; until: number; signal: AbortSignal }): Promise<ChangeLogEntry[]> {
     const { segmentId, afterId, limit, until, signal } = input
     const waiter = subscribeUntilAborted(notifier, segmentId, signal)
     try {
@@ -83,7 +84,7 @@ export function createChangeStream(deps: ChangeStreamDependencies) {
    * Every change after `afterId` in batches of at most `batch`, then each new batch as it commits,
    * until `signal` aborts. The next read waits until the consumer has taken the previous batch.
    */
-  async function* follow(input: { segmentId: string; afterId: number; batch: number; signal: AbortSignal }): AsyncGenerator<SegmentChange[]> {
+  async function* follow(input: { segmentId: string; afterId: number; batch: number; signal: AbortSignal }): AsyncGenerator<ChangeLogEntry[]> {
     const { segmentId, batch, signal } = input
     let cursor = input.afterId
     const waiter = subscribeUntilAborted(notifier, segmentId, signal)
@@ -92,7 +93,7 @@ export function createChangeStream(deps: ChangeStreamDependencies) {
         const changes = await store.listChanges({ segmentId, afterId: cursor, limit: batch })
         if (changes.length > 0) {
           yield changes
-          cursor = (changes[changes.length - 1] as SegmentChange).id
+          cursor = (changes[changes.length - 1] as ChangeLogEntry).id
           // A full batch says more may be waiting: read on before sleeping.
           if (changes.length === batch) continue
         }

@@ -1,7 +1,7 @@
 // The `:id` of the change-stream and webhook routes: a segment's id or its name, as on the other
 // segment routes, resolved through the activation store.
 import { AppError } from '../../errors.ts'
-import type { ActivationStore } from '../../activation/webhooks/store.ts'
+import type { ActivationStore } from '../../storage/ports/activation.ts'
 
 export const segmentParamsSchema = {
   type: 'object',
