@@ -46,6 +46,11 @@ export interface RuntimeOptions {
 const SERVER_TRANSACTION_RECORDS = 100
 const SERVER_TRANSACTION_MS = 15
 
+/** The store alone (migrated), for commands that need nothing else (`cdp keys`). */
+export async function openStore(config: Config, options: { log?: (message: string) => void } = {}): Promise<Store> {
+  return createSqlStore(await openDatabase(config, options))
+}
+
 export async function openRuntime(config: Config, options: RuntimeOptions = {}): Promise<Runtime> {
   const database = await openDatabase(config, { log: options.log })
   const store = createSqlStore(database)

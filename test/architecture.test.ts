@@ -17,7 +17,7 @@ const ALLOWED: Record<string, readonly string[]> = {
   'errors.ts': [],
   collect: ['domain', 'errors.ts'],
   ml: ['domain', 'errors.ts'],
-  'storage/ports': ['domain'],
+  'storage/ports': ['domain', 'errors.ts'],
   'storage/sql': ['storage/ports', 'domain', 'errors.ts'],
   activation: ['storage/ports', 'domain', 'errors.ts'],
   segments: ['activation', 'storage/ports', 'domain', 'errors.ts'],

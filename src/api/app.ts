@@ -58,14 +58,14 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false, allErrors: false, verbose: true } },
     // Fastify's own answers to bad URLs (a 3,000-character path segment: 414) use our envelope too.
     frameworkErrors: (error, request, reply) => {
-      const appError = toAppError(error, deps.config.maxBodyBytes)
+      const appError = toAppError(error, { maxBodyBytes: deps.config.maxBodyBytes, describeOutage: deps.store.describeOutage })
       if (appError.code === 'internal') request.log.error({ err: error }, 'request failed')
       sendError(request, reply, appError)
     },
   })
 
   app.setErrorHandler((error, request, reply) => {
-    const appError = toAppError(error, deps.config.maxBodyBytes)
+    const appError = toAppError(error, { maxBodyBytes: deps.config.maxBodyBytes, describeOutage: deps.store.describeOutage })
     if (appError.code === 'internal') request.log.error({ err: error }, 'request failed')
     else if (appError.code === 'unavailable') request.log.warn({ err: error }, 'request failed: the database is unavailable')
     return sendError(request, reply, appError)

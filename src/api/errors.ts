@@ -1,7 +1,6 @@
 // The one place that maps error codes to HTTP statuses and shapes every error response.
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
 import { AppError, type ErrorCode } from '../errors.ts'
-import { storageUnavailable } from '../storage/sql/faults.ts'
 
 export const STATUS_BY_CODE: Record<ErrorCode, number> = {
   invalid_input: 400,
@@ -33,10 +32,11 @@ export const errorResponseSchema = {
 } as const
 
 /** Turns anything thrown in a route into an AppError a client can act on; unknown errors become `internal`. */
-export function toAppError(error: unknown, maxBodyBytes: number): AppError {
+export function toAppError(error: unknown, options: { maxBodyBytes: number; describeOutage: (error: unknown) => AppError | undefined }): AppError {
+  const { maxBodyBytes } = options
   if (error instanceof AppError) return error
   // The database is down, restarting or full: 503, so clients retry instead of reporting a bug.
-  const unavailable = storageUnavailable(error)
+  const unavailable = options.describeOutage(error)
   if (unavailable) return unavailable
   const e = error as Partial<FastifyError> & { validation?: unknown }
   if (e.validation && typeof e.message === 'string') {

@@ -1,11 +1,11 @@
 // `cdp keys create|list|revoke`.
 import { createKey, parseScopes } from '../api/auth.ts'
 import type { Config } from '../config.ts'
-import { openDatabase } from '../storage/sql/open.ts'
-import { createSqlStore } from '../storage/sql/sql-store.ts'
+import { openStore } from '../compose.ts'
+import type { Store } from '../storage/ports/store.ts'
 
-async function withStore<T>(config: Config, work: (store: ReturnType<typeof createSqlStore>) => Promise<T>): Promise<T> {
-  const store = createSqlStore(await openDatabase(config))
+async function withStore<T>(config: Config, work: (store: Store) => Promise<T>): Promise<T> {
+  const store = await openStore(config)
   try {
     return await work(store)
   } finally {

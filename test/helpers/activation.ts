@@ -12,7 +12,7 @@ import type { Store } from '../../src/storage/ports/store.ts'
 /** The activation routes on a Fastify app with the real auth hook and error handler (as buildApp wires them). */
 export async function buildActivationApp(keys: Store, deps: SegmentActivationDependencies): Promise<FastifyInstance> {
   const instance = Fastify({ logger: false, ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false, allErrors: false } } })
-  instance.setErrorHandler((error, request, reply) => sendError(request, reply, toAppError(error, 1024 * 1024)))
+  instance.setErrorHandler((error, request, reply) => sendError(request, reply, toAppError(error, { maxBodyBytes: 1024 * 1024, describeOutage: keys.describeOutage })))
   const authenticate = createAuthenticator(keys)
   instance.addHook('onRequest', async (request) => {
     const scope = request.routeOptions.config.scope

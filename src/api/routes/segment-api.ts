@@ -155,7 +155,7 @@ export async function segmentApiRoutes(fastify: FastifyInstance, ctx: RouteConte
   // Bodies past the route's read limit are refused before our own check can name the spec's limit.
   app.setErrorHandler((error, request, reply) => {
     const tooLarge = (error as { code?: string }).code === 'FST_ERR_CTP_BODY_TOO_LARGE'
-    const appError = tooLarge ? new AppError('payload_too_large', `${BATCH_LIMITS}: send fewer messages per batch`) : toAppError(error, ctx.config.maxBodyBytes)
+    const appError = tooLarge ? new AppError('payload_too_large', `${BATCH_LIMITS}: send fewer messages per batch`) : toAppError(error, { maxBodyBytes: ctx.config.maxBodyBytes, describeOutage: ctx.store.describeOutage })
     if (appError.code === 'internal') request.log.error({ err: error }, 'request failed')
     else if (appError.code === 'unavailable') request.log.warn({ err: error }, 'request failed: the database is unavailable')
     return sendError(request, reply, appError)

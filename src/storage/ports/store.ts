@@ -1,4 +1,5 @@
 // Every port at once: what storage/sql implements and what compose.ts hands out, one port per consumer.
+import type { AppError } from '../../errors.ts'
 import type { ApiKeyStore } from './keys.ts'
 import type { CohortStore } from './cohorts.ts'
 import type { EventReader } from './events.ts'
@@ -10,6 +11,13 @@ import type { SegmentStore } from './segments.ts'
 export interface Store extends TransactionRunner, ProfileReader, CohortStore, SegmentStore, EventReader, RawRecordReader, ApiKeyStore {
   /** Which engine holds the data, for /health and logs: no code branches on it (the differences live in storage/sql/dialect/). */
   readonly engine: 'sqlite' | 'postgres'
+
+  /**
+   * The AppError (`unavailable`, 503) a failure means when the database cannot serve right now (an
+   * outage, a restart, a full disk, a lock held by another process), so a client is told to retry;
+   * undefined when the failure is not an outage (a bug).
+   */
+  describeOutage(error: unknown): AppError | undefined
 
   /** Refreshes the query planner's statistics; run after bulk loads (PostgreSQL may run without autovacuum). */
   optimize(): Promise<void>

@@ -1,6 +1,7 @@
 // The Store over Kysely: one implementation for SQLite and PostgreSQL, composed from one file per
 // port; what the engines do differently is the dialect's (dialect/). Hot paths write one multi-row
 // statement per table per batch.
+import { storageUnavailable } from './faults.ts'
 import type { IngestTransaction } from '../ports/ingest.ts'
 import type { Store } from '../ports/store.ts'
 import { createCohortStore, createMembershipTransaction } from './cohort-store.ts'
@@ -37,6 +38,7 @@ export function createSqlStore(database: SqlDatabase): Store {
     engine: dialect.name,
     groupCommit: dialect.groupCommit,
     isUnreadableValue: (error) => dialect.isUnreadableValue(error),
+    describeOutage: storageUnavailable,
 
     async ingestTransaction(work) {
       for (let attempt = 1; ; attempt++) {
