@@ -2,6 +2,7 @@
 import type { FastifyInstance } from 'fastify'
 import { AppError } from '../../errors.ts'
 import { parseIncome } from '../../pipeline/validate/income.ts'
+import { apiSectionSchema, apiSectionValues } from '../../domain/profile-fields.ts'
 import type { RouteContext } from '../app.ts'
 import { errorResponseSchema } from '../errors.ts'
 import type { ProfileView } from '../../domain/profile.ts'
@@ -25,22 +26,16 @@ const userProfileSchema = {
     email: nullableString,
     phone_number: nullableString,
     location: nullableString,
-    location_detail: {
-      type: 'object',
-      properties: { city: nullableString, state: nullableString, country: nullableString, country_code: nullableString },
-    },
+    location_detail: apiSectionSchema('location_detail'),
     demographics: {
       type: 'object',
       properties: {
-        age: { type: ['integer', 'null'] },
-        gender: nullableString,
-        income: nullableString,
+        ...apiSectionSchema('demographics').properties,
         income_parsed: {
           type: ['object', 'null'],
           description: 'income read as an amount or range (min = max for one amount; null for an open end) and an ISO 4217 currency (null when the text names none); null when income is absent or is not an amount',
           properties: { min: { type: ['number', 'null'] }, max: { type: ['number', 'null'] }, currency: nullableString },
         },
-        education: nullableString,
       },
     },
     interests: { type: 'array', items: { type: 'string' } },
@@ -107,14 +102,11 @@ export function userProfileBody(view: ProfileView, options: { explain: InterestE
     email: profile.email,
     phone_number: f.phone ?? f.phone_raw ?? null,
     location: location || null,
-    location_detail: { city: f.city ?? null, state: f.state ?? null, country: f.country ?? null, country_code: f.country_code ?? null },
+    location_detail: apiSectionValues(f, 'location_detail'),
     demographics: {
-      age: f.age ?? null,
-      gender: f.gender ?? null,
-      income: f.income ?? null,
+      ...apiSectionValues(f, 'demographics'),
       // Read from the text on the way out: the profile keeps income as sent (see docs/api.md).
       income_parsed: f.income ? parseIncome(f.income) : null,
-      education: f.education ?? null,
     },
     interests: [...profile.interests.keys()],
     cohorts: memberships.map((m) => m.name),

@@ -16,7 +16,7 @@ import type { QualityPolicy } from './quality-policy.ts'
 import { collapseWhitespace, describeValue, isAbsent, isPlainObject, setOwn } from '../../domain/text.ts'
 import { parseTimestamp } from '../../domain/timestamp.ts'
 import { usStateName } from './us-states.ts'
-import type { ProfileFields } from '../../domain/profile-fields.ts'
+import { PROFILE_FIELD_GROUPS, PROFILE_FIELD_NAMES, PROFILE_FIELDS, type ProfileFields } from '../../domain/profile-fields.ts'
 
 export { DEFAULT_EMAIL_BLOCKLIST, isJunkIdentifier, normalizeEmail } from '../../domain/email.ts'
 export { type ParsedIncome, parseIncome } from './income.ts'
@@ -39,8 +39,9 @@ const MAX_FUTURE_MS = 24 * 60 * 60 * 1000
 
 // Profile fields come nested as in the customer's format ({location: {city}}) or flat ({city}).
 // These are the record's own names; nameFields has renamed every other spelling to them.
-const LOCATION_KEYS: ReadonlySet<string> = new Set(['city', 'state', 'country', 'country_code'])
-const DEMOGRAPHIC_KEYS: ReadonlySet<string> = new Set(['age', 'gender', 'income', 'education'])
+// The nested groups are the field table's: the location group, and the fields shown as demographics.
+const LOCATION_KEYS: ReadonlySet<string> = new Set(PROFILE_FIELD_GROUPS.location)
+const DEMOGRAPHIC_KEYS: ReadonlySet<string> = new Set(PROFILE_FIELD_NAMES.filter((name) => PROFILE_FIELDS[name].api === 'demographics'))
 const RECORD_KEYS: ReadonlySet<string> = new Set([
   'cookie',
   'email',
