@@ -4,7 +4,7 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto'
 import type { FastifyRequest } from 'fastify'
 import { AppError } from '../errors.ts'
-import type { Store } from '../storage/ports/store.ts'
+import type { ApiKeyStore } from '../storage/ports/keys.ts'
 
 export const SCOPES = ['ingest', 'read', 'admin'] as const
 export type Scope = (typeof SCOPES)[number]
@@ -28,7 +28,7 @@ export function parseScopes(text: string): Scope[] {
   return scopes as Scope[]
 }
 
-export async function createKey(store: Store, input: { name: string; scopes: Scope[]; key?: string }): Promise<{ id: string; key: string }> {
+export async function createKey(store: Pick<ApiKeyStore, 'createApiKey'>, input: { name: string; scopes: Scope[]; key?: string }): Promise<{ id: string; key: string }> {
   const key = input.key ?? generateKey()
   const id = `key_${randomUUID().replaceAll('-', '').slice(0, 16)}`
   await store.createApiKey({ id, keyHash: hashKey(key), name: input.name, scopes: input.scopes, now: Date.now() })
@@ -39,7 +39,7 @@ export async function createKey(store: Store, input: { name: string; scopes: Sco
  * Makes sure an admin key exists: CDP_ADMIN_KEY when set, else a generated one on the very first
  * start. Returns the generated key so the caller can print it once; it is never stored in clear.
  */
-export async function ensureBootstrapKey(store: Store, adminKey: string | undefined): Promise<string | undefined> {
+export async function ensureBootstrapKey(store: Pick<ApiKeyStore, 'countApiKeys' | 'createApiKey' | 'findApiKeyByHash'>, adminKey: string | undefined): Promise<string | undefined> {
   if (adminKey) {
     if (!(await store.findApiKeyByHash(hashKey(adminKey)))) {
       await createKey(store, { name: 'bootstrap (CDP_ADMIN_KEY)', scopes: [...SCOPES], key: adminKey })
@@ -66,7 +66,7 @@ export function keyFromHeader(header: string | undefined): string | undefined {
   return user === '' ? undefined : user
 }
 
-export function createAuthenticator(store: Store) {
+export function createAuthenticator(store: Pick<ApiKeyStore, 'findApiKeyByHash'>) {
   const cache = new Map<string, { scopes: readonly string[] | null; until: number }>()
   /** `bodyKey`: a key sent in the body where no header can be set (the Segment spec's writeKey, sendBeacon). */
   return async function authenticate(request: FastifyRequest, scope: Scope, bodyKey?: string): Promise<void> {

@@ -8,7 +8,8 @@ import type { InterestClassifier } from '../domain/types.ts'
 import type { InterestProperty } from '../collect/segment-spec.ts'
 import type { SegmentEngine } from '../segments/engine.ts'
 import type { IngestTransaction } from '../storage/ports/ingest.ts'
-import type { Store } from '../storage/ports/store.ts'
+import type { CohortStore } from '../storage/ports/cohorts.ts'
+import type { TransactionRunner } from '../storage/ports/ingest.ts'
 import type { WriteQueueFactory } from '../storage/ports/write-queue.ts'
 import { activeClassifier, createClassifyStage } from './classify/stage.ts'
 import { createSaveEventsStage } from './events/stage.ts'
@@ -25,7 +26,8 @@ import { createSegmentsStage } from './segments/stage.ts'
 import { DEFAULT_QUALITY_POLICIES, policyForSource, type QualityPolicies, type ValidateOptions } from './validate/index.ts'
 
 export interface PipelineOptions {
-  store: Store
+  /** Transactions for the stages, and the cohort catalogue a classifier registers. */
+  store: TransactionRunner & Pick<CohortStore, 'upsertCohorts'>
   classifier: InterestClassifier
   validate: Omit<ValidateOptions, 'receivedAt' | 'onInvalid'>
   /** Per source: reject records with an invalid optional field (the default) or drop the field. */
