@@ -6,7 +6,7 @@
 import { type Expression, type ExpressionBuilder, type RawBuilder, sql, type SqlBool } from 'kysely'
 import type { Database } from './schema.ts'
 import type { Condition, EventCondition, FieldCondition, FieldRef, FieldTest, OccurrenceTest, PropertyFilter } from '../../domain/condition.ts'
-import { PROFILE_FIELDS } from '../../domain/profile-fields.ts'
+import { PROFILE_FIELDS, type ProfileFieldSpec, type ProfileFieldTable } from '../../domain/profile-fields.ts'
 import type { SqlDialect } from './dialect/dialect.ts'
 
 export interface CompileOptions {
@@ -14,6 +14,8 @@ export interface CompileOptions {
   dialect: SqlDialect
   /** Epoch milliseconds that relative dates are measured from; pass the same `now` as to evaluate(). */
   now: number
+  /** The profile field table the condition was parsed with (default: the product's own). */
+  fields?: ProfileFieldTable
 }
 
 type Sql<T = unknown> = RawBuilder<T>
@@ -194,13 +196,13 @@ function booleanTest(ref: FieldRef, test: Extract<FieldTest, { type: 'boolean' }
 
 /** Not NULL exactly when evaluate() sees a value that is neither null nor absent. */
 function presenceValue(ref: FieldRef, options: CompileOptions): Sql {
-  if (ref.kind !== 'trait') return column(ref)
+  if (ref.kind !== 'trait') return column(ref, options)
   return options.dialect.json.present(TRAITS, [ref.key])
 }
 
 /** Case-folded text, or NULL when the value is missing or (for a trait) not a JSON string. */
 function textValue(ref: FieldRef, options: CompileOptions): Sql {
-  if (ref.kind !== 'trait') return fold(column(ref), options)
+  if (ref.kind !== 'trait') return fold(column(ref, options), options)
   return fold(options.dialect.json.text(TRAITS, [ref.key]), options)
 }
 
@@ -209,10 +211,12 @@ function numberValue(ref: FieldRef, options: CompileOptions): Sql {
   switch (ref.kind) {
     case 'age':
     case 'time':
-      return column(ref)
-    case 'income':
+      return column(ref, options)
+    case 'income': {
       // Money compares its derived amount (parseMoney of the text), stored with the profile on every write.
-      return sql.ref(`profiles.${PROFILE_FIELDS.income.derived.column}`)
+      const spec = fieldSpec(ref.column ?? 'income', options)
+      return sql.ref(`profiles.${spec.derived?.column ?? spec.column}`)
+    }
     case 'trait':
       return options.dialect.json.number(TRAITS, [ref.key])
     case 'text':
@@ -220,17 +224,25 @@ function numberValue(ref: FieldRef, options: CompileOptions): Sql {
   }
 }
 
-function column(ref: Exclude<FieldRef, { kind: 'trait' }>): Sql {
+/** A field's spec in the table the condition was parsed with; email and times are not in it. */
+function fieldSpec(name: string, options: CompileOptions): ProfileFieldSpec {
+  const table: ProfileFieldTable = options.fields ?? PROFILE_FIELDS
+  const spec = Object.hasOwn(table, name) ? table[name] : undefined
+  if (!spec) throw new Error(`condition names "${name}", which the field table does not have`)
+  return spec
+}
+
+function column(ref: Exclude<FieldRef, { kind: 'trait' }>, options: CompileOptions): Sql {
   switch (ref.kind) {
     case 'text':
       // email is the profile's own column, not a field of the table.
-      return sql.ref(`profiles.${ref.column in PROFILE_FIELDS ? PROFILE_FIELDS[ref.column as keyof typeof PROFILE_FIELDS].column : ref.column}`)
+      return sql.ref(`profiles.${ref.column === 'email' ? 'email' : fieldSpec(ref.column, options).column}`)
     case 'time':
       return sql.ref(`profiles.${ref.column}`)
     case 'age':
-      return sql.ref(`profiles.${PROFILE_FIELDS.age.column}`)
+      return sql.ref(`profiles.${fieldSpec(ref.column ?? 'age', options).column}`)
     case 'income':
-      return sql.ref(`profiles.${PROFILE_FIELDS.income.column}`)
+      return sql.ref(`profiles.${fieldSpec(ref.column ?? 'income', options).column}`)
   }
 }
 
