@@ -2,6 +2,7 @@
 // TypeScript through tsx: three alternating runs each on an empty data directory, from spawn to
 // /health answering, RSS (of the process and its children) half a second later.
 //   npm run build && node scripts/measure-startup.mjs
+/* global fetch, setTimeout, performance */
 import { spawn } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
@@ -21,8 +22,9 @@ function rssOfTree(pid) {
   return kb / 1024
 }
 
-async function waitForHealth(port) {
+async function waitForHealth(port, child) {
   for (;;) {
+    if (child.exitCode !== null) throw new Error(`the server exited with code ${child.exitCode} before answering /health (run npm run build first)`)
     const answered = await fetch(`http://127.0.0.1:${port}/health`).then((r) => r.ok, () => false)
     if (answered) return
     await new Promise((resolve) => setTimeout(resolve, 20))
@@ -36,7 +38,7 @@ for (let round = 0; round < 3; round++) {
     port++
     const started = performance.now()
     const child = spawn(process.execPath, args, { env: { ...process.env, CDP_DATA_DIR: dataDir, PORT: String(port) }, stdio: 'ignore' })
-    await waitForHealth(port)
+    await waitForHealth(port, child)
     const ms = Math.round(performance.now() - started)
     await new Promise((resolve) => setTimeout(resolve, 500))
     console.log(`${name}\tstart ${ms} ms\trss ${Math.round(rssOfTree(child.pid))} MB`)
