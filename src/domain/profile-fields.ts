@@ -67,6 +67,26 @@ export type ProfileFields = { -readonly [K in ProfileFieldName]?: ValueOf<(typeo
 
 export const PROFILE_FIELD_NAMES = Object.keys(PROFILE_FIELDS) as ProfileFieldName[]
 
+/** A field's spec by name; own keys only, so "constructor" is no field. */
+export function fieldSpec(name: string, table: ProfileFieldTable = PROFILE_FIELDS): ProfileFieldSpec | undefined {
+  return Object.hasOwn(table, name) ? table[name] : undefined
+}
+
+const conditionTables = new WeakMap<ProfileFieldTable, ProfileFieldTable>()
+
+/**
+ * The fields segment conditions can name (a segment kind set), in table order: what every segment
+ * view holds, whether built in memory or read from the database. Computed once per table.
+ */
+export function conditionFieldTable(table: ProfileFieldTable = PROFILE_FIELDS): ProfileFieldTable {
+  let found = conditionTables.get(table)
+  if (!found) {
+    found = Object.fromEntries(Object.entries(table).filter(([, spec]) => spec.segment !== null))
+    conditionTables.set(table, found)
+  }
+  return found
+}
+
 /** Group name -> its members, in table order. */
 export function fieldGroups(table: ProfileFieldTable = PROFILE_FIELDS): Record<string, string[]> {
   const groups: Record<string, string[]> = {}

@@ -5,7 +5,7 @@ import type { ProfileState } from '../domain/profile.ts'
 import { AppError } from '../errors.ts'
 import { type Condition, eventNeeds, parseSegmentDefinition, referencedEvents, referencedSegments, usesRelativeTime } from './language/parse.ts'
 import { evaluate, nextTimeChange } from './language/evaluate.ts'
-import { allFields, PROFILE_FIELDS, type ProfileFieldTable } from '../domain/profile-fields.ts'
+import { allFields, conditionFieldTable, PROFILE_FIELDS, type ProfileFieldTable } from '../domain/profile-fields.ts'
 import type { EventOccurrence, SegmentProfile } from '../domain/segment-view.ts'
 import type { SegmentChange, SegmentRow } from '../domain/segment.ts'
 import type { SegmentDataNeeds, SegmentTransaction } from '../storage/ports/segments.ts'
@@ -41,7 +41,8 @@ export interface EvaluationInput {
 const NO_EVENTS: ReadonlyMap<string, readonly EventOccurrence[]> = new Map()
 
 /**
- * The profile as conditions see it: every field of the table by name (allFields), null when unset.
+ * The profile as conditions see it: every field conditions can name (conditionFieldTable), null when
+ * unset; the same fields a view read from the database holds.
  * `fields` is the field table; tests pass a fixture table.
  */
 export function toSegmentProfile<S extends ReadonlySet<string>>(
@@ -51,7 +52,7 @@ export function toSegmentProfile<S extends ReadonlySet<string>>(
 ): SegmentProfile & { segments: S } {
   // The fields go in first and always in table order, so every view has one shape: evaluation reads
   // them for every profile × segment, and property reads stay fast only on objects of one shape.
-  const view = allFields(profile.fields, fields) as unknown as Partial<SegmentProfile>
+  const view = allFields(profile.fields, conditionFieldTable(fields)) as unknown as Partial<SegmentProfile>
   view.id = profile.id
   view.email = profile.email
   view.traits = profile.traits

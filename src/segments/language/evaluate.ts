@@ -353,8 +353,8 @@ function rawValue(ref: FieldRef, profile: SegmentProfile): unknown {
 }
 
 /**
- * A field of the view by name. Views hold every field of the table by name (toSegmentProfile builds
- * them with allFields), and the parser only makes refs to the table's fields, the email and the times.
+ * A field of the view by name. Views hold every field conditions can name (conditionFieldTable), and
+ * the parser only makes refs to those fields, the email and the times.
  */
 function fieldOf(profile: SegmentProfile, name: string): unknown {
   return (profile as unknown as Readonly<Record<string, unknown>>)[name]

@@ -18,7 +18,7 @@ import {
   TIME_FIELDS,
 } from '../../domain/condition.ts'
 import { ok, type Outcome, rejected } from '../../domain/outcome.ts'
-import { PROFILE_FIELDS, type ProfileFieldTable } from '../../domain/profile-fields.ts'
+import { fieldSpec, PROFILE_FIELDS, type ProfileFieldTable } from '../../domain/profile-fields.ts'
 import { foldCase, parseMoney } from '../../domain/text-compare.ts'
 
 export type {
@@ -362,7 +362,7 @@ function resolveField(name: string, fields: ProfileFieldTable): FieldRef | null 
   if (name === 'email') return { kind: 'text', column: 'email' }
   if ((TIME_FIELDS as readonly string[]).includes(name)) return { kind: 'time', column: name as (typeof TIME_FIELDS)[number] }
   // Own keys only: "constructor" is not a field.
-  const spec = Object.hasOwn(fields, name) ? fields[name] : undefined
+  const spec = fieldSpec(name, fields)
   switch (spec?.segment) {
     case 'text':
       return { kind: 'text', column: spec.column }

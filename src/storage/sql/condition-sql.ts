@@ -6,7 +6,7 @@
 import { type Expression, type ExpressionBuilder, type RawBuilder, sql, type SqlBool } from 'kysely'
 import type { Database } from './schema.ts'
 import type { Condition, EventCondition, FieldCondition, FieldRef, FieldTest, OccurrenceTest, PropertyFilter } from '../../domain/condition.ts'
-import { PROFILE_FIELDS, type ProfileFieldSpec, type ProfileFieldTable } from '../../domain/profile-fields.ts'
+import { fieldSpec, type ProfileFieldSpec, type ProfileFieldTable } from '../../domain/profile-fields.ts'
 import type { SqlDialect } from './dialect/dialect.ts'
 
 export interface CompileOptions {
@@ -214,7 +214,7 @@ function numberValue(ref: FieldRef, options: CompileOptions): Sql {
       return column(ref, options)
     case 'income': {
       // Money compares its derived amount (parseMoney of the text), stored with the profile on every write.
-      const spec = fieldSpec(ref.column ?? 'income', options)
+      const spec = requireField(ref.column ?? 'income', options)
       return sql.ref(`profiles.${spec.derived?.column ?? spec.column}`)
     }
     case 'trait':
@@ -225,9 +225,8 @@ function numberValue(ref: FieldRef, options: CompileOptions): Sql {
 }
 
 /** A field's spec in the table the condition was parsed with; email and times are not in it. */
-function fieldSpec(name: string, options: CompileOptions): ProfileFieldSpec {
-  const table: ProfileFieldTable = options.fields ?? PROFILE_FIELDS
-  const spec = Object.hasOwn(table, name) ? table[name] : undefined
+function requireField(name: string, options: CompileOptions): ProfileFieldSpec {
+  const spec = fieldSpec(name, options.fields)
   if (!spec) throw new Error(`condition names "${name}", which the field table does not have`)
   return spec
 }
@@ -236,13 +235,13 @@ function column(ref: Exclude<FieldRef, { kind: 'trait' }>, options: CompileOptio
   switch (ref.kind) {
     case 'text':
       // email is the profile's own column, not a field of the table.
-      return sql.ref(`profiles.${ref.column === 'email' ? 'email' : fieldSpec(ref.column, options).column}`)
+      return sql.ref(`profiles.${ref.column === 'email' ? 'email' : requireField(ref.column, options).column}`)
     case 'time':
       return sql.ref(`profiles.${ref.column}`)
     case 'age':
-      return sql.ref(`profiles.${fieldSpec(ref.column ?? 'age', options).column}`)
+      return sql.ref(`profiles.${requireField(ref.column ?? 'age', options).column}`)
     case 'income':
-      return sql.ref(`profiles.${fieldSpec(ref.column ?? 'income', options).column}`)
+      return sql.ref(`profiles.${requireField(ref.column ?? 'income', options).column}`)
   }
 }
 

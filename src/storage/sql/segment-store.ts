@@ -9,7 +9,7 @@ import { chunks, MAX_IN_LIST, profileContacts } from './members.ts'
 import type { SqlDatabase } from './open.ts'
 import type { Database, ProfilesTable, SegmentsTable } from './schema.ts'
 import type { SqlDialect, Trx } from './dialect/dialect.ts'
-import { allFields, fieldsFromColumns, PROFILE_FIELDS, type ProfileFieldTable } from '../../domain/profile-fields.ts'
+import { allFields, conditionFieldTable, fieldsFromColumns } from '../../domain/profile-fields.ts'
 import type { EventOccurrence, SegmentProfile } from '../../domain/segment-view.ts'
 import type { SegmentChange, SegmentMemberRow, SegmentRow, SegmentVersionRow } from '../../domain/segment.ts'
 import type { SegmentEvents, SegmentStore, SegmentTransaction } from '../ports/segments.ts'
@@ -102,7 +102,7 @@ function parseProperties(text: string): Record<string, unknown> {
 }
 
 /** The profile columns segment conditions read: each field they can name, from the field table. */
-const SEGMENT_FIELD_TABLE: ProfileFieldTable = Object.fromEntries(Object.entries(PROFILE_FIELDS).filter(([, spec]) => spec.segment !== null))
+const SEGMENT_FIELD_TABLE = conditionFieldTable()
 const SEGMENT_VIEW_COLUMNS = ['id', 'email', ...Object.values(SEGMENT_FIELD_TABLE).map((spec) => spec.column), 'traits', 'first_seen', 'last_seen'] as Array<keyof ProfilesTable>
 
 /** The field values of a segment view: every field segment conditions can name. */
