@@ -72,6 +72,18 @@ export function fieldSpec(name: string, table: ProfileFieldTable = PROFILE_FIELD
   return Object.hasOwn(table, name) ? table[name] : undefined
 }
 
+const tableEntries = new WeakMap<ProfileFieldTable, ReadonlyArray<readonly [string, ProfileFieldSpec]>>()
+
+/** The table's [name, spec] pairs, listed once per table: row mapping and views walk them for every profile. */
+function entriesOf(table: ProfileFieldTable): ReadonlyArray<readonly [string, ProfileFieldSpec]> {
+  let entries = tableEntries.get(table)
+  if (!entries) {
+    entries = Object.entries(table)
+    tableEntries.set(table, entries)
+  }
+  return entries
+}
+
 const conditionTables = new WeakMap<ProfileFieldTable, ProfileFieldTable>()
 
 /**
@@ -111,7 +123,7 @@ export function fieldColumns(table: ProfileFieldTable = PROFILE_FIELDS): string[
 /** The field values as columns (absent is null), derived columns computed. */
 export function fieldsToColumns(fields: Readonly<Record<string, unknown>>, table: ProfileFieldTable = PROFILE_FIELDS): Record<string, string | number | null> {
   const row: Record<string, string | number | null> = {}
-  for (const [name, spec] of Object.entries(table)) {
+  for (const [name, spec] of entriesOf(table)) {
     const value = (fields[name] ?? null) as string | number | null
     row[spec.column] = value
     if (spec.derived) row[spec.derived.column] = typeof value === 'string' && value !== '' ? spec.derived.compute(value) : null
@@ -125,7 +137,7 @@ export function fieldsToColumns(fields: Readonly<Record<string, unknown>>, table
  */
 export function fieldsFromColumns(row: Readonly<Record<string, unknown>>, table: ProfileFieldTable = PROFILE_FIELDS): Record<string, string | number> {
   const fields: Record<string, string | number> = {}
-  for (const [name, spec] of Object.entries(table)) {
+  for (const [name, spec] of entriesOf(table)) {
     const value = row[spec.column]
     if (value === null || value === undefined) continue
     fields[name] = spec.type === 'integer' ? Number(value) : String(value)
@@ -136,7 +148,7 @@ export function fieldsFromColumns(row: Readonly<Record<string, unknown>>, table:
 /** Every field with a value or null, by name: the shape segment views and API sections use. */
 export function allFields(fields: Readonly<Record<string, unknown>>, table: ProfileFieldTable = PROFILE_FIELDS): Record<string, string | number | null> {
   const out: Record<string, string | number | null> = {}
-  for (const name of Object.keys(table)) out[name] = (fields[name] ?? null) as string | number | null
+  for (const [name] of entriesOf(table)) out[name] = (fields[name] ?? null) as string | number | null
   return out
 }
 
