@@ -4,6 +4,8 @@ import type { CountryCode } from 'libphonenumber-js'
 import { CohortService } from './cohorts/service.ts'
 import { ChangeNotifier } from './activation/notifier.ts'
 import { SegmentService } from './segments/service.ts'
+import { IdentityService } from './privacy/identity-service.ts'
+import { PrivacyService } from './privacy/service.ts'
 import { WebhookDispatcher } from './activation/webhooks/dispatcher.ts'
 import type { ActivationStore } from './storage/ports/activation.ts'
 import type { Config } from './config.ts'
@@ -27,6 +29,10 @@ export interface Runtime {
   activation: ActivationStore
   /** Delivers webhooks; started only in the background (server) process. */
   webhooks: WebhookDispatcher
+  /** Erasure, suppression, the access export, retention. */
+  privacy: PrivacyService
+  /** Merge history, unmerge, manual merge. */
+  identity: IdentityService
   close(): Promise<void>
 }
 
@@ -96,6 +102,8 @@ export async function openRuntime(config: Config, options: RuntimeOptions = {}):
     log: log ? (message, error) => log(`${message}: ${String(error)}`) : undefined,
   })
   if (options.background) webhooks.start()
+  const privacy = new PrivacyService({ config, pipeline, notifier, background: options.background ?? false, log })
+  const identity = new IdentityService({ pipeline, log })
   return {
     config,
     store,
@@ -105,7 +113,10 @@ export async function openRuntime(config: Config, options: RuntimeOptions = {}):
     notifier,
     activation,
     webhooks,
+    privacy,
+    identity,
     async close() {
+      await privacy.close()
       // Deliveries in flight finish (or time out) and record their outcome before the database closes.
       await webhooks.stop()
       await segments.close()

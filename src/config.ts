@@ -43,7 +43,39 @@ const schema = z.object({
   CDP_WEBHOOK_ALLOW_PRIVATE: z.enum(['true', 'false'], { message: 'must be "true" or "false"' }).default('false'),
   // What an invalid optional field costs, per source: "drop_field" or "crm:drop_field,web:reject".
   CDP_QUALITY_POLICY: parsedText(parseQualityPolicies),
+  // Consent purposes, comma-separated: what records' `consent` and Segment's categoryPreferences may name.
+  CDP_CONSENT_PURPOSES: parsedText(parseConsentPurposes),
+  // Identity guardrails: identifiers one person may gather, and when a cookie counts as a shared device.
+  CDP_MAX_COOKIES_PER_PERSON: z.coerce.number().int().min(1).default(10),
+  CDP_MAX_USER_IDS_PER_PERSON: z.coerce.number().int().min(1).default(3),
+  CDP_SHARED_DEVICE_EMAILS: z.coerce.number().int().min(1).default(5),
+  // Retention in days (unset: keep forever); the scheduler purges older rows in small batches.
+  CDP_RETENTION_RAW_DAYS: z.coerce.number().int().min(1).optional(),
+  CDP_RETENTION_EVENTS_DAYS: z.coerce.number().int().min(1).optional(),
 })
+
+export const DEFAULT_CONSENT_PURPOSES: readonly string[] = ['analytics', 'marketing_email', 'advertising', 'personalization']
+
+/** "analytics, Marketing Email" → ["analytics", "marketing_email"]: purposes are lower-case words joined by "_". */
+export function parseConsentPurposes(text: string): string[] {
+  const purposes = text
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean)
+    .map(consentPurposeKey)
+  if (purposes.length === 0) throw new Error('name at least one purpose, e.g. "analytics,marketing_email"')
+  for (const p of purposes) if (!/^[a-z0-9_]{1,64}$/.test(p)) throw new Error(`"${p}" is not a purpose name: use letters, digits and "_" (at most 64)`)
+  return [...new Set(purposes)]
+}
+
+/** The key a purpose or a Segment consent category is matched by: "Marketing Email" → "marketing_email". */
+export function consentPurposeKey(name: string): string {
+  return name
+    .trim()
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '_')
+    .replace(/^_+|_+$/g, '')
+}
 
 export interface SqlitePragma {
   readonly name: string
@@ -84,7 +116,24 @@ export interface Config {
   readonly webhookTargets: WebhookTargetPolicy
   /** Per source: reject a record with an invalid optional field (the default), or store it without the field. */
   readonly qualityPolicies: QualityPolicies
+  /** The purposes consent is recorded for. */
+  readonly consentPurposes: readonly string[]
+  /** Identity guardrails (docs/privacy.md). */
+  readonly identityLimits: IdentityLimits
+  /** Days to keep raw records and events; undefined keeps them forever. */
+  readonly retention: { readonly rawDays: number | undefined; readonly eventsDays: number | undefined }
 }
+
+export interface IdentityLimits {
+  /** Cookies one person may gather; a further cookie's login is refused (recorded on the merge history). */
+  readonly maxCookiesPerPerson: number
+  /** Segment userIds one person may gather. */
+  readonly maxUserIdsPerPerson: number
+  /** A cookie seen with more than this many distinct emails is a shared device. */
+  readonly sharedDeviceEmails: number
+}
+
+export const DEFAULT_IDENTITY_LIMITS: IdentityLimits = Object.freeze({ maxCookiesPerPerson: 10, maxUserIdsPerPerson: 3, sharedDeviceEmails: 5 })
 
 export class ConfigError extends Error {}
 
@@ -119,5 +168,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       allowPrivate: e.CDP_WEBHOOK_ALLOW_PRIVATE === 'true',
     }),
     qualityPolicies: e.CDP_QUALITY_POLICY ?? DEFAULT_QUALITY_POLICIES,
+    consentPurposes: e.CDP_CONSENT_PURPOSES ?? DEFAULT_CONSENT_PURPOSES,
+    identityLimits: Object.freeze({
+      maxCookiesPerPerson: e.CDP_MAX_COOKIES_PER_PERSON,
+      maxUserIdsPerPerson: e.CDP_MAX_USER_IDS_PER_PERSON,
+      sharedDeviceEmails: e.CDP_SHARED_DEVICE_EMAILS,
+    }),
+    retention: Object.freeze({ rawDays: e.CDP_RETENTION_RAW_DAYS, eventsDays: e.CDP_RETENTION_EVENTS_DAYS }),
   })
 }

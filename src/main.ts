@@ -165,6 +165,14 @@ keys
   .argument('<id>')
   .action(async (id: string) => revokeKeyCommand(loadConfig(), id))
 
+const privacy = program.command('privacy').description('erase, export and suppress a person (docs/privacy.md)')
+// privacy subcommands: erase, export, suppress, unsuppress, status (cli/privacy.ts)
+void privacy
+
+const user = program.command('user').description("a person's identity: merge history, unmerge, manual merge (docs/privacy.md)")
+// user subcommands: merges, unmerge, merge (cli/user.ts)
+void user
+
 try {
   await program.parseAsync(process.argv)
 } catch (error) {

@@ -5,7 +5,10 @@ import swaggerUi from '@fastify/swagger-ui'
 import Fastify, { type FastifyInstance } from 'fastify'
 import type { CohortService } from '../cohorts/service.ts'
 import type { Config } from '../config.ts'
+import type { Runtime } from '../compose.ts'
 import type { SegmentService } from '../segments/service.ts'
+import type { IdentityService } from '../privacy/identity-service.ts'
+import type { PrivacyService } from '../privacy/service.ts'
 import { AppError } from '../errors.ts'
 import type { IngestPipeline } from '../pipeline/run.ts'
 import { createAuthenticator, type Scope } from './auth.ts'
@@ -17,6 +20,8 @@ import { eventRoutes } from './routes/events.ts'
 import { healthRoutes } from './routes/health.ts'
 import { ingestRoutes } from './routes/ingest.ts'
 import { keyRoutes } from './routes/keys.ts'
+import { mergeRoutes } from './routes/merges.ts'
+import { privacyRoutes } from './routes/privacy.ts'
 import { modelRoutes } from './routes/model.ts'
 import { rawRoutes } from './routes/raw.ts'
 import { segmentApiRoutes } from './routes/segment-api.ts'
@@ -35,6 +40,10 @@ export interface AppDependencies {
   pipeline: IngestPipeline
   cohorts: CohortService
   segments: SegmentService
+  /** Erasure, suppression, the access export, retention. */
+  privacy: PrivacyService
+  /** Merge history, unmerge, manual merge. */
+  identity: IdentityService
   /** The change stream and webhooks of segments. */
   activation: SegmentActivationDependencies
 }
@@ -46,6 +55,20 @@ export interface RouteContext extends AppDependencies {
 declare module 'fastify' {
   interface FastifyContextConfig {
     scope?: Scope
+  }
+}
+
+/** What the app needs, taken from an opened runtime. */
+export function appDependencies(runtime: Runtime): AppDependencies {
+  return {
+    config: runtime.config,
+    store: runtime.store,
+    pipeline: runtime.pipeline,
+    cohorts: runtime.cohorts,
+    segments: runtime.segments,
+    privacy: runtime.privacy,
+    identity: runtime.identity,
+    activation: { store: runtime.activation, notifier: runtime.notifier, dispatcher: runtime.webhooks },
   }
 }
 
@@ -105,6 +128,9 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   await app.register(snippetRoutes)
   await app.register(ingestRoutes, context)
   await app.register(segmentApiRoutes, context)
+  // Before userRoutes' GET /api/user: /api/user/merges and /api/user/export are their own routes.
+  await app.register(privacyRoutes, context)
+  await app.register(mergeRoutes, context)
   await app.register(userRoutes, context)
   await app.register(eventRoutes, context)
   await app.register(cohortRoutes, context)

@@ -67,7 +67,7 @@ export function keyFromHeader(header: string | undefined): string | undefined {
 }
 
 export function createAuthenticator(store: Pick<ApiKeyStore, 'findApiKeyByHash'>) {
-  const cache = new Map<string, { scopes: readonly string[] | null; until: number }>()
+  const cache = new Map<string, { scopes: readonly string[] | null; id: string | null; until: number }>()
   /** `bodyKey`: a key sent in the body where no header can be set (the Segment spec's writeKey, sendBeacon). */
   return async function authenticate(request: FastifyRequest, scope: Scope, bodyKey?: string): Promise<void> {
     const key = keyFromHeader(request.headers.authorization) ?? bodyKey
@@ -79,7 +79,7 @@ export function createAuthenticator(store: Pick<ApiKeyStore, 'findApiKeyByHash'>
     let entry = cache.get(hash)
     if (!entry || entry.until < now) {
       const row = await store.findApiKeyByHash(hash)
-      entry = { scopes: row && row.revokedAt === null ? row.scopes : null, until: now + CACHE_MS }
+      entry = { scopes: row && row.revokedAt === null ? row.scopes : null, id: row?.id ?? null, until: now + CACHE_MS }
       if (cache.size > 10_000) cache.clear()
       cache.set(hash, entry)
     }
@@ -87,5 +87,14 @@ export function createAuthenticator(store: Pick<ApiKeyStore, 'findApiKeyByHash'>
     if (!entry.scopes.includes(scope)) {
       throw new AppError('forbidden', `this API key lacks the "${scope}" scope: use a key created with --scopes ${scope}`)
     }
+    // Who asked, for audit logs (privacy jobs, unmerges): the key's id, never the key.
+    request.apiKeyId = entry.id
+  }
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The id of the API key that authenticated the request; undefined on open routes. */
+    apiKeyId?: string | null
   }
 }

@@ -1,5 +1,5 @@
 // `cdp start`: the server.
-import { buildApp } from '../api/app.ts'
+import { appDependencies, buildApp } from '../api/app.ts'
 import { ensureBootstrapKey } from '../api/auth.ts'
 import type { Config } from '../config.ts'
 import { openRuntime } from '../compose.ts'
@@ -11,14 +11,7 @@ export async function startServer(config: Config): Promise<void> {
   // a start that fails (port taken, bad config) must leave none behind, or the next start would
   // print nothing and leave the operator without any key.
   if (config.adminKey) await ensureBootstrapKey(runtime.store, config.adminKey)
-  const app = await buildApp({
-    config,
-    store: runtime.store,
-    pipeline: runtime.pipeline,
-    cohorts: runtime.cohorts,
-    segments: runtime.segments,
-    activation: { store: runtime.activation, notifier: runtime.notifier, dispatcher: runtime.webhooks },
-  })
+  const app = await buildApp(appDependencies(runtime))
   let closing = false
   const shutdown = async (signal: string) => {
     if (closing) return

@@ -22,10 +22,13 @@ export interface ResolveState {
 export interface MergeLogEntry {
   survivorId: string
   absorbedId: string | null
-  reason: 'email_attached' | 'email_match' | 'cookie_moved'
-  identifierKind: 'cookie' | 'email'
+  /** refused: a guardrail or a refused link kept the identifier away (detail.rule says which). */
+  reason: 'email_attached' | 'email_match' | 'cookie_moved' | 'refused' | 'manual' | 'unmerged'
+  identifierKind: 'cookie' | 'email' | 'user'
   identifier: string
-  rawId: number
+  /** The raw record that caused it; null for an admin's action. */
+  rawId: number | null
+  detail?: Record<string, unknown>
 }
 
 export function identityKey(kind: 'cookie' | 'email' | 'profile', value: string): string {

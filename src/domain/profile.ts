@@ -8,6 +8,14 @@ export interface InterestSeen {
   source: string
 }
 
+/** One purpose's consent as last observed: latest observation time wins (merge.ts). */
+export interface ConsentState {
+  granted: boolean
+  at: number
+  /** The source of the record that said so. */
+  source: string
+}
+
 export interface ProfileState {
   id: string
   /** The primary key of an identified person; null while the visitor is known only by cookie. */
@@ -17,6 +25,8 @@ export interface ProfileState {
   fieldTimes: Record<string, number>
   traits: Record<string, unknown>
   interests: Map<string, InterestSeen>
+  /** Per purpose (config `consentPurposes`): granted or withdrawn, when, by which source. Absent: never said. */
+  consent: Record<string, ConsentState>
   firstSeen: number
   lastSeen: number
   createdAt: number

@@ -41,6 +41,8 @@ export interface Observation {
   interests: string[]
   /** Unknown top-level fields, kept as given. */
   traits: Record<string, unknown>
+  /** Consent per purpose the record states (a profile record's `consent`, a message's context.consent.categoryPreferences). */
+  consent?: Record<string, boolean>
 }
 
 /** A validated record, or why not; a rejection's reason is its first error's. */

@@ -74,7 +74,7 @@ export function preparedReport(batchId: string, prepared: readonly PreparedRecor
 /** Adds what the transaction found (duplicates, accepted records, merges, profiles) to a batch's report. */
 export function completeReport(report: IngestReport, counts: RawCounts, merges: readonly MergeLogEntry[], resolvedTo: ReadonlyMap<number, string>): void {
   const mergesByRaw = new Map<number, number>()
-  for (const m of merges) mergesByRaw.set(m.rawId, (mergesByRaw.get(m.rawId) ?? 0) + 1)
+  for (const m of merges) if (m.rawId !== null && m.reason !== 'refused') mergesByRaw.set(m.rawId, (mergesByRaw.get(m.rawId) ?? 0) + 1)
   report.duplicates = counts.duplicates
   report.duplicatesInBatch = counts.duplicatesInBatch
   report.rejectedDuplicatesByReason = counts.rejectedDuplicates

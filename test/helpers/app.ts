@@ -1,6 +1,6 @@
 // An in-process app over a fresh test database, with keys for each scope.
 import type { FastifyInstance } from 'fastify'
-import { buildApp } from '../../src/api/app.ts'
+import { appDependencies, buildApp } from '../../src/api/app.ts'
 import { createKey, ensureBootstrapKey } from '../../src/api/auth.ts'
 import { openRuntime, type Runtime, type RuntimeOptions } from '../../src/compose.ts'
 import { createTestDatabase, type TestDatabase } from './db.ts'
@@ -54,14 +54,7 @@ export async function openTestApp(database: TestDatabase, options: RuntimeOption
   await ensureBootstrapKey(runtime.store, database.config.adminKey)
   const read = (await createKey(runtime.store, { name: 'read', scopes: ['read'] })).key
   const ingestKey = (await createKey(runtime.store, { name: 'ingest', scopes: ['ingest'] })).key
-  const app = await buildApp({
-    config: database.config,
-    store: runtime.store,
-    pipeline: runtime.pipeline,
-    cohorts: runtime.cohorts,
-    segments: runtime.segments,
-    activation: { store: runtime.activation, notifier: runtime.notifier, dispatcher: runtime.webhooks },
-  })
+  const app = await buildApp(appDependencies(runtime))
   const keys = { admin: ADMIN_KEY, read, ingest: ingestKey }
   const auth = (scope: 'admin' | 'read' | 'ingest') => ({ authorization: `Bearer ${keys[scope]}` })
   return {

@@ -2,7 +2,7 @@
 import { execFile, spawn } from 'node:child_process'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { buildApp } from '../../src/api/app.ts'
+import { appDependencies, buildApp } from '../../src/api/app.ts'
 import { contentHash } from '../../src/pipeline/prepare/raw-record.ts'
 import { openRuntime } from '../../src/compose.ts'
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts'
@@ -54,7 +54,7 @@ describe('cdp', () => {
     const readKey = stdout.trim()
     expect(readKey).toMatch(/^cdp_/)
     const runtime = await openRuntime(database.config)
-    const app = await buildApp({ config: database.config, store: runtime.store, pipeline: runtime.pipeline, cohorts: runtime.cohorts, segments: runtime.segments, activation: { store: runtime.activation, notifier: runtime.notifier, dispatcher: runtime.webhooks } })
+    const app = await buildApp(appDependencies(runtime))
     try {
       const read = await app.inject({ method: 'GET', url: '/api/cohorts', headers: { authorization: `Bearer ${readKey}` } })
       expect(read.statusCode).toBe(200)

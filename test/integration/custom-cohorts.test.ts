@@ -2,7 +2,7 @@
 // reclassified in the background, the model retrains with them and is swapped in, and a restart
 // reuses the retrained model.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { buildApp } from '../../src/api/app.ts'
+import { appDependencies, buildApp } from '../../src/api/app.ts'
 import { openRuntime } from '../../src/compose.ts'
 import { createTestApp, type TestApp } from '../helpers/app.ts'
 
@@ -119,7 +119,7 @@ describe('retraining', () => {
     const restarted = await openRuntime(t.database.config)
     try {
       expect(restarted.cohorts.status()).toMatchObject({ upToDate: true, modelVersion: after.model_version })
-      const app = await buildApp({ config: t.database.config, store: restarted.store, pipeline: restarted.pipeline, cohorts: restarted.cohorts, segments: restarted.segments, activation: { store: restarted.activation, notifier: restarted.notifier, dispatcher: restarted.webhooks } })
+      const app = await buildApp(appDependencies(restarted))
       const r = await app.inject({ method: 'GET', url: '/api/user?cookie=pet-1', headers: t.auth('read') })
       expect(r.json().user_profile.cohorts).toContain('Pets')
       await app.close()

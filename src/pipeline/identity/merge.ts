@@ -9,11 +9,13 @@
 //   members it leaves out included. Each member's time is the group's time.
 // - Custom traits follow the same rule key by key.
 // - Interests are a union; each keeps its earliest first_seen and latest last_seen.
+// - Consent is per purpose and latest-wins like a field: a withdrawal observed later than a grant
+//   stands, whichever record arrived first. At the same millisecond a withdrawal wins (the safe side).
 // - first_seen is the minimum and last_seen the maximum over everything merged.
 //
 // Together these make `mergeProfiles` commutative, associative and idempotent (a lattice join) on
 // everything but the id and email, which the caller chooses: the survivor keeps its own.
-import type { InterestSeen, ProfileState } from '../../domain/profile.ts'
+import type { ConsentState, InterestSeen, ProfileState } from '../../domain/profile.ts'
 import type { Observation } from '../../domain/types.ts'
 import { PROFILE_FIELD_GROUPS, PROFILE_FIELD_NAMES, type ProfileFieldName, type ProfileFields } from '../../domain/profile-fields.ts'
 
@@ -75,6 +77,7 @@ export function emptyProfile(id: string, email: string | null, createdAt: number
     fieldTimes: {},
     traits: {},
     interests: new Map(),
+    consent: {},
     firstSeen: Number.POSITIVE_INFINITY,
     lastSeen: Number.NEGATIVE_INFINITY,
     createdAt,
@@ -86,6 +89,23 @@ function joinInterest(a: InterestSeen | undefined, b: InterestSeen): InterestSee
   const source =
     a.firstSeen !== b.firstSeen ? (a.firstSeen < b.firstSeen ? a.source : b.source) : a.source < b.source ? a.source : b.source
   return { firstSeen: Math.min(a.firstSeen, b.firstSeen), lastSeen: Math.max(a.lastSeen, b.lastSeen), source }
+}
+
+function laterConsent(a: ConsentState | undefined, b: ConsentState): boolean {
+  if (!a) return true
+  if (a.at !== b.at) return b.at > a.at
+  if (a.granted !== b.granted) return !b.granted
+  return b.source < a.source
+}
+
+function joinConsent(into: Record<string, ConsentState>, from: Readonly<Record<string, ConsentState>>): Record<string, ConsentState> {
+  let result = into
+  for (const [purpose, state] of Object.entries(from)) {
+    if (!laterConsent(Object.hasOwn(result, purpose) ? result[purpose] : undefined, state)) continue
+    if (result === into) result = { ...into }
+    setOwn(result, purpose, state)
+  }
+  return result
 }
 
 /** Returns a new profile: `profile` with one more observation folded in. */
@@ -116,12 +136,19 @@ export function applyObservation(profile: ProfileState, observation: Observation
   for (const interest of observation.interests) {
     interests.set(interest, joinInterest(interests.get(interest), { firstSeen: at, lastSeen: at, source }))
   }
+  let consent = profile.consent
+  if (observation.consent) {
+    const stated: Record<string, ConsentState> = {}
+    for (const [purpose, granted] of Object.entries(observation.consent)) setOwn(stated, purpose, { granted, at, source })
+    consent = joinConsent(consent, stated)
+  }
   return {
     ...profile,
     fields,
     fieldTimes,
     traits,
     interests,
+    consent,
     firstSeen: Math.min(profile.firstSeen, at),
     lastSeen: Math.max(profile.lastSeen, at),
   }
@@ -172,6 +199,7 @@ export function mergeProfiles(survivor: ProfileState, absorbed: ProfileState): P
     fieldTimes,
     traits,
     interests,
+    consent: joinConsent(survivor.consent, absorbed.consent),
     firstSeen: Math.min(survivor.firstSeen, absorbed.firstSeen),
     lastSeen: Math.max(survivor.lastSeen, absorbed.lastSeen),
   }

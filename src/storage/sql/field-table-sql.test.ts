@@ -25,7 +25,7 @@ const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite 
 afterAll(async () => db.destroy())
 
 function profile(id: string, fields: Record<string, string | number>): ProfileState {
-  return { id, email: `${id}@example.com`, fields, fieldTimes: {}, traits: {}, interests: new Map(), firstSeen: NOW, lastSeen: NOW, createdAt: NOW }
+  return { id, email: `${id}@example.com`, fields, fieldTimes: {}, traits: {}, interests: new Map(), consent: {}, firstSeen: NOW, lastSeen: NOW, createdAt: NOW }
 }
 
 /** The SQLite type of a fixture column: integers and derived amounts are numbers, the rest text. */

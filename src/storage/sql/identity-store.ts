@@ -90,6 +90,7 @@ export function createIdentityTransaction(trx: Trx, dialect: SqlDialect, profile
       for (const { id, into } of absorbed) {
         await trx.updateTable('identities').set({ profile_id: into }).where('profile_id', '=', id).execute()
         await trx.updateTable('events').set({ profile_id: into }).where('profile_id', '=', id).execute()
+        await trx.updateTable('consent_changes').set({ profile_id: into }).where('profile_id', '=', id).execute()
       }
 
       const identityRows = identities.map((row) => ({
@@ -112,8 +113,9 @@ export function createIdentityTransaction(trx: Trx, dialect: SqlDialect, profile
         identifier: m.identifier,
         raw_id: m.rawId,
         created_at: now,
+        detail: m.detail ? JSON.stringify(m.detail) : null,
       }))
-      for (const part of chunks(mergeRows, rowsPerStatement(7))) {
+      for (const part of chunks(mergeRows, rowsPerStatement(8))) {
         await trx.insertInto('merges').values(part).execute()
       }
     },

@@ -283,6 +283,60 @@ function migrationsFor(dialect: SqlDialect): Record<string, Migration> {
         await db.schema.createIndex('events_profile_name_at').on('events').columns(['profile_id', 'name', 'at']).execute()
       },
     },
+    '0007_privacy': {
+      async up(db: Kysely<unknown>) {
+        // Consent per purpose, latest statement wins (pipeline/identity/merge.ts); the history of
+        // every statement is consent_changes.
+        await db.schema.alterTable('profiles').addColumn('consent', 'text', (c) => c.notNull().defaultTo('{}')).execute()
+        await db.schema.alterTable('merges').addColumn('detail', 'text').execute()
+        await db.schema
+          .createTable('consent_changes')
+          .addColumn('id', idType, (c) => dialect.schema.idColumn(c))
+          .addColumn('profile_id', 'text', (c) => c.notNull())
+          .addColumn('purpose', 'text', (c) => c.notNull())
+          .addColumn('granted', 'integer', (c) => c.notNull())
+          .addColumn('at', bigint, (c) => c.notNull())
+          .addColumn('source', 'text', (c) => c.notNull())
+          .addColumn('raw_id', bigint)
+          .execute()
+        await db.schema.createIndex('consent_changes_profile').on('consent_changes').columns(['profile_id', 'at']).execute()
+        // Links resolution must not make again (an unmerge): read per cookie in every batch.
+        await db.schema
+          .createTable('refused_links')
+          .addColumn('cookie', 'text', (c) => c.notNull())
+          .addColumn('email', 'text', (c) => c.notNull())
+          .addColumn('reason', 'text', (c) => c.notNull())
+          .addColumn('merge_id', bigint)
+          .addColumn('created_at', bigint, (c) => c.notNull())
+          .addColumn('created_by', 'text')
+          .addPrimaryKeyConstraint('refused_links_pk', ['cookie', 'email'])
+          .execute()
+        await db.schema
+          .createTable('privacy_jobs')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('kind', 'text', (c) => c.notNull())
+          .addColumn('status', 'text', (c) => c.notNull())
+          .addColumn('requested_by', 'text')
+          .addColumn('requested_at', bigint, (c) => c.notNull())
+          .addColumn('identifiers_hash', 'text', (c) => c.notNull())
+          .addColumn('identifier_count', 'integer', (c) => c.notNull())
+          .addColumn('suppress', 'integer', (c) => c.notNull().defaultTo(0))
+          .addColumn('counts', 'text', (c) => c.notNull().defaultTo('{}'))
+          .addColumn('error', 'text')
+          .addColumn('finished_at', bigint)
+          .execute()
+        await db.schema
+          .createTable('suppressions')
+          .addColumn('hash', 'text', (c) => c.primaryKey())
+          .addColumn('kind', 'text', (c) => c.notNull())
+          .addColumn('created_at', bigint, (c) => c.notNull())
+          .addColumn('job_id', 'text')
+          .execute()
+        await db.schema.createTable('settings').addColumn('name', 'text', (c) => c.primaryKey()).addColumn('value', 'text', (c) => c.notNull()).execute()
+        // Erasure and the access export find a person's events' raw records and delete by raw id.
+        await db.schema.createIndex('events_raw').on('events').column('raw_id').execute()
+      },
+    },
   }
 }
 

@@ -11,7 +11,7 @@ import { precompile } from './precompile.ts'
 import { profileFromRow, profileToRow } from './rows.ts'
 
 /** What a profile write updates: its fields' columns (derived ones included) and the profile's own. */
-const PROFILE_UPDATE_COLUMNS = ['email', ...fieldColumns(), 'traits', 'field_times', 'first_seen', 'last_seen', 'updated_at']
+const PROFILE_UPDATE_COLUMNS = ['email', ...fieldColumns(), 'traits', 'field_times', 'consent', 'first_seen', 'last_seen', 'updated_at']
 
 export type InterestRow = { profile_id: string; interest: string; first_seen: number; last_seen: number; source: string }
 
@@ -170,9 +170,10 @@ export function createProfileReader(database: SqlDatabase): ProfileReader {
         survivorId: r.survivor_id,
         absorbedId: r.absorbed_id,
         reason: r.reason as MergeLogEntry['reason'],
-        identifierKind: r.identifier_kind as 'cookie' | 'email',
+        identifierKind: r.identifier_kind as MergeLogEntry['identifierKind'],
         identifier: r.identifier,
-        rawId: Number(r.raw_id),
+        rawId: r.raw_id === null ? null : Number(r.raw_id),
+        ...(r.detail ? { detail: JSON.parse(r.detail) as Record<string, unknown> } : {}),
         createdAt: Number(r.created_at),
       }))
     },

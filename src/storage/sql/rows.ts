@@ -12,6 +12,7 @@ export function profileFromRow(row: ProfilesTable, interests: Map<string, Intere
     fieldTimes: JSON.parse(row.field_times) as Record<string, number>,
     traits: JSON.parse(row.traits) as Record<string, unknown>,
     interests,
+    consent: JSON.parse(row.consent) as ProfileState['consent'],
     firstSeen: Number(row.first_seen),
     lastSeen: Number(row.last_seen),
     createdAt: Number(row.created_at),
@@ -24,9 +25,10 @@ export function profileToRow(profile: ProfileState, now: number): ProfilesTable 
     email: profile.email,
     // Derived columns (income_amount) are computed once at write time, so segment conditions
     // compare a number instead of parsing text per row.
-    ...(fieldsToColumns(profile.fields) as unknown as Omit<ProfilesTable, 'id' | 'email' | 'traits' | 'field_times' | 'first_seen' | 'last_seen' | 'created_at' | 'updated_at'>),
+    ...(fieldsToColumns(profile.fields) as unknown as Omit<ProfilesTable, 'id' | 'email' | 'traits' | 'field_times' | 'consent' | 'first_seen' | 'last_seen' | 'created_at' | 'updated_at'>),
     traits: JSON.stringify(profile.traits),
     field_times: JSON.stringify(profile.fieldTimes),
+    consent: JSON.stringify(profile.consent),
     first_seen: Number.isFinite(profile.firstSeen) ? profile.firstSeen : now,
     last_seen: Number.isFinite(profile.lastSeen) ? profile.lastSeen : now,
     created_at: profile.createdAt,

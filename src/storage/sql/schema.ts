@@ -37,6 +37,7 @@ export interface ProfilesTable {
   education: string | null
   traits: string // JSON object of custom traits
   field_times: string // JSON {field: observedAt} behind latest-wins merging
+  consent: string // JSON {purpose: {granted, at, source}}: the latest statement per purpose
   first_seen: number
   last_seen: number
   created_at: number
@@ -70,11 +71,66 @@ export interface MergesTable {
   id: Generated<number>
   survivor_id: string
   absorbed_id: string | null
-  reason: 'email_attached' | 'email_match' | 'cookie_moved' | 'recomputed'
+  /**
+   * refused: a link the guardrails or an unmerge kept from happening (detail says why); manual: an
+   * admin's POST /api/user/merge; unmerged: an admin split the profile (detail names the merge).
+   */
+  reason: 'email_attached' | 'email_match' | 'cookie_moved' | 'recomputed' | 'refused' | 'manual' | 'unmerged'
   identifier_kind: string
   identifier: string
   raw_id: number | null
   created_at: number
+  detail: string | null // JSON object: a refusal's rule and counts, the admin key behind a manual merge or unmerge
+}
+
+/** Consent as each record stated it, per purpose: the history behind profiles.consent. */
+export interface ConsentChangesTable {
+  id: Generated<number>
+  profile_id: string // repointed when its profile is absorbed, like events
+  purpose: string
+  granted: number // 1 granted, 0 withdrawn
+  at: number // the observation time of the record that said so
+  source: string
+  raw_id: number | null
+}
+
+/** A link between a cookie and an email that resolution must not make (an unmerge, or a guardrail an admin set). */
+export interface RefusedLinksTable {
+  cookie: string
+  email: string
+  reason: string // unmerge | admin
+  merge_id: number | null // the merge that was undone
+  created_at: number
+  created_by: string | null // the API key id behind it
+}
+
+/** Erasure (and later other privacy) jobs: the audit log. Identifiers are kept only as a salted hash. */
+export interface PrivacyJobsTable {
+  id: string
+  kind: 'erasure'
+  status: 'running' | 'finished' | 'failed'
+  requested_by: string | null // the API key id, or "cli"
+  requested_at: number
+  identifiers_hash: string // HMAC-SHA256 with the install's salt over the sorted identifiers
+  identifier_count: number
+  suppress: number // 1 when the identifiers went on the suppression list
+  counts: string // JSON {table: rows removed}
+  error: string | null
+  finished_at: number | null
+}
+
+/** Identifiers whose later data is refused, kept as a salted hash (never the identifier itself). */
+export interface SuppressionsTable {
+  hash: string // HMAC-SHA256(salt, kind + ":" + value)
+  kind: string // cookie | email | user_id
+  created_at: number
+  job_id: string | null
+}
+
+/** Small per-install values: the privacy salt. */
+export interface SettingsTable {
+  name: string
+  value: string
 }
 
 export interface CohortsTable {
@@ -205,6 +261,11 @@ export interface Database {
   webhooks: WebhooksTable
   events: EventsTable
   api_keys: ApiKeysTable
+  consent_changes: ConsentChangesTable
+  refused_links: RefusedLinksTable
+  privacy_jobs: PrivacyJobsTable
+  suppressions: SuppressionsTable
+  settings: SettingsTable
 }
 
 /** A column's SQL type, as PostgreSQL names it in array casts (unnest writes in dialect/postgres.ts). */
@@ -222,14 +283,14 @@ export const COLUMN_TYPES = {
   },
   profiles: {
     id: 'text', email: 'text', phone: 'text', phone_raw: 'text', city: 'text', state: 'text', country: 'text', country_code: 'text',
-    age: 'int4', gender: 'text', income: 'text', income_amount: 'float8', education: 'text', traits: 'text', field_times: 'text',
+    age: 'int4', gender: 'text', income: 'text', income_amount: 'float8', education: 'text', traits: 'text', field_times: 'text', consent: 'text',
     first_seen: 'int8', last_seen: 'int8', created_at: 'int8', updated_at: 'int8',
   },
   identities: { kind: 'text', value: 'text', profile_id: 'text', first_seen: 'int8', last_seen: 'int8' },
   logins: { cookie: 'text', email: 'text', observed_at: 'int8' },
   profile_interests: { profile_id: 'text', interest: 'text', first_seen: 'int8', last_seen: 'int8', source: 'text' },
   merges: {
-    id: 'int8', survivor_id: 'text', absorbed_id: 'text', reason: 'text', identifier_kind: 'text', identifier: 'text', raw_id: 'int8', created_at: 'int8',
+    id: 'int8', survivor_id: 'text', absorbed_id: 'text', reason: 'text', identifier_kind: 'text', identifier: 'text', raw_id: 'int8', created_at: 'int8', detail: 'text',
   },
   cohorts: { id: 'text', name: 'text', name_key: 'text', description: 'text', terms: 'text', members: 'int8', created_at: 'int8', seeds: 'text' },
   cohort_memberships: { cohort_id: 'text', profile_id: 'text', score: 'float8', assigned_at: 'int8', reason: 'text' },
@@ -251,6 +312,14 @@ export const COLUMN_TYPES = {
     message_id: 'text', raw_id: 'int8', anonymous_id: 'text', user_id: 'text',
   },
   api_keys: { id: 'text', key_hash: 'text', name: 'text', scopes: 'text', created_at: 'int8', revoked_at: 'int8' },
+  consent_changes: { id: 'int8', profile_id: 'text', purpose: 'text', granted: 'int4', at: 'int8', source: 'text', raw_id: 'int8' },
+  refused_links: { cookie: 'text', email: 'text', reason: 'text', merge_id: 'int8', created_at: 'int8', created_by: 'text' },
+  privacy_jobs: {
+    id: 'text', kind: 'text', status: 'text', requested_by: 'text', requested_at: 'int8', identifiers_hash: 'text', identifier_count: 'int4',
+    suppress: 'int4', counts: 'text', error: 'text', finished_at: 'int8',
+  },
+  suppressions: { hash: 'text', kind: 'text', created_at: 'int8', job_id: 'text' },
+  settings: { name: 'text', value: 'text' },
 } as const satisfies { [T in keyof Database]: { [C in keyof Database[T]]-?: SqlType } }
 
 type Expect<T extends true> = T
