@@ -73,6 +73,7 @@ export async function openRuntime(config: Config, options: RuntimeOptions = {}):
     validate: {
       emailBlocklist: new Set([...DEFAULT_EMAIL_BLOCKLIST, ...config.extraEmailBlocklist]),
       defaultPhoneCountry: config.defaultPhoneCountry as CountryCode,
+      consentPurposes: config.consentPurposes,
     },
     interestProperties: config.eventInterests,
     qualityPolicies: config.qualityPolicies,

@@ -19,6 +19,7 @@ const TOP_LEVEL_ALIASES: Readonly<Record<string, readonly string[]>> = {
   demographics: ['demographics', 'demographic'],
   interests: ['interests', 'interest'],
   timestamp: ['timestamp', 'observed_at', 'ts'],
+  consent: ['consent'],
 }
 
 /** Fields of `location` and `demographics`, which may also be sent flat ("city", "Location City"). */
