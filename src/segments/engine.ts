@@ -39,6 +39,16 @@ export interface EvaluationInput {
 }
 
 const NO_EVENTS: ReadonlyMap<string, readonly EventOccurrence[]> = new Map()
+const NO_CONSENT: Readonly<Record<string, boolean>> = Object.freeze({})
+
+/** Purpose -> granted, from the profile's latest statements (the view conditions read). */
+export function consentView(consent: ProfileState['consent']): Readonly<Record<string, boolean>> {
+  const purposes = Object.keys(consent)
+  if (purposes.length === 0) return NO_CONSENT
+  const view: Record<string, boolean> = {}
+  for (const purpose of purposes) view[purpose] = (consent[purpose] as ProfileState['consent'][string]).granted
+  return view
+}
 
 /**
  * The profile as conditions see it: every field conditions can name (conditionFieldTable), null when
@@ -60,6 +70,7 @@ export function toSegmentProfile<S extends ReadonlySet<string>>(
   view.last_seen = profile.lastSeen
   view.interests = [...profile.interests.keys()]
   view.cohorts = context.cohorts
+  view.consent = consentView(profile.consent ?? {})
   view.segments = context.segments
   view.events = context.events ?? NO_EVENTS
   return view as SegmentProfile & { segments: S }
@@ -85,12 +96,13 @@ export type ConditionNeeds = SegmentDataNeeds
 
 /** What evaluating these conditions reads beyond the profile's columns: a backfill page loads only that. */
 export function conditionNeeds(conditions: readonly Condition[]): ConditionNeeds {
-  const needs = { interests: false, cohorts: false, traits: false, events: eventNeeds(conditions) }
+  const needs = { interests: false, cohorts: false, traits: false, consent: false, events: eventNeeds(conditions) }
   const visit = (c: Condition): void => {
     if (c.kind === 'all' || c.kind === 'any') c.children.forEach(visit)
     else if (c.kind === 'not') visit(c.child)
     else if (c.kind === 'interest') needs.interests = true
     else if (c.kind === 'cohort') needs.cohorts = true
+    else if (c.kind === 'consent') needs.consent = true
     else if (c.kind === 'field' && c.ref.kind === 'trait') needs.traits = true
   }
   conditions.forEach(visit)

@@ -10,6 +10,7 @@ export interface SegmentDataNeeds {
   interests: boolean
   cohorts: boolean
   traits: boolean
+  consent: boolean
   /** Event name -> which of its occurrences: see EventNeed. Empty when no condition reads events. */
   events: ReadonlyMap<string, EventNeed>
 }

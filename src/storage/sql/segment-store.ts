@@ -101,12 +101,19 @@ function parseProperties(text: string): Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : {}
 }
 
+/** profiles.consent ({purpose: {granted, at, source}}) as conditions read it: purpose -> granted. */
+function consentGranted(text: string): Record<string, boolean> {
+  const out: Record<string, boolean> = {}
+  for (const [purpose, state] of Object.entries(JSON.parse(text) as Record<string, { granted: boolean }>)) out[purpose] = state.granted === true
+  return out
+}
+
 /** The profile columns segment conditions read: each field they can name, from the field table. */
 const SEGMENT_FIELD_TABLE = conditionFieldTable()
-const SEGMENT_VIEW_COLUMNS = ['id', 'email', ...Object.values(SEGMENT_FIELD_TABLE).map((spec) => spec.column), 'traits', 'first_seen', 'last_seen'] as Array<keyof ProfilesTable>
+const SEGMENT_VIEW_COLUMNS = ['id', 'email', ...Object.values(SEGMENT_FIELD_TABLE).map((spec) => spec.column), 'traits', 'consent', 'first_seen', 'last_seen'] as Array<keyof ProfilesTable>
 
 /** The field values of a segment view: every field segment conditions can name. */
-type SegmentViewFields = Omit<SegmentProfile, 'id' | 'email' | 'traits' | 'first_seen' | 'last_seen' | 'interests' | 'cohorts' | 'segments' | 'events'>
+type SegmentViewFields = Omit<SegmentProfile, 'id' | 'email' | 'traits' | 'first_seen' | 'last_seen' | 'interests' | 'cohorts' | 'consent' | 'segments' | 'events'>
 
 export function createSegmentTransaction(trx: Trx, dialect: SqlDialect): SegmentTransaction {
   const deletePairs = (table: 'segment_memberships' | 'segment_schedule', pairs: Array<{ segmentId: string; profileId: string }>) => dialect.deletePairs(trx, table, pairs)
@@ -199,6 +206,7 @@ export function createSegmentTransaction(trx: Trx, dialect: SqlDialect): Segment
         last_seen: Number(r.last_seen),
         interests: interestsOf.get(r.id) ?? [],
         cohorts: cohortsOf.get(r.id) ?? none,
+        consent: needs.consent ? consentGranted(r.consent) : {},
         segments: segmentsOf.get(r.id) ?? new Set<string>(),
         events: eventsOf.get(r.id) ?? noEvents,
       }))
