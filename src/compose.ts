@@ -90,6 +90,7 @@ export async function openRuntime(config: Config, options: RuntimeOptions = {}):
     notifier,
     background: options.background ?? false,
     schedulerIntervalMs: options.schedulerIntervalMs,
+    consentPurposes: config.consentPurposes,
     log: options.log,
   })
   pipeline.useSegments(segments.engine, (ids) => notifier.notify(ids))

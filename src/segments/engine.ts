@@ -14,7 +14,10 @@ export interface ActiveSegment {
   id: string
   name: string
   version: number
+  /** The definition, and with required consent the implicit AND of it (see activeSegment). */
   condition: Condition
+  /** Purposes every member must have granted. */
+  requiredConsent: readonly string[]
   /** Segments this one's condition names. */
   dependsOn: string[]
   /** Event names its condition reads. */
@@ -76,20 +79,39 @@ export function toSegmentProfile<S extends ReadonlySet<string>>(
   return view as SegmentProfile & { segments: S }
 }
 
+/**
+ * A segment that requires consent selects what its definition selects among those who granted every
+ * required purpose: the definition AND one consent condition per purpose. Being one condition, it is
+ * evaluated alike everywhere (ingest, backfills in SQL or in memory, previews, explanations), so a
+ * profile without the consent is never a member: not exported, not sent, not streamed.
+ */
+export function withRequiredConsent(definition: Condition, requiredConsent: readonly string[]): Condition {
+  if (requiredConsent.length === 0) return definition
+  return { kind: 'all', children: [definition, ...requiredConsent.map((purpose): Condition => ({ kind: 'consent', purpose, granted: true }))] }
+}
+
 /** Parses a stored definition; stored definitions were validated when saved. */
-export function activeSegment(row: Pick<SegmentRow, 'id' | 'name' | 'version' | 'definition'>): ActiveSegment {
+export function activeSegment(row: Pick<SegmentRow, 'id' | 'name' | 'version' | 'definition'> & { requiredConsent?: readonly string[] }): ActiveSegment {
   const parsed = parseSegmentDefinition(row.definition)
   if (parsed.kind === 'rejected') throw new Error(`segment ${row.id} has an invalid stored definition: ${parsed.detail[0]?.path}: ${parsed.detail[0]?.message}`)
-  const condition = parsed.value
+  const requiredConsent = row.requiredConsent ?? []
+  const condition = withRequiredConsent(parsed.value, requiredConsent)
   return {
     id: row.id,
     name: row.name,
     version: row.version,
     condition,
+    requiredConsent,
     dependsOn: referencedSegments(condition),
     events: referencedEvents(condition),
     timeRelative: usesRelativeTime(condition),
   }
+}
+
+/** Why a member left: a missing required purpose says so, since downstream tools must act on it. */
+function leftReason(segment: ActiveSegment, view: SegmentProfile, reason: string): string {
+  const withdrawn = segment.requiredConsent.filter((purpose) => view.consent[purpose] !== true)
+  return withdrawn.length === 0 ? reason : `consent withdrawn: ${withdrawn.join(', ')} (${reason})`
 }
 
 export type ConditionNeeds = SegmentDataNeeds
@@ -235,7 +257,7 @@ export class SegmentEngine {
           changes.push({ segmentId: segment.id, profileId: view.id, change: 'entered', reason: input.reason })
         } else if (!inside && was) {
           memberOf.delete(segment.id)
-          changes.push({ segmentId: segment.id, profileId: view.id, change: 'left', reason: input.reason })
+          changes.push({ segmentId: segment.id, profileId: view.id, change: 'left', reason: leftReason(segment, view, input.reason) })
         }
         // The verdict just computed is the one at input.now, which nextTimeChange would compute again.
         if (segment.timeRelative) reschedule(segment.id, view.id, nextTimeChange(segment.condition, view, input.now, inside))

@@ -20,6 +20,7 @@ function segmentFromRow(row: SegmentsTable): SegmentRow {
     name: row.name,
     description: row.description,
     definition: JSON.parse(row.definition) as unknown,
+    requiredConsent: JSON.parse(row.required_consent) as string[],
     version: Number(row.version),
     members: Number(row.members),
     state: row.state,
@@ -266,29 +267,30 @@ export function createSegmentTransaction(trx: Trx, dialect: SqlDialect): Segment
 export function createSegmentStore(database: SqlDatabase): SegmentStore {
   const { db, reader, dialect } = database
 
-  async function insertVersion(executor: Kysely<Database>, row: { segmentId: string; version: number; name: string; description: string; definition: string; now: number }) {
+  async function insertVersion(executor: Kysely<Database>, row: { segmentId: string; version: number; name: string; description: string; definition: string; requiredConsent: string; now: number }) {
     await executor
       .insertInto('segment_versions')
-      .values({ segment_id: row.segmentId, version: row.version, name: row.name, description: row.description, definition: row.definition, created_at: row.now })
+      .values({ segment_id: row.segmentId, version: row.version, name: row.name, description: row.description, definition: row.definition, required_consent: row.requiredConsent, created_at: row.now })
       .execute()
   }
 
   return {
-    async createSegment({ id, name, description, definition, now }) {
+    async createSegment({ id, name, description, definition, requiredConsent, now }) {
       const nameKey = name.trim().toLowerCase()
       const taken = await db.selectFrom('segments').select('id').where('name_key', '=', nameKey).executeTakeFirst()
       if (taken) throw new AppError('conflict', `a segment named "${name}" already exists (${taken.id}): choose another name or PUT /api/segments/${taken.id}`)
       const json = JSON.stringify(definition)
+      const consent = JSON.stringify(requiredConsent)
       await db.transaction().execute(async (trx) => {
         await trx
           .insertInto('segments')
-          .values({ id, name, name_key: nameKey, description, definition: json, version: 1, members: 0, state: 'backfilling', backfill_processed: 0, backfill_total: 0, created_at: now, updated_at: now })
+          .values({ id, name, name_key: nameKey, description, definition: json, required_consent: consent, version: 1, members: 0, state: 'backfilling', backfill_processed: 0, backfill_total: 0, created_at: now, updated_at: now })
           .execute()
-        await insertVersion(trx, { segmentId: id, version: 1, name, description, definition: json, now })
+        await insertVersion(trx, { segmentId: id, version: 1, name, description, definition: json, requiredConsent: consent, now })
       })
     },
 
-    async updateSegment({ id, name, description, definition, now }) {
+    async updateSegment({ id, name, description, definition, requiredConsent, now }) {
       return db.transaction().execute(async (trx) => {
         const row = await trx.selectFrom('segments').selectAll().where('id', '=', id).executeTakeFirst()
         if (!row) throw new AppError('not_found', `no segment ${id}`)
@@ -297,12 +299,13 @@ export function createSegmentStore(database: SqlDatabase): SegmentStore {
         if (taken) throw new AppError('conflict', `a segment named "${name}" already exists (${taken.id}): choose another name`)
         const version = Number(row.version) + 1
         const json = JSON.stringify(definition)
+        const consent = JSON.stringify(requiredConsent)
         await trx
           .updateTable('segments')
-          .set({ name, name_key: nameKey, description, definition: json, version, state: 'backfilling', backfill_processed: 0, backfill_total: 0, updated_at: now })
+          .set({ name, name_key: nameKey, description, definition: json, required_consent: consent, version, state: 'backfilling', backfill_processed: 0, backfill_total: 0, updated_at: now })
           .where('id', '=', id)
           .execute()
-        await insertVersion(trx, { segmentId: id, version, name, description, definition: json, now })
+        await insertVersion(trx, { segmentId: id, version, name, description, definition: json, requiredConsent: consent, now })
         return version
       })
     },
@@ -335,7 +338,14 @@ export function createSegmentStore(database: SqlDatabase): SegmentStore {
     async listSegmentVersions(id) {
       const rows = await reader.selectFrom('segment_versions').selectAll().where('segment_id', '=', id).orderBy('version').execute()
       return rows.map(
-        (r): SegmentVersionRow => ({ version: Number(r.version), name: r.name, description: r.description, definition: JSON.parse(r.definition) as unknown, createdAt: Number(r.created_at) }),
+        (r): SegmentVersionRow => ({
+          version: Number(r.version),
+          name: r.name,
+          description: r.description,
+          definition: JSON.parse(r.definition) as unknown,
+          requiredConsent: JSON.parse(r.required_consent) as string[],
+          createdAt: Number(r.created_at),
+        }),
       )
     },
 
