@@ -41,7 +41,7 @@ export const DEMOGRAPHIC_ALIASES: Readonly<Record<string, readonly string[]>> = 
  * Real words one edit away from a known name, which are fields of their own, not typos: a
  * "county" column is not a misspelt "country".
  */
-const NOT_TYPOS: ReadonlySet<string> = new Set(['county', 'sender', 'render', 'lender', 'stats', 'skate', 'slate', 'gmail', 'content', 'consens'])
+const NOT_TYPOS: ReadonlySet<string> = new Set(['county', 'sender', 'render', 'lender', 'stats', 'skate', 'slate', 'gmail', 'content'])
 
 /** Lower case, NFKC, and only letters and digits: the form in which field names are compared. */
 export function foldFieldName(name: string): string {
