@@ -19,12 +19,22 @@ export const USER_ID_COOKIE_PREFIX = 'uid:'
 export interface PersonKeys {
   profileIds: string[]
   emails: string[]
+  /** Every cookie whose rows may be theirs: their own, the "uid:" keys and shared cookies their emails logged in on. */
+  cookies: string[]
+  /** The cookies that are theirs alone (their identity rows, or named in the request): what suppression takes. */
+  ownCookies: string[]
+  userIds: string[]
+}
+
+/** Identifiers as a request names them, before the person's own rows add theirs. */
+export interface BareKeys {
+  emails: string[]
   cookies: string[]
   userIds: string[]
 }
 
 /** The identifiers of a person, from their identity rows (or the bare identifiers when no profile holds them). */
-export function personKeys(rows: Pick<PersonRows, 'profileId' | 'identities'>, bare: Omit<PersonKeys, 'profileIds'> = { emails: [], cookies: [], userIds: [] }): PersonKeys {
+export function personKeys(rows: Pick<PersonRows, 'profileId' | 'identities' | 'loginCookies'>, bare: BareKeys = { emails: [], cookies: [], userIds: [] }): PersonKeys {
   const profileIds = new Set<string>(rows.profileId ? [rows.profileId] : [])
   const emails = new Set(bare.emails)
   const cookies = new Set(bare.cookies)
@@ -35,9 +45,11 @@ export function personKeys(rows: Pick<PersonRows, 'profileId' | 'identities'>, b
     else if (identity.kind === 'cookie') cookies.add(identity.value)
     else userIds.add(identity.value)
   }
+  const ownCookies = [...cookies]
   for (const u of userIds) cookies.add(`${USER_ID_COOKIE_PREFIX}${u}`)
   for (const e of emails) cookies.add(`${USER_ID_COOKIE_PREFIX}${e}`)
-  return { profileIds: [...profileIds], emails: [...emails], cookies: [...cookies], userIds: [...userIds] }
+  for (const c of rows.loginCookies) cookies.add(c)
+  return { profileIds: [...profileIds], emails: [...emails], cookies: [...cookies], ownCookies, userIds: [...userIds] }
 }
 
 /** Whether a JSON payload holds one of these values as a string (emails compared case-insensitively). */

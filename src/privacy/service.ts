@@ -7,7 +7,7 @@ import type { IngestPipeline } from '../pipeline/run.ts'
 import type { PreparedRecord } from '../pipeline/records.ts'
 import type { PersonIdentifier, PrivacyJobRow, PrivacyStore } from '../storage/ports/privacy.ts'
 import { exportDocument } from './export.ts'
-import { footprintIds, personKeys, USER_ID_COOKIE_PREFIX, type PersonKeys } from './footprint.ts'
+import { type BareKeys, footprintIds, personKeys, USER_ID_COOKIE_PREFIX, type PersonKeys } from './footprint.ts'
 import { identifiersHash, normalizeIdentifier, suppressionHash } from './identifiers.ts'
 
 export const MAX_ERASURE_IDENTIFIERS = 5_000
@@ -163,12 +163,13 @@ export class PrivacyService {
   }
 
   /** Identifiers grouped by the profile they name; those no profile holds form one bare person each. */
-  private async people(identifiers: readonly PersonIdentifier[]): Promise<Array<{ profileId: string | null; bare: Omit<PersonKeys, 'profileIds'> }>> {
-    const byProfile = new Map<string, Omit<PersonKeys, 'profileIds'>>()
-    const bare: Array<{ profileId: null; bare: Omit<PersonKeys, 'profileIds'> }> = []
+  private async people(identifiers: readonly PersonIdentifier[]): Promise<Array<{ profileId: string | null; bare: BareKeys }>> {
+    const byProfile = new Map<string, BareKeys>()
+    const bare: Array<{ profileId: null; bare: BareKeys }> = []
     for (const i of identifiers) {
       const profileId = await this.options.store.resolveProfile(i)
-      const keys = profileId ? (byProfile.get(profileId) ?? { emails: [], cookies: [], userIds: [] }) : { emails: [], cookies: [], userIds: [] }
+      const empty = (): BareKeys => ({ emails: [], cookies: [], userIds: [] })
+      const keys = profileId ? (byProfile.get(profileId) ?? empty()) : empty()
       if (i.kind === 'email') keys.emails.push(i.value)
       else if (i.kind === 'cookie') keys.cookies.push(i.value)
       else if (i.kind === 'user_id') keys.userIds.push(i.value)
@@ -183,7 +184,7 @@ export class PrivacyService {
    * of the footprint in chunks, then one final transaction that locks the identifiers and deletes
    * everything left, rows written meanwhile included.
    */
-  private async erasePerson(person: { profileId: string | null; bare: Omit<PersonKeys, 'profileIds'> }, counts: Record<string, number>): Promise<PersonKeys> {
+  private async erasePerson(person: { profileId: string | null; bare: BareKeys }, counts: Record<string, number>): Promise<PersonKeys> {
     const { store, notifier } = this.options
     const tally = (table: string, n: number) => {
       if (n > 0) counts[table] = (counts[table] ?? 0) + n
@@ -300,13 +301,13 @@ export class PrivacyService {
 }
 
 function bareKeys(identifiers: readonly PersonIdentifier[]): PersonKeys {
-  const keys: PersonKeys = { profileIds: [], emails: [], cookies: [], userIds: [] }
+  const keys: PersonKeys = { profileIds: [], emails: [], cookies: [], ownCookies: [], userIds: [] }
   for (const raw of identifiers) {
     const i = normalizeIdentifier(raw)
     if (i.kind === 'profile_id') throw new AppError('invalid_input', 'identifiers: a profile_id cannot be suppressed (no later data carries it); name its email, cookie or user_id')
     if (i.value === '') throw new AppError('invalid_input', `identifiers: a ${i.kind} must not be empty`)
     if (i.kind === 'email') keys.emails.push(i.value)
-    else if (i.kind === 'cookie') keys.cookies.push(i.value)
+    else if (i.kind === 'cookie') keys.ownCookies.push(i.value)
     else keys.userIds.push(i.value)
   }
   return keys
@@ -316,7 +317,7 @@ function bareKeys(identifiers: readonly PersonIdentifier[]): PersonKeys {
 function suppressibleOf(keys: PersonKeys): Array<{ kind: 'email' | 'cookie' | 'user_id'; value: string }> {
   return [
     ...keys.emails.map((value) => ({ kind: 'email' as const, value })),
-    ...keys.cookies.filter((c) => !c.startsWith(USER_ID_COOKIE_PREFIX)).map((value) => ({ kind: 'cookie' as const, value })),
+    ...keys.ownCookies.filter((c) => !c.startsWith(USER_ID_COOKIE_PREFIX)).map((value) => ({ kind: 'cookie' as const, value })),
     ...keys.userIds.map((value) => ({ kind: 'user_id' as const, value })),
   ]
 }

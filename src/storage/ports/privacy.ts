@@ -31,6 +31,8 @@ export interface RawCandidate {
 export interface PersonRows {
   profileId: string | null
   identities: IdentityRow[]
+  /** Cookies the person's emails logged in on, including shared ones another profile holds now. */
+  loginCookies: string[]
   /** The login timeline of each of the person's cookies (every email's logins, not only theirs). */
   logins: Map<string, Login[]>
   /** Accepted rows carrying one of the emails, or anonymous rows of one of the cookies. */

@@ -60,6 +60,12 @@ export function createPrivacyStore(database: SqlDatabase): PrivacyStore {
       if (i.kind === 'user') cookies.add(`uid:${i.value}`)
     }
     for (const u of person.userIds) cookies.add(`uid:${u}`)
+    // A shared cookie another person holds now still carries this person's earlier anonymous rows.
+    const loginCookies = new Set<string>()
+    for (const part of chunks([...emails], MAX_IN_LIST)) {
+      for (const l of await from.selectFrom('logins').select('cookie').distinct().where('email', 'in', part).execute()) loginCookies.add(l.cookie)
+    }
+    for (const c of loginCookies) cookies.add(c)
     const logins = new Map<string, Login[]>()
     const candidates: RawCandidate[] = []
     const candidate = (r: { id: number; status: RawCandidate['status']; cookie: string | null; email: string | null; observed_at: number | null }): RawCandidate => ({
@@ -94,7 +100,7 @@ export function createPrivacyStore(database: SqlDatabase): PrivacyStore {
       const rows = await from.selectFrom('raw_records').select([...routing, 'payload']).where('status', '=', status).execute()
       for (const r of rows) unresolved.push({ ...candidate(r), payload: r.payload })
     }
-    return { profileId: person.profileId, identities, logins, candidates, eventRawIds, unresolved }
+    return { profileId: person.profileId, identities, loginCookies: [...loginCookies], logins, candidates, eventRawIds, unresolved }
   }
 
   async function deleteRawIn(trx: Trx, ids: readonly number[]): Promise<number> {
@@ -211,19 +217,18 @@ export function createPrivacyStore(database: SqlDatabase): PrivacyStore {
           ...plan.userIds.map((value) => ({ kind: 'user' as const, value })),
         ]
         for (const part of chunks(identityKeys, 500)) {
+          // Only rows left pointing at no profile: a shared cookie another person holds stays theirs.
           const deleted = await trx
             .deleteFrom('identities')
             .where((eb) => eb.or(part.map((k) => eb.and([eb('kind', '=', k.kind), eb('value', '=', k.value)]))))
+            .where((eb) => eb.not(eb.exists(eb.selectFrom('profiles').select('profiles.id').whereRef('profiles.id', '=', 'identities.profile_id'))))
             .executeTakeFirst()
           add(counts, 'identities', deleted.numDeletedRows)
         }
         for (const part of chunks(plan.emails, MAX_IN_LIST)) {
-          // Logins of the person's emails; other people's logins on a shared cookie stay theirs.
+          // Logins and refused links of the person's emails; other people's on a shared cookie stay theirs.
           add(counts, 'logins', (await trx.deleteFrom('logins').where('email', 'in', part).executeTakeFirst()).numDeletedRows)
           add(counts, 'refused_links', (await trx.deleteFrom('refused_links').where('email', 'in', part).executeTakeFirst()).numDeletedRows)
-        }
-        for (const part of chunks(plan.cookies, MAX_IN_LIST)) {
-          add(counts, 'refused_links', (await trx.deleteFrom('refused_links').where('cookie', 'in', part).executeTakeFirst()).numDeletedRows)
         }
         return { counts, segmentIds }
       })
