@@ -3,6 +3,7 @@
 import { execFile } from 'node:child_process'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { openRuntime } from '../../src/compose.ts'
 import { openDatabase, type SqlDatabase } from '../../src/storage/sql/open.ts'
 import { createTestApp, type TestApp } from '../helpers/app.ts'
 
@@ -200,6 +201,29 @@ describe('erasure', () => {
     expect(tooMany.json().error.message).toContain('at most 5000')
     expect((await admin('GET', '/api/privacy/erasures/era_missing')).statusCode).toBe(404)
     expect((await t.app.inject({ method: 'DELETE', url: '/api/user?email=x@example.org', headers: t.auth('read') })).statusCode).toBe(403)
+  })
+})
+
+describe('an interrupted erasure', () => {
+  it('resumes at the next start from its pending identifiers, which go when it ends', async () => {
+    const mail = email('resume')
+    await t.ingest([{ cookie: unique('rc'), email: mail, timestamp: at(1) }])
+    // A job as a process stopped mid-way leaves it: running, its identifiers pending.
+    const id = `era_interrupted${++counter}`
+    await direct.db
+      .insertInto('privacy_jobs')
+      .values({ id, kind: 'erasure', status: 'running', requested_by: null, requested_at: Date.now(), identifiers_hash: 'h', identifier_count: 1, suppress: 0, counts: '{}', error: null, finished_at: null })
+      .execute()
+    await direct.db.insertInto('privacy_job_identifiers').values({ job_id: id, kind: 'email', value: mail }).execute()
+    const restarted = await openRuntime(t.database.config, { background: true })
+    try {
+      await restarted.privacy.settled(id)
+    } finally {
+      await restarted.close()
+    }
+    expect((await admin('GET', `/api/privacy/erasures/${id}`)).json()).toMatchObject({ status: 'finished', counts: { profiles: 1 } })
+    expect((await t.user({ email: mail })).status).toBe(404)
+    expect(await direct.db.selectFrom('privacy_job_identifiers').selectAll().where('job_id', '=', id).execute()).toEqual([])
   })
 })
 
