@@ -1,7 +1,7 @@
 // Privacy storage over Kysely: the rows a person's footprint is decided from, erasure in chunks and
 // in one final transaction, privacy jobs and their pending identifiers, the suppression list, the
 // access export's reads and retention purges. Reads go through `reader`, writes through `db`.
-import { type Kysely, sql } from 'kysely'
+import { type Kysely, type RawBuilder, type SqlBool, sql } from 'kysely'
 import type { Login } from '../../domain/profile.ts'
 import type { ErasePlan, IdentityRow, PersonIdentifier, PersonRows, PrivacyJobRow, PrivacyStore, RawCandidate } from '../ports/privacy.ts'
 import type { Trx } from './dialect/dialect.ts'
@@ -94,10 +94,28 @@ export function createPrivacyStore(database: SqlDatabase): PrivacyStore {
       const rows = await from.selectFrom('events').select('raw_id').where('profile_id', '=', person.profileId).where('raw_id', 'is not', null).execute()
       for (const r of rows) eventRawIds.push(Number(r.raw_id))
     }
-    // Rejected and superseded rows, each through its partial index: few next to accepted ones.
+    // Rejected and superseded rows, each through its partial index (few next to accepted ones): those
+    // with one of the cookies or emails, or whose payload holds an email (any ASCII case) or a user id
+    // as text. The footprint rule then keeps those where it is a whole JSON string value.
     const unresolved: RawCandidate[] = []
-    for (const status of ['rejected', 'superseded'] as const) {
-      const rows = await from.selectFrom('raw_records').select([...routing, 'payload']).where('status', '=', status).execute()
+    const userIds = new Set([...person.userIds, ...identities.filter((i) => i.kind === 'user').map((i) => i.value)])
+    const payloadTerms = [...[...emails].map((text) => ({ folded: true, text })), ...[...userIds].map((text) => ({ folded: false, text }))]
+    // As the payload spells a value inside a JSON string.
+    const inJson = (text: string) => JSON.stringify(text).slice(1, -1)
+    const anything = cookies.size + emails.size + payloadTerms.length > 0
+    for (const status of anything ? (['rejected', 'superseded'] as const) : []) {
+      const rows = await from
+        .selectFrom('raw_records')
+        .select([...routing, 'payload'])
+        .where('status', '=', status)
+        .where((eb) =>
+          eb.or([
+            ...(cookies.size > 0 ? [eb('cookie', 'in', [...cookies])] : []),
+            ...(emails.size > 0 ? [eb('email', 'in', [...emails])] : []),
+            ...payloadTerms.map((t) => dialect.contains(t.folded ? dialect.fold(sql.ref('payload')) : sql.ref('payload'), dialect.param(inJson(t.text), 'text')) as RawBuilder<SqlBool>),
+          ]),
+        )
+        .execute()
       for (const r of rows) unresolved.push({ ...candidate(r), payload: r.payload })
     }
     return { profileId: person.profileId, identities, loginCookies: [...loginCookies], logins, candidates, eventRawIds, unresolved }
