@@ -17,6 +17,7 @@ const RAW_CHUNK = 2_000
 const RETENTION_BATCH = 1_000
 const RETENTION_PAUSE_MS = 20
 const RETENTION_INTERVAL_MS = 60 * 60 * 1000
+const RETENTION_FIRST_MS = 60 * 1000
 const DAY_MS = 24 * 60 * 60 * 1000
 
 export interface PrivacyServiceOptions {
@@ -49,6 +50,7 @@ export class PrivacyService {
   private queue: Promise<void> = Promise.resolve()
   private readonly running = new Map<string, Promise<void>>()
   private retentionTimer: NodeJS.Timeout | null = null
+  private retentionStart: NodeJS.Timeout | null = null
   private retentionRun: Promise<unknown> | null = null
   private closed = false
 
@@ -67,12 +69,16 @@ export class PrivacyService {
     for (const id of await store.runningJobIds()) this.schedule(id)
     const { rawDays, eventsDays } = this.options.config.retention
     if (rawDays !== undefined || eventsDays !== undefined) {
-      this.retentionTimer = setInterval(() => {
-        if (this.retentionRun) return
+      const tick = () => {
+        if (this.retentionRun || this.closed) return
         this.retentionRun = this.purgeRetention({ pauseMs: RETENTION_PAUSE_MS })
           .catch((error: unknown) => this.options.log?.(`retention purge failed: ${String(error)}`))
           .finally(() => (this.retentionRun = null))
-      }, RETENTION_INTERVAL_MS)
+      }
+      // A first pass soon after start (not during it), then hourly.
+      this.retentionStart = setTimeout(tick, RETENTION_FIRST_MS)
+      this.retentionStart.unref()
+      this.retentionTimer = setInterval(tick, RETENTION_INTERVAL_MS)
       this.retentionTimer.unref()
     }
   }
@@ -80,6 +86,7 @@ export class PrivacyService {
   async close(): Promise<void> {
     this.closed = true
     if (this.retentionTimer) clearInterval(this.retentionTimer)
+    if (this.retentionStart) clearTimeout(this.retentionStart)
     await this.retentionRun
     // A job in flight finishes its current step; an unfinished one resumes at the next start.
     await this.queue
@@ -255,9 +262,12 @@ export class PrivacyService {
     const salt = this.salt
     const has = (kind: 'email' | 'cookie' | 'user_id', value: string | null | undefined) => typeof value === 'string' && value !== '' && hashes.has(suppressionHash(salt, kind, value))
     this.options.pipeline.useSuppression(function isSuppressed(record: PreparedRecord): boolean {
+      // The raw row's cookie is the anonymousId of a message, or "uid:<userId>" when it has none.
       const { cookie, email } = record.raw
-      if (cookie !== null && cookie.startsWith(USER_ID_COOKIE_PREFIX) && has('user_id', cookie.slice(USER_ID_COOKIE_PREFIX.length))) return true
-      return has('cookie', cookie) || has('email', email) || has('email', record.observation?.email) || has('user_id', record.message?.userId) || has('cookie', record.message?.anonymousId)
+      if (cookie !== null && cookie.startsWith(USER_ID_COOKIE_PREFIX)) {
+        if (has('user_id', cookie.slice(USER_ID_COOKIE_PREFIX.length))) return true
+      } else if (has('cookie', cookie) || has('user_id', record.message?.userId)) return true
+      return has('email', email)
     })
   }
 
