@@ -1,6 +1,9 @@
 // Erasure, suppression, retention and the privacy CLI through the real HTTP API and the real database
 // (issue #12, docs/privacy.md).
 import { execFile } from 'node:child_process'
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { openRuntime } from '../../src/compose.ts'
@@ -305,5 +308,13 @@ describe('cdp privacy', () => {
     expect(JSON.parse(await cdp('status', job.id))).toMatchObject({ id: job.id, status: 'finished' })
     expect(JSON.parse(await cdp('unsuppress', '--email', mail))).toMatchObject({ removed: 1 })
     expect(JSON.parse(await cdp('suppress', '--email', mail))).toMatchObject({ added: 1 })
+
+    // cdp import counts what the suppression list refused.
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cdp-privacy-'))
+    const file = path.join(dir, 'people.ndjson')
+    fs.writeFileSync(file, `${JSON.stringify({ cookie: unique('ic'), email: mail })}\n${JSON.stringify({ cookie: unique('ic') })}\n`)
+    await run(process.execPath, ['--import', 'tsx', 'src/main.ts', 'import', file, '--quiet', '--report', path.join(dir, 'report.json')], { env: { ...process.env, ...t.database.env } })
+    expect(JSON.parse(fs.readFileSync(path.join(dir, 'report.json'), 'utf8'))).toMatchObject({ rows_read: 2, accepted: 1, suppressed: 1 })
+    fs.rmSync(dir, { recursive: true, force: true })
   })
 })
