@@ -33,15 +33,13 @@ export async function* exportDocument(input: ExportInput): AsyncGenerator<string
   yield field('merge_history', await store.exportSection('merges', ids))
   yield ',"events":['
   let first = true
-  let afterId = 0
-  for (;;) {
-    const page = await store.exportEvents(profileId, afterId, EVENT_PAGE)
+  const eventIds = (await store.personEvents(profileId)).map((e) => e.id)
+  for (let i = 0; i < eventIds.length; i += EVENT_PAGE) {
+    const page = await store.exportEvents(eventIds.slice(i, i + EVENT_PAGE))
     if (page.length > 0) {
       yield `${first ? '' : ','}${page.map((event) => JSON.stringify(event)).join(',')}`
       first = false
     }
-    if (page.length < EVENT_PAGE) break
-    afterId = (page.at(-1) as { id: number }).id
   }
   yield '],"raw_records":['
   first = true

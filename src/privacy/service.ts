@@ -197,11 +197,11 @@ export class PrivacyService {
       if (n > 0) counts[table] = (counts[table] ?? 0) + n
     }
     if (person.profileId) {
-      for (;;) {
-        const chunk = await store.deleteEventChunk(person.profileId, EVENT_CHUNK)
+      const events = await store.personEvents(person.profileId)
+      for (let i = 0; i < events.length; i += EVENT_CHUNK) {
+        const chunk = await store.deleteEvents(events.slice(i, i + EVENT_CHUNK))
         tally('events', chunk.events)
         tally('raw_records', chunk.rawRecords)
-        if (chunk.events < EVENT_CHUNK) break
       }
     }
     const rows = await store.loadPersonRows({ profileId: person.profileId, ...person.bare })

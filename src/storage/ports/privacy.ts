@@ -83,8 +83,13 @@ export interface PrivacyStore {
   resolveProfile(identifier: PersonIdentifier): Promise<string | null>
   /** The rows the footprint rule reads for a person (or, without a profile, for bare identifiers). */
   loadPersonRows(person: { profileId: string | null; emails: string[]; cookies: string[]; userIds: string[] }): Promise<PersonRows>
-  /** Deletes up to `limit` of the profile's events and their raw rows in one transaction; returns how many events. */
-  deleteEventChunk(profileId: string, limit: number): Promise<{ events: number; rawRecords: number }>
+  /**
+   * The ids of the profile's events (and their raw rows), in id order: one index scan, after which
+   * pages are read or deleted by primary key (a page "after id N" would rescan the person's events).
+   */
+  personEvents(profileId: string): Promise<Array<{ id: number; rawId: number | null }>>
+  /** Deletes these events and their raw rows in one transaction. */
+  deleteEvents(events: ReadonlyArray<{ id: number; rawId: number | null }>): Promise<{ events: number; rawRecords: number }>
   /** Deletes raw rows by id, in transactions of `chunk` rows. */
   deleteRawRecords(ids: readonly number[], chunk: number): Promise<number>
   /** The final transaction: locks, re-reads the footprint and deletes everything left of the person. */
@@ -105,8 +110,8 @@ export interface PrivacyStore {
   /** Export reads. */
   exportProfile(profileId: string): Promise<Record<string, unknown> | undefined>
   exportSection(section: 'interests' | 'cohorts' | 'segments' | 'consent' | 'merges', profileIds: readonly string[]): Promise<Array<Record<string, unknown>>>
-  /** A page of the profile's events after an id, in id order. */
-  exportEvents(profileId: string, afterId: number, limit: number): Promise<Array<Record<string, unknown> & { id: number }>>
+  /** Events by id, in id order. */
+  exportEvents(ids: readonly number[]): Promise<Array<Record<string, unknown>>>
   /** Raw rows by id, as received. */
   exportRawRecords(ids: readonly number[]): Promise<Array<Record<string, unknown>>>
 

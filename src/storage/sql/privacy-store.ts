@@ -148,20 +148,21 @@ export function createPrivacyStore(database: SqlDatabase): PrivacyStore {
 
     loadPersonRows: (person) => loadPersonRows(reader, person),
 
-    async deleteEventChunk(profileId, limit) {
+    async personEvents(profileId) {
+      const rows = await reader.selectFrom('events').select(['id', 'raw_id']).where('profile_id', '=', profileId).execute()
+      return rows.map((r) => ({ id: Number(r.id), rawId: r.raw_id === null ? null : Number(r.raw_id) })).sort((a, b) => a.id - b.id)
+    },
+
+    async deleteEvents(events) {
+      if (events.length === 0) return { events: 0, rawRecords: 0 }
       return await db.transaction().execute(async (trx) => {
-        const rows = await trx.selectFrom('events').select(['id', 'raw_id']).where('profile_id', '=', profileId).orderBy('id').limit(limit).execute()
-        if (rows.length === 0) return { events: 0, rawRecords: 0 }
-        await trx
-          .deleteFrom('events')
-          .where(
-            'id',
-            'in',
-            rows.map((r) => Number(r.id)),
-          )
-          .execute()
-        const rawIds = rows.flatMap((r) => (r.raw_id === null ? [] : [Number(r.raw_id)]))
-        return { events: rows.length, rawRecords: await deleteRawIn(trx, rawIds) }
+        let deleted = 0
+        for (const part of chunks(events, MAX_IN_LIST)) {
+          const ids = part.map((e) => e.id)
+          deleted += Number((await trx.deleteFrom('events').where('id', 'in', ids).executeTakeFirst()).numDeletedRows)
+        }
+        const rawIds = events.flatMap((e) => (e.rawId === null ? [] : [e.rawId]))
+        return { events: deleted, rawRecords: await deleteRawIn(trx, rawIds) }
       })
     },
 
@@ -383,9 +384,13 @@ export function createPrivacyStore(database: SqlDatabase): PrivacyStore {
       }
     },
 
-    async exportEvents(profileId, afterId, limit) {
-      const rows = await reader.selectFrom('events').selectAll().where('profile_id', '=', profileId).where('id', '>', afterId).orderBy('id').limit(limit).execute()
-      return rows.map((r) => ({ ...r, id: Number(r.id), properties: parseJson(r.properties), context: parseJson(r.context) }))
+    async exportEvents(ids) {
+      const out: Array<Record<string, unknown>> = []
+      for (const part of chunks(ids, MAX_IN_LIST)) {
+        const rows = await reader.selectFrom('events').selectAll().where('id', 'in', part).orderBy('id').execute()
+        for (const r of rows) out.push({ ...r, id: Number(r.id), properties: parseJson(r.properties), context: parseJson(r.context) })
+      }
+      return out
     },
 
     async exportRawRecords(ids) {
