@@ -100,8 +100,9 @@ export function createIngestPipeline(options: PipelineOptions) {
 
   const queue = options.writeQueue?.<GroupBatch, IngestReport>({ write: writeGroup, size: (g) => g.prepared.length, split: (g, n) => chunks(g.prepared, n).map((prepared) => ({ prepared, batch: g.batch })) })
   async function commit(all: readonly PreparedRecord[], batch: GroupBatch['batch']): Promise<IngestReport> {
-    // Suppressed identifiers (privacy/suppression.ts) are refused before the raw store: never stored.
-    const prepared = isSuppressed ? all.filter((p) => !(isSuppressed as (record: PreparedRecord) => boolean)(p)) : all
+    // Records carrying a suppressed identifier (privacy/service.ts) are refused before the raw store: never stored.
+    const refuse = isSuppressed
+    const prepared = refuse ? all.filter((p) => !refuse(p)) : all
     const reports = prepared.length === 0 ? [preparedReport(batch.batchId, [])] : queue ? await queue.submit({ prepared, batch }) : await writeGroup([{ prepared, batch }])
     const report = reports.length === 1 ? (reports[0] as IngestReport) : mergeReports(reports)
     report.suppressed += all.length - prepared.length

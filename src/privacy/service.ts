@@ -157,8 +157,7 @@ export class PrivacyService {
       const people = await this.people(identifiers)
       for (const person of people) {
         if (this.closed) return // resumed at the next start: the identifiers are still pending
-        const keys = await this.erasePerson(person, counts)
-        if (job.suppress) await this.addSuppressions(suppressibleOf(keys), jobId)
+        await this.erasePerson(person, { counts, suppressFor: job.suppress ? jobId : null })
         await store.updateJob({ id: jobId, status: 'running', counts, error: null, finishedAt: null })
       }
       await store.updateJob({ id: jobId, status: 'finished', counts, error: null, finishedAt: this.now() })
@@ -187,26 +186,27 @@ export class PrivacyService {
   }
 
   /**
-   * Events and their raw rows in chunks (each its own transaction, so ingest interleaves), the rest
-   * of the footprint in chunks, then one final transaction that locks the identifiers and deletes
+   * Suppression first (when asked), so data arriving during the erasure is refused already; then
+   * events and their raw rows in chunks (each its own transaction, so ingest interleaves), the rest of
+   * the footprint in chunks, and one final transaction that locks the identifiers and deletes
    * everything left, rows written meanwhile included.
    */
-  private async erasePerson(person: { profileId: string | null; bare: BareKeys }, counts: Record<string, number>): Promise<PersonKeys> {
+  private async erasePerson(person: { profileId: string | null; bare: BareKeys }, options: { counts: Record<string, number>; suppressFor: string | null }): Promise<void> {
     const { store, notifier } = this.options
     const tally = (table: string, n: number) => {
-      if (n > 0) counts[table] = (counts[table] ?? 0) + n
-    }
-    if (person.profileId) {
-      const events = await store.personEvents(person.profileId)
-      for (let i = 0; i < events.length; i += EVENT_CHUNK) {
-        const chunk = await store.deleteEvents(events.slice(i, i + EVENT_CHUNK))
-        tally('events', chunk.events)
-        tally('raw_records', chunk.rawRecords)
-      }
+      if (n > 0) options.counts[table] = (options.counts[table] ?? 0) + n
     }
     const rows = await store.loadPersonRows({ profileId: person.profileId, ...person.bare })
     const keys = personKeys(rows, person.bare)
-    tally('raw_records', await store.deleteRawRecords(footprintIds(rows, keys), RAW_CHUNK))
+    if (options.suppressFor !== null) await this.addSuppressions(suppressibleOf(keys), options.suppressFor)
+    const events = person.profileId ? await store.personEvents(person.profileId) : []
+    for (let i = 0; i < events.length; i += EVENT_CHUNK) {
+      const chunk = await store.deleteEvents(events.slice(i, i + EVENT_CHUNK))
+      tally('events', chunk.events)
+      tally('raw_records', chunk.rawRecords)
+    }
+    const deleted = new Set(events.map((e) => e.rawId))
+    tally('raw_records', await store.deleteRawRecords(footprintIds(rows, keys).filter((id) => !deleted.has(id)), RAW_CHUNK))
     const result = await store.erasePerson(
       {
         profileId: person.profileId,
@@ -222,7 +222,6 @@ export class PrivacyService {
     for (const [table, n] of Object.entries(result.counts)) tally(table, n)
     // After commit: streams and webhooks read the "left" entries.
     if (result.segmentIds.length > 0) notifier.notify(result.segmentIds)
-    return keys
   }
 
   // ---- suppression ----
