@@ -117,8 +117,13 @@ describe('erasure', () => {
     const rejected = await direct.db.selectFrom('raw_records').select('id').where('status', '=', 'rejected').where('payload', 'like', `%${mail}%`).execute()
     expect(rejected.length).toBeGreaterThan(0)
 
+    let woken = 0
+    const unsubscribe = t.runtime.notifier.subscribe(segmentId, () => woken++)
     const erased = await admin('DELETE', `/api/user?email=${encodeURIComponent(mail)}`)
+    unsubscribe()
     expect(erased.statusCode, erased.body).toBe(200)
+    // Streams and webhooks of the segment are woken for the "left" entry.
+    expect(woken).toBeGreaterThan(0)
     const job = erased.json()
     expect(job.status).toBe('finished')
     expect(job.finished_at).not.toBeNull()

@@ -3,13 +3,14 @@
 // access export's reads and retention purges. Reads go through `reader`, writes through `db`.
 import { type Kysely, type RawBuilder, type SqlBool, sql } from 'kysely'
 import type { Login } from '../../domain/profile.ts'
-import type { ErasePlan, IdentityRow, PersonIdentifier, PersonRows, PrivacyJobRow, PrivacyStore, RawCandidate } from '../ports/privacy.ts'
+import type { ErasePlan, ErasureResult, IdentityRow, PersonIdentifier, PersonRows, PrivacyJobRow, PrivacyStore, RawCandidate } from '../ports/privacy.ts'
 import type { Trx } from './dialect/dialect.ts'
 import { chunks, MAX_IN_LIST } from './members.ts'
 import type { SqlDatabase } from './open.ts'
 import type { Database } from './schema.ts'
 
 const SALT_SETTING = 'privacy_salt'
+const MAX_ATTEMPTS = 5
 
 type Reader = Kysely<Database> | Trx
 
@@ -127,6 +128,87 @@ export function createPrivacyStore(database: SqlDatabase): PrivacyStore {
     return n
   }
 
+  async function eraseOnce(plan: ErasePlan, now: number): Promise<ErasureResult> {
+    return await db.transaction().execute(async (trx) => {
+      // As ingest does: a concurrent batch naming these identifiers waits until the person is gone.
+      await dialect.lockIdentifiers(trx, plan.lockKeys)
+      const counts: Record<string, number> = {}
+      const ids = plan.profileIds
+      const rows = await loadPersonRows(trx, { profileId: plan.profileId, emails: plan.emails, cookies: plan.cookies, userIds: plan.userIds })
+      // Rows written since the chunks ran: the footprint as it stands inside the lock.
+      add(counts, 'raw_records', await deleteRawIn(trx, plan.footprint(rows)))
+      const segmentIds: string[] = []
+      if (ids.length > 0) {
+        const memberships = await trx.selectFrom('segment_memberships').select('segment_id').where('profile_id', 'in', ids).orderBy('segment_id').execute()
+        for (const m of memberships) segmentIds.push(m.segment_id)
+        add(counts, 'segment_memberships', (await trx.deleteFrom('segment_memberships').where('profile_id', 'in', ids).executeTakeFirst()).numDeletedRows)
+        await dialect.addSegmentMembers(
+          trx,
+          segmentIds.map((id) => [id, -1] as const),
+        )
+        // The person's change rows are their pending webhook payloads and stream history: gone,
+        // then one "left" entry per segment they were in, with no identifier but the profile id.
+        add(counts, 'segment_changes', (await trx.deleteFrom('segment_changes').where('profile_id', 'in', ids).executeTakeFirst()).numDeletedRows)
+        if (segmentIds.length > 0 && plan.profileId) {
+          await trx
+            .insertInto('segment_changes')
+            .values(segmentIds.map((segment_id) => ({ segment_id, profile_id: plan.profileId as string, change: 'left' as const, reason: 'erased', at: now })))
+            .execute()
+        }
+        add(counts, 'segment_schedule', (await trx.deleteFrom('segment_schedule').where('profile_id', 'in', ids).executeTakeFirst()).numDeletedRows)
+        const cohorts = await trx
+          .selectFrom('cohort_memberships')
+          .select(['cohort_id', (eb) => eb.fn.countAll<number>().as('n')])
+          .where('profile_id', 'in', ids)
+          .groupBy('cohort_id')
+          .orderBy('cohort_id')
+          .execute()
+        add(counts, 'cohort_memberships', (await trx.deleteFrom('cohort_memberships').where('profile_id', 'in', ids).executeTakeFirst()).numDeletedRows)
+        for (const c of cohorts) {
+          await trx
+            .updateTable('cohorts')
+            .set({ members: sql`members - ${Number(c.n)}` })
+            .where('id', '=', c.cohort_id)
+            .execute()
+        }
+        add(counts, 'profile_interests', (await trx.deleteFrom('profile_interests').where('profile_id', 'in', ids).executeTakeFirst()).numDeletedRows)
+        add(counts, 'events', (await trx.deleteFrom('events').where('profile_id', 'in', ids).executeTakeFirst()).numDeletedRows)
+        add(counts, 'consent_changes', (await trx.deleteFrom('consent_changes').where('profile_id', 'in', ids).executeTakeFirst()).numDeletedRows)
+        add(
+          counts,
+          'merges',
+          (await trx
+            .deleteFrom('merges')
+            .where((eb) => eb.or([eb('survivor_id', 'in', ids), eb('absorbed_id', 'in', ids)]))
+            .executeTakeFirst()).numDeletedRows,
+        )
+        add(counts, 'identities', (await trx.deleteFrom('identities').where('profile_id', 'in', ids).executeTakeFirst()).numDeletedRows)
+        add(counts, 'profiles', (await trx.deleteFrom('profiles').where('id', 'in', ids).executeTakeFirst()).numDeletedRows)
+      }
+      // Identifiers no profile holds any more (or never did) go too, wherever they are keyed.
+      const identityKeys = [
+        ...plan.emails.map((value) => ({ kind: 'email' as const, value })),
+        ...plan.cookies.map((value) => ({ kind: 'cookie' as const, value })),
+        ...plan.userIds.map((value) => ({ kind: 'user' as const, value })),
+      ]
+      for (const part of chunks(identityKeys, 500)) {
+        // Only rows left pointing at no profile: a shared cookie another person holds stays theirs.
+        const deleted = await trx
+          .deleteFrom('identities')
+          .where((eb) => eb.or(part.map((k) => eb.and([eb('kind', '=', k.kind), eb('value', '=', k.value)]))))
+          .where((eb) => eb.not(eb.exists(eb.selectFrom('profiles').select('profiles.id').whereRef('profiles.id', '=', 'identities.profile_id'))))
+          .executeTakeFirst()
+        add(counts, 'identities', deleted.numDeletedRows)
+      }
+      for (const part of chunks(plan.emails, MAX_IN_LIST)) {
+        // Logins and refused links of the person's emails; other people's on a shared cookie stay theirs.
+        add(counts, 'logins', (await trx.deleteFrom('logins').where('email', 'in', part).executeTakeFirst()).numDeletedRows)
+        add(counts, 'refused_links', (await trx.deleteFrom('refused_links').where('email', 'in', part).executeTakeFirst()).numDeletedRows)
+      }
+      return { counts, segmentIds }
+    })
+  }
+
   return {
     async salt(generate) {
       const found = await db.selectFrom('settings').select('value').where('name', '=', SALT_SETTING).executeTakeFirst()
@@ -173,84 +255,16 @@ export function createPrivacyStore(database: SqlDatabase): PrivacyStore {
     },
 
     async erasePerson(plan: ErasePlan, now: number) {
-      return await db.transaction().execute(async (trx) => {
-        // As ingest does: a concurrent batch naming these identifiers waits until the person is gone.
-        await dialect.lockIdentifiers(trx, plan.lockKeys)
-        const counts: Record<string, number> = {}
-        const ids = plan.profileIds
-        const rows = await loadPersonRows(trx, { profileId: plan.profileId, emails: plan.emails, cookies: plan.cookies, userIds: plan.userIds })
-        // Rows written since the chunks ran: the footprint as it stands inside the lock.
-        add(counts, 'raw_records', await deleteRawIn(trx, plan.footprint(rows)))
-        const segmentIds: string[] = []
-        if (ids.length > 0) {
-          const memberships = await trx.selectFrom('segment_memberships').select('segment_id').where('profile_id', 'in', ids).orderBy('segment_id').execute()
-          for (const m of memberships) segmentIds.push(m.segment_id)
-          add(counts, 'segment_memberships', (await trx.deleteFrom('segment_memberships').where('profile_id', 'in', ids).executeTakeFirst()).numDeletedRows)
-          await dialect.addSegmentMembers(
-            trx,
-            segmentIds.map((id) => [id, -1] as const),
-          )
-          // The person's change rows are their pending webhook payloads and stream history: gone,
-          // then one "left" entry per segment they were in, with no identifier but the profile id.
-          add(counts, 'segment_changes', (await trx.deleteFrom('segment_changes').where('profile_id', 'in', ids).executeTakeFirst()).numDeletedRows)
-          if (segmentIds.length > 0 && plan.profileId) {
-            await trx
-              .insertInto('segment_changes')
-              .values(segmentIds.map((segment_id) => ({ segment_id, profile_id: plan.profileId as string, change: 'left' as const, reason: 'erased', at: now })))
-              .execute()
-          }
-          add(counts, 'segment_schedule', (await trx.deleteFrom('segment_schedule').where('profile_id', 'in', ids).executeTakeFirst()).numDeletedRows)
-          const cohorts = await trx
-            .selectFrom('cohort_memberships')
-            .select(['cohort_id', (eb) => eb.fn.countAll<number>().as('n')])
-            .where('profile_id', 'in', ids)
-            .groupBy('cohort_id')
-            .orderBy('cohort_id')
-            .execute()
-          add(counts, 'cohort_memberships', (await trx.deleteFrom('cohort_memberships').where('profile_id', 'in', ids).executeTakeFirst()).numDeletedRows)
-          for (const c of cohorts) {
-            await trx
-              .updateTable('cohorts')
-              .set({ members: sql`members - ${Number(c.n)}` })
-              .where('id', '=', c.cohort_id)
-              .execute()
-          }
-          add(counts, 'profile_interests', (await trx.deleteFrom('profile_interests').where('profile_id', 'in', ids).executeTakeFirst()).numDeletedRows)
-          add(counts, 'events', (await trx.deleteFrom('events').where('profile_id', 'in', ids).executeTakeFirst()).numDeletedRows)
-          add(counts, 'consent_changes', (await trx.deleteFrom('consent_changes').where('profile_id', 'in', ids).executeTakeFirst()).numDeletedRows)
-          add(
-            counts,
-            'merges',
-            (await trx
-              .deleteFrom('merges')
-              .where((eb) => eb.or([eb('survivor_id', 'in', ids), eb('absorbed_id', 'in', ids)]))
-              .executeTakeFirst()).numDeletedRows,
-          )
-          add(counts, 'identities', (await trx.deleteFrom('identities').where('profile_id', 'in', ids).executeTakeFirst()).numDeletedRows)
-          add(counts, 'profiles', (await trx.deleteFrom('profiles').where('id', 'in', ids).executeTakeFirst()).numDeletedRows)
+      // The counters (segments, cohorts) are rows ingest updates too: a deadlock or serialization
+      // failure against a concurrent batch on PostgreSQL runs the transaction again.
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await eraseOnce(plan, now)
+        } catch (error) {
+          if (attempt >= MAX_ATTEMPTS || !dialect.isRetryable(error)) throw error
+          await new Promise((resolve) => setTimeout(resolve, Math.random() * 10 * attempt))
         }
-        // Identifiers no profile holds any more (or never did) go too, wherever they are keyed.
-        const identityKeys = [
-          ...plan.emails.map((value) => ({ kind: 'email' as const, value })),
-          ...plan.cookies.map((value) => ({ kind: 'cookie' as const, value })),
-          ...plan.userIds.map((value) => ({ kind: 'user' as const, value })),
-        ]
-        for (const part of chunks(identityKeys, 500)) {
-          // Only rows left pointing at no profile: a shared cookie another person holds stays theirs.
-          const deleted = await trx
-            .deleteFrom('identities')
-            .where((eb) => eb.or(part.map((k) => eb.and([eb('kind', '=', k.kind), eb('value', '=', k.value)]))))
-            .where((eb) => eb.not(eb.exists(eb.selectFrom('profiles').select('profiles.id').whereRef('profiles.id', '=', 'identities.profile_id'))))
-            .executeTakeFirst()
-          add(counts, 'identities', deleted.numDeletedRows)
-        }
-        for (const part of chunks(plan.emails, MAX_IN_LIST)) {
-          // Logins and refused links of the person's emails; other people's on a shared cookie stay theirs.
-          add(counts, 'logins', (await trx.deleteFrom('logins').where('email', 'in', part).executeTakeFirst()).numDeletedRows)
-          add(counts, 'refused_links', (await trx.deleteFrom('refused_links').where('email', 'in', part).executeTakeFirst()).numDeletedRows)
-        }
-        return { counts, segmentIds }
-      })
+      }
     },
 
     async createJob(job, identifiers) {
