@@ -189,6 +189,8 @@ describe('erasure', () => {
     const raw = await direct.db.selectFrom('raw_records').select(['email', 'payload']).where('cookie', '=', shared).execute()
     expect(raw).toHaveLength(2)
     expect(raw.some((r) => r.payload.includes('tennis'))).toBe(false)
+    expect(await direct.db.selectFrom('merges').select('id').where('identifier', '=', a).execute()).toEqual([])
+    expect(await direct.db.selectFrom('identities').select('profile_id').where('kind', '=', 'cookie').where('value', '=', shared).execute()).toEqual([{ profile_id: bBefore.profile_id }])
   })
 
   it('runs a bulk erasure in the background and reports it; refuses more than 5,000 identifiers', async () => {

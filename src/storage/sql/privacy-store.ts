@@ -200,6 +200,11 @@ export function createPrivacyStore(database: SqlDatabase): PrivacyStore {
           .executeTakeFirst()
         add(counts, 'identities', deleted.numDeletedRows)
       }
+      // Merge rows of other profiles that name the person's email or user id (a shared cookie's
+      // moves name only the cookie, which is part of the other person's history too).
+      for (const part of chunks([...plan.emails, ...plan.userIds], MAX_IN_LIST)) {
+        add(counts, 'merges', (await trx.deleteFrom('merges').where('identifier_kind', 'in', ['email', 'user']).where('identifier', 'in', part).executeTakeFirst()).numDeletedRows)
+      }
       for (const part of chunks(plan.emails, MAX_IN_LIST)) {
         // Logins and refused links of the person's emails; other people's on a shared cookie stay theirs.
         add(counts, 'logins', (await trx.deleteFrom('logins').where('email', 'in', part).executeTakeFirst()).numDeletedRows)
