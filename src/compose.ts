@@ -13,6 +13,7 @@ import { loadDefaultClassifier } from './ml/default-classifier.ts'
 import { createIngestPipeline, type IngestPipeline } from './pipeline/run.ts'
 import { DEFAULT_EMAIL_BLOCKLIST } from './pipeline/validate/index.ts'
 import { createActivationStore } from './storage/sql/activation-store.ts'
+import { createPrivacyStore } from './storage/sql/privacy-store.ts'
 import { openDatabase } from './storage/sql/open.ts'
 import { createSqlStore } from './storage/sql/sql-store.ts'
 import { createWriteQueue } from './storage/sql/write-queue.ts'
@@ -104,7 +105,8 @@ export async function openRuntime(config: Config, options: RuntimeOptions = {}):
     log: log ? (message, error) => log(`${message}: ${String(error)}`) : undefined,
   })
   if (options.background) webhooks.start()
-  const privacy = new PrivacyService({ config, pipeline, notifier, background: options.background ?? false, log })
+  const privacy = new PrivacyService({ config, store: createPrivacyStore(database), pipeline, notifier, background: options.background ?? false, log })
+  await privacy.init()
   const identity = new IdentityService({ pipeline, log })
   return {
     config,

@@ -7,6 +7,7 @@ import { classifyCommand, evalCommand, reclassifyCommand, trainCommand } from '.
 import { formatReplayResult, replayRejected } from './cli/replay.ts'
 import { exportSegmentCommand, listSegmentsCommand, previewSegmentCommand, showSegmentCommand } from './cli/segments.ts'
 import { startServer } from './cli/start.ts'
+import { eraseCommand, exportCommand, type IdentifierOptions, statusCommand, suppressCommand } from './cli/privacy.ts'
 import { ConfigError, loadConfig } from './config.ts'
 import type { BodyFormat } from './domain/types.ts'
 import { AppError } from './errors.ts'
@@ -167,7 +168,30 @@ keys
 
 const privacy = program.command('privacy').description('erase, export and suppress a person (docs/privacy.md)')
 // privacy subcommands: erase, export, suppress, unsuppress, status (cli/privacy.ts)
-void privacy
+const personOptions = (command: Command) =>
+  command
+    .option('--email <email>')
+    .option('--cookie <cookie>')
+    .option('--profile-id <id>')
+    .option('--user-id <id>', 'a Segment userId that is not an email')
+personOptions(privacy.command('erase').description('erase people everywhere (raw records included) and print the finished job'))
+  .option('--file <ids.ndjson>', 'one identifier a line: {"email": "…"}')
+  .option('--suppress', 'also refuse their later data')
+  .action(async (options: IdentifierOptions & { suppress?: boolean }) => eraseCommand(loadConfig(), options, process.stdout))
+personOptions(privacy.command('export').description("write everything stored about one person as one JSON document"))
+  .option('--out <file>', 'write to a file instead of stdout')
+  .action(async (options: IdentifierOptions & { out?: string }) => exportCommand(loadConfig(), options, process.stdout))
+personOptions(privacy.command('suppress').description('refuse later data carrying these identifiers (nothing is erased)'))
+  .option('--file <ids.ndjson>')
+  .action(async (options: IdentifierOptions) => suppressCommand(loadConfig(), options, process.stdout))
+personOptions(privacy.command('unsuppress').description('accept data carrying these identifiers again'))
+  .option('--file <ids.ndjson>')
+  .action(async (options: IdentifierOptions) => suppressCommand(loadConfig(), { ...options, remove: true }, process.stdout))
+privacy
+  .command('status')
+  .description('an erasure job: status, counts per table, finished_at')
+  .argument('<job-id>')
+  .action(async (id: string) => statusCommand(loadConfig(), id, process.stdout))
 
 const user = program.command('user').description("a person's identity: merge history, unmerge, manual merge (docs/privacy.md)")
 // user subcommands: merges, unmerge, merge (cli/user.ts)

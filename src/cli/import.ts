@@ -27,6 +27,8 @@ export interface QualityReport {
   warnings_by_reason: Record<string, number>
   duplicates_within_file: number
   duplicates_already_stored: number
+  /** Rows refused because they carry a suppressed identifier (docs/privacy.md). */
+  suppressed: number
   merges: number
   seconds: number
   rows_per_second: number
@@ -63,6 +65,7 @@ export async function importFile(
     warnings_by_reason: {},
     duplicates_within_file: 0,
     duplicates_already_stored: 0,
+    suppressed: 0,
     merges: 0,
     seconds: 0,
     rows_per_second: 0,
@@ -90,6 +93,7 @@ export async function importFile(
     report.duplicates_within_file += result.duplicatesInBatch
     report.duplicates_already_stored += result.duplicates - result.duplicatesInBatch
     report.merges += result.merges
+    report.suppressed += result.suppressed
     // An invalid row seen before (a re-import) is a duplicate here, not a new rejection.
     for (const [reason, n] of Object.entries(result.rejectedByReason)) {
       const fresh = n - (result.rejectedDuplicatesByReason[reason] ?? 0)
@@ -162,6 +166,7 @@ export function formatQualityReport(r: QualityReport): string {
       .map(([reason, n]) => `    ${reason.replaceAll('_', ' ').padEnd(24)}${n}`),
     `  duplicates within file    ${r.duplicates_within_file}`,
     `  already imported          ${r.duplicates_already_stored}`,
+    ...(r.suppressed > 0 ? [`  suppressed                ${r.suppressed}`] : []),
     `  merges                    ${r.merges}`,
     `  peak memory               ${r.peak_rss_mb} MB`,
   ]

@@ -29,6 +29,8 @@ export interface IngestReport {
   rejectedByReason: Record<string, number>
   merges: number
   profilesTouched: number
+  /** Records refused because they carry a suppressed identifier (docs/privacy.md): never stored. */
+  suppressed: number
 }
 
 /** What the raw store counted for one batch of a group. */
@@ -42,7 +44,7 @@ export interface RawCounts {
 }
 
 export function emptyReport(batchId: string): IngestReport {
-  return { batchId, processed: 0, accepted: 0, failed: 0, duplicates: 0, duplicatesInBatch: 0, rejectedDuplicatesByReason: {}, errors: [], warnings: [], rejectedByReason: {}, merges: 0, profilesTouched: 0 }
+  return { batchId, processed: 0, accepted: 0, failed: 0, duplicates: 0, duplicatesInBatch: 0, rejectedDuplicatesByReason: {}, errors: [], warnings: [], rejectedByReason: {}, merges: 0, profilesTouched: 0, suppressed: 0 }
 }
 
 export function emptyRawCounts(): RawCounts {
@@ -109,6 +111,7 @@ export function mergeReports(parts: readonly IngestReport[]): IngestReport {
     report.warnings.push(...r.warnings)
     for (const [reason, n] of Object.entries(r.rejectedByReason)) countReason(report.rejectedByReason, reason, n)
     report.merges += r.merges
+    report.suppressed += r.suppressed
     // A profile touched by two parts counts twice: the parts do not share their sets.
     report.profilesTouched += r.profilesTouched
   }

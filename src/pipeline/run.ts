@@ -51,6 +51,7 @@ export function createIngestPipeline(options: PipelineOptions) {
   let active = activeClassifier(options.classifier)
   let engine: Pick<SegmentEngine, 'evaluate'> | null = null
   let segmentsChanged: (segmentIds: Set<string>) => void = () => {}
+  let isSuppressed: ((record: PreparedRecord) => boolean) | null = null
   const notifySegments = (changed: Set<string>): void => {
     if (changed.size > 0) segmentsChanged(changed)
   }
@@ -102,9 +103,15 @@ export function createIngestPipeline(options: PipelineOptions) {
   }
 
   const queue = options.writeQueue?.<GroupBatch, IngestReport>({ write: writeGroup, size: (g) => g.prepared.length, split: (g, n) => chunks(g.prepared, n).map((prepared) => ({ prepared, batch: g.batch })) })
-  async function commit(prepared: readonly PreparedRecord[], batch: GroupBatch['batch']): Promise<IngestReport> {
-    const reports = queue ? await queue.submit({ prepared, batch }) : await writeGroup([{ prepared, batch }])
-    return reports.length === 1 ? (reports[0] as IngestReport) : mergeReports(reports)
+  async function commit(all: readonly PreparedRecord[], batch: GroupBatch['batch']): Promise<IngestReport> {
+    // Records carrying a suppressed identifier (privacy/service.ts) are refused before the raw store: never stored.
+    const refuse = isSuppressed
+    const prepared = refuse ? all.filter((p) => !refuse(p)) : all
+    const reports = prepared.length === 0 ? [preparedReport(batch.batchId, [])] : queue ? await queue.submit({ prepared, batch }) : await writeGroup([{ prepared, batch }])
+    const report = reports.length === 1 ? (reports[0] as IngestReport) : mergeReports(reports)
+    report.suppressed += all.length - prepared.length
+    report.processed += all.length - prepared.length
+    return report
   }
 
   const { replay, ingestCorrections } = createReplay({
@@ -130,6 +137,10 @@ export function createIngestPipeline(options: PipelineOptions) {
     useSegments(next: SegmentEngine, changed: (segmentIds: Set<string>) => void): void {
       engine = next
       segmentsChanged = changed
+    },
+    /** Refuses records that carry a suppressed identifier (privacy/service.ts); null when the list is empty. */
+    useSuppression(next: ((record: PreparedRecord) => boolean) | null): void {
+      isSuppressed = next
     },
     /** Cohort id -> lower-cased name, as segment conditions name cohorts. */
     cohortNameKey: (cohortId: string): string => active.cohortNameKeys.get(cohortId) ?? cohortId,

@@ -55,6 +55,7 @@ const resultSchema = {
     success: { type: 'boolean', description: 'true when every message was accepted (or was a duplicate)' },
     accepted: { type: 'integer' },
     duplicates: { type: 'integer', description: 'messages whose messageId was already received: stored once, not twice' },
+    suppressed: { type: 'integer', description: 'messages refused because they carry a suppressed identifier (docs/privacy.md): never stored' },
     rejected: { type: 'integer' },
     errors: { type: 'array', items: messageErrorSchema },
   },
@@ -97,6 +98,7 @@ function toResult(report: IngestReport, messageIds: ReadonlyMap<number, string>)
     success: report.failed === 0,
     accepted: report.accepted,
     duplicates: report.duplicates,
+    suppressed: report.suppressed,
     rejected: report.failed,
     errors: report.errors.map((e) => ({
       index: e.record,

@@ -337,6 +337,22 @@ function migrationsFor(dialect: SqlDialect): Record<string, Migration> {
         await db.schema.createIndex('events_raw').on('events').column('raw_id').execute()
       },
     },
+    '0008_privacy_jobs': {
+      async up(db: Kysely<unknown>) {
+        // An erasure job's identifiers while it runs, so a restart resumes it; deleted when it ends.
+        await db.schema
+          .createTable('privacy_job_identifiers')
+          .addColumn('job_id', 'text', (c) => c.notNull())
+          .addColumn('kind', 'text', (c) => c.notNull())
+          .addColumn('value', 'text', (c) => c.notNull())
+          .addPrimaryKeyConstraint('privacy_job_identifiers_pk', ['job_id', 'kind', 'value'])
+          .execute()
+        // Erasure deletes a person's change rows (their pending webhook payloads) and searches
+        // superseded rows as it does rejected ones.
+        await db.schema.createIndex('segment_changes_profile').on('segment_changes').column('profile_id').execute()
+        await db.schema.createIndex('raw_records_superseded').on('raw_records').column('id').where(sql.ref('status'), '=', 'superseded').execute()
+      },
+    },
     '0009_consent': {
       async up(db: Kysely<unknown>) {
         // Purposes a segment's members must have granted (part of each version), and purposes a

@@ -127,6 +127,13 @@ export interface SuppressionsTable {
   job_id: string | null
 }
 
+/** The identifiers of an erasure job while it runs (deleted when it ends), so a restart resumes it. */
+export interface PrivacyJobIdentifiersTable {
+  job_id: string
+  kind: string // email | cookie | profile_id | user_id
+  value: string
+}
+
 /** Small per-install values: the privacy salt. */
 export interface SettingsTable {
   name: string
@@ -269,6 +276,7 @@ export interface Database {
   privacy_jobs: PrivacyJobsTable
   suppressions: SuppressionsTable
   settings: SettingsTable
+  privacy_job_identifiers: PrivacyJobIdentifiersTable
 }
 
 /** A column's SQL type, as PostgreSQL names it in array casts (unnest writes in dialect/postgres.ts). */
@@ -323,6 +331,7 @@ export const COLUMN_TYPES = {
   },
   suppressions: { hash: 'text', kind: 'text', created_at: 'int8', job_id: 'text' },
   settings: { name: 'text', value: 'text' },
+  privacy_job_identifiers: { job_id: 'text', kind: 'text', value: 'text' },
 } as const satisfies { [T in keyof Database]: { [C in keyof Database[T]]-?: SqlType } }
 
 type Expect<T extends true> = T

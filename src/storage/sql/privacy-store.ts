@@ -1,0 +1,445 @@
+// Privacy storage over Kysely: the rows a person's footprint is decided from, erasure in chunks and
+// in one final transaction, privacy jobs and their pending identifiers, the suppression list, the
+// access export's reads and retention purges. Reads go through `reader`, writes through `db`.
+import { type Kysely, type RawBuilder, type SqlBool, sql } from 'kysely'
+import type { Login } from '../../domain/profile.ts'
+import type { ErasePlan, ErasureResult, IdentityRow, PersonIdentifier, PersonRows, PrivacyJobRow, PrivacyStore, RawCandidate } from '../ports/privacy.ts'
+import type { Trx } from './dialect/dialect.ts'
+import { chunks, MAX_IN_LIST } from './members.ts'
+import type { SqlDatabase } from './open.ts'
+import type { Database } from './schema.ts'
+
+const SALT_SETTING = 'privacy_salt'
+const MAX_ATTEMPTS = 5
+
+type Reader = Kysely<Database> | Trx
+
+function parseJson(text: string | null): unknown {
+  if (text === null) return null
+  try {
+    return JSON.parse(text)
+  } catch {
+    // A payload that was never JSON (an unparseable line) is exported as the text it was.
+    return text
+  }
+}
+
+function jobFromRow(row: Database['privacy_jobs']): PrivacyJobRow {
+  return {
+    id: row.id,
+    status: row.status,
+    requestedBy: row.requested_by,
+    requestedAt: Number(row.requested_at),
+    identifiersHash: row.identifiers_hash,
+    identifierCount: Number(row.identifier_count),
+    suppress: Number(row.suppress) === 1,
+    counts: JSON.parse(row.counts) as Record<string, number>,
+    error: row.error,
+    finishedAt: row.finished_at === null ? null : Number(row.finished_at),
+  }
+}
+
+function add(counts: Record<string, number>, table: string, n: number | bigint | undefined): void {
+  const value = Number(n ?? 0)
+  if (value > 0) counts[table] = (counts[table] ?? 0) + value
+}
+
+export function createPrivacyStore(database: SqlDatabase): PrivacyStore {
+  const { db, reader, dialect } = database
+
+  async function loadPersonRows(from: Reader, person: { profileId: string | null; emails: string[]; cookies: string[]; userIds: string[] }): Promise<PersonRows> {
+    const identities: IdentityRow[] = []
+    if (person.profileId) {
+      const rows = await from.selectFrom('identities').select(['kind', 'value', 'first_seen', 'last_seen']).where('profile_id', '=', person.profileId).execute()
+      for (const r of rows) identities.push({ kind: r.kind, value: r.value, firstSeen: Number(r.first_seen), lastSeen: Number(r.last_seen) })
+    }
+    const emails = new Set(person.emails)
+    const cookies = new Set(person.cookies)
+    for (const i of identities) {
+      if (i.kind === 'email') emails.add(i.value)
+      if (i.kind === 'cookie') cookies.add(i.value)
+      if (i.kind === 'user') cookies.add(`uid:${i.value}`)
+    }
+    for (const u of person.userIds) cookies.add(`uid:${u}`)
+    // A shared cookie another person holds now still carries this person's earlier anonymous rows.
+    const loginCookies = new Set<string>()
+    for (const part of chunks([...emails], MAX_IN_LIST)) {
+      for (const l of await from.selectFrom('logins').select('cookie').distinct().where('email', 'in', part).execute()) loginCookies.add(l.cookie)
+    }
+    for (const c of loginCookies) cookies.add(c)
+    const logins = new Map<string, Login[]>()
+    const candidates: RawCandidate[] = []
+    const candidate = (r: { id: number; status: RawCandidate['status']; cookie: string | null; email: string | null; observed_at: number | null }): RawCandidate => ({
+      id: Number(r.id),
+      status: r.status,
+      cookie: r.cookie,
+      email: r.email,
+      observedAt: r.observed_at === null ? null : Number(r.observed_at),
+    })
+    const routing = ['id', 'status', 'cookie', 'email', 'observed_at'] as const
+    for (const part of chunks([...cookies], MAX_IN_LIST)) {
+      for (const l of await from.selectFrom('logins').select(['cookie', 'email', 'observed_at']).where('cookie', 'in', part).execute()) {
+        const list = logins.get(l.cookie) ?? []
+        list.push({ email: l.email, at: Number(l.observed_at) })
+        logins.set(l.cookie, list)
+      }
+      const anonymous = await from.selectFrom('raw_records').select(routing).where('email', 'is', null).where('cookie', 'in', part).where('status', '=', 'accepted').execute()
+      for (const r of anonymous) candidates.push(candidate(r))
+    }
+    for (const part of chunks([...emails], MAX_IN_LIST)) {
+      const own = await from.selectFrom('raw_records').select(routing).where('email', 'in', part).where('status', '=', 'accepted').execute()
+      for (const r of own) candidates.push(candidate(r))
+    }
+    const eventRawIds: number[] = []
+    if (person.profileId) {
+      const rows = await from.selectFrom('events').select('raw_id').where('profile_id', '=', person.profileId).where('raw_id', 'is not', null).execute()
+      for (const r of rows) eventRawIds.push(Number(r.raw_id))
+    }
+    // Rejected and superseded rows, each through its partial index (few next to accepted ones): those
+    // with one of the cookies or emails, or whose payload holds an email (any ASCII case) or a user id
+    // as text. The footprint rule then keeps those where it is a whole JSON string value.
+    const unresolved: RawCandidate[] = []
+    const userIds = new Set([...person.userIds, ...identities.filter((i) => i.kind === 'user').map((i) => i.value)])
+    const payloadTerms = [...[...emails].map((text) => ({ folded: true, text })), ...[...userIds].map((text) => ({ folded: false, text }))]
+    // As the payload spells a value inside a JSON string.
+    const inJson = (text: string) => JSON.stringify(text).slice(1, -1)
+    const anything = cookies.size + emails.size + payloadTerms.length > 0
+    for (const status of anything ? (['rejected', 'superseded'] as const) : []) {
+      const rows = await from
+        .selectFrom('raw_records')
+        .select([...routing, 'payload'])
+        .where('status', '=', status)
+        .where((eb) =>
+          eb.or([
+            ...(cookies.size > 0 ? [eb('cookie', 'in', [...cookies])] : []),
+            ...(emails.size > 0 ? [eb('email', 'in', [...emails])] : []),
+            ...payloadTerms.map((t) => dialect.contains(t.folded ? dialect.fold(sql.ref('payload')) : sql.ref('payload'), dialect.param(inJson(t.text), 'text')) as RawBuilder<SqlBool>),
+          ]),
+        )
+        .execute()
+      for (const r of rows) unresolved.push({ ...candidate(r), payload: r.payload })
+    }
+    return { profileId: person.profileId, identities, loginCookies: [...loginCookies], logins, candidates, eventRawIds, unresolved }
+  }
+
+  async function deleteRawIn(trx: Trx, ids: readonly number[]): Promise<number> {
+    let n = 0
+    for (const part of chunks(ids, MAX_IN_LIST)) n += Number((await trx.deleteFrom('raw_records').where('id', 'in', part).executeTakeFirst()).numDeletedRows)
+    return n
+  }
+
+  async function eraseOnce(plan: ErasePlan, now: number): Promise<ErasureResult> {
+    return await db.transaction().execute(async (trx) => {
+      // As ingest does: a concurrent batch naming these identifiers waits until the person is gone.
+      await dialect.lockIdentifiers(trx, plan.lockKeys)
+      const counts: Record<string, number> = {}
+      const ids = plan.profileIds
+      const rows = await loadPersonRows(trx, { profileId: plan.profileId, emails: plan.emails, cookies: plan.cookies, userIds: plan.userIds })
+      // Rows written since the chunks ran: the footprint as it stands inside the lock.
+      add(counts, 'raw_records', await deleteRawIn(trx, plan.footprint(rows)))
+      const segmentIds: string[] = []
+      if (ids.length > 0) {
+        const memberships = await trx.selectFrom('segment_memberships').select('segment_id').where('profile_id', 'in', ids).orderBy('segment_id').execute()
+        for (const m of memberships) segmentIds.push(m.segment_id)
+        add(counts, 'segment_memberships', (await trx.deleteFrom('segment_memberships').where('profile_id', 'in', ids).executeTakeFirst()).numDeletedRows)
+        await dialect.addSegmentMembers(
+          trx,
+          segmentIds.map((id) => [id, -1] as const),
+        )
+        // The person's change rows are their pending webhook payloads and stream history: gone,
+        // then one "left" entry per segment they were in, with no identifier but the profile id.
+        add(counts, 'segment_changes', (await trx.deleteFrom('segment_changes').where('profile_id', 'in', ids).executeTakeFirst()).numDeletedRows)
+        if (segmentIds.length > 0 && plan.profileId) {
+          await trx
+            .insertInto('segment_changes')
+            .values(segmentIds.map((segment_id) => ({ segment_id, profile_id: plan.profileId as string, change: 'left' as const, reason: 'erased', at: now })))
+            .execute()
+        }
+        add(counts, 'segment_schedule', (await trx.deleteFrom('segment_schedule').where('profile_id', 'in', ids).executeTakeFirst()).numDeletedRows)
+        const cohorts = await trx
+          .selectFrom('cohort_memberships')
+          .select(['cohort_id', (eb) => eb.fn.countAll<number>().as('n')])
+          .where('profile_id', 'in', ids)
+          .groupBy('cohort_id')
+          .orderBy('cohort_id')
+          .execute()
+        add(counts, 'cohort_memberships', (await trx.deleteFrom('cohort_memberships').where('profile_id', 'in', ids).executeTakeFirst()).numDeletedRows)
+        for (const c of cohorts) {
+          await trx
+            .updateTable('cohorts')
+            .set({ members: sql`members - ${Number(c.n)}` })
+            .where('id', '=', c.cohort_id)
+            .execute()
+        }
+        add(counts, 'profile_interests', (await trx.deleteFrom('profile_interests').where('profile_id', 'in', ids).executeTakeFirst()).numDeletedRows)
+        add(counts, 'events', (await trx.deleteFrom('events').where('profile_id', 'in', ids).executeTakeFirst()).numDeletedRows)
+        add(counts, 'consent_changes', (await trx.deleteFrom('consent_changes').where('profile_id', 'in', ids).executeTakeFirst()).numDeletedRows)
+        add(
+          counts,
+          'merges',
+          (await trx
+            .deleteFrom('merges')
+            .where((eb) => eb.or([eb('survivor_id', 'in', ids), eb('absorbed_id', 'in', ids)]))
+            .executeTakeFirst()).numDeletedRows,
+        )
+        add(counts, 'identities', (await trx.deleteFrom('identities').where('profile_id', 'in', ids).executeTakeFirst()).numDeletedRows)
+        add(counts, 'profiles', (await trx.deleteFrom('profiles').where('id', 'in', ids).executeTakeFirst()).numDeletedRows)
+      }
+      // Identifiers no profile holds any more (or never did) go too, wherever they are keyed.
+      const identityKeys = [
+        ...plan.emails.map((value) => ({ kind: 'email' as const, value })),
+        ...plan.cookies.map((value) => ({ kind: 'cookie' as const, value })),
+        ...plan.userIds.map((value) => ({ kind: 'user' as const, value })),
+      ]
+      for (const part of chunks(identityKeys, 500)) {
+        // Only rows left pointing at no profile: a shared cookie another person holds stays theirs.
+        const deleted = await trx
+          .deleteFrom('identities')
+          .where((eb) => eb.or(part.map((k) => eb.and([eb('kind', '=', k.kind), eb('value', '=', k.value)]))))
+          .where((eb) => eb.not(eb.exists(eb.selectFrom('profiles').select('profiles.id').whereRef('profiles.id', '=', 'identities.profile_id'))))
+          .executeTakeFirst()
+        add(counts, 'identities', deleted.numDeletedRows)
+      }
+      // Merge rows of other profiles that name the person's email or user id (a shared cookie's
+      // moves name only the cookie, which is part of the other person's history too).
+      for (const part of chunks([...plan.emails, ...plan.userIds], MAX_IN_LIST)) {
+        add(counts, 'merges', (await trx.deleteFrom('merges').where('identifier_kind', 'in', ['email', 'user']).where('identifier', 'in', part).executeTakeFirst()).numDeletedRows)
+      }
+      for (const part of chunks(plan.emails, MAX_IN_LIST)) {
+        // Logins and refused links of the person's emails; other people's on a shared cookie stay theirs.
+        add(counts, 'logins', (await trx.deleteFrom('logins').where('email', 'in', part).executeTakeFirst()).numDeletedRows)
+        add(counts, 'refused_links', (await trx.deleteFrom('refused_links').where('email', 'in', part).executeTakeFirst()).numDeletedRows)
+      }
+      return { counts, segmentIds }
+    })
+  }
+
+  return {
+    async salt(generate) {
+      const found = await db.selectFrom('settings').select('value').where('name', '=', SALT_SETTING).executeTakeFirst()
+      if (found) return found.value
+      await db.insertInto('settings').values({ name: SALT_SETTING, value: generate() }).onConflict((oc) => oc.column('name').doNothing()).execute()
+      const stored = await db.selectFrom('settings').select('value').where('name', '=', SALT_SETTING).executeTakeFirstOrThrow()
+      return stored.value
+    },
+
+    async resolveProfile({ kind, value }) {
+      if (kind === 'profile_id') {
+        const live = await reader.selectFrom('profiles').select('id').where('id', '=', value).executeTakeFirst()
+        if (live) return live.id
+      }
+      const identityKind = kind === 'profile_id' ? 'profile' : kind === 'user_id' ? 'user' : kind
+      const row = await reader.selectFrom('identities').select('profile_id').where('kind', '=', identityKind).where('value', '=', value).executeTakeFirst()
+      return row?.profile_id ?? null
+    },
+
+    loadPersonRows: (person) => loadPersonRows(reader, person),
+
+    async personEvents(profileId) {
+      const rows = await reader.selectFrom('events').select(['id', 'raw_id']).where('profile_id', '=', profileId).execute()
+      return rows.map((r) => ({ id: Number(r.id), rawId: r.raw_id === null ? null : Number(r.raw_id) })).sort((a, b) => a.id - b.id)
+    },
+
+    async deleteEvents(events) {
+      if (events.length === 0) return { events: 0, rawRecords: 0 }
+      return await db.transaction().execute(async (trx) => {
+        let deleted = 0
+        for (const part of chunks(events, MAX_IN_LIST)) {
+          const ids = part.map((e) => e.id)
+          deleted += Number((await trx.deleteFrom('events').where('id', 'in', ids).executeTakeFirst()).numDeletedRows)
+        }
+        const rawIds = events.flatMap((e) => (e.rawId === null ? [] : [e.rawId]))
+        return { events: deleted, rawRecords: await deleteRawIn(trx, rawIds) }
+      })
+    },
+
+    async deleteRawRecords(ids, chunk) {
+      let n = 0
+      for (const part of chunks(ids, chunk)) n += await db.transaction().execute((trx) => deleteRawIn(trx, part))
+      return n
+    },
+
+    async erasePerson(plan: ErasePlan, now: number) {
+      // The counters (segments, cohorts) are rows ingest updates too: a deadlock or serialization
+      // failure against a concurrent batch on PostgreSQL runs the transaction again.
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await eraseOnce(plan, now)
+        } catch (error) {
+          if (attempt >= MAX_ATTEMPTS || !dialect.isRetryable(error)) throw error
+          await new Promise((resolve) => setTimeout(resolve, Math.random() * 10 * attempt))
+        }
+      }
+    },
+
+    async createJob(job, identifiers) {
+      await db.transaction().execute(async (trx) => {
+        await trx
+          .insertInto('privacy_jobs')
+          .values({
+            id: job.id,
+            kind: 'erasure',
+            status: job.status,
+            requested_by: job.requestedBy,
+            requested_at: job.requestedAt,
+            identifiers_hash: job.identifiersHash,
+            identifier_count: job.identifierCount,
+            suppress: job.suppress ? 1 : 0,
+            counts: JSON.stringify(job.counts),
+            error: job.error,
+            finished_at: job.finishedAt,
+          })
+          .execute()
+        const unique = new Map(identifiers.map((i) => [`${i.kind}:${i.value}`, i]))
+        for (const part of chunks([...unique.values()], 1000)) {
+          await trx
+            .insertInto('privacy_job_identifiers')
+            .values(part.map((i) => ({ job_id: job.id, kind: i.kind, value: i.value })))
+            .execute()
+        }
+      })
+    },
+
+    async pendingIdentifiers(jobId) {
+      const rows = await db.selectFrom('privacy_job_identifiers').select(['kind', 'value']).where('job_id', '=', jobId).orderBy('kind').orderBy('value').execute()
+      return rows.map((r) => ({ kind: r.kind as PersonIdentifier['kind'], value: r.value }))
+    },
+
+    async updateJob(job) {
+      await db.transaction().execute(async (trx) => {
+        await trx
+          .updateTable('privacy_jobs')
+          .set({ status: job.status, counts: JSON.stringify(job.counts), error: job.error, finished_at: job.finishedAt })
+          .where('id', '=', job.id)
+          .execute()
+        if (job.status !== 'running') await trx.deleteFrom('privacy_job_identifiers').where('job_id', '=', job.id).execute()
+      })
+    },
+
+    async findJob(id) {
+      const row = await db.selectFrom('privacy_jobs').selectAll().where('id', '=', id).executeTakeFirst()
+      return row ? jobFromRow(row) : undefined
+    },
+
+    async listJobs(limit) {
+      const rows = await db.selectFrom('privacy_jobs').selectAll().orderBy('requested_at', 'desc').orderBy('id', 'desc').limit(limit).execute()
+      return rows.map(jobFromRow)
+    },
+
+    async runningJobIds() {
+      const rows = await db.selectFrom('privacy_jobs').select('id').where('status', '=', 'running').orderBy('requested_at').execute()
+      return rows.map((r) => r.id)
+    },
+
+    async suppressionHashes() {
+      const rows = await db.selectFrom('suppressions').select('hash').execute()
+      return rows.map((r) => r.hash)
+    },
+
+    async addSuppressions(rows, jobId, now) {
+      if (rows.length === 0) return 0
+      let n = 0
+      await db.transaction().execute(async (trx) => {
+        for (const part of chunks([...new Map(rows.map((r) => [r.hash, r])).values()], 1000)) {
+          const result = await trx
+            .insertInto('suppressions')
+            .values(part.map((r) => ({ hash: r.hash, kind: r.kind, created_at: now, job_id: jobId })))
+            .onConflict((oc) => oc.column('hash').doNothing())
+            .executeTakeFirst()
+          n += Number(result.numInsertedOrUpdatedRows ?? 0)
+        }
+      })
+      return n
+    },
+
+    async removeSuppressions(hashes) {
+      let n = 0
+      for (const part of chunks(hashes, MAX_IN_LIST)) n += Number((await db.deleteFrom('suppressions').where('hash', 'in', part).executeTakeFirst()).numDeletedRows)
+      return n
+    },
+
+    async exportProfile(profileId) {
+      const row = await reader.selectFrom('profiles').selectAll().where('id', '=', profileId).executeTakeFirst()
+      if (!row) return undefined
+      const { traits, field_times: _times, consent, ...fields } = row
+      return { ...fields, traits: parseJson(traits), consent: parseJson(consent) }
+    },
+
+    async exportSection(section, profileIds) {
+      if (profileIds.length === 0) return []
+      const ids = [...profileIds]
+      switch (section) {
+        case 'interests':
+          return await reader.selectFrom('profile_interests').select(['interest', 'first_seen', 'last_seen', 'source']).where('profile_id', 'in', ids).orderBy('interest').execute()
+        case 'cohorts':
+          return await reader
+            .selectFrom('cohort_memberships')
+            .innerJoin('cohorts', 'cohorts.id', 'cohort_memberships.cohort_id')
+            .select(['cohort_memberships.cohort_id', 'cohorts.name', 'cohort_memberships.score', 'cohort_memberships.reason', 'cohort_memberships.assigned_at'])
+            .where('cohort_memberships.profile_id', 'in', ids)
+            .orderBy('cohorts.name')
+            .execute()
+        case 'segments':
+          return await reader
+            .selectFrom('segment_memberships')
+            .innerJoin('segments', 'segments.id', 'segment_memberships.segment_id')
+            .select(['segments.id', 'segments.name', 'segment_memberships.entered_at'])
+            .where('segment_memberships.profile_id', 'in', ids)
+            .orderBy('segments.name')
+            .execute()
+        case 'consent': {
+          const rows = await reader.selectFrom('consent_changes').select(['purpose', 'granted', 'at', 'source', 'raw_id']).where('profile_id', 'in', ids).orderBy('at').orderBy('id').execute()
+          return rows.map((r) => ({ ...r, granted: Number(r.granted) === 1 }))
+        }
+        case 'merges': {
+          const rows = await reader
+            .selectFrom('merges')
+            .selectAll()
+            .where((eb) => eb.or([eb('survivor_id', 'in', ids), eb('absorbed_id', 'in', ids)]))
+            .orderBy('id')
+            .execute()
+          return rows.map((r) => ({ ...r, detail: parseJson(r.detail) }))
+        }
+      }
+    },
+
+    async exportEvents(ids) {
+      const out: Array<Record<string, unknown>> = []
+      for (const part of chunks(ids, MAX_IN_LIST)) {
+        const rows = await reader.selectFrom('events').selectAll().where('id', 'in', part).orderBy('id').execute()
+        for (const r of rows) out.push({ ...r, id: Number(r.id), properties: parseJson(r.properties), context: parseJson(r.context) })
+      }
+      return out
+    },
+
+    async exportRawRecords(ids) {
+      const out: Array<Record<string, unknown>> = []
+      for (const part of chunks(ids, MAX_IN_LIST)) {
+        const rows = await reader
+          .selectFrom('raw_records')
+          .select(['id', 'received_at', 'source', 'content_type', 'status', 'errors', 'payload'])
+          .where('id', 'in', part)
+          .orderBy('id')
+          .execute()
+        for (const r of rows) out.push({ id: Number(r.id), received_at: Number(r.received_at), source: r.source, content_type: r.content_type, status: r.status, errors: parseJson(r.errors), payload: parseJson(r.payload) })
+      }
+      return out
+    },
+
+    async purgeOlder(table, before, limit, afterId) {
+      return await db.transaction().execute(async (trx) => {
+        // The next rows by id (the primary key) from the pass's cursor: received_at grows with id, so
+        // a pass stops at the first row received after the cutoff instead of scanning the table.
+        const rows =
+          table === 'raw_records'
+            ? await trx.selectFrom('raw_records').select(['id', 'received_at as t', 'received_at']).where('id', '>', afterId).orderBy('id').limit(limit).execute()
+            : await trx.selectFrom('events').select(['id', 'at as t', 'received_at']).where('id', '>', afterId).orderBy('id').limit(limit).execute()
+        const old = rows.filter((r) => Number(r.t) < before).map((r) => Number(r.id))
+        if (old.length > 0) await trx.deleteFrom(table).where('id', 'in', old).execute()
+        const last = rows.at(-1)
+        const more = rows.length === limit && last !== undefined && Number(last.received_at) < before
+        return { deleted: old.length, lastId: last ? Number(last.id) : afterId, more }
+      })
+    },
+  }
+}
