@@ -19,6 +19,8 @@ import { createPrepareMessage, cutBeforeUserIdMessages } from './prepare/message
 import { createPrepareRecord } from './prepare/record.ts'
 import { createReadAcceptedObservation, createReadStoredRecord } from './prepare/stored-record.ts'
 import { createReplay } from './replay.ts'
+import { createRebuild } from './rebuild.ts'
+import type { IdentityLimits } from '../domain/identity.ts'
 import { createStoreRawStage } from './raw/stage.ts'
 import type { GroupBatch, IngestBatch, MessageBatch, MessagePart, PreparedRecord } from './records.ts'
 import { completeReport, type IngestReport, mergeReports, preparedReport } from './report.ts'
@@ -39,6 +41,8 @@ export interface PipelineOptions {
   writeQueue?: WriteQueueFactory
   /** Hears what the pipeline skips and why (a stored payload that no longer reads). */
   log?: (message: string) => void
+  /** Identity guardrails (config.identityLimits); none when absent. */
+  identityLimits?: IdentityLimits
 }
 
 export type IngestPipeline = ReturnType<typeof createIngestPipeline>
@@ -59,7 +63,7 @@ export function createIngestPipeline(options: PipelineOptions) {
   const readStoredRecord = createReadStoredRecord({ interestProperties })
   const storeRaw = createStoreRawStage()
   const observationOf = createReadAcceptedObservation({ readStoredRecord, validate })
-  const resolveIdentity = createResolveIdentityStage({ newProfileId: options.newProfileId ?? newProfileId, observationOf })
+  const resolveIdentity = createResolveIdentityStage({ newProfileId: options.newProfileId ?? newProfileId, observationOf, limits: options.identityLimits })
   const saveEvents = createSaveEventsStage()
   const classify = createClassifyStage()
   const evaluateSegments = createSegmentsStage({ engine: () => engine })
@@ -114,8 +118,12 @@ export function createIngestPipeline(options: PipelineOptions) {
     log,
   })
 
+  // Unmerge and manual merge: the stages after the raw store, over stored rows (rebuild.ts).
+  const identityTransaction = createRebuild({ store, readStoredRecord, validate, resolveIdentity, saveEvents, classify, evaluateSegments, active: () => active, notifySegments })
+
   return {
     store,
+    identityTransaction,
     get interestClassifier(): InterestClassifier {
       return active.classifier
     },

@@ -1,12 +1,13 @@
 // Identity: accepted observations → profiles. Locks the identifiers they name, loads what is known
 // of them, resolves the batch (pure, resolve-batch.ts), saves the result and folds again every
 // person a late login reorders.
-import type { MergeLogEntry } from '../../domain/identity.ts'
+import type { IdentityLimits, MergeLogEntry } from '../../domain/identity.ts'
 import type { ProfileState } from '../../domain/profile.ts'
 import type { StoredRawRecord } from '../../domain/raw-record.ts'
 import type { Observation } from '../../domain/types.ts'
 import type { IdentityTransaction } from '../../storage/ports/identity.ts'
 import { applyObservation, emptyProfile } from './merge.ts'
+import { keepPreferredIds } from './rebuild-ids.ts'
 import { type BatchObservation, compareObservations, resolveBatch } from './resolve-batch.ts'
 import { assignAnonymous } from './timeline.ts'
 
@@ -23,6 +24,8 @@ export function createResolveIdentityStage(deps: {
   newProfileId: () => string
   /** The observation an accepted raw row stands for, read as when it was accepted; null when it no longer reads. */
   observationOf: (row: StoredRawRecord) => Observation | null
+  /** Guardrails (none when absent). */
+  limits?: IdentityLimits
 }) {
   /**
    * Folds a person again from every observation that belongs to them: their own records and the
@@ -47,13 +50,23 @@ export function createResolveIdentityStage(deps: {
     return profile
   }
 
-  return async function resolveIdentity(tx: IdentityTransaction, items: readonly BatchObservation[], now: number): Promise<ResolvedIdentities> {
+  /**
+   * `rebuild`: the items are every record of people whose derived rows were just deleted (an
+   * unmerge); the people they make keep the ids in `preferred` (rebuild-ids.ts).
+   */
+  return async function resolveIdentity(
+    tx: IdentityTransaction,
+    items: readonly BatchObservation[],
+    now: number,
+    rebuild?: { preferred: ReadonlyMap<string, string> },
+  ): Promise<ResolvedIdentities> {
     if (items.length === 0) return { touched: new Map(), absorbed: [], merges: [], resolvedTo: new Map() }
     const cookies = [...new Set(items.map((i) => i.observation.cookie))]
     const emails = [...new Set(items.flatMap((i) => (i.observation.email ? [i.observation.email] : [])))]
     await tx.lockIdentifiers([...cookies.map((c) => `cookie:${c}`), ...emails.map((e) => `email:${e}`)])
     const state = await tx.loadResolveState({ cookies, emails })
-    const changes = resolveBatch(state, items, { newProfileId: deps.newProfileId, now })
+    const resolved = resolveBatch(state, items, { newProfileId: deps.newProfileId, now, ...(deps.limits ? { limits: deps.limits } : {}) })
+    const changes = rebuild ? keepPreferredIds(resolved, { preferred: rebuild.preferred, loaded: new Set(state.profiles.keys()) }) : resolved
     await tx.saveResolution({
       profiles: changes.profiles,
       loaded: state.profiles,
