@@ -12,7 +12,7 @@ import type { PeopleEvidence } from '../storage/ports/identity.ts'
 import type { ActiveClassifier, Classified } from './classify/stage.ts'
 import { mergeProfiles } from './identity/merge.ts'
 import type { BatchObservation } from './identity/resolve-batch.ts'
-import type { ResolvedIdentities } from './identity/stage.ts'
+import type { RebuildIds } from './identity/rebuild-ids.ts'
 import { assignAnonymous } from './identity/timeline.ts'
 import type { StoredRecord } from './prepare/stored-record.ts'
 import type { MessagePart } from './records.ts'
@@ -20,11 +20,10 @@ import { validateRecord, type ValidateOptions } from './validate/index.ts'
 
 export interface IdentityOperations {
   /**
-   * Runs these accepted raw rows through identity, events, cohorts and segments again. `preferred`
-   * maps identity keys to the ids their people keep; `previousIds` are the people the rows were
-   * taken from: any of them not made again leaves its cohorts and segments.
+   * Runs these accepted raw rows through identity, events, cohorts and segments again, the people
+   * they make keeping their previous ids (identity/rebuild-ids.ts). Returns the profile ids made.
    */
-  rebuildPeople(rows: readonly StoredRawRecord[], input: { preferred: ReadonlyMap<string, string>; previousIds: readonly string[]; reason: string }): Promise<Map<string, ProfileState>>
+  rebuildPeople(rows: readonly StoredRawRecord[], input: RebuildIds & { reason: string }): Promise<Set<string>>
   /** Joins `absorbedId` into `survivorId` (as rule 3b does; the caller logs why) and re-evaluates the survivor. */
   mergePeople(input: { survivorId: string; absorbedId: string; reason: string }): Promise<ProfileState>
 }
@@ -50,8 +49,8 @@ export function createRebuild(deps: {
   store: TransactionRunner
   readStoredRecord: (row: StoredRawRecord) => Outcome<StoredRecord, unknown>
   validate: Omit<ValidateOptions, 'receivedAt' | 'onInvalid'>
-  resolveIdentity: (tx: IngestTransaction, items: readonly BatchObservation[], now: number, rebuild?: { preferred: ReadonlyMap<string, string> }) => Promise<ResolvedIdentities>
-  saveEvents: (tx: IngestTransaction, messages: ReadonlyMap<number, MessagePart>, resolvedTo: ReadonlyMap<number, string>) => Promise<void>
+  /** The stages after the raw store (run.ts), in rebuild mode. */
+  apply: (tx: IngestTransaction, items: BatchObservation[], messages: ReadonlyMap<number, MessagePart>, now: number, reason: string, rebuild: RebuildIds) => Promise<{ resolvedTo: ReadonlyMap<number, string>; segments: Set<string> }>
   classify: (tx: IngestTransaction, input: { active: ActiveClassifier; profiles: Iterable<ProfileState>; absorbedIds?: readonly string[]; now: number }) => Promise<Classified>
   evaluateSegments: (tx: IngestTransaction, input: { profiles: Iterable<ProfileState>; cohortScores: ReadonlyMap<string, ReadonlyMap<string, number>>; absorbed?: ReadonlyArray<{ id: string; into: string }>; reason: string; now: number }) => Promise<Set<string>>
   active: () => ActiveClassifier
@@ -78,15 +77,9 @@ export function createRebuild(deps: {
             items.push({ observation: o, rawId: row.id, source: row.source })
             if (stored.value.message) messages.set(row.id, { ...stored.value.message, at: o.observedAt, receivedAt: row.receivedAt })
           }
-          const identities = await deps.resolveIdentity(tx, items, now, { preferred })
-          await deps.saveEvents(tx, messages, identities.resolvedTo)
-          const { touched } = identities
-          const survivor = previousIds.find((id) => touched.has(id)) ?? [...touched.keys()][0] ?? ''
-          const gone = previousIds.filter((id) => !touched.has(id))
-          const classified = await deps.classify(tx, { active, profiles: touched.values(), absorbedIds: gone, now })
-          const absorbed = gone.map((id) => ({ id, into: survivor }))
-          for (const id of await deps.evaluateSegments(tx, { profiles: touched.values(), cohortScores: classified.cohortScores, absorbed, reason, now })) changed.add(id)
-          return touched
+          const applied = await deps.apply(tx, items, messages, now, reason, { preferred, previousIds })
+          for (const id of applied.segments) changed.add(id)
+          return new Set(applied.resolvedTo.values())
         },
 
         async mergePeople({ survivorId, absorbedId, reason }) {

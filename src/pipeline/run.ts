@@ -21,6 +21,7 @@ import { createReadAcceptedObservation, createReadStoredRecord } from './prepare
 import { createReplay } from './replay.ts'
 import { createRebuild } from './rebuild.ts'
 import type { IdentityLimits } from '../domain/identity.ts'
+import type { RebuildIds } from './identity/rebuild-ids.ts'
 import { createStoreRawStage } from './raw/stage.ts'
 import type { GroupBatch, IngestBatch, MessageBatch, MessagePart, PreparedRecord } from './records.ts'
 import { completeReport, type IngestReport, mergeReports, preparedReport } from './report.ts'
@@ -69,9 +70,9 @@ export function createIngestPipeline(options: PipelineOptions) {
   const evaluateSegments = createSegmentsStage({ engine: () => engine })
 
   /** Accepted observations, stored for the first time, through the stages that follow the raw store. */
-  async function apply(tx: IngestTransaction, items: BatchObservation[], messages: ReadonlyMap<number, MessagePart>, now: number, reason: string) {
+  async function apply(tx: IngestTransaction, items: BatchObservation[], messages: ReadonlyMap<number, MessagePart>, now: number, reason: string, rebuild?: RebuildIds) {
     if (items.length === 0) return { merges: [], resolvedTo: new Map<number, string>(), segments: new Set<string>() }
-    const identities = await resolveIdentity(tx, items, now)
+    const identities = await resolveIdentity(tx, items, now, rebuild)
     // Events after identity: each is stored under the profile its message resolved to.
     await saveEvents(tx, messages, identities.resolvedTo)
     // Cohorts after identity (rebuilt persons included): scored on profiles as they now stand, and
@@ -119,7 +120,7 @@ export function createIngestPipeline(options: PipelineOptions) {
   })
 
   // Unmerge and manual merge: the stages after the raw store, over stored rows (rebuild.ts).
-  const identityTransaction = createRebuild({ store, readStoredRecord, validate, resolveIdentity, saveEvents, classify, evaluateSegments, active: () => active, notifySegments })
+  const identityTransaction = createRebuild({ store, readStoredRecord, validate, apply, classify, evaluateSegments, active: () => active, notifySegments })
 
   return {
     store,

@@ -4,16 +4,25 @@
 import { identityKey } from '../../domain/identity.ts'
 import type { ResolveChanges } from './resolve-batch.ts'
 
+export interface RebuildIds {
+  /** identity key -> the id its person keeps. */
+  preferred: ReadonlyMap<string, string>
+  /** The people the records were taken from (their rows are deleted); those not made again are gone. */
+  previousIds: readonly string[]
+}
+
 /**
  * `preferred` maps an identity key (identityKey('email', e) or identityKey('cookie', c)) to the id its
  * person should keep. A profile made by the rebuild takes its email's preferred id, else one of its
  * cookies' (in key order); each preferred id goes to one profile at most, and ids of profiles that
  * were loaded (people the rebuild touched but did not make) never change.
  *
- * The rebuild's merge log and absorbed ids are dropped: the merges happened when the records first
- * arrived and are logged then; the ids absorbed here were only ever in memory.
+ * The rebuild's merge log and the ids it absorbed are dropped: the merges happened when the records
+ * first arrived and were logged then; the ids absorbed here were only ever in memory. What is
+ * absorbed instead is each previous person not made again: it leaves its cohorts and segments, and
+ * its id resolves to the first person that is (as an absorbed id always does).
  */
-export function keepPreferredIds(changes: ResolveChanges, input: { preferred: ReadonlyMap<string, string>; loaded: ReadonlySet<string> }): ResolveChanges {
+export function keepPreferredIds(changes: ResolveChanges, input: RebuildIds & { loaded: ReadonlySet<string>; now: number }): ResolveChanges {
   const rename = new Map<string, string>()
   const taken = new Set<string>(input.loaded)
   const cookiesOf = new Map<string, string[]>()
@@ -40,5 +49,10 @@ export function keepPreferredIds(changes: ResolveChanges, input: { preferred: Re
     [...changes.identities].filter(([, row]) => row.kind !== 'profile').map(([key, row]) => [key, { ...row, profileId: idOf(row.profileId) }]),
   )
   const resolvedTo = new Map([...changes.resolvedTo].map(([rawId, id]) => [rawId, idOf(id)]))
-  return { ...changes, profiles, identities, resolvedTo, absorbed: [], merges: [] }
+  const into = input.previousIds.find((id) => profiles.has(id)) ?? [...profiles.keys()][0]
+  const absorbed = into === undefined ? [] : input.previousIds.filter((id) => !profiles.has(id)).map((id) => ({ id, into }))
+  for (const { id, into: survivor } of absorbed) {
+    identities.set(identityKey('profile', id), { kind: 'profile', value: id, profileId: survivor, firstSeen: input.now, lastSeen: input.now })
+  }
+  return { ...changes, profiles, identities, resolvedTo, absorbed, merges: [] }
 }

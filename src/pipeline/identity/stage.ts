@@ -7,7 +7,7 @@ import type { StoredRawRecord } from '../../domain/raw-record.ts'
 import type { Observation } from '../../domain/types.ts'
 import type { IdentityTransaction } from '../../storage/ports/identity.ts'
 import { applyObservation, emptyProfile } from './merge.ts'
-import { keepPreferredIds } from './rebuild-ids.ts'
+import { keepPreferredIds, type RebuildIds } from './rebuild-ids.ts'
 import { type BatchObservation, compareObservations, resolveBatch } from './resolve-batch.ts'
 import { assignAnonymous } from './timeline.ts'
 
@@ -52,13 +52,13 @@ export function createResolveIdentityStage(deps: {
 
   /**
    * `rebuild`: the items are every record of people whose derived rows were just deleted (an
-   * unmerge); the people they make keep the ids in `preferred` (rebuild-ids.ts).
+   * unmerge); the people they make keep their previous ids (rebuild-ids.ts).
    */
   return async function resolveIdentity(
     tx: IdentityTransaction,
     items: readonly BatchObservation[],
     now: number,
-    rebuild?: { preferred: ReadonlyMap<string, string> },
+    rebuild?: RebuildIds,
   ): Promise<ResolvedIdentities> {
     if (items.length === 0) return { touched: new Map(), absorbed: [], merges: [], resolvedTo: new Map() }
     const cookies = [...new Set(items.map((i) => i.observation.cookie))]
@@ -66,7 +66,7 @@ export function createResolveIdentityStage(deps: {
     await tx.lockIdentifiers([...cookies.map((c) => `cookie:${c}`), ...emails.map((e) => `email:${e}`)])
     const state = await tx.loadResolveState({ cookies, emails })
     const resolved = resolveBatch(state, items, { newProfileId: deps.newProfileId, now, ...(deps.limits ? { limits: deps.limits } : {}) })
-    const changes = rebuild ? keepPreferredIds(resolved, { preferred: rebuild.preferred, loaded: new Set(state.profiles.keys()) }) : resolved
+    const changes = rebuild ? keepPreferredIds(resolved, { ...rebuild, loaded: new Set(state.profiles.keys()), now }) : resolved
     await tx.saveResolution({
       profiles: changes.profiles,
       loaded: state.profiles,
