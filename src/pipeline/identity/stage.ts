@@ -39,12 +39,12 @@ export function createResolveIdentityStage(deps: {
     for (const row of evidence.records) {
       const o = deps.observationOf(row)
       if (o === null) continue
-      if (o.email !== null && o.email !== email) continue
-      if (o.email === null && assignAnonymous(evidence.logins.get(o.cookie) ?? [], o.observedAt) !== email) continue
+      if (o.email !== null && !evidence.emails.has(o.email)) continue
+      if (o.email === null && !evidence.emails.has(assignAnonymous(evidence.logins.get(o.cookie) ?? [], o.observedAt) ?? '')) continue
       observations.push({ observation: o, rawId: row.id, source: row.source })
     }
     observations.sort(compareObservations)
-    let profile = emptyProfile(evidence.profile.id, email, evidence.profile.createdAt)
+    let profile = emptyProfile(evidence.profile.id, evidence.profile.email ?? email, evidence.profile.createdAt)
     for (const item of observations) profile = applyObservation(profile, item.observation, item.source)
     await tx.replaceProfile(profile)
     return profile

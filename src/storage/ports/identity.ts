@@ -16,9 +16,10 @@ export interface IdentityTransaction {
     merges: MergeLogEntry[]
     now: number
   }): Promise<void>
-  /** Everything needed to rebuild one identified person from the raw store. */
+  /** Everything needed to rebuild one identified person from the raw store (all emails of their profile). */
   loadPersonEvidence(email: string): Promise<{
     profile: ProfileState | undefined
+    emails: ReadonlySet<string>
     logins: Map<string, Login[]>
     records: StoredRawRecord[]
   }>

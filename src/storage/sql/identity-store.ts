@@ -147,15 +147,18 @@ export function createIdentityTransaction(trx: Trx, dialect: SqlDialect, profile
         .where('value', '=', email)
         .executeTakeFirst()
       const profile = identity ? (await loadProfiles([identity.profile_id])).get(identity.profile_id) : undefined
-      const cookieRows = await trx.selectFrom('logins').select('cookie').distinct().where('email', '=', email).execute()
-      const cookies = cookieRows.map((r) => r.cookie)
+      // A profile an admin merged by hand holds several emails: the person is all of them.
+      const emailRows = identity ? await trx.selectFrom('identities').select('value').where('profile_id', '=', identity.profile_id).where('kind', '=', 'email').execute() : []
+      const emails = new Set([email, ...emailRows.map((r) => r.value)])
+      const cookieRows = await trx.selectFrom('logins').select('cookie').distinct().where('email', 'in', [...emails]).execute()
+      const cookies = [...new Set(cookieRows.map((r) => r.cookie))]
       const logins = await loadLogins(cookies)
       const records: StoredRawRecord[] = []
       const withEmail = await trx
         .selectFrom('raw_records')
         .selectAll()
         .where('status', '=', 'accepted')
-        .where('email', '=', email)
+        .where('email', 'in', [...emails])
         .execute()
       for (const row of withEmail) records.push(rawFromRow(row))
       for (const part of chunks(cookies, MAX_IN_LIST)) {
@@ -168,7 +171,7 @@ export function createIdentityTransaction(trx: Trx, dialect: SqlDialect, profile
           .execute()
         for (const row of anonymous) records.push(rawFromRow(row))
       }
-      return { profile, logins, records }
+      return { profile, emails, logins, records }
     },
 
     async replaceProfile(profile) {
