@@ -65,7 +65,7 @@ export function createIngestPipeline(options: PipelineOptions) {
   const storeRaw = createStoreRawStage()
   const observationOf = createReadAcceptedObservation({ readStoredRecord, validate })
   const resolveIdentity = createResolveIdentityStage({ newProfileId: options.newProfileId ?? newProfileId, observationOf, limits: options.identityLimits })
-  const saveEvents = createSaveEventsStage()
+  const saveEvents = createSaveEventsStage({ maxUserIdsPerPerson: options.identityLimits?.maxUserIdsPerPerson })
   const classify = createClassifyStage()
   const evaluateSegments = createSegmentsStage({ engine: () => engine })
 
@@ -74,7 +74,7 @@ export function createIngestPipeline(options: PipelineOptions) {
     if (items.length === 0) return { merges: [], resolvedTo: new Map<number, string>(), segments: new Set<string>() }
     const identities = await resolveIdentity(tx, items, now, rebuild)
     // Events after identity: each is stored under the profile its message resolved to.
-    await saveEvents(tx, messages, identities.resolvedTo)
+    await saveEvents(tx, messages, identities.resolvedTo, now)
     // Cohorts after identity (rebuilt persons included): scored on profiles as they now stand, and
     // profiles absorbed by a merge lose theirs.
     const { touched, absorbed } = identities

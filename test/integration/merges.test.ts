@@ -176,4 +176,18 @@ describe('guardrails', () => {
     const logins = await direct.reader.selectFrom('logins').select('email').where('cookie', '=', cookies[10] as string).execute()
     expect(logins).toEqual([])
   })
+
+  it('links at most 3 userIds to one person; a 4th is refused and recorded', async () => {
+    const anon = cookie('users')
+    const ids = Array.from({ length: 4 }, (_, i) => `user-${counter}-${i}`)
+    for (const [i, userId] of ids.entries()) {
+      const r = await t.app.inject({ method: 'POST', url: '/v1/identify', headers: { ...t.auth('ingest'), 'content-type': 'application/json' }, payload: JSON.stringify({ anonymousId: anon, userId, timestamp: at(i + 1), messageId: `${anon}-${i}` }) })
+      expect(r.statusCode, r.body).toBe(200)
+    }
+    const person = await profileOf({ cookie: anon })
+    for (const userId of ids.slice(0, 3)) expect((await profileOf({ user_id: userId })).profile_id).toBe(person.profile_id)
+    expect((await t.user({ user_id: ids[3] as string })).status).toBe(404)
+    const refusal = (await merges({ cookie: anon })).find((m) => m.reason === 'refused')
+    expect(refusal).toMatchObject({ identifier: ids[3], detail: { rule: 'user_id_limit', limit: 3 } })
+  })
 })
