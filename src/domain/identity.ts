@@ -33,6 +33,12 @@ export interface IdentityLimits {
 /** The cookie a message keyed only by a Segment userId carries: "uid:<userId>" (a person, not a device). */
 export const USER_ID_COOKIE_PREFIX = 'uid:'
 
+/**
+ * The cookie key of a shared device's own anonymous profile: "shared:<cookie>". The device's cookie
+ * keeps moving to its newest login; what nobody logged in for stays here (resolve-batch.ts rule 5).
+ */
+export const SHARED_DEVICE_PREFIX = 'shared:'
+
 export function refusedLinkKey(cookie: string, email: string): string {
   return `${cookie}\u0000${email}`
 }

@@ -13,7 +13,8 @@ import type { ActiveClassifier, Classified } from './classify/stage.ts'
 import { mergeProfiles } from './identity/merge.ts'
 import type { BatchObservation } from './identity/resolve-batch.ts'
 import type { RebuildIds } from './identity/rebuild-ids.ts'
-import { assignAnonymous } from './identity/timeline.ts'
+import { assignAnonymous, isSharedDeviceObservation } from './identity/timeline.ts'
+import { SHARED_DEVICE_PREFIX } from '../domain/identity.ts'
 import type { StoredRecord } from './prepare/stored-record.ts'
 import type { MessagePart } from './records.ts'
 import { validateRecord, type ValidateOptions } from './validate/index.ts'
@@ -24,6 +25,8 @@ export interface IdentityOperations {
    * they make keeping their previous ids (identity/rebuild-ids.ts). Returns the profile ids made.
    */
   rebuildPeople(rows: readonly StoredRawRecord[], input: RebuildIds & { reason: string }): Promise<Set<string>>
+  /** The rows of `evidence` that belong to these people (recordsOfPeople, with the guardrails in use). */
+  recordsOfPeople(evidence: PeopleEvidence): StoredRawRecord[]
   /** Joins `absorbedId` into `survivorId` (as rule 3b does; the caller logs why) and re-evaluates the survivor. */
   mergePeople(input: { survivorId: string; absorbedId: string; reason: string }): Promise<ProfileState>
 }
@@ -34,13 +37,16 @@ export interface IdentityOperations {
  * the cookie's own person), and the rows behind their events. A row whose event is someone else's
  * is never taken: applying it again would duplicate that event.
  */
-export function recordsOfPeople(evidence: PeopleEvidence): StoredRawRecord[] {
+export function recordsOfPeople(evidence: PeopleEvidence, sharedDeviceEmails = Number.POSITIVE_INFINITY): StoredRawRecord[] {
   return evidence.records.filter((row) => {
     if (evidence.foreign.has(row.id)) return false
     if (evidence.own.has(row.id)) return true
     if (row.email !== null) return evidence.emails.has(row.email)
     if (row.cookie === null || row.observedAt === null) return false
-    const owner = assignAnonymous(evidence.logins.get(row.cookie) ?? [], row.observedAt)
+    const logins = evidence.logins.get(row.cookie) ?? []
+    // A shared device's anonymous rows are its own profile's (resolve-batch.ts rule 6).
+    if (isSharedDeviceObservation(logins, row.observedAt, sharedDeviceEmails)) return evidence.cookies.has(SHARED_DEVICE_PREFIX + row.cookie)
+    const owner = assignAnonymous(logins, row.observedAt)
     return owner === null ? evidence.cookies.has(row.cookie) : evidence.emails.has(owner)
   })
 }
@@ -54,6 +60,7 @@ export function createRebuild(deps: {
   classify: (tx: IngestTransaction, input: { active: ActiveClassifier; profiles: Iterable<ProfileState>; absorbedIds?: readonly string[]; now: number }) => Promise<Classified>
   evaluateSegments: (tx: IngestTransaction, input: { profiles: Iterable<ProfileState>; cohortScores: ReadonlyMap<string, ReadonlyMap<string, number>>; absorbed?: ReadonlyArray<{ id: string; into: string }>; reason: string; now: number }) => Promise<Set<string>>
   active: () => ActiveClassifier
+  sharedDeviceEmails?: number
   notifySegments: (changed: Set<string>) => void
 }) {
   /** Runs `work` in one ingest transaction with the identity operations bound to it. */
@@ -64,6 +71,8 @@ export function createRebuild(deps: {
       const now = Date.now()
       const active = deps.active()
       const ops: IdentityOperations = {
+        recordsOfPeople: (evidence) => recordsOfPeople(evidence, deps.sharedDeviceEmails),
+
         async rebuildPeople(rows, { preferred, previousIds, reason }) {
           const items: BatchObservation[] = []
           const messages = new Map<number, MessagePart>()

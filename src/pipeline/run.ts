@@ -120,7 +120,7 @@ export function createIngestPipeline(options: PipelineOptions) {
   })
 
   // Unmerge and manual merge: the stages after the raw store, over stored rows (rebuild.ts).
-  const identityTransaction = createRebuild({ store, readStoredRecord, validate, apply, classify, evaluateSegments, active: () => active, notifySegments })
+  const identityTransaction = createRebuild({ store, readStoredRecord, validate, apply, classify, evaluateSegments, active: () => active, sharedDeviceEmails: options.identityLimits?.sharedDeviceEmails, notifySegments })
 
   return {
     store,

@@ -13,7 +13,6 @@ import { AppError } from '../errors.ts'
 import { identityKey, type StoredMergeEntry } from '../domain/identity.ts'
 import type { ProfileView } from '../domain/profile.ts'
 import type { IngestPipeline } from '../pipeline/run.ts'
-import { recordsOfPeople } from '../pipeline/rebuild.ts'
 import type { IdentityTransaction } from '../storage/ports/identity.ts'
 import type { ProfileReader } from '../storage/ports/profiles.ts'
 
@@ -60,7 +59,7 @@ export class IdentityService {
       for (const [email, profileId] of evidence.emails) preferred.set(identityKey('email', email), profileId)
       for (const [key, id] of plan.preferred) preferred.set(key, id)
       // Taken before the links' logins go: the timeline as it placed the records.
-      const records = recordsOfPeople(evidence)
+      const records = ops.recordsOfPeople(evidence)
       const mergeId = 'mergeId' in target ? target.mergeId : null
       const now = Date.now()
       await tx.refuseLinks(plan.links.map((l) => ({ ...l, reason: 'unmerge', mergeId, by })), now)

@@ -190,4 +190,21 @@ describe('guardrails', () => {
     const refusal = (await merges({ cookie: anon })).find((m) => m.reason === 'refused')
     expect(refusal).toMatchObject({ identifier: ids[3], detail: { rule: 'user_id_limit', limit: 3 } })
   })
+
+  it('treats a cookie seen with more than 5 emails as a shared device: logins move it, its anonymous browsing is nobody’s', async () => {
+    const device = cookie('family')
+    const emails = Array.from({ length: 6 }, (_, i) => email(`fam${i}`))
+    await t.ingest([{ cookie: device, interests: ['golf'], timestamp: at(0) }])
+    for (const [i, e] of emails.entries()) await t.ingest([{ cookie: device, email: e, timestamp: at(10 + i) }])
+    await t.ingest([{ cookie: device, interests: ['chess'], timestamp: at(30) }])
+    const newest = await profileOf({ email: emails[5] as string })
+    expect((await profileOf({ cookie: device })).profile_id).toBe(newest.profile_id)
+    expect(newest.interests).toEqual([])
+    const own = await profileOf({ cookie: `shared:${device}` })
+    expect(own.email).toBeNull()
+    expect(own.interests).toEqual(['chess'])
+    // Browsing before the first login is still the first person's.
+    expect((await profileOf({ email: emails[0] as string })).interests).toEqual(['golf'])
+    expect((await merges({ cookie: `shared:${device}` })).find((m) => m.reason === 'refused')?.detail).toEqual({ rule: 'shared_device', emails: 6, limit: 5 })
+  })
 })

@@ -138,4 +138,36 @@ describe('resolveBatch', () => {
       expect(changes.identities.get(identityKey('cookie', 'c1'))?.profileId).toBe(owner(s, 'email', 'e@x.org'))
     })
   })
+
+  describe('rule 6: a shared device', () => {
+    const limits = { sharedDeviceEmails: 2 }
+    const batch = () => [
+      obs('c', 'a@x.org', 10),
+      obs('c', null, 15, { interests: ['golf'] }),
+      obs('c', 'b@x.org', 20),
+      obs('c', 'c@x.org', 30),
+      obs('c', null, 35, { interests: ['chess'] }),
+      obs('c', 'd@x.org', 40),
+      obs('c', null, 45, { interests: ['yoga'] }),
+    ]
+    const people = (changes: ReturnType<typeof resolveBatch>) => {
+      const cookies = (id: string) => [...changes.identities.values()].filter((r) => r.kind === 'cookie' && r.profileId === id).map((r) => r.value).sort()
+      return [...changes.profiles.values()].map((p) => `${p.email}|${[...p.interests.keys()].sort().join(',')}|${cookies(p.id).join(',')}`).sort()
+    }
+
+    it('keeps anonymous observations from the login that made it shared on its own profile; logins still move the cookie', () => {
+      const changes = resolveBatch(empty(), batch(), { ...options(), limits })
+      expect(people(changes)).toEqual(['a@x.org|golf|', 'b@x.org||', 'c@x.org||', 'd@x.org||c', 'null|chess,yoga|shared:c'])
+      expect(changes.merges.filter((m) => m.reason === 'refused')).toEqual([expect.objectContaining({ identifier: 'c', detail: { rule: 'shared_device', emails: 3, limit: 2 } })])
+    })
+
+    it('decides the same whatever the order of the records', () => {
+      expect(people(resolveBatch(empty(), [...batch()].reverse(), { ...options(), limits }))).toEqual(people(resolveBatch(empty(), batch(), { ...options(), limits })))
+    })
+
+    it('is off below the limit: the timeline places every anonymous observation', () => {
+      const changes = resolveBatch(empty(), batch(), { ...options(), limits: { sharedDeviceEmails: 5 } })
+      expect(people(changes)).toEqual(['a@x.org|golf|', 'b@x.org||', 'c@x.org|chess|', 'd@x.org|yoga|c'])
+    })
+  })
 })

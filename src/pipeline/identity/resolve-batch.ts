@@ -19,15 +19,21 @@
 //    (a person holds at most limits.maxCookiesPerPerson cookies), is not made. The record still
 //    belongs to E's person, as if it carried no cookie: no login is stored, the cookie's identity is
 //    neither created nor moved, and the merge log says "refused" with the rule in its detail.
+// 6. A shared device (a cookie whose logins name more than limits.sharedDeviceEmails distinct
+//    emails): new logins still move the cookie (rule 3c), but its anonymous observations from the
+//    login that made it shared on (timeline.ts sharedSince) are nobody's email history. They go to
+//    the device's own anonymous profile, keyed by "shared:<cookie>", made (and logged as refused,
+//    rule shared_device) the first time. Earlier anonymous observations stay where the timeline
+//    puts them.
 //
 // The one case this cannot settle locally is a login older than observations the cookie already
 // has under another person: those observations change hands. Such persons are returned in
 // `rebuild`, and the resolve stage rebuilds them from the raw store, which holds every observation.
 import type { Login, ProfileState } from '../../domain/profile.ts'
 import type { Observation } from '../../domain/types.ts'
-import { type IdentityLimits, type IdentityRow, identityKey, type MergeLogEntry, refusedLinkKey, type ResolveState, USER_ID_COOKIE_PREFIX } from '../../domain/identity.ts'
+import { type IdentityLimits, type IdentityRow, identityKey, type MergeLogEntry, refusedLinkKey, type ResolveState, SHARED_DEVICE_PREFIX, USER_ID_COOKIE_PREFIX } from '../../domain/identity.ts'
 import { applyObservation, emptyProfile, mergeProfiles } from './merge.ts'
-import { assignAnonymous, compareLogins, latestLogin } from './timeline.ts'
+import { assignAnonymous, compareLogins, distinctEmails, isSharedDeviceObservation, latestLogin } from './timeline.ts'
 
 export interface BatchObservation {
   observation: Observation
@@ -72,13 +78,14 @@ export function compareObservations(a: BatchObservation, b: BatchObservation): n
 export function resolveBatch(
   state: ResolveState,
   batch: readonly BatchObservation[],
-  options: { newProfileId: () => string; now: number; limits?: Pick<IdentityLimits, 'maxCookiesPerPerson'> },
+  options: { newProfileId: () => string; now: number; limits?: Partial<Pick<IdentityLimits, 'maxCookiesPerPerson' | 'sharedDeviceEmails'>> },
 ): ResolveChanges {
   const identities = new Map(state.identities)
   const refused = state.refused ?? new Set<string>()
   const cookieCounts = new Map(state.cookieCounts ?? [])
   const maxCookies = options.limits?.maxCookiesPerPerson ?? Number.POSITIVE_INFINITY
-  const countsAsDevice = (cookie: string) => !cookie.startsWith(USER_ID_COOKIE_PREFIX)
+  const sharedDeviceEmails = options.limits?.sharedDeviceEmails ?? Number.POSITIVE_INFINITY
+  const countsAsDevice = (cookie: string) => !cookie.startsWith(USER_ID_COOKIE_PREFIX) && !cookie.startsWith(SHARED_DEVICE_PREFIX)
   const addCookies = (profileId: string, n: number) => cookieCounts.set(profileId, (cookieCounts.get(profileId) ?? 0) + n)
   const profiles = new Map(state.profiles)
   const logins = new Map<string, Login[]>()
@@ -164,6 +171,24 @@ export function resolveBatch(
       if (!cookieRow) {
         target = createProfile(null)
         setIdentity('cookie', o.cookie, target.id, o.observedAt)
+      } else if (isSharedDeviceObservation(cookieLogins, o.observedAt, sharedDeviceEmails)) {
+        // Rule 6: the device's own anonymous profile.
+        const deviceCookie = SHARED_DEVICE_PREFIX + o.cookie
+        const deviceRow = identities.get(identityKey('cookie', deviceCookie))
+        target = deviceRow ? profileOf(deviceRow.profileId) : createProfile(null)
+        if (!deviceRow) {
+          changes.merges.push({
+            survivorId: target.id,
+            absorbedId: null,
+            reason: 'refused',
+            identifierKind: 'cookie',
+            identifier: o.cookie,
+            rawId,
+            detail: { rule: 'shared_device', emails: distinctEmails(cookieLogins), limit: sharedDeviceEmails },
+          })
+        }
+        setIdentity('cookie', deviceCookie, target.id, o.observedAt)
+        setIdentity('cookie', o.cookie, cookieRow.profileId, o.observedAt)
       } else {
         const owner = assignAnonymous(cookieLogins, o.observedAt)
         const ownerRow = owner === null ? undefined : identities.get(identityKey('email', owner))

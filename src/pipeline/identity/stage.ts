@@ -9,7 +9,7 @@ import type { IdentityTransaction } from '../../storage/ports/identity.ts'
 import { applyObservation, emptyProfile } from './merge.ts'
 import { keepPreferredIds, type RebuildIds } from './rebuild-ids.ts'
 import { type BatchObservation, compareObservations, resolveBatch } from './resolve-batch.ts'
-import { assignAnonymous } from './timeline.ts'
+import { assignAnonymous, isSharedDeviceObservation } from './timeline.ts'
 
 export interface ResolvedIdentities {
   /** Every profile changed, rebuilt persons included. */
@@ -27,6 +27,7 @@ export function createResolveIdentityStage(deps: {
   /** Guardrails (none when absent). */
   limits?: IdentityLimits
 }) {
+  const sharedDeviceEmails = deps.limits?.sharedDeviceEmails ?? Number.POSITIVE_INFINITY
   /**
    * Folds a person again from every observation that belongs to them: their own records and the
    * anonymous records of their cookies that the login timeline assigns to them. Needed when a login
@@ -40,7 +41,9 @@ export function createResolveIdentityStage(deps: {
       const o = deps.observationOf(row)
       if (o === null) continue
       if (o.email !== null && !evidence.emails.has(o.email)) continue
-      if (o.email === null && !evidence.emails.has(assignAnonymous(evidence.logins.get(o.cookie) ?? [], o.observedAt) ?? '')) continue
+      const logins = evidence.logins.get(o.cookie) ?? []
+      // A shared device's anonymous observations are its own profile's (resolve-batch.ts rule 6).
+      if (o.email === null && (isSharedDeviceObservation(logins, o.observedAt, sharedDeviceEmails) || !evidence.emails.has(assignAnonymous(logins, o.observedAt) ?? ''))) continue
       observations.push({ observation: o, rawId: row.id, source: row.source })
     }
     observations.sort(compareObservations)

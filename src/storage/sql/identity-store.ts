@@ -1,6 +1,6 @@
 // Identity resolution's reads and writes inside an ingest transaction: identifiers, logins, merges
 // and the profiles they point to.
-import { identityKey, type IdentityRow, refusedLinkKey, type ResolveState, USER_ID_COOKIE_PREFIX } from '../../domain/identity.ts'
+import { identityKey, type IdentityRow, refusedLinkKey, type ResolveState, SHARED_DEVICE_PREFIX, USER_ID_COOKIE_PREFIX } from '../../domain/identity.ts'
 import type { StoredRawRecord } from '../../domain/raw-record.ts'
 import type { IdentityTransaction } from '../ports/identity.ts'
 import type { SqlDialect, Trx } from './dialect/dialect.ts'
@@ -23,7 +23,8 @@ export function createIdentityTransaction(trx: Trx, dialect: SqlDialect, profile
     async loadResolveState({ cookies, emails }) {
       const identities = new Map<string, IdentityRow>()
       const lookups: Array<['cookie' | 'email', string[]]> = [
-        ['cookie', cookies],
+        // A shared device's anonymous profile is keyed by "shared:<cookie>" (resolve-batch.ts rule 6).
+        ['cookie', [...cookies, ...cookies.map((c) => SHARED_DEVICE_PREFIX + c)]],
         ['email', emails],
       ]
       for (const [kind, values] of lookups) {
@@ -70,7 +71,8 @@ export function createIdentityTransaction(trx: Trx, dialect: SqlDialect, profile
         for (const row of rows) refused.add(refusedLinkKey(row.cookie, row.email))
       }
       // The cookie guardrail needs each loaded profile's cookie count: one grouped read over the
-      // identities(profile_id, kind) index. "uid:" keys stand for a userId, not a device.
+      // identities(profile_id, kind) index. "uid:" keys stand for a userId and "shared:" keys for a
+      // shared device's anonymous profile, neither for a device of the person.
       const cookieCounts = new Map<string, number>()
       for (const part of chunks([...profiles.keys()], MAX_IN_LIST)) {
         const rows = await trx
@@ -79,6 +81,7 @@ export function createIdentityTransaction(trx: Trx, dialect: SqlDialect, profile
           .where('profile_id', 'in', part)
           .where('kind', '=', 'cookie')
           .where('value', 'not like', `${USER_ID_COOKIE_PREFIX}%`)
+          .where('value', 'not like', `${SHARED_DEVICE_PREFIX}%`)
           .groupBy('profile_id')
           .execute()
         for (const row of rows) cookieCounts.set(row.profile_id, Number(row.n))
