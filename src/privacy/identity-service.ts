@@ -55,6 +55,11 @@ export class IdentityService {
     const outcome = await this.options.pipeline.identityTransaction(async (tx, ops) => {
       const plan = 'mergeId' in target ? await planMergeUndo(tx, target.mergeId) : await planDetach(tx, target.person, target.detachCookie)
       const evidence = await tx.loadPeopleEvidence(plan.involved)
+      for (const link of plan.links) {
+        if (!(evidence.logins.get(link.cookie) ?? []).some((l) => l.email === link.email)) {
+          throw new AppError('conflict', `merge ${plan.mergeId ?? ''} is already undone: cookie "${link.cookie}" has no login with "${link.email}"`)
+        }
+      }
       const preferred = new Map<string, string>()
       for (const [email, profileId] of evidence.emails) preferred.set(identityKey('email', email), profileId)
       for (const [key, id] of plan.preferred) preferred.set(key, id)
@@ -142,6 +147,8 @@ interface UndoPlan {
   preferred: Map<string, string>
   /** Identifiers naming the resulting people, survivor first. */
   results: PersonRef[]
+  /** The merge undone, whose links must still stand. */
+  mergeId?: number
 }
 
 async function resolveOrThrow(tx: IdentityTransaction, ref: PersonRef): Promise<string> {
@@ -177,9 +184,7 @@ async function planMergeUndo(tx: IdentityTransaction, mergeId: number): Promise<
   } else {
     throw new AppError('invalid_input', `merge ${mergeId} is a "${m.reason}" entry: only email_match, email_attached, cookie_moved and manual merges can be undone`)
   }
-  const logins = (await tx.loadPeopleEvidence(involved)).logins.get(link.cookie) ?? []
-  if (!logins.some((l) => l.email === link.email)) throw new AppError('conflict', `merge ${mergeId} is already undone: cookie "${link.cookie}" has no login with "${link.email}"`)
-  return { involved, links: [link], preferred, results: [{ kind: 'email', value: link.email }, { kind: 'cookie', value: link.cookie }] }
+  return { involved, links: [link], preferred, results: [{ kind: 'email', value: link.email }, { kind: 'cookie', value: link.cookie }], mergeId }
 }
 
 async function planDetach(tx: IdentityTransaction, person: PersonRef, cookie: string): Promise<UndoPlan> {

@@ -115,6 +115,30 @@ describe('unmerge', () => {
     expect((await profileOf({ cookie: ca })).profile_id).toBe(b.profile_id)
   })
 
+  it('undoes a cookie move: the cookie goes back to its earlier login’s person', async () => {
+    const [shared, e1, e2] = [cookie('moved'), email('first'), email('second')]
+    await t.ingest([{ cookie: shared, email: e1, timestamp: at(1) }])
+    await t.ingest([{ cookie: shared, interests: ['golf'], timestamp: at(2) }])
+    await t.ingest([{ cookie: shared, email: e2, location: { city: 'Rome' }, timestamp: at(3) }])
+    await t.ingest([{ cookie: shared, interests: ['chess'], timestamp: at(4) }])
+    const first = await profileOf({ email: e1 })
+    const second = await profileOf({ email: e2 })
+    expect(second.cookies).toEqual([shared])
+    expect(second.interests).toEqual(['chess'])
+    const moved = (await merges({ email: e2 })).find((m) => m.reason === 'cookie_moved') as MergeJson
+    const r = await post('/api/user/unmerge', { merge_id: moved.id })
+    expect(r.status, JSON.stringify(r.body)).toBe(200)
+    expect(r.body.refused).toEqual([{ cookie: shared, email: e2 }])
+    const back = await profileOf({ cookie: shared })
+    expect(back.profile_id).toBe(first.profile_id)
+    expect(back.interests.sort()).toEqual(['chess', 'golf'])
+    const rest = await profileOf({ email: e2 })
+    expect(rest.profile_id).toBe(second.profile_id)
+    expect(rest.cookies).toEqual([])
+    expect(rest.location_detail.city).toBe('Rome')
+    expect(rest.interests).toEqual([])
+  })
+
   it('detaches one cookie from a person: its anonymous history becomes a person of its own', async () => {
     const [c1, c2, e] = [cookie('d1'), cookie('d2'), email('dee')]
     await t.ingest([{ cookie: c1, email: e, timestamp: at(1) }])
