@@ -55,6 +55,10 @@ export class IdentityService {
     const outcome = await this.options.pipeline.identityTransaction(async (tx, ops) => {
       const plan = 'mergeId' in target ? await planMergeUndo(tx, target.mergeId) : await planDetach(tx, target.person, target.detachCookie)
       const evidence = await tx.loadPeopleEvidence(plan.involved)
+      // Ingest batches naming these identifiers wait for the rebuild (PostgreSQL; SQLite has one writer).
+      const keys = [...evidence.cookies.keys(), ...plan.links.map((l) => l.cookie)].map((c) => `cookie:${c}`)
+      keys.push(...[...evidence.emails.keys(), ...plan.links.map((l) => l.email)].map((e) => `email:${e}`))
+      await tx.lockIdentifiers([...new Set(keys)])
       for (const link of plan.links) {
         if (!(evidence.logins.get(link.cookie) ?? []).some((l) => l.email === link.email)) {
           throw new AppError('conflict', `merge ${plan.mergeId ?? ''} is already undone: cookie "${link.cookie}" has no login with "${link.email}"`)

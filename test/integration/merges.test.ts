@@ -115,6 +115,25 @@ describe('unmerge', () => {
     expect((await profileOf({ cookie: ca })).profile_id).toBe(b.profile_id)
   })
 
+  it('undoes an email attached to an anonymous profile: the email keeps the profile, the cookie starts again', async () => {
+    const [c, e] = [cookie('att'), email('att')]
+    await t.ingest([{ cookie: c, interests: ['golf'], timestamp: at(1) }])
+    const anonymous = await profileOf({ cookie: c })
+    await t.ingest([{ cookie: c, email: e, location: { city: 'Oslo' }, timestamp: at(2) }])
+    const attached = (await merges({ email: e })).find((m) => m.reason === 'email_attached') as MergeJson
+    const r = await post('/api/user/unmerge', { merge_id: attached.id })
+    expect(r.status, JSON.stringify(r.body)).toBe(200)
+    const person = await profileOf({ email: e })
+    expect(person.profile_id).toBe(anonymous.profile_id)
+    expect(person.cookies).toEqual([])
+    expect(person.location_detail.city).toBe('Oslo')
+    expect(person.interests).toEqual([])
+    const visitor = await profileOf({ cookie: c })
+    expect(visitor.profile_id).not.toBe(person.profile_id)
+    expect(visitor.email).toBeNull()
+    expect(visitor.interests).toEqual(['golf'])
+  })
+
   it('undoes a cookie move: the cookie goes back to its earlier login’s person', async () => {
     const [shared, e1, e2] = [cookie('moved'), email('first'), email('second')]
     await t.ingest([{ cookie: shared, email: e1, timestamp: at(1) }])
