@@ -73,6 +73,7 @@ export async function openRuntime(config: Config, options: RuntimeOptions = {}):
     validate: {
       emailBlocklist: new Set([...DEFAULT_EMAIL_BLOCKLIST, ...config.extraEmailBlocklist]),
       defaultPhoneCountry: config.defaultPhoneCountry as CountryCode,
+      consentPurposes: config.consentPurposes,
     },
     interestProperties: config.eventInterests,
     qualityPolicies: config.qualityPolicies,
@@ -90,6 +91,7 @@ export async function openRuntime(config: Config, options: RuntimeOptions = {}):
     notifier,
     background: options.background ?? false,
     schedulerIntervalMs: options.schedulerIntervalMs,
+    consentPurposes: config.consentPurposes,
     log: options.log,
   })
   pipeline.useSegments(segments.engine, (ids) => notifier.notify(ids))

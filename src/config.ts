@@ -4,6 +4,10 @@ import { z } from 'zod'
 import { DEFAULT_INTEREST_PROPERTIES, type InterestProperty, parseInterestProperties } from './collect/segment-spec.ts'
 import { parseAllowedTargets, type WebhookTargetPolicy } from './activation/webhooks/target.ts'
 import { DEFAULT_QUALITY_POLICIES, parseQualityPolicies, type QualityPolicies } from './pipeline/validate/quality-policy.ts'
+import { consentPurposeKey, DEFAULT_CONSENT_PURPOSES } from './domain/consent.ts'
+
+// Purposes are named the same way everywhere (domain/consent.ts); re-exported for the config's readers.
+export { consentPurposeKey, DEFAULT_CONSENT_PURPOSES }
 
 /** An optional variable read by `parse` once; what `parse` throws becomes the variable's error. */
 function parsedText<T>(parse: (text: string) => T) {
@@ -54,8 +58,6 @@ const schema = z.object({
   CDP_RETENTION_EVENTS_DAYS: z.coerce.number().int().min(1).optional(),
 })
 
-export const DEFAULT_CONSENT_PURPOSES: readonly string[] = ['analytics', 'marketing_email', 'advertising', 'personalization']
-
 /** "analytics, Marketing Email" → ["analytics", "marketing_email"]: purposes are lower-case words joined by "_". */
 export function parseConsentPurposes(text: string): string[] {
   const purposes = text
@@ -66,15 +68,6 @@ export function parseConsentPurposes(text: string): string[] {
   if (purposes.length === 0) throw new Error('name at least one purpose, e.g. "analytics,marketing_email"')
   for (const p of purposes) if (!/^[a-z0-9_]{1,64}$/.test(p)) throw new Error(`"${p}" is not a purpose name: use letters, digits and "_" (at most 64)`)
   return [...new Set(purposes)]
-}
-
-/** The key a purpose or a Segment consent category is matched by: "Marketing Email" → "marketing_email". */
-export function consentPurposeKey(name: string): string {
-  return name
-    .trim()
-    .toLowerCase()
-    .replace(/[^a-z0-9]+/g, '_')
-    .replace(/^_+|_+$/g, '')
 }
 
 export interface SqlitePragma {

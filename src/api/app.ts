@@ -68,7 +68,7 @@ export function appDependencies(runtime: Runtime): AppDependencies {
     segments: runtime.segments,
     privacy: runtime.privacy,
     identity: runtime.identity,
-    activation: { store: runtime.activation, notifier: runtime.notifier, dispatcher: runtime.webhooks },
+    activation: { store: runtime.activation, notifier: runtime.notifier, dispatcher: runtime.webhooks, consentPurposes: runtime.config.consentPurposes },
   }
 }
 

@@ -97,3 +97,18 @@ describe('event interests', () => {
     expect(() => parseInterestProperties('Product Viewed:')).toThrow(/names no property/)
   })
 })
+
+describe('consent (Segment consent spec)', () => {
+  it('puts context.consent.categoryPreferences of configured purposes on the record, on any message type', () => {
+    const context = { consent: { categoryPreferences: { Advertising: true, 'Marketing Email': false, C0004: true } } }
+    for (const type of ['identify', 'track', 'page'] as const) {
+      const t = translateMessage({ type, anonymousId: 'a1', event: 'Saved', messageId: `m-${type}`, context }, { receivedAt })
+      expect(t.record?.consent).toEqual({ advertising: true, marketing_email: false })
+    }
+  })
+
+  it('leaves the record without consent when no category is a configured purpose', () => {
+    const t = translateMessage({ type: 'track', anonymousId: 'a1', event: 'Saved', context: { consent: { categoryPreferences: { C0004: true } } } }, { receivedAt, consentPurposes: ['sms'] })
+    expect(t.record).not.toHaveProperty('consent')
+  })
+})

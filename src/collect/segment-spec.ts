@@ -9,6 +9,7 @@
 import { createHash } from 'node:crypto'
 import type { FieldIssue } from '../domain/types.ts'
 import { normalizeEmail } from '../domain/email.ts'
+import { consentPurposeKey, DEFAULT_CONSENT_PURPOSES } from '../domain/consent.ts'
 import { describeValue, isPlainObject } from '../domain/text.ts'
 import { parseTimestamp } from '../domain/timestamp.ts'
 
@@ -67,6 +68,8 @@ export interface TranslateOptions {
   impliedType?: MessageType
   /** Event property → interest mapping (config): `*` matches every event name. */
   interestProperties?: readonly InterestProperty[]
+  /** The configured consent purposes: the categories of context.consent.categoryPreferences that are read. */
+  consentPurposes?: readonly string[]
 }
 
 export interface InterestProperty {
@@ -224,12 +227,32 @@ export function translateMessage(value: unknown, options: TranslateOptions): Tra
       if (isPlainObject(value) && typeof value.category === 'string' && props.category === undefined) props.category = value.category
       event = { type, name: type === 'page' ? 'Page Viewed' : 'Screen Viewed', properties: props, context }
     }
+    const consent = categoryConsent(context, options.consentPurposes ?? DEFAULT_CONSENT_PURPOSES)
+    if (consent) record.consent = isPlainObject(record.consent) ? { ...record.consent, ...consent } : consent
     if (event) {
       const interests = eventInterests(event, options.interestProperties ?? DEFAULT_INTEREST_PROPERTIES)
       if (interests.length > 0) record.interests = interests
     }
     return { messageId, type, anonymousId, userId: who.userId, keyedByUserId: who.keyedByUserId, record, event, errors: [] }
   }
+}
+
+/**
+ * Segment's consent spec: every message may carry context.consent.categoryPreferences, the user's
+ * choice per category ({"Advertising": true, "Marketing Email": false}). Categories are matched to
+ * the configured purposes by consentPurposeKey; others are a tool's own (a CMP's "C0004") and are
+ * left out here (the raw record keeps them). The record's `consent` then says it as a profile
+ * record would, so validation reads both the same way; it wins over a `consent` trait of identify.
+ */
+function categoryConsent(context: Record<string, unknown> | null, purposes: readonly string[]): Record<string, unknown> | null {
+  const consent = context?.consent
+  if (!isPlainObject(consent) || !isPlainObject(consent.categoryPreferences)) return null
+  const out: Record<string, unknown> = {}
+  for (const [category, value] of Object.entries(consent.categoryPreferences)) {
+    const purpose = consentPurposeKey(category)
+    if (purposes.includes(purpose)) out[purpose] = value
+  }
+  return Object.keys(out).length > 0 ? out : null
 }
 
 /** Traits → profile record fields; the rest stay traits (as unknown fields of a profile record do). */

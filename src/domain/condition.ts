@@ -139,6 +139,17 @@ export type Condition =
   | { kind: 'cohort'; name: string; nameKey: string; minScore: number | null }
   | { kind: 'segment'; segmentId: string }
   | EventCondition
+  | ConsentCondition
+
+/**
+ * Consent to one purpose (a key of config consentPurposes). granted true holds when the profile's
+ * latest statement for it grants it; granted false holds otherwise: withdrawn, or never stated.
+ */
+export interface ConsentCondition {
+  kind: 'consent'
+  purpose: string
+  granted: boolean
+}
 
 export const DURATION_MS: Readonly<Record<DurationUnit, number>> = { days: 86_400_000, hours: 3_600_000, minutes: 60_000 }
 
@@ -155,6 +166,15 @@ export function referencedSegments(condition: Condition): string[] {
     if (node.kind === 'segment') ids.add(node.segmentId)
   })
   return [...ids]
+}
+
+/** Consent purposes this condition reads. */
+export function referencedConsent(condition: Condition): string[] {
+  const purposes = new Set<string>()
+  collect(condition, (node) => {
+    if (node.kind === 'consent') purposes.add(node.purpose)
+  })
+  return [...purposes]
 }
 
 /** Cohort name keys (lower-cased names) this condition depends on. */

@@ -17,6 +17,8 @@ export interface SegmentProfile extends SegmentFieldValues {
   interests: readonly string[]
   /** Lower-cased cohort name -> membership score. */
   cohorts: ReadonlyMap<string, number>
+  /** Purpose -> whether the latest statement grants it; a purpose never stated is absent. */
+  consent: Readonly<Record<string, boolean>>
   /** Ids of the segments the profile belongs to; the caller evaluates referenced segments first. */
   segments: ReadonlySet<string>
   /**

@@ -6,6 +6,8 @@ export interface SegmentRow {
   description: string
   /** The JSON condition of the current version, as the admin wrote it. */
   definition: unknown
+  /** Purposes every member must have granted: an implicit AND with the definition (engine.ts). */
+  requiredConsent: readonly string[]
   version: number
   members: number
   state: 'backfilling' | 'ready'
@@ -20,6 +22,7 @@ export interface SegmentVersionRow {
   name: string
   description: string
   definition: unknown
+  requiredConsent: readonly string[]
   createdAt: number
 }
 

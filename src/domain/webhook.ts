@@ -13,5 +13,7 @@ export interface Webhook {
   nextAttemptAt: number
   lastError: string | null
   lastDeliveredAt: number | null
+  /** Purposes a profile must have granted at send time for its 'entered' changes to be sent ('left' always is). */
+  requiredConsent: readonly string[]
   createdAt: number
 }

@@ -12,6 +12,7 @@ import type { CohortStore } from '../storage/ports/cohorts.ts'
 import type { TransactionRunner } from '../storage/ports/ingest.ts'
 import type { WriteQueueFactory } from '../storage/ports/write-queue.ts'
 import { activeClassifier, createClassifyStage } from './classify/stage.ts'
+import { createRecordConsentStage } from './consent/stage.ts'
 import { createSaveEventsStage } from './events/stage.ts'
 import { createResolveIdentityStage } from './identity/stage.ts'
 import type { BatchObservation } from './identity/resolve-batch.ts'
@@ -61,11 +62,12 @@ export function createIngestPipeline(options: PipelineOptions) {
 
   const prepareRecord = createPrepareRecord({ validate, qualityPolicies })
   const prepareMessage = createPrepareMessage({ validate, qualityPolicies, interestProperties })
-  const readStoredRecord = createReadStoredRecord({ interestProperties })
+  const readStoredRecord = createReadStoredRecord({ interestProperties, consentPurposes: validate.consentPurposes })
   const storeRaw = createStoreRawStage()
   const observationOf = createReadAcceptedObservation({ readStoredRecord, validate })
   const resolveIdentity = createResolveIdentityStage({ newProfileId: options.newProfileId ?? newProfileId, observationOf, limits: options.identityLimits })
   const saveEvents = createSaveEventsStage({ maxUserIdsPerPerson: options.identityLimits?.maxUserIdsPerPerson })
+  const recordConsent = createRecordConsentStage()
   const classify = createClassifyStage()
   const evaluateSegments = createSegmentsStage({ engine: () => engine })
 
@@ -75,6 +77,8 @@ export function createIngestPipeline(options: PipelineOptions) {
     const identities = await resolveIdentity(tx, items, now, rebuild)
     // Events after identity: each is stored under the profile its message resolved to.
     await saveEvents(tx, messages, identities.resolvedTo, now)
+    // Consent history after identity too: each statement is kept under its record's profile.
+    await recordConsent(tx, items, identities.resolvedTo)
     // Cohorts after identity (rebuilt persons included): scored on profiles as they now stand, and
     // profiles absorbed by a merge lose theirs.
     const { touched, absorbed } = identities

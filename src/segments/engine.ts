@@ -14,7 +14,10 @@ export interface ActiveSegment {
   id: string
   name: string
   version: number
+  /** The definition, and with required consent the implicit AND of it (see activeSegment). */
   condition: Condition
+  /** Purposes every member must have granted. */
+  requiredConsent: readonly string[]
   /** Segments this one's condition names. */
   dependsOn: string[]
   /** Event names its condition reads. */
@@ -39,6 +42,16 @@ export interface EvaluationInput {
 }
 
 const NO_EVENTS: ReadonlyMap<string, readonly EventOccurrence[]> = new Map()
+const NO_CONSENT: Readonly<Record<string, boolean>> = Object.freeze({})
+
+/** Purpose -> granted, from the profile's latest statements (the view conditions read). */
+export function consentView(consent: ProfileState['consent']): Readonly<Record<string, boolean>> {
+  const purposes = Object.keys(consent)
+  if (purposes.length === 0) return NO_CONSENT
+  const view: Record<string, boolean> = {}
+  for (const purpose of purposes) view[purpose] = (consent[purpose] as ProfileState['consent'][string]).granted
+  return view
+}
 
 /**
  * The profile as conditions see it: every field conditions can name (conditionFieldTable), null when
@@ -60,37 +73,58 @@ export function toSegmentProfile<S extends ReadonlySet<string>>(
   view.last_seen = profile.lastSeen
   view.interests = [...profile.interests.keys()]
   view.cohorts = context.cohorts
+  view.consent = consentView(profile.consent ?? {})
   view.segments = context.segments
   view.events = context.events ?? NO_EVENTS
   return view as SegmentProfile & { segments: S }
 }
 
+/**
+ * A segment that requires consent selects what its definition selects among those who granted every
+ * required purpose: the definition AND one consent condition per purpose. Being one condition, it is
+ * evaluated alike everywhere (ingest, backfills in SQL or in memory, previews, explanations), so a
+ * profile without the consent is never a member: not exported, not sent, not streamed.
+ */
+export function withRequiredConsent(definition: Condition, requiredConsent: readonly string[]): Condition {
+  if (requiredConsent.length === 0) return definition
+  return { kind: 'all', children: [definition, ...requiredConsent.map((purpose): Condition => ({ kind: 'consent', purpose, granted: true }))] }
+}
+
 /** Parses a stored definition; stored definitions were validated when saved. */
-export function activeSegment(row: Pick<SegmentRow, 'id' | 'name' | 'version' | 'definition'>): ActiveSegment {
+export function activeSegment(row: Pick<SegmentRow, 'id' | 'name' | 'version' | 'definition'> & { requiredConsent?: readonly string[] }): ActiveSegment {
   const parsed = parseSegmentDefinition(row.definition)
   if (parsed.kind === 'rejected') throw new Error(`segment ${row.id} has an invalid stored definition: ${parsed.detail[0]?.path}: ${parsed.detail[0]?.message}`)
-  const condition = parsed.value
+  const requiredConsent = row.requiredConsent ?? []
+  const condition = withRequiredConsent(parsed.value, requiredConsent)
   return {
     id: row.id,
     name: row.name,
     version: row.version,
     condition,
+    requiredConsent,
     dependsOn: referencedSegments(condition),
     events: referencedEvents(condition),
     timeRelative: usesRelativeTime(condition),
   }
 }
 
+/** Why a member left: a missing required purpose says so, since downstream tools must act on it. */
+function leftReason(segment: ActiveSegment, view: SegmentProfile, reason: string): string {
+  const withdrawn = segment.requiredConsent.filter((purpose) => view.consent[purpose] !== true)
+  return withdrawn.length === 0 ? reason : `consent withdrawn: ${withdrawn.join(', ')} (${reason})`
+}
+
 export type ConditionNeeds = SegmentDataNeeds
 
 /** What evaluating these conditions reads beyond the profile's columns: a backfill page loads only that. */
 export function conditionNeeds(conditions: readonly Condition[]): ConditionNeeds {
-  const needs = { interests: false, cohorts: false, traits: false, events: eventNeeds(conditions) }
+  const needs = { interests: false, cohorts: false, traits: false, consent: false, events: eventNeeds(conditions) }
   const visit = (c: Condition): void => {
     if (c.kind === 'all' || c.kind === 'any') c.children.forEach(visit)
     else if (c.kind === 'not') visit(c.child)
     else if (c.kind === 'interest') needs.interests = true
     else if (c.kind === 'cohort') needs.cohorts = true
+    else if (c.kind === 'consent') needs.consent = true
     else if (c.kind === 'field' && c.ref.kind === 'trait') needs.traits = true
   }
   conditions.forEach(visit)
@@ -223,7 +257,7 @@ export class SegmentEngine {
           changes.push({ segmentId: segment.id, profileId: view.id, change: 'entered', reason: input.reason })
         } else if (!inside && was) {
           memberOf.delete(segment.id)
-          changes.push({ segmentId: segment.id, profileId: view.id, change: 'left', reason: input.reason })
+          changes.push({ segmentId: segment.id, profileId: view.id, change: 'left', reason: leftReason(segment, view, input.reason) })
         }
         // The verdict just computed is the one at input.now, which nextTimeChange would compute again.
         if (segment.timeRelative) reschedule(segment.id, view.id, nextTimeChange(segment.condition, view, input.now, inside))

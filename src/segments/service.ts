@@ -4,9 +4,10 @@
 import { randomBytes } from 'node:crypto'
 import type { ProfileState } from '../domain/profile.ts'
 import { AppError } from '../errors.ts'
-import { activeSegment, conditionNeeds, dependencyOrder, SegmentEngine, toSegmentProfile, type ActiveSegment } from './engine.ts'
+import { activeSegment, conditionNeeds, dependencyOrder, SegmentEngine, toSegmentProfile, withRequiredConsent, type ActiveSegment } from './engine.ts'
+import { consentPurposeKey, DEFAULT_CONSENT_PURPOSES } from '../domain/consent.ts'
 import { explain, type Explanation } from './language/evaluate.ts'
-import { type Condition, eventNeeds, parseSegmentDefinition, referencedCohorts, referencedSegments } from './language/parse.ts'
+import { type Condition, eventNeeds, parseSegmentDefinition, referencedCohorts, referencedConsent, referencedSegments } from './language/parse.ts'
 import type { ChangeNotifier } from '../activation/notifier.ts'
 import type { SegmentChange, SegmentMemberRow, SegmentRow } from '../domain/segment.ts'
 import type { CohortStore, MembershipTransaction } from '../storage/ports/cohorts.ts'
@@ -24,6 +25,8 @@ export interface SegmentInput {
   name: string
   description?: string
   conditions: unknown
+  /** Purposes every member must have granted (config consentPurposes names them). */
+  requiredConsent?: readonly string[]
 }
 
 /**
@@ -44,6 +47,8 @@ export interface SegmentServiceOptions {
   /** Run backfills and the time-window scheduler in this process (the server); CLI commands do not. */
   background: boolean
   schedulerIntervalMs?: number
+  /** The configured consent purposes: conditions and required_consent may name only these (default DEFAULT_CONSENT_PURPOSES). */
+  consentPurposes?: readonly string[]
   log?: (message: string) => void
 }
 
@@ -63,6 +68,7 @@ export class SegmentService {
   private readonly background: boolean
   private readonly log: (message: string) => void
   private readonly schedulerIntervalMs: number
+  private readonly consentPurposes: readonly string[]
   private backfillQueue: string[] = []
   private backfilling: Promise<void> | null = null
   private schedulerTimer: NodeJS.Timeout | null = null
@@ -76,6 +82,7 @@ export class SegmentService {
     this.background = options.background
     this.log = options.log ?? (() => {})
     this.schedulerIntervalMs = options.schedulerIntervalMs ?? 1_000
+    this.consentPurposes = options.consentPurposes ?? DEFAULT_CONSENT_PURPOSES
   }
 
   /** Loads the definitions; in the background process, resumes unfinished backfills and starts the scheduler. */
@@ -106,7 +113,7 @@ export class SegmentService {
   // ----- definitions -----
 
   /** Validates a definition: the language, the cohorts and segments it names, and dependency loops. */
-  async validate(input: SegmentInput, selfId?: string): Promise<{ name: string; description: string; condition: Condition }> {
+  async validate(input: SegmentInput, selfId?: string): Promise<{ name: string; description: string; condition: Condition; requiredConsent: string[] }> {
     const name = typeof input.name === 'string' ? input.name.trim() : ''
     if (name === '') throw new AppError('invalid_input', 'name: give the segment a name, e.g. "Women 25–34 in California"')
     const parsed = parseSegmentDefinition(input.conditions)
@@ -124,13 +131,28 @@ export class SegmentService {
       if (ref === selfId) throw new AppError('invalid_input', `conditions: a segment cannot refer to itself (${ref})`)
       if (!this.engine.get(ref)) throw new AppError('invalid_input', `conditions: no segment "${ref}"; refer to segments by id`)
     }
-    return { name, description: (input.description ?? '').trim(), condition }
+    const unknownPurposes = referencedConsent(condition).filter((p) => !this.consentPurposes.includes(p))
+    if (unknownPurposes.length > 0) {
+      throw new AppError('invalid_input', `conditions: no consent purpose ${unknownPurposes.map((p) => `"${p}"`).join(', ')}; the configured purposes are ${this.consentPurposes.join(', ')} (CDP_CONSENT_PURPOSES)`)
+    }
+    const requiredConsent = this.readRequiredConsent(input.requiredConsent)
+    return { name, description: (input.description ?? '').trim(), condition: withRequiredConsent(condition, requiredConsent), requiredConsent }
+  }
+
+  /** required_consent as stored: configured purposes by their keys, each once, in the order given. */
+  private readRequiredConsent(names: readonly string[] | undefined): string[] {
+    const purposes = [...new Set((names ?? []).map(consentPurposeKey))]
+    const unknown = purposes.filter((p) => !this.consentPurposes.includes(p))
+    if (unknown.length > 0) {
+      throw new AppError('invalid_input', `required_consent: no consent purpose ${unknown.map((p) => `"${p}"`).join(', ')}; the configured purposes are ${this.consentPurposes.join(', ')} (CDP_CONSENT_PURPOSES)`)
+    }
+    return purposes
   }
 
   async create(input: SegmentInput): Promise<SegmentRow> {
     const valid = await this.validate(input)
     const id = newSegmentId()
-    await this.store.createSegment({ id, name: valid.name, description: valid.description, definition: input.conditions, now: Date.now() })
+    await this.store.createSegment({ id, name: valid.name, description: valid.description, definition: input.conditions, requiredConsent: valid.requiredConsent, now: Date.now() })
     await this.reload()
     this.enqueueBackfill(id)
     return (await this.store.getSegment(id)) as SegmentRow
@@ -140,8 +162,8 @@ export class SegmentService {
     const existing = await this.require(id)
     const valid = await this.validate(input, existing.id)
     // A loop through other segments shows only with the edited condition in place.
-    dependencyOrder([...this.engine.segments().filter((s) => s.id !== existing.id), activeSegment({ ...existing, definition: input.conditions })])
-    await this.store.updateSegment({ id: existing.id, name: valid.name, description: valid.description, definition: input.conditions, now: Date.now() })
+    dependencyOrder([...this.engine.segments().filter((s) => s.id !== existing.id), activeSegment({ ...existing, definition: input.conditions, requiredConsent: valid.requiredConsent })])
+    await this.store.updateSegment({ id: existing.id, name: valid.name, description: valid.description, definition: input.conditions, requiredConsent: valid.requiredConsent, now: Date.now() })
     await this.reload()
     this.enqueueBackfill(existing.id)
     return (await this.store.getSegment(existing.id)) as SegmentRow
@@ -169,9 +191,9 @@ export class SegmentService {
 
   // ----- reading -----
 
-  async preview(conditions: unknown): Promise<{ count: number; sample: SegmentMemberRow[]; tookMs: number }> {
+  async preview(conditions: unknown, requiredConsent?: readonly string[]): Promise<{ count: number; sample: SegmentMemberRow[]; tookMs: number }> {
     const started = performance.now()
-    const { condition } = await this.validate({ name: 'preview', conditions })
+    const { condition } = await this.validate({ name: 'preview', conditions, requiredConsent })
     // Saved now, the segment's backfill would enter each match at this moment: the sample shows that
     // time, the one the same definition's members would carry.
     const now = Date.now()

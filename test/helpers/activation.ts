@@ -37,6 +37,7 @@ export async function insertSegment(database: SqlDatabase): Promise<string> {
       name_key: `segment ${id}`,
       description: '',
       definition: '{}',
+      required_consent: '[]',
       version: 1,
       members: 0,
       state: 'ready',

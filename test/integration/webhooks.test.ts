@@ -217,6 +217,7 @@ describe('webhook API', () => {
         url: 'https://example.com/a',
         delivered_cursor: encodeChangeCursor(0),
         pending_changes: 4,
+        required_consent: [],
         attempts: 0,
         next_attempt_at: null,
         last_error: null,

@@ -28,7 +28,7 @@ const MAX_ERROR_LENGTH = 500
 /** What delivery reads and records: the webhooks, their changes and their cursors. */
 export type WebhookDeliveryStore = Pick<
   ActivationStore,
-  'listWebhooks' | 'listWebhookSegments' | 'listDueWebhooks' | 'findWebhook' | 'listChanges' | 'recordDeliverySuccess' | 'recordDeliveryFailure'
+  'listWebhooks' | 'listWebhookSegments' | 'listDueWebhooks' | 'findWebhook' | 'listChanges' | 'recordDeliverySuccess' | 'recordDeliveryFailure' | 'profilesLackingConsent'
 >
 
 export interface WebhookDispatcherOptions {
@@ -220,9 +220,11 @@ export class WebhookDispatcher {
       const changes = await this.store.listChanges({ segmentId: webhook.segmentId, afterId: webhook.deliveredChangeId, limit: this.batchSize })
       if (changes.length === 0) continue
       if (this.forgotten.has(webhookId)) return
-      const result = await this.deliver(webhook, changes)
+      const last = changes[changes.length - 1] as ChangeLogEntry
+      const sendable = await this.withConsent(webhook, changes)
+      // Nothing left to send: the cursor still moves past what was skipped.
+      const result: DeliveryResult = sendable.length === 0 ? { kind: 'delivered' } : await this.deliver(webhook, sendable)
       if (result.kind === 'delivered') {
-        const last = changes[changes.length - 1] as ChangeLogEntry
         await this.store.recordDeliverySuccess({ webhookId, deliveredChangeId: last.id, now: this.now() })
         worker.again = true
       } else {
@@ -243,6 +245,19 @@ export class WebhookDispatcher {
       this.run(webhookId)
     }, delayMs)
     worker.retryTimer.unref()
+  }
+
+  /**
+   * A webhook that requires consent gets a profile's 'entered' change only if the profile has granted
+   * every required purpose when it is sent (consent may be withdrawn between entry and delivery);
+   * 'left' changes always go, so a downstream tool never keeps someone it should drop.
+   */
+  private async withConsent(webhook: Webhook, changes: ChangeLogEntry[]): Promise<ChangeLogEntry[]> {
+    if (webhook.requiredConsent.length === 0) return changes
+    const entered = changes.filter((c) => c.change === 'entered').map((c) => c.profileId)
+    if (entered.length === 0) return changes
+    const lacking = await this.store.profilesLackingConsent({ profileIds: entered, purposes: webhook.requiredConsent })
+    return changes.filter((c) => c.change === 'left' || !lacking.has(c.profileId))
   }
 
   private async deliver(webhook: Webhook, changes: ChangeLogEntry[]): Promise<DeliveryResult> {

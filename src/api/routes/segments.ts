@@ -15,6 +15,7 @@ const segmentSchema = {
     name: { type: 'string' },
     description: { type: 'string' },
     conditions: { type: 'object', additionalProperties: true },
+    required_consent: { type: 'array', items: { type: 'string' } },
     version: { type: 'integer' },
     members: { type: 'integer' },
     state: { type: 'string', enum: ['backfilling', 'ready'] },
@@ -22,6 +23,13 @@ const segmentSchema = {
     created_at: { type: 'string' },
     updated_at: { type: 'string' },
   },
+} as const
+
+const requiredConsentSchema = {
+  type: 'array',
+  maxItems: 20,
+  items: { type: 'string', minLength: 1, maxLength: 64 },
+  description: 'consent purposes every member must have granted; profiles without all of them are not members (see docs/privacy.md)',
 } as const
 
 const segmentBodySchema = {
@@ -32,6 +40,7 @@ const segmentBodySchema = {
     name: { type: 'string', minLength: 1, maxLength: 120 },
     description: { type: 'string', maxLength: 1000 },
     conditions: { type: 'object', description: 'nested all / any / not over conditions; see docs/segments.md' },
+    required_consent: requiredConsentSchema,
   },
 } as const
 
@@ -48,6 +57,7 @@ export function segmentBody(row: SegmentRow) {
     name: row.name,
     description: row.description,
     conditions: row.definition,
+    required_consent: [...row.requiredConsent],
     version: row.version,
     members: row.members,
     state: row.state,
@@ -76,7 +86,8 @@ export async function segmentRoutes(fastify: FastifyInstance, ctx: RouteContext)
       },
     },
     async (request, reply) => {
-      const row = await segments.create(request.body)
+      const { required_consent: requiredConsent, ...input } = request.body
+      const row = await segments.create({ ...input, requiredConsent })
       return reply.code(201).send(segmentBody(row))
     },
   )
@@ -93,7 +104,7 @@ export async function segmentRoutes(fastify: FastifyInstance, ctx: RouteContext)
       config: { scope: 'read' },
       schema: {
         summary: 'How many profiles a definition selects now, with up to 20 of them; nothing is saved',
-        body: { type: 'object', required: ['conditions'], additionalProperties: false, properties: { conditions: { type: 'object' } } },
+        body: { type: 'object', required: ['conditions'], additionalProperties: false, properties: { conditions: { type: 'object' }, required_consent: requiredConsentSchema } },
         response: {
           200: { type: 'object', properties: { count: { type: 'integer' }, sample: { type: 'array', items: memberSchema }, took_ms: { type: 'integer' } } },
           400: errorResponseSchema,
@@ -101,7 +112,7 @@ export async function segmentRoutes(fastify: FastifyInstance, ctx: RouteContext)
       },
     },
     async (request) => {
-      const result = await segments.preview(request.body.conditions)
+      const result = await segments.preview(request.body.conditions, request.body.required_consent)
       return {
         count: result.count,
         sample: result.sample.map((m) => ({ profile_id: m.profileId, cookie: m.cookie, email: m.email, entered_at: new Date(m.enteredAt).toISOString() })),
@@ -131,7 +142,14 @@ export async function segmentRoutes(fastify: FastifyInstance, ctx: RouteContext)
             type: 'array',
             items: {
               type: 'object',
-              properties: { version: { type: 'integer' }, name: { type: 'string' }, description: { type: 'string' }, conditions: { type: 'object', additionalProperties: true }, created_at: { type: 'string' } },
+              properties: {
+                version: { type: 'integer' },
+                name: { type: 'string' },
+                description: { type: 'string' },
+                conditions: { type: 'object', additionalProperties: true },
+                required_consent: { type: 'array', items: { type: 'string' } },
+                created_at: { type: 'string' },
+              },
             },
           },
           404: errorResponseSchema,
@@ -145,6 +163,7 @@ export async function segmentRoutes(fastify: FastifyInstance, ctx: RouteContext)
         name: v.name,
         description: v.description,
         conditions: v.definition,
+        required_consent: [...v.requiredConsent],
         created_at: new Date(v.createdAt).toISOString(),
       }))
     },
@@ -161,7 +180,10 @@ export async function segmentRoutes(fastify: FastifyInstance, ctx: RouteContext)
         response: { 200: segmentSchema, 400: errorResponseSchema, 404: errorResponseSchema, 409: errorResponseSchema },
       },
     },
-    async (request) => segmentBody(await segments.update(request.params.id, request.body)),
+    async (request) => {
+      const { required_consent: requiredConsent, ...input } = request.body
+      return segmentBody(await segments.update(request.params.id, { ...input, requiredConsent }))
+    },
   )
 
   app.delete(

@@ -7,6 +7,7 @@ import type { RouteContext } from '../app.ts'
 import { errorResponseSchema } from '../errors.ts'
 import type { ProfileView } from '../../domain/profile.ts'
 import type { SchemaRequestTypes } from '../http/schema-types.ts'
+import { consentChangeToJson, consentHistorySchema, consentSchema, consentToJson } from '../http/consent-json.ts'
 import { eventSchema, eventToJson } from '../http/event-json.ts'
 import { findPerson, personQueryProperties } from '../http/person.ts'
 
@@ -41,6 +42,8 @@ const userProfileSchema = {
     interests: { type: 'array', items: { type: 'string' } },
     cohorts: { type: 'array', items: { type: 'string' } },
     traits: { type: 'object', additionalProperties: true },
+    consent: consentSchema,
+    consent_history: consentHistorySchema,
     first_seen: { type: 'string', format: 'date-time' },
     last_seen: { type: 'string', format: 'date-time' },
     segments: { type: 'array', items: { type: 'object', properties: { id: { type: 'string' }, name: { type: 'string' } } } },
@@ -111,6 +114,7 @@ export function userProfileBody(view: ProfileView, options: { explain: InterestE
     interests: [...profile.interests.keys()],
     cohorts: memberships.map((m) => m.name),
     traits: profile.traits,
+    consent: consentToJson(profile.consent),
     first_seen: new Date(profile.firstSeen).toISOString(),
     last_seen: new Date(profile.lastSeen).toISOString(),
     ...(options.explain
@@ -162,6 +166,7 @@ export async function userRoutes(fastify: FastifyInstance, ctx: RouteContext): P
             ...personQueryProperties,
             events: { type: 'integer', minimum: 0, maximum: MAX_EVENTS, default: 0, description: 'include the latest N events' },
             explain: { type: 'string', enum: ['0', '1', 'true', 'false'], description: 'explain=1 adds cohort_details: why the person is in each cohort' },
+            consent_history: { type: 'string', enum: ['0', '1', 'true', 'false'], description: 'consent_history=1 adds every consent statement, newest first' },
           },
         },
         response: {
@@ -184,7 +189,8 @@ export async function userRoutes(fastify: FastifyInstance, ctx: RouteContext): P
       const counts = await ctx.store.countEvents(view.profile.id)
       const eventCounts = counts.map((c) => ({ name: c.name, count: c.count, last_at: new Date(c.lastAt).toISOString() }))
       const latest = query.events > 0 ? (await ctx.store.listEvents({ profileId: view.profile.id, limit: query.events, before: undefined, name: undefined })).map(eventToJson) : undefined
-      const behaviour = { event_counts: eventCounts, ...(latest ? { events: latest } : {}) }
+      const history = query.consent_history === '1' || query.consent_history === 'true' ? (await ctx.store.listConsentChanges(view.profile.id)).map(consentChangeToJson) : undefined
+      const behaviour = { event_counts: eventCounts, ...(latest ? { events: latest } : {}), ...(history ? { consent_history: history } : {}) }
       if (!explain) return { user_profile: { ...body, segments: segmentList, ...behaviour } }
       const cohorts = new Map(view.memberships.map((m) => [m.name.toLowerCase(), m.score]))
       const details = await ctx.segments.explainProfile(view.profile, cohorts)

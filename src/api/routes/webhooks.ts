@@ -5,6 +5,7 @@ import type { FastifyInstance } from 'fastify'
 import { AppError } from '../../errors.ts'
 import { encodeChangeCursor } from '../../activation/webhooks/cursor.ts'
 import type { WebhookDispatcher } from '../../activation/webhooks/dispatcher.ts'
+import { consentPurposeKey, DEFAULT_CONSENT_PURPOSES } from '../../domain/consent.ts'
 import type { Webhook } from '../../domain/webhook.ts'
 import type { ActivationStore } from '../../storage/ports/activation.ts'
 import { errorResponseSchema } from '../errors.ts'
@@ -18,6 +19,8 @@ export interface WebhookRouteDependencies {
    * would deliver to a URL, so a refused target is a 400 at registration and not a failing delivery.
    */
   dispatcher: Pick<WebhookDispatcher, 'kick' | 'forget' | 'checkTarget'>
+  /** The configured consent purposes, which required_consent may name (default DEFAULT_CONSENT_PURPOSES). */
+  consentPurposes?: readonly string[]
 }
 
 // Counting a webhook's backlog stops here, so listing webhooks stays fast however far behind one is.
@@ -35,12 +38,23 @@ const webhookSchema = {
     next_attempt_at: { type: ['string', 'null'] },
     last_error: { type: ['string', 'null'] },
     last_delivered_at: { type: ['string', 'null'] },
+    required_consent: { type: 'array', items: { type: 'string' } },
     created_at: { type: 'string' },
   },
 } as const
 
 function isoOrNull(epochMs: number | null): string | null {
   return epochMs === null ? null : new Date(epochMs).toISOString()
+}
+
+/** Configured purposes by their keys, each once; an unknown one is a 400 naming the configured ones. */
+function readRequiredConsent(names: readonly string[] | undefined, purposes: readonly string[]): string[] {
+  const wanted = [...new Set((names ?? []).map(consentPurposeKey))]
+  const unknown = wanted.filter((p) => !purposes.includes(p))
+  if (unknown.length > 0) {
+    throw new AppError('invalid_input', `required_consent: no consent purpose ${unknown.map((p) => `"${p}"`).join(', ')}; the configured purposes are ${purposes.join(', ')} (CDP_CONSENT_PURPOSES)`)
+  }
+  return wanted
 }
 
 function parseWebhookUrl(text: string, dispatcher: Pick<WebhookDispatcher, 'checkTarget'>): string {
@@ -68,6 +82,12 @@ export async function webhookRoutes(fastify: FastifyInstance, deps: WebhookRoute
             url: { type: 'string', minLength: 1, maxLength: 2048 },
             secret: { type: 'string', minLength: 16, maxLength: 256 },
             from: { type: 'string', enum: ['latest', 'beginning'], default: 'latest' },
+            required_consent: {
+              type: 'array',
+              maxItems: 20,
+              items: { type: 'string', minLength: 1, maxLength: 64 },
+              description: "purposes a profile must have granted when a change is sent for its 'entered' changes to be delivered ('left' changes always are)",
+            },
           },
           required: ['url'],
           additionalProperties: false,
@@ -81,6 +101,7 @@ export async function webhookRoutes(fastify: FastifyInstance, deps: WebhookRoute
               url: { type: 'string' },
               secret: { type: 'string' },
               from_change: { type: 'string' },
+              required_consent: { type: 'array', items: { type: 'string' } },
               created_at: { type: 'string' },
             },
           },
@@ -93,6 +114,7 @@ export async function webhookRoutes(fastify: FastifyInstance, deps: WebhookRoute
       const { id } = request.params
       const body = request.body
       const url = parseWebhookUrl(body.url, dispatcher)
+      const requiredConsent = readRequiredConsent(body.required_consent, deps.consentPurposes ?? DEFAULT_CONSENT_PURPOSES)
       const segmentId = await requireSegment(store, id)
       // By default a new webhook hears about changes from now on, not the segment's whole history.
       const deliveredChangeId = body.from === 'beginning' ? 0 : await store.latestChangeId(segmentId)
@@ -102,6 +124,7 @@ export async function webhookRoutes(fastify: FastifyInstance, deps: WebhookRoute
         url,
         secret: body.secret ?? randomBytes(32).toString('hex'),
         deliveredChangeId,
+        requiredConsent,
         now: Date.now(),
       })
       dispatcher.kick(segmentId)
@@ -111,6 +134,7 @@ export async function webhookRoutes(fastify: FastifyInstance, deps: WebhookRoute
         url: webhook.url,
         secret: webhook.secret,
         from_change: encodeChangeCursor(webhook.deliveredChangeId),
+        required_consent: [...webhook.requiredConsent],
         created_at: new Date(webhook.createdAt).toISOString(),
       })
     },
@@ -167,6 +191,7 @@ function webhookToJson(webhook: Webhook, pendingChanges: number) {
     url: webhook.url,
     delivered_cursor: encodeChangeCursor(webhook.deliveredChangeId),
     pending_changes: pendingChanges,
+    required_consent: [...webhook.requiredConsent],
     attempts: webhook.attempts,
     next_attempt_at: webhook.attempts > 0 ? isoOrNull(webhook.nextAttemptAt) : null,
     last_error: webhook.lastError,

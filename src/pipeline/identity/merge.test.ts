@@ -16,7 +16,11 @@ const observation: fc.Arbitrary<Observation> = fc.record({
   ),
   interests: fc.subarray(['golf', 'sushi', 'chess']),
   traits: fc.record({ plan: fc.constantFrom('free', 'pro') }, { requiredKeys: [] }),
-})
+  consent: fc.option(fc.record({ analytics: fc.boolean(), marketing_email: fc.boolean() }, { requiredKeys: [] }), { nil: undefined }),
+}, { requiredKeys: ['cookie', 'email', 'observedAt', 'fields', 'interests', 'traits'] })
+
+/** An observation with the source that sent it: consent keeps the source, and breaks ties by it. */
+const sourced = fc.record({ observation, source: fc.constantFrom('crm', 'web', 'segment') })
 
 function fold(observations: Observation[], id = 'p'): ProfileState {
   return observations.reduce((p, o) => applyObservation(p, o, 'api'), emptyProfile(id, null, 0))
@@ -29,6 +33,7 @@ function content(p: ProfileState) {
     fieldTimes: p.fieldTimes,
     traits: p.traits,
     interests: [...p.interests.entries()].sort(([a], [b]) => (a < b ? -1 : 1)),
+    consent: Object.entries(p.consent).sort(([a], [b]) => (a < b ? -1 : 1)),
     firstSeen: p.firstSeen,
     lastSeen: p.lastSeen,
   }
@@ -70,6 +75,30 @@ describe('merge', () => {
         expect(content(mergeProfiles(fold(list.slice(0, at)), fold(list.slice(at))))).toEqual(content(fold(list)))
       }),
     )
+  })
+
+  it('joins consent per purpose commutatively, associatively and idempotently, whatever the sources', () => {
+    const foldSourced = (list: Array<{ observation: Observation; source: string }>, id: string) =>
+      list.reduce((p, { observation: o, source }) => applyObservation(p, o, source), emptyProfile(id, null, 0))
+    fc.assert(
+      fc.property(fc.array(sourced), fc.array(sourced), fc.array(sourced), (a, b, c) => {
+        const [pa, pb, pc] = [foldSourced(a, 'a'), foldSourced(b, 'b'), foldSourced(c, 'c')]
+        expect(mergeProfiles(pa, pb).consent).toEqual(mergeProfiles(pb, pa).consent)
+        expect(mergeProfiles(mergeProfiles(pa, pb), pc).consent).toEqual(mergeProfiles(pa, mergeProfiles(pb, pc)).consent)
+        expect(mergeProfiles(pa, pa).consent).toEqual(pa.consent)
+        // Arrival order does not matter either: the fold of all equals the merge of the parts.
+        expect(foldSourced([...a, ...b].reverse(), 'x').consent).toEqual(mergeProfiles(pa, pb).consent)
+      }),
+    )
+  })
+
+  it('keeps the latest consent statement per purpose; at the same instant a withdrawal wins', () => {
+    const granted = (at: number, value: boolean): Observation => ({ cookie: 'c1', email: null, observedAt: at, fields: {}, interests: [], traits: {}, consent: { marketing_email: value } })
+    const later = fold([granted(10, false), granted(5, true)])
+    expect(later.consent.marketing_email).toEqual({ granted: false, at: 10, source: 'api' })
+    const tie = fold([granted(7, true), granted(7, false)])
+    expect(tie.consent.marketing_email?.granted).toBe(false)
+    expect(fold([granted(7, false), granted(7, true)]).consent.marketing_email?.granted).toBe(false)
   })
 
   it('keeps the latest value per field and never lets an absent value overwrite a known one', () => {

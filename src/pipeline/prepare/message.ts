@@ -28,7 +28,7 @@ export function createPrepareMessage(deps: {
     const tooDeep = findTooDeep(record.value)
     if (tooDeep !== null) return tooDeepRecord(record, base, tooDeep)
     const payload = JSON.stringify(record.value) ?? 'null'
-    const translated = translateMessage(storableJson(record.value), { receivedAt, sentAt: batch.sentAt, impliedType: batch.impliedType, interestProperties: deps.interestProperties })
+    const translated = translateMessage(storableJson(record.value), { receivedAt, sentAt: batch.sentAt, impliedType: batch.impliedType, interestProperties: deps.interestProperties, consentPurposes: deps.validate.consentPurposes })
     const raw = { ...base, payload, contentHash: contentHash(source, `message:${translated.messageId}`) }
     const rejected = (errors: FieldIssue[]) => rejectedRecord(record.index, { ...raw, cookie: translated.anonymousId }, errors)
     if (Buffer.byteLength(payload) > MAX_MESSAGE_BYTES) {

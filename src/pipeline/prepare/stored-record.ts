@@ -17,7 +17,7 @@ export interface StoredRecord {
  * the message translated again (at the time recorded when it was accepted, so skew correction is
  * not redone) and the event it carries. Rejected, with the parse error, when the payload is not JSON.
  */
-export function createReadStoredRecord(deps: { interestProperties: readonly InterestProperty[] | undefined }) {
+export function createReadStoredRecord(deps: { interestProperties: readonly InterestProperty[] | undefined; consentPurposes?: readonly string[] }) {
   return function readStoredRecord(row: StoredRawRecord): Outcome<StoredRecord, unknown> {
     let parsed: unknown
     try {
@@ -34,7 +34,7 @@ export function createReadStoredRecord(deps: { interestProperties: readonly Inte
     const value = storableJson(parsed)
     if (row.contentType !== MESSAGE_CONTENT_TYPE) return { record: value }
     if (Buffer.byteLength(row.payload) > MAX_MESSAGE_BYTES) return { record: null }
-    const t = translateMessage(value, { receivedAt: row.receivedAt, interestProperties: deps.interestProperties })
+    const t = translateMessage(value, { receivedAt: row.receivedAt, interestProperties: deps.interestProperties, consentPurposes: deps.consentPurposes })
     if (!t.record) return { record: null }
     return {
       record: row.observedAt === null ? t.record : { ...t.record, timestamp: row.observedAt },

@@ -19,6 +19,7 @@ const TOP_LEVEL_ALIASES: Readonly<Record<string, readonly string[]>> = {
   demographics: ['demographics', 'demographic'],
   interests: ['interests', 'interest'],
   timestamp: ['timestamp', 'observed_at', 'ts'],
+  consent: ['consent'],
 }
 
 /** Fields of `location` and `demographics`, which may also be sent flat ("city", "Location City"). */
@@ -40,7 +41,7 @@ export const DEMOGRAPHIC_ALIASES: Readonly<Record<string, readonly string[]>> = 
  * Real words one edit away from a known name, which are fields of their own, not typos: a
  * "county" column is not a misspelt "country".
  */
-const NOT_TYPOS: ReadonlySet<string> = new Set(['county', 'sender', 'render', 'lender', 'stats', 'skate', 'slate', 'gmail'])
+const NOT_TYPOS: ReadonlySet<string> = new Set(['county', 'sender', 'render', 'lender', 'stats', 'skate', 'slate', 'gmail', 'content'])
 
 /** Lower case, NFKC, and only letters and digits: the form in which field names are compared. */
 export function foldFieldName(name: string): string {

@@ -16,6 +16,7 @@ import type { QualityPolicy } from './quality-policy.ts'
 import { collapseWhitespace, describeValue, isAbsent, isPlainObject, setOwn } from '../../domain/text.ts'
 import { parseTimestamp } from '../../domain/timestamp.ts'
 import { usStateName } from './us-states.ts'
+import { consentPurposeKey, DEFAULT_CONSENT_PURPOSES, readConsentValue } from '../../domain/consent.ts'
 import { PROFILE_FIELD_GROUPS, PROFILE_FIELD_NAMES, PROFILE_FIELDS, type ProfileFields } from '../../domain/profile-fields.ts'
 
 export { DEFAULT_EMAIL_BLOCKLIST, isJunkIdentifier, normalizeEmail } from '../../domain/email.ts'
@@ -31,6 +32,8 @@ export interface ValidateOptions {
   defaultPhoneCountry?: CountryCode
   /** What an invalid optional field costs: the record (`reject`, the default) or only the field. */
   onInvalid?: QualityPolicy
+  /** The purposes a record's `consent` may name (config consentPurposes; default DEFAULT_CONSENT_PURPOSES). */
+  consentPurposes?: readonly string[]
 }
 
 const MAX_COOKIE_LENGTH = 200
@@ -50,6 +53,7 @@ const RECORD_KEYS: ReadonlySet<string> = new Set([
   'demographics',
   'interests',
   'timestamp',
+  'consent',
   ...LOCATION_KEYS,
   ...DEMOGRAPHIC_KEYS,
 ])
@@ -107,6 +111,7 @@ export function validateRecord(value: unknown, opts: ValidateOptions): Validatio
   readDemographics({ record, demographics, fields, issues })
   const interests = isAbsent(record.interests) ? [] : readInterests(record.interests, sentName(issues, 'interests'), issues.warnings)
   const observedAt = readObservedAt(findTop(record, 'timestamp', issues), opts.receivedAt, issues)
+  const consent = readConsent(findTop(record, 'consent', issues), opts.consentPurposes ?? DEFAULT_CONSENT_PURPOSES, issues)
 
   collectTraits(record, '', RECORD_KEYS, traits)
   if (location) collectTraits(location, 'location.', LOCATION_KEYS, traits)
@@ -115,7 +120,7 @@ export function validateRecord(value: unknown, opts: ValidateOptions): Validatio
   for (const [key, duplicate] of Object.entries(named.duplicates)) if (!isAbsent(duplicate)) setOwn(traits, key, duplicate)
 
   if (issues.errors.length > 0) return rejectedWith({ errors: issues.errors, ...(cookie !== '' ? { cookie } : {}) })
-  const observation: Observation = { cookie, email, observedAt, fields, interests, traits }
+  const observation: Observation = { cookie, email, observedAt, fields, interests, traits, ...(consent ? { consent } : {}) }
   return ok({ observation, warnings: issues.warnings })
 }
 
@@ -372,6 +377,41 @@ function readObservedAt(found: Found | undefined, receivedAt: number, issues: Is
     return receivedAt
   }
   return observedAt
+}
+
+/**
+ * `consent`: {purpose: granted}. A purpose that is not configured, or a value that says neither yes
+ * nor no, is dropped with a warning and the rest of the record kept: consent must never cost the
+ * profile data. Only a `consent` that is not an object at all is a bad field (the quality policy).
+ * Undefined when the record states no purpose.
+ */
+function readConsent(found: Found | undefined, purposes: readonly string[], issues: Issues): Record<string, boolean> | undefined {
+  if (!found) return undefined
+  if (!isPlainObject(found.value)) {
+    invalidField(issues, {
+      field: found.field,
+      reason: 'bad_field',
+      message: `${found.field} must be an object of purposes, like {"marketing_email": true, "analytics": false}, got ${describeValue(found.value)}`,
+    })
+    return undefined
+  }
+  const consent: Record<string, boolean> = {}
+  for (const [name, value] of Object.entries(found.value)) {
+    if (isAbsent(value)) continue
+    const field = `${found.field}.${name}`
+    const purpose = consentPurposeKey(name)
+    if (!purposes.includes(purpose)) {
+      issues.warnings.push({ field, reason: 'bad_field', message: `${field} is not a consent purpose (configured: ${purposes.join(', ')}): ignored` })
+      continue
+    }
+    const granted = readConsentValue(value)
+    if (granted === null) {
+      issues.warnings.push({ field, reason: 'bad_field', message: `${field} must be true or false (or yes/no, granted/denied, 1/0), got ${describeValue(value)}: ignored` })
+      continue
+    }
+    setOwn(consent, purpose, granted)
+  }
+  return Object.keys(consent).length > 0 ? consent : undefined
 }
 
 /** Unknown keys become traits, kept as given; blank ones are left out like any absent field. */

@@ -241,3 +241,26 @@ describe('validateRecord', () => {
     )
   })
 })
+
+describe('consent', () => {
+  it('reads purposes by their keys and values as people write them; the rest warns and is dropped', () => {
+    const { value, warnings } = accepted(validate({ cookie: 'c', consent: { 'Marketing Email': 'Yes', analytics: 0, advertising: 'GRANTED', personalization: 'perhaps', newsletter: true, extra: null } }))
+    expect(value.consent).toEqual({ marketing_email: true, analytics: false, advertising: true })
+    expect(value.traits).toEqual({})
+    expect(warnings.map((w) => w.field)).toEqual(['consent.personalization', 'consent.newsletter'])
+  })
+
+  it('reads only the configured purposes', () => {
+    const { value, warnings } = accepted(validateRecord({ cookie: 'c', consent: { sms: true, analytics: true } }, { ...options, consentPurposes: ['sms'] }))
+    expect(value.consent).toEqual({ sms: true })
+    expect(warnings[0]?.message).toContain('(configured: sms)')
+  })
+
+  it('has no consent when no purpose is readable, and a non-object consent follows the quality policy', () => {
+    expect(accepted(validate({ cookie: 'c', consent: { analytics: 'maybe' } })).value.consent).toBeUndefined()
+    expect(rejected(validate({ cookie: 'c', consent: true }))[0]).toMatchObject({ field: 'consent', reason: 'bad_field' })
+    const dropped = accepted(validateRecord({ cookie: 'c', consent: [true] }, { ...options, onInvalid: 'drop_field' }))
+    expect(dropped.value.consent).toBeUndefined()
+    expect(dropped.warnings[0]).toMatchObject({ field: 'consent' })
+  })
+})

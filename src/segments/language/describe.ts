@@ -23,6 +23,8 @@ export function describeCondition(condition: Condition): string {
       return `in segment ${quote(condition.segmentId)}`
     case 'event':
       return describeEvent(condition)
+    case 'consent':
+      return condition.granted ? `consent to ${quote(condition.purpose)} granted` : `consent to ${quote(condition.purpose)} not granted (withdrawn or never given)`
   }
 }
 

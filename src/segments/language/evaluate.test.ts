@@ -24,6 +24,7 @@ function aProfile(overrides: Partial<SegmentProfile> = {}): SegmentProfile {
     last_seen: NOW - 10 * DAY,
     interests: ['Running Shoes', 'Tennis'],
     cohorts: new Map([['sports', 0.7]]),
+    consent: { marketing_email: true, analytics: false },
     segments: new Set(['seg_abc']),
     events: new Map(),
     ...overrides,
@@ -412,5 +413,27 @@ describe('explain: event conditions', () => {
     ],
   ])('describes %j as %s', (definition, description) => {
     expect(explain(condition(definition), aProfile(), { now: NOW }).description).toBe(description)
+  })
+})
+
+describe('consent', () => {
+  const condition = (definition: unknown): Condition => {
+    const parsed = parseSegmentDefinition(definition)
+    if (parsed.kind === 'rejected') throw new Error(JSON.stringify(parsed.detail))
+    return parsed.value
+  }
+  it('holds when the latest statement grants the purpose', () => {
+    expect(evaluate(condition({ consent: 'marketing_email' }), aProfile(), { now: NOW })).toBe(true)
+    expect(evaluate(condition({ consent: 'analytics' }), aProfile(), { now: NOW })).toBe(false)
+    expect(evaluate(condition({ consent: 'advertising' }), aProfile(), { now: NOW })).toBe(false)
+  })
+  it('granted false holds for withdrawn and never stated purposes alike', () => {
+    expect(evaluate(condition({ consent: 'marketing_email', granted: false }), aProfile(), { now: NOW })).toBe(false)
+    expect(evaluate(condition({ consent: 'analytics', granted: false }), aProfile(), { now: NOW })).toBe(true)
+    expect(evaluate(condition({ consent: 'advertising', granted: false }), aProfile(), { now: NOW })).toBe(true)
+  })
+  it('explains with the latest statement, null when never stated', () => {
+    expect(explain(condition({ consent: 'analytics' }), aProfile(), { now: NOW })).toMatchObject({ held: false, actual: false, description: 'consent to "analytics" granted' })
+    expect(explain(condition({ consent: 'advertising', granted: false }), aProfile(), { now: NOW })).toMatchObject({ held: true, actual: null })
   })
 })

@@ -55,6 +55,8 @@ export function evaluate(condition: Condition, profile: SegmentProfile, context:
       return profile.segments.has(condition.segmentId)
     case 'event':
       return testEvent(condition, eventFacts(condition, profile, context.now), context.now)
+    case 'consent':
+      return (profile.consent[condition.purpose] === true) === condition.granted
   }
 }
 
@@ -86,6 +88,9 @@ export function explain(condition: Condition, profile: SegmentProfile, context: 
       const actual = timing ? { first: isoTime(facts.first), last: isoTime(facts.last) } : { count: facts.count, first: isoTime(facts.first), last: isoTime(facts.last) }
       return { path, description, held: testEvent(condition, facts, context.now), actual }
     }
+    case 'consent':
+      // The latest statement (true or false), null when the purpose was never stated.
+      return { path, description, held: evaluate(condition, profile, context), actual: Object.hasOwn(profile.consent, condition.purpose) ? profile.consent[condition.purpose] : null }
   }
 }
 

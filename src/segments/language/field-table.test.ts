@@ -38,6 +38,7 @@ function view(fields: Record<string, string | number>): SegmentProfile {
     firstSeen: NOW - 1000,
     lastSeen: NOW,
     interests: new Map<string, number>(),
+    consent: {},
   }
   return toSegmentProfile(profile as unknown as Parameters<typeof toSegmentProfile>[0], { cohorts: new Map(), segments: new Set<string>() }, FIXTURE)
 }

@@ -359,9 +359,9 @@ describe('parseSegmentDefinition: errors name the exact place', () => {
     [
       'a node of no known kind',
       { op: 'eq' },
-      [{ path: 'conditions', message: 'expected one of all, any, not, field, interest, cohort, segment, event (got keys "op")' }],
+      [{ path: 'conditions', message: 'expected one of all, any, not, field, interest, cohort, segment, event, consent (got keys "op")' }],
     ],
-    ['a node that is not an object', { any: [42] }, [{ path: 'conditions.any[0]', message: 'expected an object with one of all, any, not, field, interest, cohort, segment, event (got 42)' }]],
+    ['a node that is not an object', { any: [42] }, [{ path: 'conditions.any[0]', message: 'expected an object with one of all, any, not, field, interest, cohort, segment, event, consent (got 42)' }]],
     ['bad interest operator', { interest: 'like', value: 'x' }, [{ path: 'conditions.interest', message: 'unknown interest operator "like" (expected one of eq, contains, starts_with)' }]],
     ['bad interest value', { interest: 'eq', value: 3 }, [{ path: 'conditions.value', message: 'needs a non-empty string (got 3)' }]],
     ['bad cohort', { cohort: '', min_score: 'high' }, [
@@ -369,6 +369,8 @@ describe('parseSegmentDefinition: errors name the exact place', () => {
       { path: 'conditions.min_score', message: 'needs a number (got "high")' },
     ]],
     ['bad segment', { segment: 7 }, [{ path: 'conditions.segment', message: 'expected a segment id (got 7)' }]],
+    ['a consent without a purpose', { consent: '  ' }, [{ path: 'conditions.consent', message: 'expected a consent purpose such as "marketing_email" (got "  ")' }]],
+    ['a consent granted that is not a boolean', { consent: 'analytics', granted: 'yes' }, [{ path: 'conditions.granted', message: 'expected true (granted now) or false (withdrawn or never given) (got "yes")' }]],
   ])('reports %s', (_name, input, errors) => {
     expect(errorsOf(input)).toEqual(errors)
   })
@@ -391,5 +393,12 @@ describe('parseSegmentDefinition: errors name the exact place', () => {
     const leaves = Array.from({ length: 201 }, () => ({ segment: 's' }))
     expect(errorsOf({ any: leaves })).toEqual([{ path: 'conditions', message: 'has 201 conditions; at most 200 are allowed' }])
     expect(parseSegmentDefinition({ any: leaves.slice(1) }).kind).toBe('ok')
+  })
+})
+
+describe('consent conditions', () => {
+  it('read the purpose as config names it, granted by default', () => {
+    expect(parseSegmentDefinition({ consent: 'Marketing Email' })).toEqual({ kind: 'ok', value: { kind: 'consent', purpose: 'marketing_email', granted: true } })
+    expect(parseSegmentDefinition({ consent: 'analytics', granted: false })).toEqual({ kind: 'ok', value: { kind: 'consent', purpose: 'analytics', granted: false } })
   })
 })

@@ -17,12 +17,14 @@ import {
   conditionFields,
   TIME_FIELDS,
 } from '../../domain/condition.ts'
+import { consentPurposeKey } from '../../domain/consent.ts'
 import { ok, type Outcome, rejected } from '../../domain/outcome.ts'
 import { fieldSpec, PROFILE_FIELDS, type ProfileFieldTable } from '../../domain/profile-fields.ts'
 import { foldCase, parseMoney } from '../../domain/text-compare.ts'
 
 export type {
   Condition,
+  ConsentCondition,
   CountTest,
   Duration,
   DurationUnit,
@@ -38,7 +40,7 @@ export type {
   PropertyFilter,
   TextOperator,
 } from '../../domain/condition.ts'
-export { eventNeeds, referencedCohorts, referencedEvents, referencedSegments, usesRelativeTime } from '../../domain/condition.ts'
+export { eventNeeds, referencedCohorts, referencedConsent, referencedEvents, referencedSegments, usesRelativeTime } from '../../domain/condition.ts'
 
 export interface ParseError {
   path: string
@@ -52,7 +54,7 @@ export const MAX_DEPTH = 10
 export const MAX_CONDITIONS = 200
 export const ROOT_PATH = 'conditions'
 
-const NODE_KEYS = ['all', 'any', 'not', 'field', 'interest', 'cohort', 'segment', 'event'] as const
+const NODE_KEYS = ['all', 'any', 'not', 'field', 'interest', 'cohort', 'segment', 'event', 'consent'] as const
 type NodeKey = (typeof NODE_KEYS)[number]
 const ALLOWED_KEYS: Record<NodeKey, readonly string[]> = {
   all: ['all'],
@@ -63,6 +65,7 @@ const ALLOWED_KEYS: Record<NodeKey, readonly string[]> = {
   cohort: ['cohort', 'min_score'],
   segment: ['segment'],
   event: ['event', 'where', 'within_last', 'count', 'first', 'last'],
+  consent: ['consent', 'granted'],
 }
 const PROPERTY_KEYS = ['property', 'op', 'value']
 const TEST_KEYS = ['op', 'value']
@@ -178,7 +181,27 @@ function parseNode(input: unknown, path: string, depth: number, state: State): C
     case 'event':
       state.leaves++
       return withKeys(parseEvent(input, path, state), keysOk)
+    case 'consent':
+      state.leaves++
+      return withKeys(parseConsent(input, path, state), keysOk)
   }
+}
+
+/**
+ * {"consent": "marketing_email"} holds when the purpose is granted now; with "granted": false, when
+ * it is not (withdrawn or never stated). The purpose is matched as everywhere ("Marketing Email" is
+ * marketing_email); whether it is a configured purpose is the service's check, since stored
+ * definitions must still parse after the configuration changes.
+ */
+function parseConsent(input: Record<string, unknown>, path: string, state: State): Condition | null {
+  const issuesBefore = state.issues.count
+  const name = input.consent
+  const purpose = typeof name === 'string' ? consentPurposeKey(name) : ''
+  if (purpose === '') state.issues.add(`${path}.consent`, `expected a consent purpose such as "marketing_email" (got ${show(name)})`)
+  const granted = Object.hasOwn(input, 'granted') ? input.granted : true
+  if (typeof granted !== 'boolean') state.issues.add(`${path}.granted`, `expected true (granted now) or false (withdrawn or never given) (got ${show(granted)})`)
+  if (state.issues.count > issuesBefore) return null
+  return { kind: 'consent', purpose, granted: granted as boolean }
 }
 
 function withKeys(condition: Condition | null, keysOk: boolean): Condition | null {

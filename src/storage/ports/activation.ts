@@ -13,7 +13,7 @@ export interface ActivationStore {
   /** Changes with id > afterId, counting no further than `cap` (the count stays cheap however far behind). */
   countChangesAfter(input: { segmentId: string; afterId: number; cap: number }): Promise<number>
 
-  createWebhook(input: { id: string; segmentId: string; url: string; secret: string; deliveredChangeId: number; now: number }): Promise<Webhook>
+  createWebhook(input: { id: string; segmentId: string; url: string; secret: string; deliveredChangeId: number; requiredConsent?: readonly string[]; now: number }): Promise<Webhook>
   /** Live (not deleted) webhooks of a segment, oldest first. */
   listWebhooks(segmentId: string): Promise<Webhook[]>
   /** A live webhook, or undefined when unknown or deleted. */
@@ -26,5 +26,7 @@ export interface ActivationStore {
   listDueWebhooks(input: { now: number; limit: number }): Promise<Webhook[]>
   /** Advances the cursor (never backwards) and clears the failure state. */
   recordDeliverySuccess(input: { webhookId: string; deliveredChangeId: number; now: number }): Promise<void>
+  /** Of these profiles, those that have not granted every one of `purposes` now (deleted profiles included). */
+  profilesLackingConsent(input: { profileIds: readonly string[]; purposes: readonly string[] }): Promise<Set<string>>
   recordDeliveryFailure(input: { webhookId: string; attempts: number; nextAttemptAt: number; error: string }): Promise<void>
 }

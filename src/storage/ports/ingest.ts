@@ -1,12 +1,13 @@
 // One ingest transaction: everything the pipeline's stages read and write, in one unit of work.
 // Each stage takes only the part it uses.
+import type { ConsentTransaction } from './consent.ts'
 import type { IdentityTransaction } from './identity.ts'
 import type { MembershipTransaction } from './cohorts.ts'
 import type { EventTransaction } from './events.ts'
 import type { RawRecordWriter } from './raw.ts'
 import type { SegmentTransaction } from './segments.ts'
 
-export interface IngestTransaction extends RawRecordWriter, IdentityTransaction, MembershipTransaction, EventTransaction, SegmentTransaction {}
+export interface IngestTransaction extends RawRecordWriter, IdentityTransaction, MembershipTransaction, EventTransaction, SegmentTransaction, ConsentTransaction {}
 
 export interface TransactionRunner {
   /**

@@ -10,6 +10,7 @@ export interface SegmentDataNeeds {
   interests: boolean
   cohorts: boolean
   traits: boolean
+  consent: boolean
   /** Event name -> which of its occurrences: see EventNeed. Empty when no condition reads events. */
   events: ReadonlyMap<string, EventNeed>
 }
@@ -60,9 +61,9 @@ export interface SegmentTransaction {
 }
 
 export interface SegmentStore {
-  createSegment(input: { id: string; name: string; description: string; definition: unknown; now: number }): Promise<void>
+  createSegment(input: { id: string; name: string; description: string; definition: unknown; requiredConsent: readonly string[]; now: number }): Promise<void>
   /** Saves a new version; returns its number. */
-  updateSegment(input: { id: string; name: string; description: string; definition: unknown; now: number }): Promise<number>
+  updateSegment(input: { id: string; name: string; description: string; definition: unknown; requiredConsent: readonly string[]; now: number }): Promise<number>
   deleteSegment(id: string): Promise<boolean>
   getSegment(idOrName: string): Promise<SegmentRow | undefined>
   listSegments(): Promise<SegmentRow[]>

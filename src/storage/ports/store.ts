@@ -2,13 +2,14 @@
 import type { AppError } from '../../errors.ts'
 import type { ApiKeyStore } from './keys.ts'
 import type { CohortStore } from './cohorts.ts'
+import type { ConsentReader } from './consent.ts'
 import type { EventReader } from './events.ts'
 import type { TransactionRunner } from './ingest.ts'
 import type { ProfileReader } from './profiles.ts'
 import type { RawRecordReader } from './raw.ts'
 import type { SegmentStore } from './segments.ts'
 
-export interface Store extends TransactionRunner, ProfileReader, CohortStore, SegmentStore, EventReader, RawRecordReader, ApiKeyStore {
+export interface Store extends TransactionRunner, ProfileReader, CohortStore, SegmentStore, EventReader, RawRecordReader, ApiKeyStore, ConsentReader {
   /** Which engine holds the data, for /health and logs: no code branches on it (the differences live in storage/sql/dialect/). */
   readonly engine: 'sqlite' | 'postgres'
 

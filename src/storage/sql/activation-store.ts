@@ -4,6 +4,7 @@ import { type Selectable, sql } from 'kysely'
 import type { ChangeLogEntry } from '../../domain/segment.ts'
 import type { Webhook } from '../../domain/webhook.ts'
 import type { ActivationStore } from '../ports/activation.ts'
+import { chunks, MAX_IN_LIST } from './members.ts'
 import type { SqlDatabase } from './open.ts'
 import type { SegmentChangesTable, WebhooksTable } from './schema.ts'
 
@@ -31,6 +32,7 @@ function webhookFromRow(row: Selectable<WebhooksTable>): Webhook {
     nextAttemptAt: Number(row.next_attempt_at),
     lastError: row.last_error,
     lastDeliveredAt: row.last_delivered_at === null ? null : Number(row.last_delivered_at),
+    requiredConsent: JSON.parse(row.required_consent) as string[],
     createdAt: Number(row.created_at),
   }
 }
@@ -82,7 +84,7 @@ export function createActivationStore(database: SqlDatabase): ActivationStore {
       return Number(row.n)
     },
 
-    async createWebhook({ id, segmentId, url, secret, deliveredChangeId, now }) {
+    async createWebhook({ id, segmentId, url, secret, deliveredChangeId, requiredConsent = [], now }) {
       const row = {
         id,
         segment_id: segmentId,
@@ -95,6 +97,7 @@ export function createActivationStore(database: SqlDatabase): ActivationStore {
         last_delivered_at: null,
         created_at: now,
         deleted_at: null,
+        required_consent: JSON.stringify(requiredConsent),
       }
       await db.insertInto('webhooks').values(row).execute()
       return webhookFromRow(row)
@@ -161,6 +164,19 @@ export function createActivationStore(database: SqlDatabase): ActivationStore {
         .where('id', '=', webhookId)
         .where('delivered_change_id', '<', deliveredChangeId)
         .execute()
+    },
+
+    async profilesLackingConsent({ profileIds, purposes }) {
+      // A profile that no longer exists (erased, merged away) has granted nothing.
+      const lacking = new Set(profileIds)
+      for (const part of chunks([...lacking], MAX_IN_LIST)) {
+        const rows = await reader.selectFrom('profiles').select(['id', 'consent']).where('id', 'in', part).execute()
+        for (const row of rows) {
+          const consent = JSON.parse(row.consent) as Record<string, { granted?: unknown }>
+          if (purposes.every((p) => Object.hasOwn(consent, p) && consent[p]?.granted === true)) lacking.delete(row.id)
+        }
+      }
+      return lacking
     },
 
     async recordDeliveryFailure({ webhookId, attempts, nextAttemptAt, error }) {

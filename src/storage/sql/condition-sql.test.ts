@@ -23,6 +23,7 @@ const DAY = 86_400_000
 const COHORT_NAMES = ['Sports', 'MUSIC', 'tech']
 const SEGMENT_IDS = ['seg_a', 'seg_b', 'seg_c']
 const TRAIT_KEYS = ['plan', 'score', 'vip', 'location.floor']
+const CONSENT_PURPOSES = ['analytics', 'marketing_email', 'advertising']
 const TEXT_FIELDS = ['email', 'phone', 'city', 'state', 'country', 'country_code', 'gender', 'education']
 // Names differ in case only too: event names match exactly.
 const EVENT_NAMES = ['Product Viewed', 'Order Completed', 'product viewed']
@@ -85,6 +86,7 @@ const profileArbitrary = (id: string): fc.Arbitrary<SegmentProfile> =>
     cohorts: fc
       .dictionary(fc.constantFrom(...COHORT_NAMES.map((name) => name.toLowerCase())), fc.double({ min: 0, max: 1, noNaN: true }), { maxKeys: 3 })
       .map((scores) => new Map(Object.entries(scores))),
+    consent: fc.dictionary(fc.constantFrom(...CONSENT_PURPOSES), fc.boolean(), { maxKeys: 3 }),
     segments: fc.uniqueArray(fc.constantFrom(...SEGMENT_IDS), { maxLength: 2 }).map((ids) => new Set(ids)),
     events: fc.array(eventArbitrary, { maxLength: 8 }).map(groupEvents),
   })
@@ -188,6 +190,7 @@ const leafArbitrary: fc.Arbitrary<unknown> = fc.oneof(
     { requiredKeys: ['cohort'] },
   ),
   fc.record({ segment: fc.constantFrom(...SEGMENT_IDS) }),
+  fc.record({ consent: fc.constantFrom(...CONSENT_PURPOSES, 'Marketing Email'), granted: fc.boolean() }, { requiredKeys: ['consent'] }),
   eventLeaf,
   eventLeaf,
 )
@@ -218,7 +221,7 @@ async function createTables(db: Kysely<Database>, dialect: SqlDialect): Promise<
   const real = sql.raw(dialect.schema.double)
   await sql`CREATE TABLE profiles (id text PRIMARY KEY, email text, phone text, city text, state text, country text,
     country_code text, age integer, gender text, income text, income_amount ${real}, education text, traits text NOT NULL,
-    first_seen ${bigint} NOT NULL, last_seen ${bigint} NOT NULL)`.execute(db)
+    consent text NOT NULL, first_seen ${bigint} NOT NULL, last_seen ${bigint} NOT NULL)`.execute(db)
   await sql`CREATE TABLE profile_interests (profile_id text NOT NULL, interest text NOT NULL)`.execute(db)
   await sql`CREATE TABLE cohorts (id text PRIMARY KEY, name text NOT NULL, name_key text NOT NULL)`.execute(db)
   await sql`CREATE TABLE cohort_memberships (cohort_id text NOT NULL, profile_id text NOT NULL, score ${real} NOT NULL)`.execute(db)
@@ -231,6 +234,11 @@ async function createTables(db: Kysely<Database>, dialect: SqlDialect): Promise<
   }
 }
 
+/** The view's consent as profiles.consent stores it: {purpose: {granted, at, source}}. */
+function consentJson(consent: Readonly<Record<string, boolean>>): string {
+  return JSON.stringify(Object.fromEntries(Object.entries(consent).map(([purpose, granted]) => [purpose, { granted, at: NOW, source: 'test' }])))
+}
+
 async function storeProfiles(db: Kysely<Database>, profiles: readonly SegmentProfile[]): Promise<void> {
   for (const table of ['profiles', 'profile_interests', 'cohort_memberships', 'segment_memberships', 'events']) {
     await sql`DELETE FROM ${sql.table(table)}`.execute(db)
@@ -238,9 +246,9 @@ async function storeProfiles(db: Kysely<Database>, profiles: readonly SegmentPro
   // One multi-row INSERT per table keeps a run to a few round trips on PostgreSQL.
   const profileRows = profiles.map(
     (p) => sql`(${p.id}, ${p.email}, ${p.phone}, ${p.city}, ${p.state}, ${p.country}, ${p.country_code}, ${p.age}, ${p.gender},
-      ${p.income}, ${p.income === null ? null : parseMoney(p.income)}, ${p.education}, ${JSON.stringify(p.traits)}, ${p.first_seen}, ${p.last_seen})`,
+      ${p.income}, ${p.income === null ? null : parseMoney(p.income)}, ${p.education}, ${JSON.stringify(p.traits)}, ${consentJson(p.consent)}, ${p.first_seen}, ${p.last_seen})`,
   )
-  await sql`INSERT INTO profiles (id, email, phone, city, state, country, country_code, age, gender, income, income_amount, education, traits, first_seen, last_seen)
+  await sql`INSERT INTO profiles (id, email, phone, city, state, country, country_code, age, gender, income, income_amount, education, traits, consent, first_seen, last_seen)
     VALUES ${sql.join(profileRows)}`.execute(db)
   const interests = profiles.flatMap((p) => p.interests.map((interest) => sql`(${p.id}, ${interest})`))
   if (interests.length > 0) await sql`INSERT INTO profile_interests (profile_id, interest) VALUES ${sql.join(interests)}`.execute(db)
@@ -305,7 +313,7 @@ async function checkAgreement(db: Kysely<Database>, dialect: SqlDialect, numRuns
 async function checkWindowEdges(db: Kysely<Database>, dialect: SqlDialect): Promise<void> {
   const blank: SegmentProfile = {
     ...{ id: '', email: null, phone: null, city: null, state: null, country: null, country_code: null, age: null, gender: null, income: null, education: null },
-    ...{ traits: {}, first_seen: NOW, last_seen: NOW, interests: [], cohorts: new Map(), segments: new Set(), events: new Map() },
+    ...{ traits: {}, first_seen: NOW, last_seen: NOW, interests: [], cohorts: new Map(), consent: {}, segments: new Set(), events: new Map() },
   }
   const ago = [0, 1, 29_999, 30_000, 30_001, 3_599_999, 3_600_000, 3_600_001, 7 * DAY - 1, 7 * DAY, 7 * DAY + 1]
   const profiles = ago.map((ms, index) => ({

@@ -21,6 +21,7 @@ export interface CompileOptions {
 type Sql<T = unknown> = RawBuilder<T>
 
 const TRAITS = sql`profiles.traits`
+const CONSENT = sql`profiles.consent`
 
 /**
  * Usable as `db.selectFrom('profiles').where(compileCondition(condition, options))`. The query must
@@ -65,6 +66,11 @@ function compileNode(condition: Condition, options: CompileOptions, inAny = fals
       return sql<SqlBool>`EXISTS (SELECT 1 FROM segment_memberships sm WHERE sm.profile_id = profiles.id AND sm.segment_id = ${textParam(condition.segmentId, options)})`
     case 'event':
       return compileEvent(condition, options)
+    case 'consent': {
+      // profiles.consent is {purpose: {granted, at, source}}: granted now is a JSON true at purpose.granted.
+      const granted = isTrue(options.dialect.json.isBoolean(CONSENT, [condition.purpose, 'granted'], true))
+      return condition.granted ? granted : sql<SqlBool>`(NOT ${granted})`
+    }
   }
 }
 

@@ -337,6 +337,15 @@ function migrationsFor(dialect: SqlDialect): Record<string, Migration> {
         await db.schema.createIndex('events_raw').on('events').column('raw_id').execute()
       },
     },
+    '0009_consent': {
+      async up(db: Kysely<unknown>) {
+        // Purposes a segment's members must have granted (part of each version), and purposes a
+        // webhook's entries need at send time: JSON arrays, [] for none.
+        await db.schema.alterTable('segments').addColumn('required_consent', 'text', (c) => c.notNull().defaultTo('[]')).execute()
+        await db.schema.alterTable('segment_versions').addColumn('required_consent', 'text', (c) => c.notNull().defaultTo('[]')).execute()
+        await db.schema.alterTable('webhooks').addColumn('required_consent', 'text', (c) => c.notNull().defaultTo('[]')).execute()
+      },
+    },
   }
 }
 

@@ -174,6 +174,7 @@ export interface SegmentsTable {
   name_key: string
   description: string
   definition: string // JSON condition of the current version
+  required_consent: string // JSON array of purposes every member must have granted (part of the version)
   version: number
   members: number
   state: 'backfilling' | 'ready'
@@ -189,6 +190,7 @@ export interface SegmentVersionsTable {
   name: string
   description: string
   definition: string
+  required_consent: string
   created_at: number
 }
 
@@ -225,6 +227,7 @@ export interface WebhooksTable {
   last_delivered_at: number | null
   created_at: number
   deleted_at: number | null
+  required_consent: string // JSON array of purposes a profile needs at send time for its 'entered' changes to be sent
 }
 
 /** A behavioural event (Segment track, page or screen), attributed to the profile it resolved to. */
@@ -296,16 +299,16 @@ export const COLUMN_TYPES = {
   cohort_memberships: { cohort_id: 'text', profile_id: 'text', score: 'float8', assigned_at: 'int8', reason: 'text' },
   cohort_corrections: { text_key: 'text', text: 'text', cohort_ids: 'text', created_at: 'int8' },
   segments: {
-    id: 'text', name: 'text', name_key: 'text', description: 'text', definition: 'text', version: 'int4', members: 'int8', state: 'text',
+    id: 'text', name: 'text', name_key: 'text', description: 'text', definition: 'text', required_consent: 'text', version: 'int4', members: 'int8', state: 'text',
     backfill_processed: 'int8', backfill_total: 'int8', created_at: 'int8', updated_at: 'int8',
   },
-  segment_versions: { segment_id: 'text', version: 'int4', name: 'text', description: 'text', definition: 'text', created_at: 'int8' },
+  segment_versions: { segment_id: 'text', version: 'int4', name: 'text', description: 'text', definition: 'text', required_consent: 'text', created_at: 'int8' },
   segment_memberships: { segment_id: 'text', profile_id: 'text', entered_at: 'int8' },
   segment_changes: { id: 'int8', segment_id: 'text', profile_id: 'text', change: 'text', reason: 'text', at: 'int8' },
   segment_schedule: { segment_id: 'text', profile_id: 'text', due_at: 'int8' },
   webhooks: {
     id: 'text', segment_id: 'text', url: 'text', secret: 'text', delivered_change_id: 'int8', attempts: 'int4', next_attempt_at: 'int8',
-    last_error: 'text', last_delivered_at: 'int8', created_at: 'int8', deleted_at: 'int8',
+    last_error: 'text', last_delivered_at: 'int8', created_at: 'int8', deleted_at: 'int8', required_consent: 'text',
   },
   events: {
     id: 'int8', profile_id: 'text', type: 'text', name: 'text', properties: 'text', context: 'text', at: 'int8', received_at: 'int8',

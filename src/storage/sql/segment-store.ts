@@ -20,6 +20,7 @@ function segmentFromRow(row: SegmentsTable): SegmentRow {
     name: row.name,
     description: row.description,
     definition: JSON.parse(row.definition) as unknown,
+    requiredConsent: JSON.parse(row.required_consent) as string[],
     version: Number(row.version),
     members: Number(row.members),
     state: row.state,
@@ -101,12 +102,19 @@ function parseProperties(text: string): Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : {}
 }
 
+/** profiles.consent ({purpose: {granted, at, source}}) as conditions read it: purpose -> granted. */
+function consentGranted(text: string): Record<string, boolean> {
+  const out: Record<string, boolean> = {}
+  for (const [purpose, state] of Object.entries(JSON.parse(text) as Record<string, { granted: boolean }>)) out[purpose] = state.granted === true
+  return out
+}
+
 /** The profile columns segment conditions read: each field they can name, from the field table. */
 const SEGMENT_FIELD_TABLE = conditionFieldTable()
-const SEGMENT_VIEW_COLUMNS = ['id', 'email', ...Object.values(SEGMENT_FIELD_TABLE).map((spec) => spec.column), 'traits', 'first_seen', 'last_seen'] as Array<keyof ProfilesTable>
+const SEGMENT_VIEW_COLUMNS = ['id', 'email', ...Object.values(SEGMENT_FIELD_TABLE).map((spec) => spec.column), 'traits', 'consent', 'first_seen', 'last_seen'] as Array<keyof ProfilesTable>
 
 /** The field values of a segment view: every field segment conditions can name. */
-type SegmentViewFields = Omit<SegmentProfile, 'id' | 'email' | 'traits' | 'first_seen' | 'last_seen' | 'interests' | 'cohorts' | 'segments' | 'events'>
+type SegmentViewFields = Omit<SegmentProfile, 'id' | 'email' | 'traits' | 'first_seen' | 'last_seen' | 'interests' | 'cohorts' | 'consent' | 'segments' | 'events'>
 
 export function createSegmentTransaction(trx: Trx, dialect: SqlDialect): SegmentTransaction {
   const deletePairs = (table: 'segment_memberships' | 'segment_schedule', pairs: Array<{ segmentId: string; profileId: string }>) => dialect.deletePairs(trx, table, pairs)
@@ -199,6 +207,7 @@ export function createSegmentTransaction(trx: Trx, dialect: SqlDialect): Segment
         last_seen: Number(r.last_seen),
         interests: interestsOf.get(r.id) ?? [],
         cohorts: cohortsOf.get(r.id) ?? none,
+        consent: needs.consent ? consentGranted(r.consent) : {},
         segments: segmentsOf.get(r.id) ?? new Set<string>(),
         events: eventsOf.get(r.id) ?? noEvents,
       }))
@@ -258,29 +267,30 @@ export function createSegmentTransaction(trx: Trx, dialect: SqlDialect): Segment
 export function createSegmentStore(database: SqlDatabase): SegmentStore {
   const { db, reader, dialect } = database
 
-  async function insertVersion(executor: Kysely<Database>, row: { segmentId: string; version: number; name: string; description: string; definition: string; now: number }) {
+  async function insertVersion(executor: Kysely<Database>, row: { segmentId: string; version: number; name: string; description: string; definition: string; requiredConsent: string; now: number }) {
     await executor
       .insertInto('segment_versions')
-      .values({ segment_id: row.segmentId, version: row.version, name: row.name, description: row.description, definition: row.definition, created_at: row.now })
+      .values({ segment_id: row.segmentId, version: row.version, name: row.name, description: row.description, definition: row.definition, required_consent: row.requiredConsent, created_at: row.now })
       .execute()
   }
 
   return {
-    async createSegment({ id, name, description, definition, now }) {
+    async createSegment({ id, name, description, definition, requiredConsent, now }) {
       const nameKey = name.trim().toLowerCase()
       const taken = await db.selectFrom('segments').select('id').where('name_key', '=', nameKey).executeTakeFirst()
       if (taken) throw new AppError('conflict', `a segment named "${name}" already exists (${taken.id}): choose another name or PUT /api/segments/${taken.id}`)
       const json = JSON.stringify(definition)
+      const consent = JSON.stringify(requiredConsent)
       await db.transaction().execute(async (trx) => {
         await trx
           .insertInto('segments')
-          .values({ id, name, name_key: nameKey, description, definition: json, version: 1, members: 0, state: 'backfilling', backfill_processed: 0, backfill_total: 0, created_at: now, updated_at: now })
+          .values({ id, name, name_key: nameKey, description, definition: json, required_consent: consent, version: 1, members: 0, state: 'backfilling', backfill_processed: 0, backfill_total: 0, created_at: now, updated_at: now })
           .execute()
-        await insertVersion(trx, { segmentId: id, version: 1, name, description, definition: json, now })
+        await insertVersion(trx, { segmentId: id, version: 1, name, description, definition: json, requiredConsent: consent, now })
       })
     },
 
-    async updateSegment({ id, name, description, definition, now }) {
+    async updateSegment({ id, name, description, definition, requiredConsent, now }) {
       return db.transaction().execute(async (trx) => {
         const row = await trx.selectFrom('segments').selectAll().where('id', '=', id).executeTakeFirst()
         if (!row) throw new AppError('not_found', `no segment ${id}`)
@@ -289,12 +299,13 @@ export function createSegmentStore(database: SqlDatabase): SegmentStore {
         if (taken) throw new AppError('conflict', `a segment named "${name}" already exists (${taken.id}): choose another name`)
         const version = Number(row.version) + 1
         const json = JSON.stringify(definition)
+        const consent = JSON.stringify(requiredConsent)
         await trx
           .updateTable('segments')
-          .set({ name, name_key: nameKey, description, definition: json, version, state: 'backfilling', backfill_processed: 0, backfill_total: 0, updated_at: now })
+          .set({ name, name_key: nameKey, description, definition: json, required_consent: consent, version, state: 'backfilling', backfill_processed: 0, backfill_total: 0, updated_at: now })
           .where('id', '=', id)
           .execute()
-        await insertVersion(trx, { segmentId: id, version, name, description, definition: json, now })
+        await insertVersion(trx, { segmentId: id, version, name, description, definition: json, requiredConsent: consent, now })
         return version
       })
     },
@@ -327,7 +338,14 @@ export function createSegmentStore(database: SqlDatabase): SegmentStore {
     async listSegmentVersions(id) {
       const rows = await reader.selectFrom('segment_versions').selectAll().where('segment_id', '=', id).orderBy('version').execute()
       return rows.map(
-        (r): SegmentVersionRow => ({ version: Number(r.version), name: r.name, description: r.description, definition: JSON.parse(r.definition) as unknown, createdAt: Number(r.created_at) }),
+        (r): SegmentVersionRow => ({
+          version: Number(r.version),
+          name: r.name,
+          description: r.description,
+          definition: JSON.parse(r.definition) as unknown,
+          requiredConsent: JSON.parse(r.required_consent) as string[],
+          createdAt: Number(r.created_at),
+        }),
       )
     },
 

@@ -5,6 +5,7 @@ import { storageUnavailable } from './faults.ts'
 import type { IngestTransaction } from '../ports/ingest.ts'
 import type { Store } from '../ports/store.ts'
 import { createCohortStore, createMembershipTransaction } from './cohort-store.ts'
+import { createConsentReader, createConsentTransaction } from './consent-store.ts'
 import type { SqlDialect, Trx } from './dialect/dialect.ts'
 import { createEventStore, createEventTransaction } from './event-store.ts'
 import { createIdentityTransaction } from './identity-store.ts'
@@ -23,6 +24,7 @@ function createIngestTransaction(trx: Trx, dialect: SqlDialect): IngestTransacti
     ...createRawTransaction(trx, dialect),
     ...createIdentityTransaction(trx, dialect, createProfileRows(trx, dialect)),
     ...createMembershipTransaction(trx, dialect),
+    ...createConsentTransaction(trx, dialect),
   }
 }
 
@@ -35,6 +37,7 @@ export function createSqlStore(database: SqlDatabase): Store {
     ...createCohortStore(database),
     ...createRawReader(reader),
     ...createApiKeyStore(database),
+    ...createConsentReader(reader),
     engine: dialect.name,
     groupCommit: dialect.groupCommit,
     isUnreadableValue: (error) => dialect.isUnreadableValue(error),
