@@ -1,6 +1,6 @@
 // The unmerge promise, as a property: for random histories of two people, merging them through one
 // linking record and then unmerging along that merge leaves the same two people (attributes,
-// interests, cohorts, segments, events) as ingesting each person's records alone.
+// interests, consent and its history, cohorts, segments, events) as ingesting each person's records alone.
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { openDatabase, type SqlDatabase } from '../../src/storage/sql/open.ts'
@@ -48,6 +48,7 @@ interface Item {
   event: string
   category: string | null
   n: number
+  consent: boolean | null
 }
 
 const itemArb = (from: number, to: number) =>
@@ -60,6 +61,7 @@ const itemArb = (from: number, to: number) =>
     event: fc.constantFrom('Viewed', 'Added'),
     category: fc.option(fc.constantFrom('golf', 'chess'), { nil: null }),
     n: fc.integer({ min: 0, max: 9 }),
+    consent: fc.option(fc.boolean(), { nil: null }),
   })
 
 const historyArb = fc.record({
@@ -78,6 +80,7 @@ async function send(app: TestApp, person: { cookie: string; email: string | null
       ...(i.city ? { location: { city: i.city } } : {}),
       ...(i.age !== null ? { demographics: { age: i.age } } : {}),
       interests: i.interests,
+      ...(i.consent !== null ? { consent: { marketing_email: i.consent } } : {}),
       timestamp: iso(i.at),
     }))
     const r = await app.ingest(body)
@@ -100,7 +103,7 @@ async function send(app: TestApp, person: { cookie: string; email: string | null
 
 /** What must match, ids aside. */
 async function personOf(app: TestApp, query: Record<string, string>) {
-  const r = await app.app.inject({ method: 'GET', url: '/api/user', query: { ...query, events: '1000' }, headers: app.auth('read') })
+  const r = await app.app.inject({ method: 'GET', url: '/api/user', query: { ...query, events: '1000', consent_history: '1' }, headers: app.auth('read') })
   expect(r.statusCode, r.body).toBe(200)
   const p = r.json().user_profile
   return {
@@ -111,6 +114,8 @@ async function personOf(app: TestApp, query: Record<string, string>) {
     interests: [...p.interests].sort(),
     cohorts: [...p.cohorts].sort(),
     segments: p.segments.map((s: { name: string }) => s.name).sort(),
+    consent: p.consent,
+    consentHistory: p.consent_history.map((c: { purpose: string; granted: boolean; at: string }) => `${c.at} ${c.purpose} ${c.granted}`).sort(),
     events: p.events
       .map((e: { name: string; properties: unknown; timestamp: string }) => JSON.stringify([e.timestamp, e.name, e.properties]))
       .sort(),
