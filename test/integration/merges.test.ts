@@ -46,6 +46,16 @@ async function profileOf(query: Record<string, string>) {
   return r.body.user_profile
 }
 
+describe('OpenAPI', () => {
+  it('documents every identity route with its schema', async () => {
+    const paths = (await t.app.inject({ method: 'GET', url: '/openapi.json' })).json().paths
+    expect(paths['/api/user/merges'].get.parameters.map((p: { name: string }) => p.name).sort()).toEqual(['cookie', 'email', 'profile_id', 'user_id'])
+    expect(paths['/api/user/unmerge'].post.requestBody).toBeDefined()
+    expect(paths['/api/user/merge'].post.responses['200']).toBeDefined()
+    expect(paths['/api/user/refused-links'].delete.summary).toContain('refused')
+  })
+})
+
 describe('merge history', () => {
   it('lists the merges of a merged person with their raw record ids and rules', async () => {
     const [anon, e] = [cookie('anon'), email('jane')]
