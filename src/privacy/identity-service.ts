@@ -110,6 +110,8 @@ export class IdentityService {
       const allowed = await tx.allowLinksAmong([absorbedId, survivorId])
       const absorbed = (await tx.loadProfiles([absorbedId])).get(absorbedId)
       const email = absorbed?.email ?? null
+      // All of them: an unmerge of this entry gives them back to the absorbed id.
+      const emails = await tx.emailsOf(absorbedId)
       await ops.mergePeople({ survivorId, absorbedId, reason: `merged by hand into ${survivorId}` })
       const [mergeId] = await tx.insertMerges(
         [
@@ -120,7 +122,7 @@ export class IdentityService {
             identifierKind: email !== null ? 'email' : input.from.kind === 'cookie' ? 'cookie' : input.from.kind === 'user_id' ? 'user' : 'email',
             identifier: email ?? input.from.value,
             rawId: null,
-            detail: { by, emails: email === null ? [] : [email] },
+            detail: { by, emails },
           },
         ],
         Date.now(),

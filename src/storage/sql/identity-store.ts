@@ -204,6 +204,11 @@ export function createIdentityTransaction(trx: Trx, dialect: SqlDialect, profile
       return row?.profile_id
     },
 
+    async emailsOf(profileId) {
+      const rows = await trx.selectFrom('identities').select('value').where('profile_id', '=', profileId).where('kind', '=', 'email').orderBy('value').execute()
+      return rows.map((r) => r.value)
+    },
+
     async loadMerge(id) {
       const row = await trx
         .selectFrom('merges')
