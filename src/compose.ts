@@ -81,6 +81,7 @@ export async function openRuntime(config: Config, options: RuntimeOptions = {}):
     // Group commit where the store has one writer: batches that arrive while it writes go in together.
     writeQueue: store.groupCommit ? (batches) => createWriteQueue(batches, queueOptions) : undefined,
     log: options.log,
+    identityLimits: config.identityLimits,
   })
   const cohorts = new CohortService({ store, pipeline, base, dataDir: config.dataDir, retrain: options.retrain ?? false, log: options.log })
   await cohorts.init()
@@ -107,7 +108,7 @@ export async function openRuntime(config: Config, options: RuntimeOptions = {}):
   if (options.background) webhooks.start()
   const privacy = new PrivacyService({ config, store: createPrivacyStore(database), pipeline, notifier, background: options.background ?? false, log })
   await privacy.init()
-  const identity = new IdentityService({ pipeline, log })
+  const identity = new IdentityService({ pipeline, store, log })
   return {
     config,
     store,

@@ -1,6 +1,7 @@
 // Composition root: config -> store -> api | cli.
 import { Command, InvalidArgumentError } from 'commander'
 import { createKeyCommand, listKeysCommand, revokeKeyCommand } from './cli/keys.ts'
+import { allowLinkCommand, mergeCommand, mergesCommand, type PersonFlags, unmergeCommand } from './cli/user.ts'
 import { formatQualityReport, importExitCode, importFile } from './cli/import.ts'
 import { type CsvDelimiter, parseCsvDelimiter } from './collect/csv-rows.ts'
 import { classifyCommand, evalCommand, reclassifyCommand, trainCommand } from './cli/model.ts'
@@ -195,7 +196,36 @@ privacy
 
 const user = program.command('user').description("a person's identity: merge history, unmerge, manual merge (docs/privacy.md)")
 // user subcommands: merges, unmerge, merge (cli/user.ts)
-void user
+const personFlags = (command: Command, prefix = '') =>
+  command
+    .option(`--${prefix}email <email>`, 'the person with this email')
+    .option(`--${prefix}cookie <cookie>`, 'the person with this cookie')
+    .option(`--${prefix}profile-id <id>`, 'the person with this profile id')
+    .option(`--${prefix}user-id <id>`, 'the person with this Segment userId')
+personFlags(user.command('merges').description('every merge, move and refusal that shaped the person, oldest first'))
+  .option('--json', 'print JSON')
+  .action(async (options: PersonFlags & { json?: boolean }) => mergesCommand(loadConfig(), options, process.stdout))
+personFlags(user.command('unmerge').description('split a profile back along one merge, or detach one cookie; rebuilt from the raw store'))
+  .option('--merge-id <n>', 'the merge to undo (cdp user merges lists them)', parseCount)
+  .option('--detach-cookie <cookie>', "detach this cookie from the person's profile")
+  .action(async (options: PersonFlags & { mergeId?: number; detachCookie?: string }) => unmergeCommand(loadConfig(), options, process.stdout))
+personFlags(personFlags(user.command('merge').description("join two profiles an admin knows are one person: --from-… is absorbed into --into-…"), 'from-'), 'into-').action(
+  async (o: { fromEmail?: string; fromCookie?: string; fromProfileId?: string; fromUserId?: string; intoEmail?: string; intoCookie?: string; intoProfileId?: string; intoUserId?: string }) =>
+    mergeCommand(
+      loadConfig(),
+      {
+        from: { email: o.fromEmail, cookie: o.fromCookie, profileId: o.fromProfileId, userId: o.fromUserId },
+        into: { email: o.intoEmail, cookie: o.intoCookie, profileId: o.intoProfileId, userId: o.intoUserId },
+      },
+      process.stdout,
+    ),
+)
+user
+  .command('allow')
+  .description('let a refused (cookie, email) link be made again')
+  .requiredOption('--cookie <cookie>')
+  .requiredOption('--email <email>')
+  .action(async (options: { cookie: string; email: string }) => allowLinkCommand(loadConfig(), options, process.stdout))
 
 try {
   await program.parseAsync(process.argv)

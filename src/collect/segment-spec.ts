@@ -22,7 +22,8 @@ export const MAX_BATCH_BYTES = 500 * 1024
 
 const MAX_ID_LENGTH = 200
 const MAX_EVENT_NAME = 200
-export const USER_ID_COOKIE_PREFIX = 'uid:'
+import { USER_ID_COOKIE_PREFIX } from '../domain/identity.ts'
+export { USER_ID_COOKIE_PREFIX }
 const EMAIL_SHAPE = /^[^\s@]+@[^\s@]+\.[^\s@]+$/
 
 /** Traits that are profile fields; Segment's reserved names first, then this product's own. */

@@ -17,6 +17,30 @@ export interface ResolveState {
   logins: Map<string, Login[]>
   /** Every profile those identities point at. */
   profiles: Map<string, ProfileState>
+  /** (cookie, email) links an admin refused (an unmerge) among the batch's cookies, as refusedLinkKey. */
+  refused?: ReadonlySet<string>
+  /** profile id -> how many cookies it holds ("uid:" keys aside), for the loaded profiles: the cookie guardrail. */
+  cookieCounts?: ReadonlyMap<string, number>
+}
+
+/** Identity guardrails (config.identityLimits; docs/privacy.md "Guardrails"). */
+export interface IdentityLimits {
+  readonly maxCookiesPerPerson: number
+  readonly maxUserIdsPerPerson: number
+  readonly sharedDeviceEmails: number
+}
+
+/** The cookie a message keyed only by a Segment userId carries: "uid:<userId>" (a person, not a device). */
+export const USER_ID_COOKIE_PREFIX = 'uid:'
+
+/**
+ * The cookie key of a shared device's own anonymous profile: "shared:<cookie>". The device's cookie
+ * keeps moving to its newest login; what nobody logged in for stays here (resolve-batch.ts rule 5).
+ */
+export const SHARED_DEVICE_PREFIX = 'shared:'
+
+export function refusedLinkKey(cookie: string, email: string): string {
+  return `${cookie}\u0000${email}`
 }
 
 export interface MergeLogEntry {
@@ -29,6 +53,13 @@ export interface MergeLogEntry {
   /** The raw record that caused it; null for an admin's action. */
   rawId: number | null
   detail?: Record<string, unknown>
+}
+
+/** A merge log row as stored, with the raw record that caused it (when it still exists). */
+export interface StoredMergeEntry extends MergeLogEntry {
+  id: number
+  createdAt: number
+  raw: { id: number; source: string; receivedAt: number } | null
 }
 
 export function identityKey(kind: 'cookie' | 'email' | 'profile', value: string): string {

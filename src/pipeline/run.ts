@@ -20,6 +20,9 @@ import { createPrepareMessage, cutBeforeUserIdMessages } from './prepare/message
 import { createPrepareRecord } from './prepare/record.ts'
 import { createReadAcceptedObservation, createReadStoredRecord } from './prepare/stored-record.ts'
 import { createReplay } from './replay.ts'
+import { createRebuild } from './rebuild.ts'
+import type { IdentityLimits } from '../domain/identity.ts'
+import type { RebuildIds } from './identity/rebuild-ids.ts'
 import { createStoreRawStage } from './raw/stage.ts'
 import type { GroupBatch, IngestBatch, MessageBatch, MessagePart, PreparedRecord } from './records.ts'
 import { completeReport, type IngestReport, mergeReports, preparedReport } from './report.ts'
@@ -40,6 +43,8 @@ export interface PipelineOptions {
   writeQueue?: WriteQueueFactory
   /** Hears what the pipeline skips and why (a stored payload that no longer reads). */
   log?: (message: string) => void
+  /** Identity guardrails (config.identityLimits); none when absent. */
+  identityLimits?: IdentityLimits
 }
 
 export type IngestPipeline = ReturnType<typeof createIngestPipeline>
@@ -61,18 +66,18 @@ export function createIngestPipeline(options: PipelineOptions) {
   const readStoredRecord = createReadStoredRecord({ interestProperties, consentPurposes: validate.consentPurposes })
   const storeRaw = createStoreRawStage()
   const observationOf = createReadAcceptedObservation({ readStoredRecord, validate })
-  const resolveIdentity = createResolveIdentityStage({ newProfileId: options.newProfileId ?? newProfileId, observationOf })
-  const saveEvents = createSaveEventsStage()
+  const resolveIdentity = createResolveIdentityStage({ newProfileId: options.newProfileId ?? newProfileId, observationOf, limits: options.identityLimits })
+  const saveEvents = createSaveEventsStage({ maxUserIdsPerPerson: options.identityLimits?.maxUserIdsPerPerson })
   const recordConsent = createRecordConsentStage()
   const classify = createClassifyStage()
   const evaluateSegments = createSegmentsStage({ engine: () => engine })
 
   /** Accepted observations, stored for the first time, through the stages that follow the raw store. */
-  async function apply(tx: IngestTransaction, items: BatchObservation[], messages: ReadonlyMap<number, MessagePart>, now: number, reason: string) {
+  async function apply(tx: IngestTransaction, items: BatchObservation[], messages: ReadonlyMap<number, MessagePart>, now: number, reason: string, rebuild?: RebuildIds) {
     if (items.length === 0) return { merges: [], resolvedTo: new Map<number, string>(), segments: new Set<string>() }
-    const identities = await resolveIdentity(tx, items, now)
+    const identities = await resolveIdentity(tx, items, now, rebuild)
     // Events after identity: each is stored under the profile its message resolved to.
-    await saveEvents(tx, messages, identities.resolvedTo)
+    await saveEvents(tx, messages, identities.resolvedTo, now)
     // Consent history after identity too: each statement is kept under its record's profile.
     await recordConsent(tx, items, identities.resolvedTo)
     // Cohorts after identity (rebuilt persons included): scored on profiles as they now stand, and
@@ -125,8 +130,12 @@ export function createIngestPipeline(options: PipelineOptions) {
     log,
   })
 
+  // Unmerge and manual merge: the stages after the raw store, over stored rows (rebuild.ts).
+  const identityTransaction = createRebuild({ store, readStoredRecord, validate, apply, classify, evaluateSegments, active: () => active, sharedDeviceEmails: options.identityLimits?.sharedDeviceEmails, notifySegments })
+
   return {
     store,
+    identityTransaction,
     get interestClassifier(): InterestClassifier {
       return active.classifier
     },

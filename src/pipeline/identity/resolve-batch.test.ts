@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest'
 import type { Observation } from '../../domain/types.ts'
 import { type BatchObservation, resolveBatch } from './resolve-batch.ts'
-import { identityKey, type ResolveState } from '../../domain/identity.ts'
+import { identityKey, refusedLinkKey, type ResolveState } from '../../domain/identity.ts'
 
 let ids = 0
 const options = () => ({ newProfileId: () => `prof_${++ids}`, now: 1000 })
@@ -79,5 +79,95 @@ describe('resolveBatch', () => {
     const people = (s: ResolveState) =>
       [...s.profiles.values()].map((p) => `${p.email}:${[...p.interests.keys()].join(',')}:${[...s.identities.values()].filter((r) => r.kind === 'cookie' && r.profileId === p.id).map((r) => r.value).sort().join(',')}`).sort()
     expect(people(apply(empty(), [...batch].reverse()))).toEqual(people(apply(empty(), batch)))
+  })
+
+  describe('rule 5: refusals', () => {
+    /** The cookie counts the store would load for the state's profiles. */
+    const withCounts = (state: ResolveState, refused: string[][] = []): ResolveState => {
+      const cookieCounts = new Map<string, number>()
+      for (const row of state.identities.values()) if (row.kind === 'cookie' && !row.value.startsWith('uid:')) cookieCounts.set(row.profileId, (cookieCounts.get(row.profileId) ?? 0) + 1)
+      return { ...state, cookieCounts, refused: new Set(refused.map(([c, e]) => refusedLinkKey(c as string, e as string))) }
+    }
+
+    it('applies a record with a refused (cookie, email) pair to the email’s person as if it had no cookie', () => {
+      const s = apply(empty(), [obs('c1', null, 1), obs('c2', 'e@x.org', 2)])
+      const anonymous = owner(s, 'cookie', 'c1') as string
+      const person = owner(s, 'email', 'e@x.org') as string
+      const changes = resolveBatch(withCounts(s, [['c1', 'e@x.org']]), [obs('c1', 'e@x.org', 3, { interests: ['golf'] })], options())
+      expect(changes.merges).toEqual([expect.objectContaining({ reason: 'refused', survivorId: person, identifier: 'c1', detail: { rule: 'refused_link' } })])
+      expect(changes.logins).toEqual([])
+      expect(changes.absorbed).toEqual([])
+      expect(changes.identities.has(identityKey('cookie', 'c1'))).toBe(false)
+      expect([...(changes.profiles.get(person)?.interests.keys() ?? [])]).toEqual(['golf'])
+      expect(changes.profiles.has(anonymous)).toBe(false)
+    })
+
+    it('never creates the identity of a new cookie whose link is refused', () => {
+      const changes = resolveBatch(withCounts(empty(), [['c9', 'e@x.org']]), [obs('c9', 'e@x.org', 1)], options())
+      expect(changes.identities.has(identityKey('cookie', 'c9'))).toBe(false)
+      expect([...changes.profiles.values()].map((p) => p.email)).toEqual(['e@x.org'])
+      expect(changes.merges.map((m) => m.reason)).toEqual(['refused'])
+    })
+
+    it('refuses a cookie past the per-person limit, counting the cookies the batch itself adds', () => {
+      const limits = { maxCookiesPerPerson: 2 }
+      const s = apply(empty(), [obs('c1', 'e@x.org', 1)])
+      const person = owner(s, 'email', 'e@x.org') as string
+      const changes = resolveBatch(withCounts(s), [obs('c2', 'e@x.org', 2), obs('c3', 'e@x.org', 3, { fields: { city: 'Lyon' } })], { ...options(), limits })
+      expect(changes.identities.get(identityKey('cookie', 'c2'))?.profileId).toBe(person)
+      expect(changes.identities.has(identityKey('cookie', 'c3'))).toBe(false)
+      expect(changes.logins.map((l) => l.cookie)).toEqual(['c2'])
+      expect(changes.merges).toEqual([expect.objectContaining({ reason: 'refused', identifier: 'c3', detail: { rule: 'cookie_limit', limit: 2 } })])
+      // The record's data is the person's all the same.
+      expect(changes.profiles.get(person)?.fields.city).toBe('Lyon')
+    })
+
+    it('counts an anonymous profile’s cookies into the survivor when it merges (rule 3b)', () => {
+      const limits = { maxCookiesPerPerson: 1 }
+      const s = apply(empty(), [obs('c1', 'e@x.org', 1), obs('c2', null, 2)])
+      const changes = resolveBatch(withCounts(s), [obs('c2', 'e@x.org', 3)], { ...options(), limits })
+      expect(changes.absorbed).toEqual([])
+      expect(changes.merges.map((m) => m.detail)).toEqual([{ rule: 'cookie_limit', limit: 1 }])
+    })
+
+    it('does not count "uid:" keys, which stand for a userId and not a device', () => {
+      const limits = { maxCookiesPerPerson: 1 }
+      const s = apply(empty(), [obs('uid:42', 'e@x.org', 1)])
+      const changes = resolveBatch(withCounts(s), [obs('c1', 'e@x.org', 2)], { ...options(), limits })
+      expect(changes.merges).toEqual([])
+      expect(changes.identities.get(identityKey('cookie', 'c1'))?.profileId).toBe(owner(s, 'email', 'e@x.org'))
+    })
+  })
+
+  describe('rule 6: a shared device', () => {
+    const limits = { sharedDeviceEmails: 2 }
+    const batch = () => [
+      obs('c', 'a@x.org', 10),
+      obs('c', null, 15, { interests: ['golf'] }),
+      obs('c', 'b@x.org', 20),
+      obs('c', 'c@x.org', 30),
+      obs('c', null, 35, { interests: ['chess'] }),
+      obs('c', 'd@x.org', 40),
+      obs('c', null, 45, { interests: ['yoga'] }),
+    ]
+    const people = (changes: ReturnType<typeof resolveBatch>) => {
+      const cookies = (id: string) => [...changes.identities.values()].filter((r) => r.kind === 'cookie' && r.profileId === id).map((r) => r.value).sort()
+      return [...changes.profiles.values()].map((p) => `${p.email}|${[...p.interests.keys()].sort().join(',')}|${cookies(p.id).join(',')}`).sort()
+    }
+
+    it('keeps anonymous observations from the login that made it shared on its own profile; logins still move the cookie', () => {
+      const changes = resolveBatch(empty(), batch(), { ...options(), limits })
+      expect(people(changes)).toEqual(['a@x.org|golf|', 'b@x.org||', 'c@x.org||', 'd@x.org||c', 'null|chess,yoga|shared:c'])
+      expect(changes.merges.filter((m) => m.reason === 'refused')).toEqual([expect.objectContaining({ identifier: 'c', detail: { rule: 'shared_device', emails: 3, limit: 2 } })])
+    })
+
+    it('decides the same whatever the order of the records', () => {
+      expect(people(resolveBatch(empty(), [...batch()].reverse(), { ...options(), limits }))).toEqual(people(resolveBatch(empty(), batch(), { ...options(), limits })))
+    })
+
+    it('is off below the limit: the timeline places every anonymous observation', () => {
+      const changes = resolveBatch(empty(), batch(), { ...options(), limits: { sharedDeviceEmails: 5 } })
+      expect(people(changes)).toEqual(['a@x.org|golf|', 'b@x.org||', 'c@x.org|chess|', 'd@x.org|yoga|c'])
+    })
   })
 })

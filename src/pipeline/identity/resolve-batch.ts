@@ -15,14 +15,25 @@
 //    its survivor through an identity row of kind "profile".
 //
 // Records are processed in observation-time order, so the order inside a batch never matters.
+// 5. Refusals: a (cookie, email) link an admin refused (an unmerge), or one the guardrails forbid
+//    (a person holds at most limits.maxCookiesPerPerson cookies), is not made. The record still
+//    belongs to E's person, as if it carried no cookie: no login is stored, the cookie's identity is
+//    neither created nor moved, and the merge log says "refused" with the rule in its detail.
+// 6. A shared device (a cookie whose logins name more than limits.sharedDeviceEmails distinct
+//    emails): new logins still move the cookie (rule 3c), but its anonymous observations from the
+//    login that made it shared on (timeline.ts sharedSince) are nobody's email history. They go to
+//    the device's own anonymous profile, keyed by "shared:<cookie>", made (and logged as refused,
+//    rule shared_device) the first time. Earlier anonymous observations stay where the timeline
+//    puts them.
+//
 // The one case this cannot settle locally is a login older than observations the cookie already
 // has under another person: those observations change hands. Such persons are returned in
 // `rebuild`, and the resolve stage rebuilds them from the raw store, which holds every observation.
 import type { Login, ProfileState } from '../../domain/profile.ts'
 import type { Observation } from '../../domain/types.ts'
-import { type IdentityRow, identityKey, type MergeLogEntry, type ResolveState } from '../../domain/identity.ts'
+import { type IdentityLimits, type IdentityRow, identityKey, type MergeLogEntry, refusedLinkKey, type ResolveState, SHARED_DEVICE_PREFIX, USER_ID_COOKIE_PREFIX } from '../../domain/identity.ts'
 import { applyObservation, emptyProfile, mergeProfiles } from './merge.ts'
-import { assignAnonymous, compareLogins, latestLogin } from './timeline.ts'
+import { assignAnonymous, compareLogins, distinctEmails, isSharedDeviceObservation, latestLogin } from './timeline.ts'
 
 export interface BatchObservation {
   observation: Observation
@@ -67,9 +78,15 @@ export function compareObservations(a: BatchObservation, b: BatchObservation): n
 export function resolveBatch(
   state: ResolveState,
   batch: readonly BatchObservation[],
-  options: { newProfileId: () => string; now: number },
+  options: { newProfileId: () => string; now: number; limits?: Partial<Pick<IdentityLimits, 'maxCookiesPerPerson' | 'sharedDeviceEmails'>> },
 ): ResolveChanges {
   const identities = new Map(state.identities)
+  const refused = state.refused ?? new Set<string>()
+  const cookieCounts = new Map(state.cookieCounts ?? [])
+  const maxCookies = options.limits?.maxCookiesPerPerson ?? Number.POSITIVE_INFINITY
+  const sharedDeviceEmails = options.limits?.sharedDeviceEmails ?? Number.POSITIVE_INFINITY
+  const countsAsDevice = (cookie: string) => !cookie.startsWith(USER_ID_COOKIE_PREFIX) && !cookie.startsWith(SHARED_DEVICE_PREFIX)
+  const addCookies = (profileId: string, n: number) => cookieCounts.set(profileId, (cookieCounts.get(profileId) ?? 0) + n)
   const profiles = new Map(state.profiles)
   const logins = new Map<string, Login[]>()
   for (const [cookie, list] of state.logins) logins.set(cookie, [...list])
@@ -87,6 +104,10 @@ export function resolveBatch(
   const setIdentity = (kind: 'cookie' | 'email' | 'profile', value: string, profileId: string, at: number) => {
     const key = identityKey(kind, value)
     const previous = identities.get(key)
+    if (kind === 'cookie' && countsAsDevice(value) && previous?.profileId !== profileId) {
+      addCookies(profileId, 1)
+      if (previous) addCookies(previous.profileId, -1)
+    }
     const row: IdentityRow = previous
       ? { ...previous, profileId, firstSeen: Math.min(previous.firstSeen, at), lastSeen: Math.max(previous.lastSeen, at) }
       : { kind, value, profileId, firstSeen: at, lastSeen: at }
@@ -113,6 +134,8 @@ export function resolveBatch(
     profiles.delete(absorbed.id)
     changes.profiles.delete(absorbed.id)
     changes.absorbed.push({ id: absorbed.id, into: survivor.id })
+    addCookies(survivor.id, cookieCounts.get(absorbed.id) ?? 0)
+    cookieCounts.delete(absorbed.id)
     for (const [key, row] of identities) {
       if (row.profileId === absorbed.id) {
         const moved = { ...row, profileId: survivor.id }
@@ -123,6 +146,18 @@ export function resolveBatch(
     return merged
   }
 
+  /** Why the login (cookie, email) at `at` must not be made, or null when it may. */
+  const refusalOf = (cookie: string, email: string, cookieRow: IdentityRow | undefined, cookieLogins: readonly Login[], at: number): Record<string, unknown> | null => {
+    if (refused.has(refusedLinkKey(cookie, email))) return { rule: 'refused_link' }
+    const emailRow = identities.get(identityKey('email', email))
+    if (!emailRow || !countsAsDevice(cookie) || cookieRow?.profileId === emailRow.profileId) return null
+    // An older login leaves the cookie where it is (rule 3c): it adds no cookie to E's person.
+    const latest = latestLogin(cookieLogins)
+    const moves = !cookieRow || latest === undefined || compareLogins({ email, at }, latest) > 0
+    if (moves && (cookieCounts.get(emailRow.profileId) ?? 0) >= maxCookies) return { rule: 'cookie_limit', limit: maxCookies }
+    return null
+  }
+
   const ordered = [...batch].sort(compareObservations)
   for (const item of ordered) {
     const { observation: o, rawId, source } = item
@@ -130,17 +165,51 @@ export function resolveBatch(
     const cookieRow = identities.get(cookieKey)
     const cookieLogins = logins.get(o.cookie) ?? []
     let target: ProfileState
+    const refusal = o.email === null ? null : refusalOf(o.cookie, o.email, cookieRow, cookieLogins, o.observedAt)
 
     if (o.email === null) {
       if (!cookieRow) {
         target = createProfile(null)
         setIdentity('cookie', o.cookie, target.id, o.observedAt)
+      } else if (isSharedDeviceObservation(cookieLogins, o.observedAt, sharedDeviceEmails)) {
+        // Rule 6: the device's own anonymous profile.
+        const deviceCookie = SHARED_DEVICE_PREFIX + o.cookie
+        const deviceRow = identities.get(identityKey('cookie', deviceCookie))
+        target = deviceRow ? profileOf(deviceRow.profileId) : createProfile(null)
+        if (!deviceRow) {
+          changes.merges.push({
+            survivorId: target.id,
+            absorbedId: null,
+            reason: 'refused',
+            identifierKind: 'cookie',
+            identifier: o.cookie,
+            rawId,
+            detail: { rule: 'shared_device', emails: distinctEmails(cookieLogins), limit: sharedDeviceEmails },
+          })
+        }
+        setIdentity('cookie', deviceCookie, target.id, o.observedAt)
+        setIdentity('cookie', o.cookie, cookieRow.profileId, o.observedAt)
       } else {
         const owner = assignAnonymous(cookieLogins, o.observedAt)
         const ownerRow = owner === null ? undefined : identities.get(identityKey('email', owner))
         target = profileOf(ownerRow?.profileId ?? cookieRow.profileId)
         setIdentity('cookie', o.cookie, cookieRow.profileId, o.observedAt)
       }
+    } else if (refusal) {
+      // Rule 5: the record is E's, without its cookie.
+      const email = o.email
+      const emailRow = identities.get(identityKey('email', email))
+      target = emailRow ? profileOf(emailRow.profileId) : createProfile(email)
+      changes.merges.push({
+        survivorId: target.id,
+        absorbedId: null,
+        reason: 'refused',
+        identifierKind: 'cookie',
+        identifier: o.cookie,
+        rawId,
+        detail: refusal,
+      })
+      setIdentity('email', email, target.id, o.observedAt)
     } else {
       const email = o.email
       const emailRow = identities.get(identityKey('email', email))

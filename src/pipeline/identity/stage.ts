@@ -1,14 +1,15 @@
 // Identity: accepted observations → profiles. Locks the identifiers they name, loads what is known
 // of them, resolves the batch (pure, resolve-batch.ts), saves the result and folds again every
 // person a late login reorders.
-import type { MergeLogEntry } from '../../domain/identity.ts'
+import type { IdentityLimits, MergeLogEntry } from '../../domain/identity.ts'
 import type { ProfileState } from '../../domain/profile.ts'
 import type { StoredRawRecord } from '../../domain/raw-record.ts'
 import type { Observation } from '../../domain/types.ts'
 import type { IdentityTransaction } from '../../storage/ports/identity.ts'
 import { applyObservation, emptyProfile } from './merge.ts'
+import { keepPreferredIds, type RebuildIds } from './rebuild-ids.ts'
 import { type BatchObservation, compareObservations, resolveBatch } from './resolve-batch.ts'
-import { assignAnonymous } from './timeline.ts'
+import { assignAnonymous, isSharedDeviceObservation } from './timeline.ts'
 
 export interface ResolvedIdentities {
   /** Every profile changed, rebuilt persons included. */
@@ -23,7 +24,10 @@ export function createResolveIdentityStage(deps: {
   newProfileId: () => string
   /** The observation an accepted raw row stands for, read as when it was accepted; null when it no longer reads. */
   observationOf: (row: StoredRawRecord) => Observation | null
+  /** Guardrails (none when absent). */
+  limits?: IdentityLimits
 }) {
+  const sharedDeviceEmails = deps.limits?.sharedDeviceEmails ?? Number.POSITIVE_INFINITY
   /**
    * Folds a person again from every observation that belongs to them: their own records and the
    * anonymous records of their cookies that the login timeline assigns to them. Needed when a login
@@ -36,24 +40,36 @@ export function createResolveIdentityStage(deps: {
     for (const row of evidence.records) {
       const o = deps.observationOf(row)
       if (o === null) continue
-      if (o.email !== null && o.email !== email) continue
-      if (o.email === null && assignAnonymous(evidence.logins.get(o.cookie) ?? [], o.observedAt) !== email) continue
+      if (o.email !== null && !evidence.emails.has(o.email)) continue
+      const logins = evidence.logins.get(o.cookie) ?? []
+      // A shared device's anonymous observations are its own profile's (resolve-batch.ts rule 6).
+      if (o.email === null && (isSharedDeviceObservation(logins, o.observedAt, sharedDeviceEmails) || !evidence.emails.has(assignAnonymous(logins, o.observedAt) ?? ''))) continue
       observations.push({ observation: o, rawId: row.id, source: row.source })
     }
     observations.sort(compareObservations)
-    let profile = emptyProfile(evidence.profile.id, email, evidence.profile.createdAt)
+    let profile = emptyProfile(evidence.profile.id, evidence.profile.email ?? email, evidence.profile.createdAt)
     for (const item of observations) profile = applyObservation(profile, item.observation, item.source)
     await tx.replaceProfile(profile)
     return profile
   }
 
-  return async function resolveIdentity(tx: IdentityTransaction, items: readonly BatchObservation[], now: number): Promise<ResolvedIdentities> {
+  /**
+   * `rebuild`: the items are every record of people whose derived rows were just deleted (an
+   * unmerge); the people they make keep their previous ids (rebuild-ids.ts).
+   */
+  return async function resolveIdentity(
+    tx: IdentityTransaction,
+    items: readonly BatchObservation[],
+    now: number,
+    rebuild?: RebuildIds,
+  ): Promise<ResolvedIdentities> {
     if (items.length === 0) return { touched: new Map(), absorbed: [], merges: [], resolvedTo: new Map() }
     const cookies = [...new Set(items.map((i) => i.observation.cookie))]
     const emails = [...new Set(items.flatMap((i) => (i.observation.email ? [i.observation.email] : [])))]
     await tx.lockIdentifiers([...cookies.map((c) => `cookie:${c}`), ...emails.map((e) => `email:${e}`)])
     const state = await tx.loadResolveState({ cookies, emails })
-    const changes = resolveBatch(state, items, { newProfileId: deps.newProfileId, now })
+    const resolved = resolveBatch(state, items, { newProfileId: deps.newProfileId, now, ...(deps.limits ? { limits: deps.limits } : {}) })
+    const changes = rebuild ? keepPreferredIds(resolved, { ...rebuild, loaded: new Set(state.profiles.keys()), now }) : resolved
     await tx.saveResolution({
       profiles: changes.profiles,
       loaded: state.profiles,

@@ -32,3 +32,29 @@ export function assignAnonymous(logins: readonly Login[], at: number): string | 
   }
   return (before ?? after)?.email ?? null
 }
+
+/** How many distinct emails a cookie has logged in with. */
+export function distinctEmails(logins: readonly Login[]): number {
+  return new Set(logins.map((l) => l.email)).size
+}
+
+/**
+ * When a cookie became a shared device: the time of the login, in timeline order, that brought its
+ * distinct emails past `limit`; null while it is not one. Anonymous observations from then on are
+ * the device's own (resolve-batch.ts rule 6). Judged on login times, so arrival order never matters.
+ */
+export function sharedSince(logins: readonly Login[], limit: number): number | null {
+  if (logins.length <= limit) return null
+  const seen = new Set<string>()
+  for (const login of [...logins].sort(compareLogins)) {
+    seen.add(login.email)
+    if (seen.size > limit) return login.at
+  }
+  return null
+}
+
+/** Whether an anonymous observation at `at` on a cookie with these logins belongs to the shared device itself. */
+export function isSharedDeviceObservation(logins: readonly Login[], at: number, limit: number): boolean {
+  const since = sharedSince(logins, limit)
+  return since !== null && at >= since
+}

@@ -6,6 +6,8 @@ export interface EventTransaction {
   insertEvents(rows: NewEvent[]): Promise<void>
   /** Points each (non-email) userId, and the "uid:" key of messages that carry only it, at a profile. */
   linkUserIds(rows: Array<{ userId: string; userIdCookie: string; profileId: string; at: number }>): Promise<void>
+  /** The user-id guardrail's view: which profile each of these userIds names now, and how many userIds each of these profiles holds. */
+  loadUserIdLinks(input: { userIds: string[]; profileIds: string[] }): Promise<{ owners: Map<string, string>; counts: Map<string, number> }>
 }
 
 export interface EventReader {

@@ -3,6 +3,7 @@
 import { type Kysely, sql } from 'kysely'
 import { precompile } from './precompile.ts'
 import type { SqlDialect, Trx } from './dialect/dialect.ts'
+import { chunks, MAX_IN_LIST } from './members.ts'
 import type { Database, EventsTable } from './schema.ts'
 import type { EventRow } from '../../domain/event.ts'
 import type { EventReader, EventTransaction } from '../ports/events.ts'
@@ -57,6 +58,27 @@ export function createEventTransaction(trx: Trx, dialect: SqlDialect): EventTran
         identities.set(`cookie:${r.userIdCookie}`, { kind: 'cookie', value: r.userIdCookie, profile_id: r.profileId, first_seen: r.at, last_seen: r.at })
       }
       await dialect.upsertMany(trx, 'identities', [...identities.values()], { conflict: ['kind', 'value'], update: ['profile_id', 'last_seen'] })
+    },
+
+    async loadUserIdLinks({ userIds, profileIds }) {
+      const owners = new Map<string, string>()
+      const counts = new Map<string, number>()
+      for (const part of chunks(userIds, MAX_IN_LIST)) {
+        const rows = await trx.selectFrom('identities').select(['value', 'profile_id']).where('kind', '=', 'user').where('value', 'in', part).execute()
+        for (const row of rows) owners.set(row.value, row.profile_id)
+      }
+      // One grouped read over the identities(profile_id, kind) index.
+      for (const part of chunks(profileIds, MAX_IN_LIST)) {
+        const rows = await trx
+          .selectFrom('identities')
+          .select((eb) => ['profile_id', eb.fn.countAll<number>().as('n')])
+          .where('profile_id', 'in', part)
+          .where('kind', '=', 'user')
+          .groupBy('profile_id')
+          .execute()
+        for (const row of rows) counts.set(row.profile_id, Number(row.n))
+      }
+      return { owners, counts }
     },
   }
 }

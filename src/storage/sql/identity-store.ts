@@ -1,11 +1,11 @@
 // Identity resolution's reads and writes inside an ingest transaction: identifiers, logins, merges
 // and the profiles they point to.
-import { identityKey, type IdentityRow, type ResolveState } from '../../domain/identity.ts'
+import { identityKey, type IdentityRow, refusedLinkKey, type ResolveState, SHARED_DEVICE_PREFIX, USER_ID_COOKIE_PREFIX } from '../../domain/identity.ts'
 import type { StoredRawRecord } from '../../domain/raw-record.ts'
 import type { IdentityTransaction } from '../ports/identity.ts'
 import type { SqlDialect, Trx } from './dialect/dialect.ts'
 import { chunks, MAX_IN_LIST } from './members.ts'
-import type { InterestRow, ProfileRows } from './profile-store.ts'
+import { type InterestRow, mergeFromRow, type ProfileRows } from './profile-store.ts'
 import { rawFromRow } from './raw-store.ts'
 
 // SQLite allows 32,766 bound parameters per statement, PostgreSQL 65,535.
@@ -23,7 +23,8 @@ export function createIdentityTransaction(trx: Trx, dialect: SqlDialect, profile
     async loadResolveState({ cookies, emails }) {
       const identities = new Map<string, IdentityRow>()
       const lookups: Array<['cookie' | 'email', string[]]> = [
-        ['cookie', cookies],
+        // A shared device's anonymous profile is keyed by "shared:<cookie>" (resolve-batch.ts rule 6).
+        ['cookie', [...cookies, ...cookies.map((c) => SHARED_DEVICE_PREFIX + c)]],
         ['email', emails],
       ]
       for (const [kind, values] of lookups) {
@@ -64,7 +65,28 @@ export function createIdentityTransaction(trx: Trx, dialect: SqlDialect, profile
         }
       }
       const profiles = await loadProfiles([...identities.values()].map((row) => row.profileId))
-      const state: ResolveState = { identities, logins, profiles }
+      const refused = new Set<string>()
+      for (const part of chunks(cookies, MAX_IN_LIST)) {
+        const rows = await trx.selectFrom('refused_links').select(['cookie', 'email']).where('cookie', 'in', part).execute()
+        for (const row of rows) refused.add(refusedLinkKey(row.cookie, row.email))
+      }
+      // The cookie guardrail needs each loaded profile's cookie count: one grouped read over the
+      // identities(profile_id, kind) index. "uid:" keys stand for a userId and "shared:" keys for a
+      // shared device's anonymous profile, neither for a device of the person.
+      const cookieCounts = new Map<string, number>()
+      for (const part of chunks([...profiles.keys()], MAX_IN_LIST)) {
+        const rows = await trx
+          .selectFrom('identities')
+          .select((eb) => ['profile_id', eb.fn.countAll<number>().as('n')])
+          .where('profile_id', 'in', part)
+          .where('kind', '=', 'cookie')
+          .where('value', 'not like', `${USER_ID_COOKIE_PREFIX}%`)
+          .where('value', 'not like', `${SHARED_DEVICE_PREFIX}%`)
+          .groupBy('profile_id')
+          .execute()
+        for (const row of rows) cookieCounts.set(row.profile_id, Number(row.n))
+      }
+      const state: ResolveState = { identities, logins, profiles, refused, cookieCounts }
       return state
     },
 
@@ -128,15 +150,18 @@ export function createIdentityTransaction(trx: Trx, dialect: SqlDialect, profile
         .where('value', '=', email)
         .executeTakeFirst()
       const profile = identity ? (await loadProfiles([identity.profile_id])).get(identity.profile_id) : undefined
-      const cookieRows = await trx.selectFrom('logins').select('cookie').distinct().where('email', '=', email).execute()
-      const cookies = cookieRows.map((r) => r.cookie)
+      // A profile an admin merged by hand holds several emails: the person is all of them.
+      const emailRows = identity ? await trx.selectFrom('identities').select('value').where('profile_id', '=', identity.profile_id).where('kind', '=', 'email').execute() : []
+      const emails = new Set([email, ...emailRows.map((r) => r.value)])
+      const cookieRows = await trx.selectFrom('logins').select('cookie').distinct().where('email', 'in', [...emails]).execute()
+      const cookies = [...new Set(cookieRows.map((r) => r.cookie))]
       const logins = await loadLogins(cookies)
       const records: StoredRawRecord[] = []
       const withEmail = await trx
         .selectFrom('raw_records')
         .selectAll()
         .where('status', '=', 'accepted')
-        .where('email', '=', email)
+        .where('email', 'in', [...emails])
         .execute()
       for (const row of withEmail) records.push(rawFromRow(row))
       for (const part of chunks(cookies, MAX_IN_LIST)) {
@@ -149,7 +174,7 @@ export function createIdentityTransaction(trx: Trx, dialect: SqlDialect, profile
           .execute()
         for (const row of anonymous) records.push(rawFromRow(row))
       }
-      return { profile, logins, records }
+      return { profile, emails, logins, records }
     },
 
     async replaceProfile(profile) {
@@ -168,5 +193,135 @@ export function createIdentityTransaction(trx: Trx, dialect: SqlDialect, profile
     },
 
     loadProfiles,
+
+    async resolveProfileId(kind, value) {
+      if (kind === 'profile_id') {
+        const live = await trx.selectFrom('profiles').select('id').where('id', '=', value).executeTakeFirst()
+        if (live) return live.id
+      }
+      const identityKind = kind === 'profile_id' ? 'profile' : kind === 'user_id' ? 'user' : kind
+      const row = await trx.selectFrom('identities').select('profile_id').where('kind', '=', identityKind).where('value', '=', value).executeTakeFirst()
+      return row?.profile_id
+    },
+
+    async emailsOf(profileId) {
+      const rows = await trx.selectFrom('identities').select('value').where('profile_id', '=', profileId).where('kind', '=', 'email').orderBy('value').execute()
+      return rows.map((r) => r.value)
+    },
+
+    async loadMerge(id) {
+      const row = await trx
+        .selectFrom('merges')
+        .leftJoin('raw_records', 'raw_records.id', 'merges.raw_id')
+        .selectAll('merges')
+        .select(['raw_records.source', 'raw_records.received_at', 'raw_records.cookie as raw_cookie', 'raw_records.email as raw_email'])
+        .where('merges.id', '=', id)
+        .executeTakeFirst()
+      if (!row) return undefined
+      return { ...mergeFromRow(row), rawCookie: row.raw_cookie ?? null, rawEmail: row.raw_email ?? null }
+    },
+
+    async loadPeopleEvidence(profileIds) {
+      const emails = new Map<string, string>()
+      const cookies = new Map<string, string>()
+      for (const part of chunks(profileIds, MAX_IN_LIST)) {
+        const rows = await trx.selectFrom('identities').select(['kind', 'value', 'profile_id']).where('profile_id', 'in', part).where('kind', 'in', ['cookie', 'email']).execute()
+        for (const row of rows) (row.kind === 'email' ? emails : cookies).set(row.value, row.profile_id)
+      }
+      const loginCookies = new Set(cookies.keys())
+      for (const part of chunks([...emails.keys()], MAX_IN_LIST)) {
+        const rows = await trx.selectFrom('logins').select('cookie').distinct().where('email', 'in', part).execute()
+        for (const row of rows) loginCookies.add(row.cookie)
+      }
+      const logins = await loadLogins([...loginCookies])
+      const byId = new Map<number, StoredRawRecord>()
+      for (const part of chunks([...emails.keys()], MAX_IN_LIST)) {
+        const rows = await trx.selectFrom('raw_records').selectAll().where('status', '=', 'accepted').where('email', 'in', part).execute()
+        for (const row of rows) byId.set(Number(row.id), rawFromRow(row))
+      }
+      for (const part of chunks([...loginCookies], MAX_IN_LIST)) {
+        const rows = await trx.selectFrom('raw_records').selectAll().where('status', '=', 'accepted').where('email', 'is', null).where('cookie', 'in', part).execute()
+        for (const row of rows) byId.set(Number(row.id), rawFromRow(row))
+      }
+      const own = new Set<number>()
+      for (const part of chunks(profileIds, MAX_IN_LIST)) {
+        const rows = await trx.selectFrom('events').select('raw_id').where('profile_id', 'in', part).execute()
+        for (const row of rows) if (row.raw_id !== null) own.add(Number(row.raw_id))
+      }
+      const missing = [...own].filter((id) => !byId.has(id))
+      for (const part of chunks(missing, MAX_IN_LIST)) {
+        const rows = await trx.selectFrom('raw_records').selectAll().where('id', 'in', part).execute()
+        for (const row of rows) byId.set(Number(row.id), rawFromRow(row))
+      }
+      const people = new Set(profileIds)
+      const foreign = new Set<number>()
+      for (const part of chunks([...byId.keys()].filter((id) => !own.has(id)), MAX_IN_LIST)) {
+        const rows = await trx.selectFrom('events').select(['raw_id', 'profile_id']).where('raw_id', 'in', part).execute()
+        for (const row of rows) if (row.raw_id !== null && !people.has(row.profile_id)) foreign.add(Number(row.raw_id))
+      }
+      return { emails, cookies, logins, records: [...byId.values()].sort((a, b) => a.id - b.id), foreign, own }
+    },
+
+    async deletePeople(profileIds) {
+      for (const part of chunks(profileIds, MAX_IN_LIST)) {
+        await trx.deleteFrom('profile_interests').where('profile_id', 'in', part).execute()
+        await trx.deleteFrom('profiles').where('id', 'in', part).execute()
+        await trx.deleteFrom('identities').where('profile_id', 'in', part).where('kind', 'in', ['cookie', 'email', 'user']).execute()
+        await trx.deleteFrom('events').where('profile_id', 'in', part).execute()
+        await trx.deleteFrom('consent_changes').where('profile_id', 'in', part).execute()
+      }
+    },
+
+    async deleteProfileAliases(profileIds) {
+      for (const part of chunks(profileIds, MAX_IN_LIST)) {
+        await trx.deleteFrom('identities').where('kind', '=', 'profile').where('value', 'in', part).execute()
+      }
+    },
+
+    async refuseLinks(rows, now) {
+      const values = rows.map((r) => ({ cookie: r.cookie, email: r.email, reason: r.reason, merge_id: r.mergeId, created_at: now, created_by: r.by }))
+      await dialect.upsertMany(trx, 'refused_links', values, { conflict: ['cookie', 'email'], update: ['reason', 'merge_id', 'created_at', 'created_by'] })
+    },
+
+    async allowLinks(rows) {
+      let removed = 0
+      for (const r of rows) {
+        const result = await trx.deleteFrom('refused_links').where('cookie', '=', r.cookie).where('email', '=', r.email).executeTakeFirst()
+        removed += Number(result.numDeletedRows)
+      }
+      return removed
+    },
+
+    async allowLinksAmong(profileIds) {
+      const ofKind = (kind: 'cookie' | 'email') => trx.selectFrom('identities').select('value').where('kind', '=', kind).where('profile_id', 'in', profileIds)
+      const result = await trx.deleteFrom('refused_links').where('cookie', 'in', ofKind('cookie')).where('email', 'in', ofKind('email')).executeTakeFirst()
+      return Number(result.numDeletedRows)
+    },
+
+    async deleteLogins(rows) {
+      for (const r of rows) await trx.deleteFrom('logins').where('cookie', '=', r.cookie).where('email', '=', r.email).execute()
+    },
+
+    async insertMerges(entries, now) {
+      const ids: number[] = []
+      for (const m of entries) {
+        const row = await trx
+          .insertInto('merges')
+          .values({
+            survivor_id: m.survivorId,
+            absorbed_id: m.absorbedId,
+            reason: m.reason,
+            identifier_kind: m.identifierKind,
+            identifier: m.identifier,
+            raw_id: m.rawId,
+            created_at: now,
+            detail: m.detail ? JSON.stringify(m.detail) : null,
+          })
+          .returning('id')
+          .executeTakeFirstOrThrow()
+        ids.push(Number(row.id))
+      }
+      return ids
+    },
   }
 }

@@ -1,7 +1,9 @@
 // Profiles: the rows an ingest transaction loads and writes for identity resolution, and the reads
 // behind the user routes and the walks over every profile.
 import type { InterestSeen, Login, ProfileState } from '../../domain/profile.ts'
-import type { MergeLogEntry } from '../../domain/identity.ts'
+import type { MergeLogEntry, StoredMergeEntry } from '../../domain/identity.ts'
+import type { Selectable } from 'kysely'
+import type { MergesTable } from './schema.ts'
 import { fieldColumns } from '../../domain/profile-fields.ts'
 import type { ProfileReader } from '../ports/profiles.ts'
 import type { Row, SqlDialect, Trx } from './dialect/dialect.ts'
@@ -78,6 +80,23 @@ export function createProfileRows(trx: Trx, dialect: SqlDialect) {
 }
 
 export type ProfileRows = ReturnType<typeof createProfileRows>
+
+type MergeRow = Selectable<MergesTable> & { source: string | null; received_at: number | string | null }
+
+export function mergeFromRow(r: MergeRow): StoredMergeEntry {
+  return {
+    id: Number(r.id),
+    survivorId: r.survivor_id,
+    absorbedId: r.absorbed_id,
+    reason: r.reason as MergeLogEntry['reason'],
+    identifierKind: r.identifier_kind as MergeLogEntry['identifierKind'],
+    identifier: r.identifier,
+    rawId: r.raw_id === null ? null : Number(r.raw_id),
+    ...(r.detail ? { detail: JSON.parse(r.detail) as Record<string, unknown> } : {}),
+    createdAt: Number(r.created_at),
+    raw: r.raw_id !== null && r.source !== null ? { id: Number(r.raw_id), source: r.source, receivedAt: Number(r.received_at) } : null,
+  }
+}
 
 export function createProfileReader(database: SqlDatabase): ProfileReader {
   const { reader, dialect } = database
@@ -160,22 +179,21 @@ export function createProfileReader(database: SqlDatabase): ProfileReader {
     },
 
     async listMerges(profileId) {
-      const rows = await reader
-        .selectFrom('merges')
-        .selectAll()
-        .where((eb) => eb.or([eb('survivor_id', '=', profileId), eb('absorbed_id', '=', profileId)]))
-        .orderBy('id')
-        .execute()
-      return rows.map((r) => ({
-        survivorId: r.survivor_id,
-        absorbedId: r.absorbed_id,
-        reason: r.reason as MergeLogEntry['reason'],
-        identifierKind: r.identifier_kind as MergeLogEntry['identifierKind'],
-        identifier: r.identifier,
-        rawId: r.raw_id === null ? null : Number(r.raw_id),
-        ...(r.detail ? { detail: JSON.parse(r.detail) as Record<string, unknown> } : {}),
-        createdAt: Number(r.created_at),
-      }))
+      const absorbed = await reader.selectFrom('identities').select('value').where('profile_id', '=', profileId).where('kind', '=', 'profile').execute()
+      const ids = [profileId, ...absorbed.map((r) => r.value)]
+      const rows: MergeRow[] = []
+      for (const part of chunks(ids, MAX_IN_LIST)) {
+        const found = await reader
+          .selectFrom('merges')
+          .leftJoin('raw_records', 'raw_records.id', 'merges.raw_id')
+          .selectAll('merges')
+          .select(['raw_records.source', 'raw_records.received_at'])
+          .where((eb) => eb.or([eb('survivor_id', 'in', part), eb('absorbed_id', 'in', part)]))
+          .execute()
+        rows.push(...found)
+      }
+      const byId = new Map(rows.map((r) => [Number(r.id), r]))
+      return [...byId.values()].sort((a, b) => Number(a.id) - Number(b.id)).map(mergeFromRow)
     },
 
     async countProfiles() {

@@ -1,0 +1,108 @@
+// `cdp user merges|unmerge|merge|allow`: a person's identity from the command line, over the same
+// service as the API (privacy/identity-service.ts). Actions are recorded as done by "cli".
+import type { Config } from '../config.ts'
+import { AppError } from '../errors.ts'
+import { openRuntime, type Runtime } from '../compose.ts'
+import type { PersonRef, PersonSummary } from '../privacy/identity-service.ts'
+
+const BY = 'cli'
+
+/** Flags naming one person, with an optional prefix ("from", "into"). */
+export interface PersonFlags {
+  email?: string
+  cookie?: string
+  profileId?: string
+  userId?: string
+}
+
+async function withRuntime<T>(config: Config, work: (runtime: Runtime) => Promise<T>): Promise<T> {
+  const runtime = await openRuntime(config)
+  try {
+    return await work(runtime)
+  } finally {
+    await runtime.close()
+  }
+}
+
+export function personOf(flags: PersonFlags, prefix = ''): PersonRef {
+  const given: PersonRef[] = []
+  if (flags.email !== undefined) given.push({ kind: 'email', value: flags.email })
+  if (flags.cookie !== undefined) given.push({ kind: 'cookie', value: flags.cookie })
+  if (flags.profileId !== undefined) given.push({ kind: 'profile_id', value: flags.profileId })
+  if (flags.userId !== undefined) given.push({ kind: 'user_id', value: flags.userId })
+  const flag = (name: string) => `--${prefix}${name}`
+  if (given.length !== 1) throw new AppError('invalid_input', `give exactly one of ${['email', 'cookie', 'profile-id', 'user-id'].map(flag).join(', ')}`)
+  return given[0] as PersonRef
+}
+
+async function profileIdOf(runtime: Runtime, person: PersonRef): Promise<string> {
+  const value = person.kind === 'email' ? person.value.trim().toLowerCase() : person.value.trim()
+  const id = await runtime.store.findProfileId(person.kind, value)
+  if (!id) throw new AppError('not_found', `no user with ${person.kind} "${person.value}"`)
+  return id
+}
+
+function summaryLine(p: PersonSummary): string {
+  return `${p.profileId}  ${p.email ?? '-'}  cookies: ${p.cookies.join(', ') || '-'}`
+}
+
+export async function mergesCommand(config: Config, flags: PersonFlags & { json?: boolean }, out: NodeJS.WritableStream): Promise<void> {
+  await withRuntime(config, async (runtime) => {
+    const profileId = await profileIdOf(runtime, personOf(flags))
+    const entries = await runtime.identity.history(profileId)
+    if (flags.json) {
+      out.write(`${JSON.stringify({ profile_id: profileId, merges: entries }, null, 2)}\n`)
+      return
+    }
+    if (entries.length === 0) {
+      out.write(`profile ${profileId}: no merges\n`)
+      return
+    }
+    const lines = entries.map((m) => [
+      String(m.id),
+      new Date(m.createdAt).toISOString(),
+      m.reason,
+      m.survivorId,
+      m.absorbedId ?? '-',
+      `${m.identifierKind}:${m.identifier}`,
+      m.raw ? `raw ${m.raw.id} (${m.raw.source})` : '-',
+      m.detail ? JSON.stringify(m.detail) : '',
+    ])
+    const header = ['ID', 'AT', 'REASON', 'SURVIVOR', 'ABSORBED', 'IDENTIFIER', 'RAW RECORD', 'DETAIL']
+    const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => (l[i] as string).length)))
+    for (const line of [header, ...lines]) out.write(`${line.map((cell, i) => cell.padEnd(widths[i] as number)).join('  ').trimEnd()}\n`)
+  })
+}
+
+export async function unmergeCommand(config: Config, flags: PersonFlags & { mergeId?: number; detachCookie?: string }, out: NodeJS.WritableStream): Promise<void> {
+  const { mergeId, detachCookie, ...person } = flags
+  const target =
+    mergeId !== undefined
+      ? { mergeId }
+      : detachCookie !== undefined
+        ? { person: personOf(person), detachCookie }
+        : null
+  if (!target) throw new AppError('invalid_input', 'give --merge-id N, or a person (--profile-id P, --email E, …) and --detach-cookie C')
+  await withRuntime(config, async (runtime) => {
+    const result = await runtime.identity.unmerge(target, BY)
+    out.write(`unmerged (entry ${result.unmergeId}); refused from now on: ${result.refused.map((l) => `${l.cookie} + ${l.email}`).join(', ') || 'nothing'}\n`)
+    for (const p of result.profiles) out.write(`  ${summaryLine(p)}\n`)
+  })
+}
+
+export async function mergeCommand(config: Config, flags: { from: PersonFlags; into: PersonFlags }, out: NodeJS.WritableStream): Promise<void> {
+  const from = personOf(flags.from, 'from-')
+  const into = personOf(flags.into, 'into-')
+  await withRuntime(config, async (runtime) => {
+    const result = await runtime.identity.merge({ from, into }, BY)
+    out.write(`merged (entry ${result.mergeId}) into ${summaryLine(result.profile)}\n`)
+  })
+}
+
+export async function allowLinkCommand(config: Config, link: { cookie: string; email: string }, out: NodeJS.WritableStream): Promise<void> {
+  await withRuntime(config, async (runtime) => {
+    const email = link.email.trim().toLowerCase()
+    if (!(await runtime.identity.allowLink({ cookie: link.cookie, email }))) throw new AppError('not_found', `no refused link between cookie "${link.cookie}" and "${email}"`)
+    out.write(`cookie ${link.cookie} and ${email} may link again\n`)
+  })
+}
