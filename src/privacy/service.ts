@@ -213,6 +213,7 @@ export class PrivacyService {
         profileIds: keys.profileIds,
         emails: keys.emails,
         cookies: keys.cookies,
+        ownCookies: keys.ownCookies,
         userIds: keys.userIds,
         lockKeys: [...keys.cookies.map((c) => `cookie:${c}`), ...keys.emails.map((e) => `email:${e}`)].sort(),
         footprint: (inside) => footprintIds(inside, personKeys(inside, keys)),

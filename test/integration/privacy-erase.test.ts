@@ -193,6 +193,28 @@ describe('erasure', () => {
     expect(await direct.db.selectFrom('identities').select('profile_id').where('kind', '=', 'cookie').where('value', '=', shared).execute()).toEqual([{ profile_id: bBefore.profile_id }])
   })
 
+  it('after an unmerge, erasing the split-off visitor removes the refused link and the refusals that name their cookie', async () => {
+    const [ca, cb, eb] = [unique('ca'), unique('cb'), email('bob')]
+    await t.ingest([{ cookie: ca, interests: ['golf'], timestamp: at(1) }])
+    await t.ingest([{ cookie: cb, email: eb, timestamp: at(2) }])
+    await t.ingest([{ cookie: ca, email: eb, timestamp: at(3) }])
+    const history = await admin('GET', `/api/user/merges?email=${encodeURIComponent(eb)}`)
+    const match = (history.json().merges as Array<{ id: number; reason: string }>).find((m) => m.reason === 'email_match')
+    expect(match).toBeDefined()
+    expect((await admin('POST', '/api/user/unmerge', { merge_id: match?.id })).statusCode).toBe(200)
+    // The same link again: refused, and the refusal on Bob's history names the visitor's cookie.
+    await t.ingest([{ cookie: ca, email: eb, timestamp: at(4) }])
+    const named = () => direct.db.selectFrom('merges').select('reason').where('identifier', '=', ca).execute()
+    expect((await named()).map((m) => m.reason)).toContain('refused')
+
+    expect((await admin('DELETE', `/api/user?cookie=${encodeURIComponent(ca)}`)).json().status).toBe('finished')
+    expect((await t.user({ cookie: ca })).status).toBe(404)
+    expect(await direct.db.selectFrom('refused_links').select('email').where('cookie', '=', ca).execute()).toEqual([])
+    expect(await named()).toEqual([])
+    // Bob is untouched.
+    expect((await t.user({ email: eb })).body.user_profile.cookies).toEqual([cb])
+  })
+
   it('runs a bulk erasure in the background and reports it; refuses more than 5,000 identifiers', async () => {
     const people = [email('bulk'), email('bulk')]
     for (const [i, mail] of people.entries()) await t.ingest([{ cookie: unique('bc'), email: mail, timestamp: at(i) }])

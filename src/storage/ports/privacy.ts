@@ -50,6 +50,8 @@ export interface ErasePlan {
   profileIds: string[]
   emails: string[]
   cookies: string[]
+  /** The cookies that are the person's alone: refused links and merge rows naming them go too. */
+  ownCookies: string[]
   userIds: string[]
   /** Locked first on PostgreSQL ("email:…", "cookie:…"), as ingest locks them. */
   lockKeys: string[]

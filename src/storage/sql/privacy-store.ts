@@ -210,6 +210,12 @@ export function createPrivacyStore(database: SqlDatabase): PrivacyStore {
         add(counts, 'logins', (await trx.deleteFrom('logins').where('email', 'in', part).executeTakeFirst()).numDeletedRows)
         add(counts, 'refused_links', (await trx.deleteFrom('refused_links').where('email', 'in', part).executeTakeFirst()).numDeletedRows)
       }
+      for (const part of chunks(plan.ownCookies, MAX_IN_LIST)) {
+        // A cookie that was theirs alone: a link refused to it (an unmerge that split them off
+        // someone else) and another profile's record of that refusal name it, so they go too.
+        add(counts, 'refused_links', (await trx.deleteFrom('refused_links').where('cookie', 'in', part).executeTakeFirst()).numDeletedRows)
+        add(counts, 'merges', (await trx.deleteFrom('merges').where('identifier_kind', '=', 'cookie').where('identifier', 'in', part).where('reason', '=', 'refused').executeTakeFirst()).numDeletedRows)
+      }
       return { counts, segmentIds }
     })
   }
