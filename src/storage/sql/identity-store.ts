@@ -73,8 +73,9 @@ export function createIdentityTransaction(trx: Trx, dialect: SqlDialect, profile
       // The cookie guardrail needs each loaded profile's cookie count: one grouped read over the
       // identities(profile_id, kind) index. "uid:" keys stand for a userId and "shared:" keys for a
       // shared device's anonymous profile, neither for a device of the person.
+      // Only a login can be refused for it, so a batch without emails (most event traffic) skips it.
       const cookieCounts = new Map<string, number>()
-      for (const part of chunks([...profiles.keys()], MAX_IN_LIST)) {
+      for (const part of chunks(emails.length > 0 ? [...profiles.keys()] : [], MAX_IN_LIST)) {
         const rows = await trx
           .selectFrom('identities')
           .select((eb) => ['profile_id', eb.fn.countAll<number>().as('n')])
