@@ -67,7 +67,8 @@ export function createResolveIdentityStage(deps: {
     const cookies = [...new Set(items.map((i) => i.observation.cookie))]
     const emails = [...new Set(items.flatMap((i) => (i.observation.email ? [i.observation.email] : [])))]
     await tx.lockIdentifiers([...cookies.map((c) => `cookie:${c}`), ...emails.map((e) => `email:${e}`)])
-    const state = await tx.loadResolveState({ cookies, emails })
+    const links = items.flatMap(({ observation: o }) => (o.email ? [{ cookie: o.cookie, email: o.email }] : []))
+    const state = await tx.loadResolveState({ cookies, emails, links })
     const resolved = resolveBatch(state, items, { newProfileId: deps.newProfileId, now, ...(deps.limits ? { limits: deps.limits } : {}) })
     const changes = rebuild ? keepPreferredIds(resolved, { ...rebuild, loaded: new Set(state.profiles.keys()), now }) : resolved
     await tx.saveResolution({

@@ -6,7 +6,8 @@ import type { StoredRawRecord } from '../../domain/raw-record.ts'
 export interface IdentityTransaction {
   /** Serializes concurrent batches that share an identifier (PostgreSQL; SQLite has one writer). */
   lockIdentifiers(keys: string[]): Promise<void>
-  loadResolveState(input: { cookies: string[]; emails: string[] }): Promise<ResolveState>
+  /** `links`: the batch's (cookie, email) logins, for the refused links and the guardrails' counts. */
+  loadResolveState(input: { cookies: string[]; emails: string[]; links?: ReadonlyArray<{ cookie: string; email: string }> }): Promise<ResolveState>
   saveResolution(input: {
     profiles: Map<string, ProfileState>
     loaded: Map<string, ProfileState>

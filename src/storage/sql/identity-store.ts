@@ -20,21 +20,11 @@ export function createIdentityTransaction(trx: Trx, dialect: SqlDialect, profile
   return {
     lockIdentifiers: (keys) => dialect.lockIdentifiers(trx, keys),
 
-    async loadResolveState({ cookies, emails }) {
+    async loadResolveState({ cookies, emails, links = [] }) {
       const identities = new Map<string, IdentityRow>()
-      const lookups: Array<['cookie' | 'email', string[]]> = [
-        // A shared device's anonymous profile is keyed by "shared:<cookie>" (resolve-batch.ts rule 6).
-        ['cookie', [...cookies, ...cookies.map((c) => SHARED_DEVICE_PREFIX + c)]],
-        ['email', emails],
-      ]
-      for (const [kind, values] of lookups) {
-        for (const part of chunks(values, MAX_IN_LIST)) {
-          const rows = await trx
-            .selectFrom('identities')
-            .selectAll()
-            .where('kind', '=', kind)
-            .where('value', 'in', part)
-            .execute()
+      const loadIdentities = async (kind: 'cookie' | 'email', values: readonly string[]) => {
+        for (const part of chunks([...values], MAX_IN_LIST)) {
+          const rows = await trx.selectFrom('identities').selectAll().where('kind', '=', kind).where('value', 'in', part).execute()
           for (const row of rows) {
             identities.set(identityKey(kind, row.value), {
               kind,
@@ -46,36 +36,40 @@ export function createIdentityTransaction(trx: Trx, dialect: SqlDialect, profile
           }
         }
       }
+      await loadIdentities('cookie', cookies)
+      await loadIdentities('email', emails)
       const logins = await loadLogins(cookies)
+      // A shared device's anonymous profile is keyed by "shared:<cookie>" (resolve-batch.ts rule 6);
+      // only a cookie with logins of two emails or more can be one, so most batches look up none.
+      const multiEmail = [...logins].filter(([, list]) => new Set(list.map((l) => l.email)).size > 1).map(([cookie]) => SHARED_DEVICE_PREFIX + cookie)
+      await loadIdentities('cookie', multiEmail)
       // Logins name emails outside the batch; their identities are needed to place anonymous records.
       const extraEmails = new Set<string>()
       for (const list of logins.values()) {
         for (const login of list) if (!identities.has(identityKey('email', login.email))) extraEmails.add(login.email)
       }
-      for (const part of chunks([...extraEmails], MAX_IN_LIST)) {
-        const rows = await trx.selectFrom('identities').selectAll().where('kind', '=', 'email').where('value', 'in', part).execute()
-        for (const row of rows) {
-          identities.set(identityKey('email', row.value), {
-            kind: 'email',
-            value: row.value,
-            profileId: row.profile_id,
-            firstSeen: Number(row.first_seen),
-            lastSeen: Number(row.last_seen),
-          })
-        }
-      }
+      await loadIdentities('email', [...extraEmails])
       const profiles = await loadProfiles([...identities.values()].map((row) => row.profileId))
       const refused = new Set<string>()
-      for (const part of chunks(cookies, MAX_IN_LIST)) {
+      for (const part of chunks(links.length > 0 ? cookies : [], MAX_IN_LIST)) {
         const rows = await trx.selectFrom('refused_links').select(['cookie', 'email']).where('cookie', 'in', part).execute()
         for (const row of rows) refused.add(refusedLinkKey(row.cookie, row.email))
       }
-      // The cookie guardrail needs each loaded profile's cookie count: one grouped read over the
-      // identities(profile_id, kind) index. "uid:" keys stand for a userId and "shared:" keys for a
-      // shared device's anonymous profile, neither for a device of the person.
-      // Only a login can be refused for it, so a batch without emails (most event traffic) skips it.
+      // The cookie guardrail needs a cookie count for the people a login of the batch could give a
+      // cookie (the email's person, and the cookie's present one it may absorb or lose it from): one
+      // grouped read over the identities(profile_id, kind) index, and none for a batch of new people
+      // or of anonymous events. "uid:" keys stand for a userId and "shared:" keys for a shared
+      // device's anonymous profile, neither for a device of the person.
+      const counted = new Set<string>()
+      for (const { cookie, email } of links) {
+        const person = identities.get(identityKey('email', email))?.profileId
+        const holder = identities.get(identityKey('cookie', cookie))?.profileId
+        if (person === undefined || person === holder) continue
+        counted.add(person)
+        if (holder !== undefined) counted.add(holder)
+      }
       const cookieCounts = new Map<string, number>()
-      for (const part of chunks(emails.length > 0 ? [...profiles.keys()] : [], MAX_IN_LIST)) {
+      for (const part of chunks([...counted], MAX_IN_LIST)) {
         const rows = await trx
           .selectFrom('identities')
           .select((eb) => ['profile_id', eb.fn.countAll<number>().as('n')])
