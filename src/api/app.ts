@@ -101,6 +101,8 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   app.addHook('preValidation', async (request) => checkRequestInput(request))
   app.addHook('preHandler', async (request) => checkCoercedNumbers(request))
 
+  // Declared up front so every request object has the same shape (V8 keeps one hidden class).
+  app.decorateRequest('apiKeyId', null)
   const authenticate = createAuthenticator(deps.store)
   // Every route declares its scope in config; routes without one (health, docs) are open.
   app.addHook('onRequest', async (request) => {
