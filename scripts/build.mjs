@@ -1,6 +1,7 @@
 // `npm run build`, and `prepare` on every `npm install` / `npm ci`: compiles src/ to dist/ (tsc with
-// tsconfig.build.json) and copies the files that are not TypeScript (the browser snippet) beside the
-// compiled code, so dist/ mirrors src/. Plain JavaScript because it runs before anything could load TypeScript.
+// tsconfig.build.json), copies the files that are not TypeScript (the browser snippet) beside the
+// compiled code, so dist/ mirrors src/, and builds the console (web/: typechecked with its own
+// tsconfig, bundled by Vite) into dist/web, which the server serves at `/`. Plain JavaScript because it runs before anything could load TypeScript.
 //   node scripts/build.mjs [outDir]     (default dist; the tests build into a throwaway folder)
 import { spawnSync } from 'node:child_process'
 import fs from 'node:fs'
@@ -48,3 +49,19 @@ for (const entry of fs.readdirSync(src, { recursive: true, withFileTypes: true }
   copied++
 }
 process.stdout.write(`build: src/ compiled to ${path.relative(root, out)}/ (${copied} other file${copied === 1 ? '' : 's'} copied)\n`)
+
+// The console: its own tsconfig (DOM, JSX), so the root typecheck stays the server's.
+const web = path.join(root, 'web')
+const checked = spawnSync(process.execPath, [tsc, '--noEmit', '-p', path.join(web, 'tsconfig.json')], { cwd: root, stdio: 'inherit' })
+if (checked.status !== 0) process.exit(checked.status ?? 1)
+let vite
+try {
+  vite = path.join(path.dirname(createRequire(import.meta.url).resolve('vite/package.json')), 'bin', 'vite.js')
+} catch (error) {
+  process.stderr.write(`build: Vite is not installed (${error.code}): run \`npm install\` with dev dependencies to build the console\n`)
+  process.exit(1)
+}
+const webOut = path.join(out, 'web')
+const bundled = spawnSync(process.execPath, [vite, 'build', web, '--outDir', webOut, '--emptyOutDir', '--logLevel', 'warn'], { cwd: root, stdio: 'inherit' })
+if (bundled.status !== 0) process.exit(bundled.status ?? 1)
+process.stdout.write(`build: web/ (the console) built into ${path.relative(root, webOut)}/\n`)

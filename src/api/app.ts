@@ -1,5 +1,7 @@
 // Builds the Fastify app: error shape, auth, OpenAPI, and one plugin per resource.
 import { randomUUID } from 'node:crypto'
+import { existsSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
 import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
 import Fastify, { type FastifyInstance } from 'fastify'
@@ -15,7 +17,9 @@ import { createAuthenticator, type Scope } from './auth.ts'
 import { sendError, toAppError } from './errors.ts'
 import { checkCoercedNumbers, checkRequestInput } from './input.ts'
 import { type ChangeRouteDependencies, changeRoutes } from './routes/changes.ts'
+import { authRoutes } from './routes/auth.ts'
 import { cohortRoutes } from './routes/cohorts.ts'
+import { consoleSite } from './routes/console.ts'
 import { eventRoutes } from './routes/events.ts'
 import { healthRoutes } from './routes/health.ts'
 import { ingestRoutes } from './routes/ingest.ts'
@@ -46,6 +50,8 @@ export interface AppDependencies {
   identity: IdentityService
   /** The change stream and webhooks of segments. */
   activation: SegmentActivationDependencies
+  /** The console's build (index.html and assets/); when it is missing, `/` says how to build it. */
+  consoleDir: string
 }
 
 export interface RouteContext extends AppDependencies {
@@ -69,7 +75,18 @@ export function appDependencies(runtime: Runtime): AppDependencies {
     privacy: runtime.privacy,
     identity: runtime.identity,
     activation: { store: runtime.activation, notifier: runtime.notifier, dispatcher: runtime.webhooks, consentPurposes: runtime.config.consentPurposes },
+    consoleDir: defaultConsoleDir(),
   }
+}
+
+/**
+ * Where `npm run build` puts the console: web/ beside the compiled api/ folder (dist/web for
+ * dist/api/app.js); running from src/ (tsx), the default build's dist/web.
+ */
+export function defaultConsoleDir(): string {
+  const besideBuild = fileURLToPath(new URL('../web/', import.meta.url))
+  if (existsSync(`${besideBuild}index.html`)) return besideBuild
+  return fileURLToPath(new URL('../../dist/web/', import.meta.url))
 }
 
 export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> {
@@ -93,7 +110,9 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     else if (appError.code === 'unavailable') request.log.warn({ err: error }, 'request failed: the database is unavailable')
     return sendError(request, reply, appError)
   })
+  const site = consoleSite(deps.consoleDir)
   app.setNotFoundHandler((request, reply) =>
+    site.fallback(request, reply) ??
     sendError(request, reply, new AppError('not_found', `no route ${request.method} ${request.url.split('?')[0]}: see /docs for the API`)),
   )
 
@@ -142,5 +161,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   await app.register(webhookRoutes, deps.activation)
   await app.register(rawRoutes, context)
   await app.register(keyRoutes, context)
+  await app.register(authRoutes, context)
+  await app.register(site.consoleRoutes)
   return app
 }
