@@ -4,12 +4,17 @@ import { type Kysely, sql } from 'kysely'
 import type { StatsReader } from '../ports/stats.ts'
 import type { Database } from './schema.ts'
 
+/** Up to this many raw records, grouping them by day in one scan is cheaper than the range searches. */
+const SCAN_LIMIT = 50_000
+
 export function createStatsReader(reader: Kysely<Database>): StatsReader {
   return {
     async readStats({ since, bucketMs, rejectedSample }) {
       // Integer division on an integer column is integer division on both engines; the literal keeps it an integer.
       const size = Math.max(1, Math.floor(bucketMs))
       const bucket = sql.lit(size)
+      const series = (rows: Array<{ b: number; n: number }>) =>
+        rows.map((r) => ({ start: Number(r.b) * size, count: Number(r.n) })).sort((a, b) => a.start - b.start)
       const profiles = await reader
         .selectFrom('profiles')
         .select((eb) => [eb.fn.countAll<number>().as('n'), eb.fn.count<number>('email').as('identified')])
@@ -19,7 +24,18 @@ export function createStatsReader(reader: Kysely<Database>): StatsReader {
       // The partial indexes on status make these two counts index scans.
       const rejected = await reader.selectFrom('raw_records').select((eb) => eb.fn.countAll<number>().as('n')).where('status', '=', 'rejected').executeTakeFirstOrThrow()
       const superseded = await reader.selectFrom('raw_records').select((eb) => eb.fn.countAll<number>().as('n')).where('status', '=', 'superseded').executeTakeFirstOrThrow()
-      const ingests = await ingestsPerBucket(reader, since, size)
+      // A small raw store is grouped in one scan; a large one by primary-key ranges (see ingestsPerBucket).
+      const ingests =
+        Number(raw.n) <= SCAN_LIMIT
+          ? series(
+              await reader
+                .selectFrom('raw_records')
+                .select([sql<number>`received_at / ${bucket}`.as('b'), (eb) => eb.fn.countAll<number>().as('n')])
+                .where('received_at', '>=', since)
+                .groupBy(sql`received_at / ${bucket}`)
+                .execute(),
+            )
+          : await ingestsPerBucket(reader, since, size)
       const eventsOverTime = await reader
         .selectFrom('events')
         .select([sql<number>`at / ${bucket}`.as('b'), (eb) => eb.fn.countAll<number>().as('n')])
@@ -39,8 +55,6 @@ export function createStatsReader(reader: Kysely<Database>): StatsReader {
         // One count per record and reason: a record with two bad fields of one kind counts once.
         for (const reason of new Set(issues.map((i) => i.reason ?? 'invalid'))) reasons.set(reason, (reasons.get(reason) ?? 0) + 1)
       }
-      const series = (rows: Array<{ b: number; n: number }>) =>
-        rows.map((r) => ({ start: Number(r.b) * size, count: Number(r.n) })).sort((a, b) => a.start - b.start)
       return {
         profiles: Number(profiles.n),
         identified: Number(profiles.identified),
@@ -83,7 +97,11 @@ async function ingestsPerBucket(reader: Kysely<Database>, since: number, size: n
   const now = Date.now()
   const buckets: Array<{ start: number; count: number }> = []
   let from = await firstIdFrom(Number(bounds.lo), since)
-  for (let start = since; start <= now; start += size) {
+  for (let start = since; start <= now && from <= hi; start += size) {
+    // A day with no records costs one read: the next record is past its end.
+    const first = await receivedAt(from)
+    if (!first) break
+    if (first.at >= start + size) continue
     const next = await firstIdFrom(from, start + size)
     let count = 0
     if (next > from) {
