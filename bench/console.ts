@@ -65,6 +65,44 @@ async function time(url: string, pathAndQuery: string): Promise<number> {
   return performance.now() - started
 }
 
+/**
+ * The same pages in headless Chromium (when /usr/bin/chromium and a console build in dist/web exist):
+ * from navigation to the page's first data on screen, the bundle's download and parse included; the
+ * median of 5 loads in a fresh tab each.
+ */
+async function inBrowser(url: string, person: string): Promise<Record<string, number> | string> {
+  if (!fs.existsSync('/usr/bin/chromium')) return 'skipped: /usr/bin/chromium is missing'
+  if (!fs.existsSync('dist/web/index.html')) return 'skipped: no console build in dist/web (npm run build)'
+  const { chromium } = await import('playwright-core')
+  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--headless', '--no-sandbox', '--disable-gpu'] })
+  const pages: Record<string, [string, string]> = {
+    overview: ['#/overview', '.card .value'],
+    people: [`#/people/email/${person}`, '[aria-label="Cookies"] li'],
+    data: ['#/data', 'table tbody tr'],
+    keys: ['#/keys', 'table tbody tr'],
+  }
+  const out: Record<string, number> = {}
+  try {
+    for (const [name, [hash, selector]] of Object.entries(pages)) {
+      const times: number[] = []
+      for (let i = 0; i < 5; i++) {
+        const context = await browser.newContext()
+        await context.addInitScript((key) => sessionStorage.setItem('cdp.key', key), KEY)
+        const page = await context.newPage()
+        const started = performance.now()
+        await page.goto(`${url}/${hash}`)
+        await page.locator(selector).first().waitFor()
+        times.push(performance.now() - started)
+        await context.close()
+      }
+      out[name] = Math.round(median(times))
+    }
+  } finally {
+    await browser.close()
+  }
+  return out
+}
+
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0
 
 async function main(): Promise<void> {
@@ -113,9 +151,10 @@ async function main(): Promise<void> {
       for (let i = 0; i < 20; i++) warm.push(await once())
       figures[page] = { cold_ms: Math.round(cold * 10) / 10, warm_median_ms: Math.round(median(warm) * 10) / 10 }
     }
+    const browserFigures = await inBrowser(url, person)
     const stats = (await (await fetch(`${url}/api/stats`, { headers: { authorization: `Bearer ${KEY}` } })).json()) as { profiles?: number; compute_ms?: number }
     // compute_ms: what the overview's store-wide counts cost when recomputed (in the background, not per request).
-    const result = { backend: BACKEND, profiles: stats.profiles, stats_compute_ms: stats.compute_ms, pages: figures }
+    const result = { backend: BACKEND, profiles: stats.profiles, stats_compute_ms: stats.compute_ms, pages: figures, browser: browserFigures }
     process.stdout.write(`${JSON.stringify(result, null, 2)}\n`)
     fs.mkdirSync('bench/results', { recursive: true })
     fs.writeFileSync(`bench/results/console-${BACKEND}.json`, `${JSON.stringify(result, null, 2)}\n`)
