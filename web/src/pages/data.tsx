@@ -178,10 +178,11 @@ function RawRecords(props: { status: string; source: string; reason: string; aft
     (signal) =>
       api.get<{ records: RawRecord[]; next_after_id: number | null }>(
         '/api/raw',
-        { status: props.status || undefined, source: props.source || undefined, after_id: props.after || undefined, limit: 50 },
+        // The API filters by status and source; a reason is filtered here, over a larger page.
+        { status: props.status || undefined, source: props.source || undefined, after_id: props.after || undefined, limit: props.reason ? 1000 : 50 },
         signal,
       ),
-    [props.status, props.source, props.after],
+    [props.status, props.source, props.after, props.reason],
   )
   const [status, setStatus] = useState(props.status)
   const [source, setSource] = useState(props.source)
@@ -191,7 +192,7 @@ function RawRecords(props: { status: string; source: string; reason: string; aft
     const text = params.toString()
     navigate(`${href('data')}${text ? `?${text}` : ''}`)
   }
-  const records = (loaded.data?.records ?? []).filter((r) => !props.reason || r.errors.some((e) => e.reason === props.reason))
+  const records = (loaded.data?.records ?? []).filter((r) => !props.reason || r.errors.some((e) => e.reason === props.reason)).slice(0, 50)
   const reasons = [...new Set((loaded.data?.records ?? []).flatMap((r) => r.errors.map((e) => e.reason)))].sort()
   const replay = ['cdp replay', props.source ? `--source ${props.source}` : '', props.reason ? `--reason ${props.reason}` : ''].filter(Boolean).join(' ')
   return (

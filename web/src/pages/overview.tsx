@@ -121,7 +121,7 @@ export function OverviewPage(_props: PageProps) {
                 {s.rejected_reasons.map((r) => (
                   <tr key={r.reason}>
                     <td>
-                      <a href={`${href('data')}?status=rejected`}>{r.reason}</a>
+                      <a href={`${href('data')}?status=rejected&reason=${encodeURIComponent(r.reason)}`}>{r.reason}</a>
                     </td>
                     <td class="num">{formatNumber(r.count)}</td>
                   </tr>
