@@ -5,6 +5,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { appDependencies, buildApp } from '../../src/api/app.ts'
 import { createTestApp, type TestApp } from '../helpers/app.ts'
 
 describe('console API and serving', () => {
@@ -82,6 +83,27 @@ describe('console API and serving', () => {
     expect(stats.rejected_reasons).toEqual([{ reason: 'invalid_email', count: 1 }])
     expect(stats.cohorts.find((c) => c.name === 'Sports')?.members).toBeGreaterThan(0)
     expect((await t.app.inject({ method: 'GET', url: '/api/stats', headers: t.auth('ingest') })).statusCode).toBe(403)
+  })
+
+  it('GET /api/stats answers at once after a start, pending, while the first counts are still computed', async () => {
+    let release: () => void = () => undefined
+    const gate = new Promise<void>((resolve) => (release = resolve))
+    const store = t.runtime.store
+    const slow = { ...store, readStats: async (input: Parameters<typeof store.readStats>[0]) => (await gate, store.readStats(input)) }
+    const app = await buildApp({ ...appDependencies(t.runtime), consoleDir: dir, store: slow })
+    try {
+      const first = await app.inject({ method: 'GET', url: '/api/stats', headers: t.auth('read') })
+      expect(first.statusCode).toBe(200)
+      expect(first.json()).toMatchObject({ pending: true, profiles: null, raw: null, ingests_by_day: [], computed_at: null })
+      expect((first.json() as { cohorts: unknown[] }).cohorts.length).toBeGreaterThan(0)
+      release()
+      await expect
+        .poll(async () => ((await app.inject({ method: 'GET', url: '/api/stats', headers: t.auth('read') })).json() as { pending: boolean }).pending, { timeout: 20_000 })
+        .toBe(false)
+    } finally {
+      release()
+      await app.close()
+    }
   })
 
   it('serves index.html at / uncached and hashed assets for a year', async () => {

@@ -14,11 +14,14 @@ const CHEAP_MS = 50
 /** How old a result may be: 1 s, or 100 times what computing it took, at most MAX_AGE_MS. */
 const MIN_AGE_MS = 1_000
 const MAX_AGE_MS = 60_000
+/** The first request after a start waits this long for the first result, then answers without it (pending). */
+const FIRST_WAIT_MS = 100
 const maxAge = (tookMs: number) => Math.min(MAX_AGE_MS, Math.max(MIN_AGE_MS, tookMs * 100))
 const DAY_MS = 86_400_000
 const DAYS = 30
 const REJECTED_SAMPLE = 10_000
 
+const count = { type: ['integer', 'null'] } as const
 const series = { type: 'array', items: { type: 'object', properties: { day: { type: 'string' }, count: { type: 'integer' } }, required: ['day', 'count'] } } as const
 const sizes = {
   type: 'array',
@@ -63,11 +66,12 @@ export async function statsRoutes(fastify: FastifyInstance, ctx: RouteContext): 
           200: {
             type: 'object',
             properties: {
-              profiles: { type: 'integer' },
-              identified: { type: 'integer', description: 'profiles with an email' },
-              identified_share: { type: 'number' },
-              events: { type: 'integer' },
-              raw: { type: 'object', properties: { total: { type: 'integer' }, rejected: { type: 'integer' }, superseded: { type: 'integer' } } },
+              pending: { type: 'boolean', description: 'true right after a start, while the first store-wide counts are computed: they are null (series empty) and cohorts and segments are current; ask again in a second' },
+              profiles: count,
+              identified: { ...count, description: 'profiles with an email' },
+              identified_share: { type: ['number', 'null'] },
+              events: count,
+              raw: { type: ['object', 'null'], properties: { total: { type: 'integer' }, rejected: { type: 'integer' }, superseded: { type: 'integer' } } },
               ingests_by_day: { ...series, description: `raw records received per UTC day, the last ${DAYS} days` },
               events_by_day: { ...series, description: `events per UTC day (their own time), the last ${DAYS} days` },
               rejected_reasons: {
@@ -77,22 +81,26 @@ export async function statsRoutes(fastify: FastifyInstance, ctx: RouteContext): 
               },
               cohorts: sizes,
               segments: sizes,
-              computed_at: { type: 'string', format: 'date-time' },
-              compute_ms: { type: 'integer', description: 'how long the store-wide counts took' },
+              computed_at: { type: ['string', 'null'], format: 'date-time' },
+              compute_ms: { type: ['integer', 'null'], description: 'how long the store-wide counts took' },
             },
           },
         },
       },
     },
     async () => {
-      if (!cached) await refresh()
+      if (!cached) await firstResult(refresh())
       else if (Date.now() - cached.at > maxAge(cached.tookMs)) {
         if (cached.tookMs <= CHEAP_MS) await refresh()
         else refresh().catch((error: unknown) => fastify.log.warn({ err: error }, 'computing the overview statistics failed'))
       }
       const current = cached
-      if (!current) throw new Error('statistics missing after a refresh')
-      const [cohorts, segments] = await Promise.all([ctx.store.listCohorts(), ctx.store.listSegments()])
+      const [cohortRows, segmentRows] = await Promise.all([ctx.store.listCohorts(), ctx.store.listSegments()])
+      const cohorts = cohortRows.map((c) => ({ id: c.id, name: c.name, members: c.members })).sort((a, b) => b.members - a.members)
+      const segments = segmentRows.map((g) => ({ id: g.id, name: g.name, members: g.members })).sort((a, b) => b.members - a.members)
+      if (!current) {
+        return { pending: true, profiles: null, identified: null, identified_share: null, events: null, raw: null, ingests_by_day: [], events_by_day: [], rejected_reasons: [], cohorts, segments, computed_at: null, compute_ms: null }
+      }
       const { stats } = current
       const days = (points: StoreStats['ingests']) => {
         const byStart = new Map(points.map((p) => [p.start, p.count]))
@@ -102,6 +110,7 @@ export async function statsRoutes(fastify: FastifyInstance, ctx: RouteContext): 
         })
       }
       return {
+        pending: false,
         profiles: stats.profiles,
         identified: stats.identified,
         identified_share: stats.profiles === 0 ? 0 : stats.identified / stats.profiles,
@@ -110,11 +119,21 @@ export async function statsRoutes(fastify: FastifyInstance, ctx: RouteContext): 
         ingests_by_day: days(stats.ingests),
         events_by_day: days(stats.eventsOverTime),
         rejected_reasons: stats.rejectedReasons,
-        cohorts: cohorts.map((c) => ({ id: c.id, name: c.name, members: c.members })).sort((a, b) => b.members - a.members),
-        segments: segments.map((s) => ({ id: s.id, name: s.name, members: s.members })).sort((a, b) => b.members - a.members),
+        cohorts,
+        segments,
         computed_at: new Date(current.at).toISOString(),
         compute_ms: current.tookMs,
       }
     },
   )
+}
+
+/** Waits for the first result at most FIRST_WAIT_MS; a failure of that computation fails the request. */
+async function firstResult(computing: Promise<void>): Promise<void> {
+  let timer: NodeJS.Timeout | undefined
+  try {
+    await Promise.race([computing, new Promise<void>((resolve) => (timer = setTimeout(resolve, FIRST_WAIT_MS)))])
+  } finally {
+    clearTimeout(timer)
+  }
 }

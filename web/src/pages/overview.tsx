@@ -1,25 +1,30 @@
 // Overview: the store at a glance, refreshed every 10 s while the tab is visible (GET /api/stats).
+import { useEffect } from 'preact/hooks'
 import { api } from '../api.ts'
 import { BarChart, TimeChart } from '../chart.tsx'
 import { href, type PageProps } from '../router.tsx'
 import { ErrorBox, formatNumber, formatPercent, formatTime, Loading, useInterval, useLoad } from '../ui.tsx'
 
 export interface Stats {
-  profiles: number
-  identified: number
-  identified_share: number
-  events: number
-  raw: { total: number; rejected: number; superseded: number }
+  /** Right after a server start: the store-wide counts are being computed (null), cohorts and segments are there. */
+  pending: boolean
+  profiles: number | null
+  identified: number | null
+  identified_share: number | null
+  events: number | null
+  raw: { total: number; rejected: number; superseded: number } | null
   ingests_by_day: Array<{ day: string; count: number }>
   events_by_day: Array<{ day: string; count: number }>
   rejected_reasons: Array<{ reason: string; count: number }>
   cohorts: Array<{ id: string; name: string; members: number }>
   segments: Array<{ id: string; name: string; members: number }>
-  computed_at: string
-  compute_ms: number
+  computed_at: string | null
+  compute_ms: number | null
 }
 
 const REFRESH_MS = 10_000
+/** While the server computes its first counts, ask again this soon. */
+const PENDING_RETRY_MS = 1_000
 
 function Card(props: { label: string; value: string; note?: string }) {
   return (
@@ -34,6 +39,12 @@ function Card(props: { label: string; value: string; note?: string }) {
 export function OverviewPage(_props: PageProps) {
   const stats = useLoad((signal) => api.get<Stats>('/api/stats', undefined, signal), [])
   useInterval(stats.reload, REFRESH_MS)
+  const pending = stats.data?.pending === true
+  useEffect(() => {
+    if (!pending) return
+    const timer = window.setTimeout(stats.reload, PENDING_RETRY_MS)
+    return () => window.clearTimeout(timer)
+  }, [pending, stats.data])
   const s = stats.data
   if (!s) return <section><h1>Overview</h1>{stats.error ? <ErrorBox error={stats.error} /> : <Loading />}</section>
   const x = s.ingests_by_day.map((d) => Date.parse(`${d.day}T00:00:00Z`) / 1000)
@@ -45,12 +56,14 @@ export function OverviewPage(_props: PageProps) {
       <ErrorBox error={stats.error} />
       <div class="cards">
         <Card label="Profiles" value={formatNumber(s.profiles)} />
-        <Card label="Identified" value={formatPercent(s.identified_share)} note={`${formatNumber(s.identified)} with an email`} />
+        <Card label="Identified" value={s.identified_share === null ? '–' : formatPercent(s.identified_share)} note={`${formatNumber(s.identified)} with an email`} />
         <Card label="Events" value={formatNumber(s.events)} />
-        <Card label="Raw records" value={formatNumber(s.raw.total)} note={`${formatNumber(s.raw.rejected)} rejected`} />
+        <Card label="Raw records" value={formatNumber(s.raw?.total)} note={`${formatNumber(s.raw?.rejected)} rejected`} />
       </div>
       <p class="muted" aria-live="polite">
-        Counts as of {formatTime(s.computed_at)}; refreshes every {REFRESH_MS / 1000} s while this tab is visible.
+        {s.pending
+          ? 'The server has just started and is counting the store; the figures follow in a moment.'
+          : `Counts as of ${formatTime(s.computed_at)}; refreshes every ${REFRESH_MS / 1000} s while this tab is visible.`}
       </p>
       <div class="grid2">
         <div class="panel">
