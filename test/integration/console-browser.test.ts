@@ -33,7 +33,7 @@ describe.skipIf(!hasChromium)(`the console in headless Chromium (skipped when ${
     const built = spawnSync(process.execPath, [vite, 'build', path.join(ROOT, 'web'), '--outDir', buildDir, '--emptyOutDir', '--logLevel', 'error'], { cwd: ROOT, encoding: 'utf8' })
     if (built.status !== 0) throw new Error(`vite build failed: ${built.stderr}`)
 
-    t = await createTestApp({}, {}, { consoleDir: buildDir })
+    t = await createTestApp({}, { background: true, schedulerIntervalMs: 100 }, { consoleDir: buildDir })
     // Jane: a cookie with her email, then a second device that browsed anonymously and later signed in (a merge).
     const day = (n: number) => new Date(Date.now() - n * DAY).toISOString()
     await t.ingest([
@@ -100,6 +100,10 @@ describe.skipIf(!hasChromium)(`the console in headless Chromium (skipped when ${
   }
 
   it('signs in with an admin key and shows the overview with its charts', async () => {
+    // The overview's counts are a cached result: wait until it has seen the seeded data.
+    await expect
+      .poll(async () => ((await t.app.inject({ method: 'GET', url: '/api/stats', headers: t.auth('read') })).json() as { profiles: number | null }).profiles, { timeout: 20_000 })
+      .toBe(25)
     const page = await signedIn(t.keys.admin)
     await expect.poll(() => page.getByRole('heading', { name: 'Overview' }).count()).toBe(1)
     await page.locator('.card').first().waitFor()

@@ -10,13 +10,13 @@ import type { RouteContext } from '../app.ts'
 import type { SchemaRequestTypes } from '../http/schema-types.ts'
 
 /** A result that took this long or less is recomputed before answering; a slower one in the background. */
-const CHEAP_MS = 50
-/** How old a result may be: 1 s, or 100 times what computing it took, at most MAX_AGE_MS. */
+const CHEAP_MS = 150
+/** How old a result may be: 1 s, or 20 times what computing it took, at most MAX_AGE_MS. */
 const MIN_AGE_MS = 1_000
 const MAX_AGE_MS = 60_000
 /** The first request after a start waits this long for the first result, then answers without it (pending). */
 const FIRST_WAIT_MS = 100
-const maxAge = (tookMs: number) => Math.min(MAX_AGE_MS, Math.max(MIN_AGE_MS, tookMs * 100))
+const maxAge = (tookMs: number) => Math.min(MAX_AGE_MS, Math.max(MIN_AGE_MS, tookMs * 20))
 const DAY_MS = 86_400_000
 const DAYS = 30
 const REJECTED_SAMPLE = 10_000
