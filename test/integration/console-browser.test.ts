@@ -188,6 +188,32 @@ describe.skipIf(!hasChromium)(`the console in headless Chromium (skipped when ${
     await page.context().close()
   })
 
+  it('works from the keyboard: sign in with Enter, the skip link first, Enter on a nav link', async () => {
+    const context = await browser.newContext()
+    const page = await context.newPage()
+    await page.goto(`${origin}/`)
+    // The key field has the focus on arrival.
+    await page.keyboard.type(t.keys.read)
+    await page.keyboard.press('Enter')
+    await page.getByRole('navigation', { name: 'Console' }).waitFor()
+    await expect.poll(() => page.evaluate(() => document.activeElement?.id)).toBe('main')
+    // On a fresh load (the key stays in the tab), the first Tab reaches the skip link.
+    await page.reload()
+    await page.getByRole('navigation', { name: 'Console' }).waitFor()
+    await page.keyboard.press('Tab')
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Skip to content')
+    await page.keyboard.press('Enter')
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('main')
+    await page.getByRole('navigation', { name: 'Console' }).getByRole('link', { name: 'People', exact: true }).focus()
+    await page.keyboard.press('Enter')
+    await page.getByRole('heading', { name: 'People' }).waitFor()
+    await page.getByLabel('Identifier').focus()
+    await page.keyboard.type('jane@example.com')
+    await page.keyboard.press('Enter')
+    await page.getByRole('heading', { name: 'Identity graph' }).waitFor()
+    await context.close()
+  })
+
   it('shows the API error message when a key is wrong', async () => {
     const context = await browser.newContext()
     const page = await context.newPage()

@@ -142,6 +142,8 @@ function App() {
           onSignedIn={(key, info) => {
             storeKey(key)
             setState({ key, info })
+            // The form is gone: put the focus at the top of the page's content, not on a removed button.
+            requestAnimationFrame(() => document.getElementById('main')?.focus())
           }}
         />
       )}
