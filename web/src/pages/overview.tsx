@@ -3,6 +3,7 @@ import { useEffect } from 'preact/hooks'
 import { api } from '../api.ts'
 import { BarChart, TimeChart } from '../chart.tsx'
 import { href, type PageProps } from '../router.tsx'
+import { useSession } from '../session.tsx'
 import { ErrorBox, formatNumber, formatPercent, formatTime, Loading, useInterval, useLoad } from '../ui.tsx'
 
 export interface Stats {
@@ -37,6 +38,7 @@ function Card(props: { label: string; value: string; note?: string }) {
 }
 
 export function OverviewPage(_props: PageProps) {
+  const { can } = useSession()
   const stats = useLoad((signal) => api.get<Stats>('/api/stats', undefined, signal), [])
   useInterval(stats.reload, REFRESH_MS)
   const pending = stats.data?.pending === true
@@ -134,7 +136,8 @@ export function OverviewPage(_props: PageProps) {
                 {s.rejected_reasons.map((r) => (
                   <tr key={r.reason}>
                     <td>
-                      <a href={`${href('data')}?status=rejected&reason=${encodeURIComponent(r.reason)}`}>{r.reason}</a>
+                      {/* The raw records are admin-only: a read key sees the reason without the link. */}
+                      {can('admin') ? <a href={`${href('data')}?status=rejected&reason=${encodeURIComponent(r.reason)}`}>{r.reason}</a> : r.reason}
                     </td>
                     <td class="num">{formatNumber(r.count)}</td>
                   </tr>
