@@ -105,10 +105,10 @@ describe.skipIf(!hasChromium)(`the console in headless Chromium (skipped when ${
       .poll(async () => ((await t.app.inject({ method: 'GET', url: '/api/stats', headers: t.auth('read') })).json() as { profiles: number | null }).profiles, { timeout: 20_000 })
       .toBe(25)
     const page = await signedIn(t.keys.admin)
-    await expect.poll(() => page.getByRole('heading', { name: 'Overview' }).count()).toBe(1)
+    await page.getByRole('heading', { name: 'Overview' }).waitFor()
     await page.locator('.card').first().waitFor()
     // Digits once the counts are in (right after a start they may be pending for a moment).
-    await expect.poll(() => page.locator('.card .value').first().textContent()).toMatch(/^\d+$/)
+    await expect.poll(() => page.locator('.card .value').first().textContent(), { timeout: 15_000 }).toMatch(/^\d+$/)
     await page.locator('.uplot').first().waitFor()
     const nav = page.getByRole('navigation', { name: 'Console' })
     for (const label of ['Overview', 'People', 'Cohorts', 'Audiences', 'Data', 'Keys']) expect(await nav.getByRole('link', { name: label, exact: true }).count()).toBe(1)
@@ -135,8 +135,8 @@ describe.skipIf(!hasChromium)(`the console in headless Chromium (skipped when ${
     await expect.poll(async () => {
       const response = await t.app.inject({ method: 'GET', url: '/api/user?email=jane@example.com', headers: t.auth('read') })
       return (response.json() as { user_profile: { cookies: string[] } }).user_profile.cookies
-    }).toEqual(['jane-laptop'])
-    await expect.poll(() => page.getByRole('list', { name: 'Cookies' }).getByText('jane-phone').count()).toBe(0)
+    }, { timeout: 15_000 }).toEqual(['jane-laptop'])
+    await expect.poll(() => page.getByRole('list', { name: 'Cookies' }).getByText('jane-phone').count(), { timeout: 15_000 }).toBe(0)
     await page.context().close()
   })
 
@@ -196,7 +196,7 @@ describe.skipIf(!hasChromium)(`the console in headless Chromium (skipped when ${
     await page.keyboard.type(t.keys.read)
     await page.keyboard.press('Enter')
     await page.getByRole('navigation', { name: 'Console' }).waitFor()
-    await expect.poll(() => page.evaluate(() => document.activeElement?.id)).toBe('main')
+    await expect.poll(() => page.evaluate(() => document.activeElement?.id), { timeout: 15_000 }).toBe('main')
     // On a fresh load (the key stays in the tab), the first Tab reaches the skip link.
     await page.reload()
     await page.getByRole('navigation', { name: 'Console' }).waitFor()
