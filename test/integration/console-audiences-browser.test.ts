@@ -1,0 +1,136 @@
+// The console's Cohorts page and audience builder in headless Chromium, against a real listening
+// server over a fresh test database, with the console built by Vite into a throwaway folder.
+// Checked where it lands: the preview count against POST /api/segments/preview, the saved segment
+// through GET /api/segments, a new member's entry on the live change stream panel.
+import { spawnSync } from 'node:child_process'
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import os from 'node:os'
+import path from 'node:path'
+import type { AddressInfo } from 'node:net'
+import type { FastifyInstance } from 'fastify'
+import type { Browser, Page } from 'playwright-core'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { appDependencies, buildApp } from '../../src/api/app.ts'
+import { createTestApp, type TestApp } from '../helpers/app.ts'
+
+const CHROMIUM = '/usr/bin/chromium'
+const hasChromium = existsSync(CHROMIUM)
+const INSTALL_HINT = `${CHROMIUM} is missing: install it with \`apt-get install -y chromium\` (Debian's package; playwright-core drives it)`
+if (!hasChromium) console.warn(`console browser tests skipped: ${INSTALL_HINT}`)
+
+const root = path.resolve(import.meta.dirname, '../..')
+// Screenshots for docs/console.md, rewritten on every run (1280x800, as the docs show them).
+const SCREENSHOTS = path.join(root, 'docs', 'console')
+
+/** Builds web/ with Vite into a new temporary folder (the same build scripts/build.mjs runs) and returns it. */
+function buildConsole(): string {
+  const out = mkdtempSync(path.join(os.tmpdir(), 'cdp-console-'))
+  const vite = path.join(path.dirname(createRequire(import.meta.url).resolve('vite/package.json')), 'bin', 'vite.js')
+  const built = spawnSync(process.execPath, [vite, 'build', path.join(root, 'web'), '--outDir', out, '--emptyOutDir', '--logLevel', 'error'], { cwd: root, encoding: 'utf8' })
+  if (built.status !== 0) throw new Error(`vite build failed: ${built.stderr}`)
+  return out
+}
+
+/** Waits for a condition in the page (expect.poll's default second is short for a backfill on a busy machine). */
+const eventually = <T>(read: () => Promise<T>) => expect.poll(read, { timeout: 20_000 })
+
+describe.skipIf(!hasChromium)(`console: cohorts and audiences in headless Chromium (skipped when ${INSTALL_HINT})`, () => {
+  let t: TestApp
+  let app: FastifyInstance
+  let browser: Browser
+  let page: Page
+  let consoleDir: string
+  let origin: string
+
+  const api = async <T>(method: 'GET' | 'POST', url: string, body?: unknown): Promise<T> => {
+    const response = await app.inject({ method, url, headers: { ...t.auth('admin'), ...(body === undefined ? {} : { 'content-type': 'application/json' }) }, payload: body === undefined ? undefined : JSON.stringify(body) })
+    expect(response.statusCode, response.body).toBeLessThan(300)
+    return response.json() as T
+  }
+  const profileIdOf = async (cookie: string) => (await api<{ user_profile: { profile_id: string } }>('GET', `/api/user?cookie=${cookie}`)).user_profile.profile_id
+
+  beforeAll(async () => {
+    consoleDir = buildConsole()
+    // background: backfills and the scheduler run, as in the server (npm start).
+    t = await createTestApp({}, { background: true })
+    // A listening server with the console: the test app's runtime, served with this build.
+    app = await buildApp({ ...appDependencies(t.runtime), consoleDir })
+    await app.listen({ port: 0, host: '127.0.0.1' })
+    origin = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`
+    const people = [
+      { cookie: 'fan-25', demographics: { age: 25 }, interests: ['Tom Brady'] },
+      { cookie: 'fan-31', demographics: { age: 31 }, interests: ['Lionel Messi'] },
+      { cookie: 'fan-52', demographics: { age: 52 }, interests: ['Serena Williams'] },
+      { cookie: 'cook-33', demographics: { age: 33 }, interests: ['sourdough recipes'] },
+      { cookie: 'shoes-40', demographics: { age: 40 }, interests: ['nike shoes'] },
+    ]
+    expect((await t.ingest(people)).status).toBe(200)
+    const { chromium } = await import('playwright-core')
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] })
+    page = await browser.newPage({ viewport: { width: 1280, height: 800 } })
+    await page.goto(`${origin}/`)
+    await page.fill('#api-key', t.keys.admin)
+    await page.click('button[type=submit]')
+    await page.waitForSelector('header.top nav')
+    mkdirSync(SCREENSHOTS, { recursive: true })
+  })
+
+  afterAll(async () => {
+    await browser?.close()
+    await app?.close()
+    await t?.close()
+    if (consoleDir) rmSync(consoleDir, { recursive: true, force: true })
+  })
+
+  it('the classifier playground shows "Tom Brady" → Sports, and why', async () => {
+    await page.goto(`${origin}/#/cohorts`)
+    await page.waitForSelector('[data-testid=cohort-sizes-chart] canvas')
+    await page.fill('#playground-interests', 'Tom Brady\nsourdough recipes')
+    const sports = page.locator('[data-testid=classifications] li[data-interest="Tom Brady"] .cohort-badge[data-cohort="Sports"]')
+    await sports.waitFor()
+    await page.locator('li[data-interest="Tom Brady"] summary').click()
+    await eventually(() => page.locator('li[data-interest="Tom Brady"] .why').innerText()).toContain('“tom brady” is Sports')
+    // A cohort's members, paged: Sports has the three fans.
+    await page.getByRole('button', { name: 'Sports', exact: true }).click()
+    await eventually(() => page.locator('.cohort-members h2').innerText()).toContain('Members of Sports (3)')
+    await eventually(() => page.locator('.cohort-members tbody tr').count()).toBe(3)
+    await page.screenshot({ path: path.join(SCREENSHOTS, 'cohorts.png') })
+  })
+
+  it('builds a segment whose live count matches the preview API, saves it, and shows a new member entering live', async () => {
+    await page.goto(`${origin}/#/audiences`)
+    await page.waitForSelector('[data-testid=preview-count][data-state=done]')
+    // The starter definition is "age between 25 and 44"; make it 25–35 and add the Sports cohort.
+    await page.getByRole('textbox', { name: 'all.0 high' }).fill('35')
+    await page.getByRole('button', { name: 'add cohort to group root' }).click()
+    await page.getByRole('combobox', { name: 'all.1 cohort' }).selectOption('Sports')
+    await page.getByRole('spinbutton', { name: 'all.1 minimum score' }).fill('0.5')
+    const conditions = {
+      all: [
+        { field: 'age', op: 'between', value: [25, 35] },
+        { cohort: 'Sports', min_score: 0.5 },
+      ],
+    }
+    // The JSON view follows the visual editor.
+    await eventually(async () => JSON.parse(await page.locator('#definition-json').inputValue())).toEqual(conditions)
+    const expected = await api<{ count: number }>('POST', '/api/segments/preview', { conditions, required_consent: [] })
+    expect(expected.count).toBe(2)
+    const count = page.locator('[data-testid=preview-count][data-state=done]')
+    await eventually(() => count.innerText()).toBe(String(expected.count))
+    await eventually(() => page.locator('.preview tbody tr').count()).toBe(2)
+
+    await page.getByRole('textbox', { name: 'Name' }).fill('Young sports fans')
+    await page.getByRole('button', { name: 'Save audience' }).click()
+    await eventually(() => page.locator('[data-testid=save-message]').innerText()).toContain('Saved “Young sports fans” as version 1')
+    const [saved] = await api<Array<{ id: string; name: string; conditions: unknown }>>('GET', '/api/segments')
+    expect(saved).toMatchObject({ name: 'Young sports fans', conditions })
+    await eventually(() => page.locator('[data-testid=segment-state]').innerText()).toBe('2 members')
+    await page.locator('[data-testid=stream-status]', { hasText: /^live$/ }).waitFor()
+
+    expect((await t.ingest({ cookie: 'new-fan', demographics: { age: 28 }, interests: ['Tom Brady'] })).status).toBe(200)
+    const newcomer = await profileIdOf('new-fan')
+    await page.locator(`[data-testid=changes] li.entered[data-profile="${newcomer}"]`).waitFor()
+    await page.screenshot({ path: path.join(SCREENSHOTS, 'audiences.png') })
+  })
+})
