@@ -3,7 +3,8 @@
 // Checked where it lands: the preview count against POST /api/segments/preview, the saved segment
 // through GET /api/segments, a new member's entry on the live change stream panel.
 import { spawnSync } from 'node:child_process'
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import http from 'node:http'
 import { createRequire } from 'node:module'
 import os from 'node:os'
 import path from 'node:path'
@@ -42,6 +43,9 @@ describe.skipIf(!hasChromium)(`console: cohorts and audiences in headless Chromi
   let page: Page
   let consoleDir: string
   let origin: string
+  let receiver: http.Server
+  const deliveries: Array<{ changes: Array<{ profile_id: string; change: string }> }> = []
+  let segmentId: string
 
   const api = async <T>(method: 'GET' | 'POST', url: string, body?: unknown): Promise<T> => {
     const response = await app.inject({ method, url, headers: { ...t.auth('admin'), ...(body === undefined ? {} : { 'content-type': 'application/json' }) }, payload: body === undefined ? undefined : JSON.stringify(body) })
@@ -53,7 +57,17 @@ describe.skipIf(!hasChromium)(`console: cohorts and audiences in headless Chromi
   beforeAll(async () => {
     consoleDir = buildConsole()
     // background: backfills and the scheduler run, as in the server (npm start).
-    t = await createTestApp({}, { background: true })
+    // The webhook receiver below listens on loopback, allowed by the setting made for it.
+    t = await createTestApp({ CDP_WEBHOOK_ALLOW_HOSTS: '127.0.0.1' }, { background: true })
+    receiver = http.createServer((request, response) => {
+      let body = ''
+      request.on('data', (chunk: Buffer) => (body += chunk.toString('utf8')))
+      request.on('end', () => {
+        deliveries.push(JSON.parse(body) as { changes: Array<{ profile_id: string; change: string }> })
+        response.writeHead(204).end()
+      })
+    })
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve))
     // A listening server with the console: the test app's runtime, served with this build.
     app = await buildApp({ ...appDependencies(t.runtime), consoleDir })
     await app.listen({ port: 0, host: '127.0.0.1' })
@@ -69,6 +83,7 @@ describe.skipIf(!hasChromium)(`console: cohorts and audiences in headless Chromi
     const { chromium } = await import('playwright-core')
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] })
     page = await browser.newPage({ viewport: { width: 1280, height: 800 } })
+    page.setDefaultTimeout(20_000)
     await page.goto(`${origin}/`)
     await page.fill('#api-key', t.keys.admin)
     await page.click('button[type=submit]')
@@ -79,6 +94,7 @@ describe.skipIf(!hasChromium)(`console: cohorts and audiences in headless Chromi
   afterAll(async () => {
     await browser?.close()
     await app?.close()
+    await new Promise((resolve) => receiver?.close(resolve))
     await t?.close()
     if (consoleDir) rmSync(consoleDir, { recursive: true, force: true })
   })
@@ -125,12 +141,90 @@ describe.skipIf(!hasChromium)(`console: cohorts and audiences in headless Chromi
     await eventually(() => page.locator('[data-testid=save-message]').innerText()).toContain('Saved “Young sports fans” as version 1')
     const [saved] = await api<Array<{ id: string; name: string; conditions: unknown }>>('GET', '/api/segments')
     expect(saved).toMatchObject({ name: 'Young sports fans', conditions })
+    segmentId = saved?.id ?? ''
+    // The open segment is in the address, so a reload comes back to it.
+    expect(page.url()).toBe(`${origin}/#/audiences/${segmentId}`)
     await eventually(() => page.locator('[data-testid=segment-state]').innerText()).toBe('2 members')
     await page.locator('[data-testid=stream-status]', { hasText: /^live$/ }).waitFor()
 
     expect((await t.ingest({ cookie: 'new-fan', demographics: { age: 28 }, interests: ['Tom Brady'] })).status).toBe(200)
     const newcomer = await profileIdOf('new-fan')
     await page.locator(`[data-testid=changes] li.entered[data-profile="${newcomer}"]`).waitFor()
+    await eventually(() => page.locator('[data-testid=segment-state]').innerText()).toBe('3 members')
+    await page.locator('.change-stream').scrollIntoViewIfNeeded()
+    await page.screenshot({ path: path.join(SCREENSHOTS, 'audiences-live.png') })
+  })
+
+  it('edits with the keyboard alone: adds an event with a window, a count and a property filter', async () => {
+    const add = page.getByRole('button', { name: 'add event to group root' })
+    await add.focus()
+    await page.keyboard.press('Enter')
+    const name = page.getByLabel('all.2 event name', { exact: true })
+    await name.focus()
+    await page.keyboard.press('Control+A')
+    await page.keyboard.type('Order Completed')
+    // Focus is visible on whatever the keyboard reaches.
+    await page.keyboard.press('Tab')
+    expect(await page.evaluate(() => getComputedStyle(document.activeElement as Element).outlineStyle)).toBe('solid')
+    await page.getByRole('checkbox', { name: 'all.2 count occurrences' }).focus()
+    await page.keyboard.press('Space')
+    await page.getByRole('combobox', { name: 'all.2 count operator' }).selectOption('eq')
+    await page.getByRole('textbox', { name: 'all.2 count value' }).fill('0')
+    await page.getByRole('button', { name: 'add a property filter to all.2' }).focus()
+    await page.keyboard.press('Enter')
+    await page.getByRole('textbox', { name: 'all.2 property 1 value' }).fill('shoes')
+    const event = { event: 'Order Completed', within_last: { days: 30 }, count: { op: 'eq', value: 0 }, where: [{ property: 'category', op: 'eq', value: 'shoes' }] }
+    await eventually(async () => (JSON.parse(await page.locator('#definition-json').inputValue()) as { all: unknown[] }).all[2]).toEqual(event)
+    const conditions = JSON.parse(await page.locator('#definition-json').inputValue()) as unknown
+    const expected = await api<{ count: number }>('POST', '/api/segments/preview', { conditions, required_consent: [] })
+    await eventually(() => page.locator('[data-testid=preview-count][data-state=done]').innerText()).toBe(String(expected.count))
+    expect(await page.locator('[data-testid=preview-error]').count()).toBe(0)
+    await page.evaluate(() => window.scrollTo(0, 0))
     await page.screenshot({ path: path.join(SCREENSHOTS, 'audiences.png') })
+  })
+
+  it('saves a second version, registers a webhook that delivers, and exports the members', async () => {
+    // A typed JSON definition replaces the visual editor's state.
+    await page.locator('#definition-json').fill(JSON.stringify({ all: [{ field: 'age', op: 'between', value: [25, 35] }, { cohort: 'Sports', min_score: 0.5 }] }))
+    await eventually(() => page.getByRole('textbox', { name: 'all.0 high' }).inputValue()).toBe('35')
+    await page.getByRole('button', { name: 'Save as version 2' }).click()
+    await eventually(() => page.locator('[data-testid=save-message]').innerText()).toContain('as version 2')
+    await page.getByRole('tab', { name: 'Versions' }).click()
+    await eventually(() => page.locator('.versions > li').count()).toBe(2)
+
+    await page.getByRole('tab', { name: 'Webhooks' }).click()
+    await page.getByRole('textbox', { name: 'URL' }).fill(`http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`)
+    await page.getByRole('button', { name: 'Add webhook' }).click()
+    await eventually(() => page.locator('p.ok', { hasText: 'Signing secret' }).count()).toBe(1)
+    expect((await t.ingest({ cookie: 'late-fan', demographics: { age: 29 }, interests: ['Tom Brady'] })).status).toBe(200)
+    const lateFan = await profileIdOf('late-fan')
+    await eventually(() => deliveries.flatMap((d) => d.changes).map((c) => `${c.change} ${c.profile_id}`)).toContain(`entered ${lateFan}`)
+    await eventually(() => page.locator('[role=tabpanel] tbody tr td:nth-child(3)').innerText()).not.toBe('never')
+
+    await page.getByRole('tab', { name: 'Export' }).click()
+    const download = page.waitForEvent('download')
+    await page.getByRole('button', { name: 'Download CSV' }).click()
+    const file = await (await download).path()
+    const csv = readFileSync(file, 'utf8')
+    expect(csv).toContain(lateFan)
+    expect(csv.trim().split('\n')).toHaveLength(1 + 4)
+  })
+
+  it('shows a read key everything and no action that changes data', async () => {
+    const reader = await browser.newPage({ viewport: { width: 1280, height: 800 } })
+    await reader.goto(`${origin}/`)
+    await reader.fill('#api-key', t.keys.read)
+    await reader.click('button[type=submit]')
+    await reader.goto(`${origin}/#/audiences/${segmentId}`)
+    await reader.locator('[data-testid=segment-state]').waitFor()
+    await eventually(() => reader.locator('[data-testid=preview-count][data-state=done]').innerText()).toBe('4')
+    expect(await reader.getByRole('button', { name: /^Save/ }).count()).toBe(0)
+    expect(await reader.getByRole('button', { name: 'Delete' }).count()).toBe(0)
+    expect(await reader.getByRole('tab', { name: 'Webhooks' }).count()).toBe(0)
+    await reader.goto(`${origin}/#/cohorts`)
+    await reader.locator('[data-testid=classifications] li').first().waitFor()
+    expect(await reader.getByRole('heading', { name: 'New custom cohort' }).count()).toBe(0)
+    expect(await reader.getByRole('button', { name: 'Save correction' }).count()).toBe(0)
+    await reader.close()
   })
 })

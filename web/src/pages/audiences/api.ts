@@ -3,6 +3,7 @@
 import { errorFrom } from '../../api.ts'
 import type { ConsoleApi } from '../cohorts/api.ts'
 import type { Json, Node } from './definition.ts'
+import { parseEventBlock } from './sse.ts'
 
 export interface Segment {
   id: string
@@ -164,19 +165,4 @@ export function followChanges(api: ConsoleApi, segmentId: string, handlers: Foll
   }
   void run()
   return () => controller.abort()
-}
-
-/** One Server-Sent Events block: its id, event name and data lines (comments and retry are skipped). */
-export function parseEventBlock(block: string): { id?: string; event?: string; data?: string } | undefined {
-  const out: { id?: string; event?: string; data?: string } = {}
-  for (const line of block.split('\n')) {
-    if (line === '' || line.startsWith(':')) continue
-    const colon = line.indexOf(':')
-    const name = colon < 0 ? line : line.slice(0, colon)
-    const value = colon < 0 ? '' : line.slice(colon + 1).replace(/^ /, '')
-    if (name === 'id') out.id = value
-    else if (name === 'event') out.event = value
-    else if (name === 'data') out.data = out.data === undefined ? value : `${out.data}\n${value}`
-  }
-  return out.data === undefined && out.id === undefined ? undefined : out
 }

@@ -117,6 +117,24 @@ function AudienceBuilder({ api, isAdmin, openId }: { api: ConsoleApi; isAdmin: b
     await reload()
   }
 
+  // Entries and exits change the member count: re-read the segment, at most once a second.
+  const refreshTimer = useRef<ReturnType<typeof setTimeout> | null>(null)
+  const refreshSaved = useCallback(() => {
+    if (refreshTimer.current !== null || !saved) return
+    const id = saved.id
+    refreshTimer.current = setTimeout(() => {
+      refreshTimer.current = null
+      segments.get(id).then(
+        (s) => setSaved((current) => (current?.id === id ? s : current)),
+        (error: unknown) => setMessage({ kind: 'error', text: errorText(error) }),
+      )
+      void reload()
+    }, 1000)
+  }, [saved, segments, reload])
+  useEffect(() => () => {
+    if (refreshTimer.current !== null) clearTimeout(refreshTimer.current)
+  }, [])
+
   const context = { cohorts: cohortNames, segments: (list ?? []).map((s) => ({ id: s.id, name: s.name })), selfId: draft.id }
 
   return (
@@ -191,6 +209,7 @@ function AudienceBuilder({ api, isAdmin, openId }: { api: ConsoleApi; isAdmin: b
           {saved ? (
             <SavedSegment
               key={saved.id}
+              onChange={refreshSaved}
               api={api}
               segment={saved}
               isAdmin={isAdmin}
@@ -325,6 +344,12 @@ function LivePreview({ api, conditions, requiredConsent }: { api: ConsoleApi; co
   )
 }
 
+const ProfileLink = ({ id }: { id: string }) => (
+  <a href={href('people', id)}>
+    <code>{id}</code>
+  </a>
+)
+
 function MemberTable({ members, caption }: { members: SegmentMember[]; caption: string }) {
   return (
     <table class="members">
@@ -341,7 +366,7 @@ function MemberTable({ members, caption }: { members: SegmentMember[]; caption: 
         {members.map((m) => (
           <tr key={m.profile_id}>
             <td>
-              <code>{m.profile_id}</code>
+              <ProfileLink id={m.profile_id} />
             </td>
             <td>{m.email ?? '—'}</td>
             <td>{m.cookie ?? '—'}</td>
@@ -353,7 +378,8 @@ function MemberTable({ members, caption }: { members: SegmentMember[]; caption: 
   )
 }
 
-function SavedSegment({ api, segment, isAdmin, onLoadVersion }: { api: ConsoleApi; segment: Segment; isAdmin: boolean; onLoadVersion(v: SegmentVersion): void }) {
+function SavedSegment(props: { api: ConsoleApi; segment: Segment; isAdmin: boolean; onLoadVersion(v: SegmentVersion): void; onChange(): void }) {
+  const { api, segment, isAdmin, onLoadVersion, onChange } = props
   const [tab, setTab] = useState<'members' | 'versions' | 'export' | 'webhooks'>('members')
   const tabs = [
     ['members', 'Members'],
@@ -404,7 +430,7 @@ function SavedSegment({ api, segment, isAdmin, onLoadVersion }: { api: ConsoleAp
             {tab === 'webhooks' && isAdmin ? <Webhooks api={api} segment={segment} /> : null}
           </div>
         </div>
-        <ChangeStream api={api} segment={segment} />
+        <ChangeStream api={api} segment={segment} onChange={onChange} />
       </div>
     </section>
   )
@@ -593,13 +619,18 @@ function Webhooks({ api, segment }: { api: ConsoleApi; segment: Segment }) {
 
 const MAX_SHOWN_CHANGES = 100
 
-function ChangeStream({ api, segment }: { api: ConsoleApi; segment: Segment }) {
+function ChangeStream({ api, segment, onChange }: { api: ConsoleApi; segment: Segment; onChange(): void }) {
   const [changes, setChanges] = useState<Change[]>([])
   const [status, setStatus] = useState<string>('connecting')
+  const notify = useRef(onChange)
+  notify.current = onChange
   useEffect(() => {
     setChanges([])
     return segmentsApi(api).follow(segment.id, {
-      onChange: (change) => setChanges((list) => [change, ...list].slice(0, MAX_SHOWN_CHANGES)),
+      onChange: (change) => {
+        setChanges((list) => [change, ...list].slice(0, MAX_SHOWN_CHANGES))
+        notify.current()
+      },
       onStatus: (s, detail) => setStatus(detail ? `${s}: ${detail}` : s),
     })
   }, [api, segment.id])
@@ -615,7 +646,7 @@ function ChangeStream({ api, segment }: { api: ConsoleApi; segment: Segment }) {
       <ol class="changes" aria-live="polite" data-testid="changes">
         {changes.map((c) => (
           <li key={c.id} class={c.change} data-profile={c.profile_id}>
-            <span class="badge">{c.change === 'entered' ? '→ entered' : '← left'}</span> <code>{c.profile_id}</code> <span class="muted">{new Date(c.at).toLocaleTimeString()}</span>{' '}
+            <span class="badge">{c.change === 'entered' ? '→ entered' : '← left'}</span> <ProfileLink id={c.profile_id} /> <span class="muted">{new Date(c.at).toLocaleTimeString()}</span>{' '}
             <span class="reason">{c.reason}</span>
           </li>
         ))}
