@@ -32,7 +32,7 @@ describe('audience definition editing', () => {
   })
 
   it('reads the kind of every node of the language', () => {
-    const kinds = [
+    const nodes: Array<Record<string, Json>> = [
       { all: [] },
       { any: [] },
       { not: {} },
@@ -44,7 +44,8 @@ describe('audience definition editing', () => {
       { event: 'Add to Cart' },
       { consent: 'analytics' },
       { mystery: 1 },
-    ].map(nodeKind)
+    ]
+    const kinds = nodes.map(nodeKind)
     expect(kinds).toEqual(['all', 'any', 'not', 'field', 'trait', 'interest', 'cohort', 'segment', 'event', 'consent', 'unknown'])
     expect(countLeaves(definition)).toBe(4)
   })

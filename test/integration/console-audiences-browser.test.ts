@@ -34,7 +34,7 @@ function buildConsole(): string {
 }
 
 /** Waits for a condition in the page (expect.poll's default second is short for a backfill on a busy machine). */
-const eventually = <T>(read: () => Promise<T>) => expect.poll(read, { timeout: 20_000 })
+const eventually = <T>(read: () => T | Promise<T>) => expect.poll(read, { timeout: 20_000 })
 
 describe.skipIf(!hasChromium)(`console: cohorts and audiences in headless Chromium (skipped when ${INSTALL_HINT})`, () => {
   let t: TestApp
