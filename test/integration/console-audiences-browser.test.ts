@@ -2,6 +2,7 @@
 // server over a fresh test database, with the console built by Vite into a throwaway folder.
 // Checked where it lands: the preview count against POST /api/segments/preview, the saved segment
 // through GET /api/segments, a new member's entry on the live change stream panel.
+// CDP_CONSOLE_SCREENSHOTS=1 also writes docs/console/{cohorts,cohorts-playground,audiences,audiences-live}.png (1280x800).
 import { spawnSync } from 'node:child_process'
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import http from 'node:http'
@@ -21,8 +22,7 @@ const INSTALL_HINT = `${CHROMIUM} is missing: install it with \`apt-get install 
 if (!hasChromium) console.warn(`console browser tests skipped: ${INSTALL_HINT}`)
 
 const root = path.resolve(import.meta.dirname, '../..')
-// Screenshots for docs/console.md, rewritten on every run (1280x800, as the docs show them).
-const SCREENSHOTS = path.join(root, 'docs', 'console')
+const SCREENSHOTS = process.env.CDP_CONSOLE_SCREENSHOTS === '1' ? path.join(root, 'docs', 'console') : undefined
 
 /** Builds web/ with Vite into a new temporary folder (the same build scripts/build.mjs runs) and returns it. */
 function buildConsole(): string {
@@ -51,6 +51,9 @@ describe.skipIf(!hasChromium)(`console: cohorts and audiences in headless Chromi
     const response = await app.inject({ method, url, headers: { ...t.auth('admin'), ...(body === undefined ? {} : { 'content-type': 'application/json' }) }, payload: body === undefined ? undefined : JSON.stringify(body) })
     expect(response.statusCode, response.body).toBeLessThan(300)
     return response.json() as T
+  }
+  const screenshot = async (name: string) => {
+    if (SCREENSHOTS) await page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`) })
   }
   const profileIdOf = async (cookie: string) => (await api<{ user_profile: { profile_id: string } }>('GET', `/api/user?cookie=${cookie}`)).user_profile.profile_id
 
@@ -88,8 +91,8 @@ describe.skipIf(!hasChromium)(`console: cohorts and audiences in headless Chromi
     await page.fill('#api-key', t.keys.admin)
     await page.click('button[type=submit]')
     await page.waitForSelector('header.top nav')
-    mkdirSync(SCREENSHOTS, { recursive: true })
-  })
+    if (SCREENSHOTS) mkdirSync(SCREENSHOTS, { recursive: true })
+  }, 120_000)
 
   afterAll(async () => {
     await browser?.close()
@@ -107,11 +110,14 @@ describe.skipIf(!hasChromium)(`console: cohorts and audiences in headless Chromi
     await sports.waitFor()
     await page.locator('li[data-interest="Tom Brady"] summary').click()
     await eventually(() => page.locator('li[data-interest="Tom Brady"] .why').innerText()).toContain('“tom brady” is Sports')
+    await page.locator('.playground').scrollIntoViewIfNeeded()
+    await screenshot('cohorts-playground')
+    await page.evaluate(() => window.scrollTo(0, 0))
     // A cohort's members, paged: Sports has the three fans.
     await page.getByRole('button', { name: 'Sports', exact: true }).click()
     await eventually(() => page.locator('.cohort-members h2').innerText()).toContain('Members of Sports (3)')
     await eventually(() => page.locator('.cohort-members tbody tr').count()).toBe(3)
-    await page.screenshot({ path: path.join(SCREENSHOTS, 'cohorts.png') })
+    await screenshot('cohorts')
   })
 
   it('builds a segment whose live count matches the preview API, saves it, and shows a new member entering live', async () => {
@@ -152,7 +158,7 @@ describe.skipIf(!hasChromium)(`console: cohorts and audiences in headless Chromi
     await page.locator(`[data-testid=changes] li.entered[data-profile="${newcomer}"]`).waitFor()
     await eventually(() => page.locator('[data-testid=segment-state]').innerText()).toBe('3 members')
     await page.locator('.change-stream').scrollIntoViewIfNeeded()
-    await page.screenshot({ path: path.join(SCREENSHOTS, 'audiences-live.png') })
+    await screenshot('audiences-live')
   })
 
   it('edits with the keyboard alone: adds an event with a window, a count and a property filter', async () => {
@@ -180,7 +186,7 @@ describe.skipIf(!hasChromium)(`console: cohorts and audiences in headless Chromi
     await eventually(() => page.locator('[data-testid=preview-count][data-state=done]').innerText()).toBe(String(expected.count))
     expect(await page.locator('[data-testid=preview-error]').count()).toBe(0)
     await page.evaluate(() => window.scrollTo(0, 0))
-    await page.screenshot({ path: path.join(SCREENSHOTS, 'audiences.png') })
+    await screenshot('audiences')
   })
 
   it('saves a second version, registers a webhook that delivers, and exports the members', async () => {
@@ -215,6 +221,7 @@ describe.skipIf(!hasChromium)(`console: cohorts and audiences in headless Chromi
     await reader.goto(`${origin}/`)
     await reader.fill('#api-key', t.keys.read)
     await reader.click('button[type=submit]')
+    await reader.waitForSelector('header.top nav')
     await reader.goto(`${origin}/#/audiences/${segmentId}`)
     await reader.locator('[data-testid=segment-state]').waitFor()
     await eventually(() => reader.locator('[data-testid=preview-count][data-state=done]').innerText()).toBe('4')

@@ -468,7 +468,7 @@ function TextInput(props: { label: string; value: string; list?: string; size?: 
       aria-label={props.label}
       value={props.value}
       list={props.list}
-      size={props.size ?? Math.max(6, Math.min(24, props.value.length + 2))}
+      size={props.size ?? (props.inputMode === 'decimal' ? 5 : Math.max(6, Math.min(24, props.value.length + 2)))}
       inputMode={props.inputMode}
       onInput={(e) => props.onChange(e.currentTarget.value)}
     />
