@@ -190,6 +190,12 @@ describe.skipIf(!hasChromium)(`console: cohorts and audiences in headless Chromi
   })
 
   it('saves a second version, registers a webhook that delivers, and exports the members', async () => {
+    // Text that is not JSON yet is kept with its parse error; the API's validation message is shown as it is.
+    const json = page.locator('#definition-json')
+    await json.fill('{"all": [')
+    await eventually(() => page.locator('#definition-json-error').innerText()).not.toBe('')
+    await json.fill(JSON.stringify({ all: [{ field: 'age', op: 'gte ', value: 30 }] }))
+    await eventually(() => page.locator('[data-testid=preview-error]').innerText()).toContain('conditions.all[0].op: unknown operator "gte "')
     // A typed JSON definition replaces the visual editor's state.
     await page.locator('#definition-json').fill(JSON.stringify({ all: [{ field: 'age', op: 'between', value: [25, 35] }, { cohort: 'Sports', min_score: 0.5 }] }))
     await eventually(() => page.getByRole('textbox', { name: 'all.0 high' }).inputValue()).toBe('35')

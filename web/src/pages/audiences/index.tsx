@@ -311,6 +311,8 @@ function LivePreview({ api, conditions, requiredConsent }: { api: ConsoleApi; co
         })
         .catch((err: unknown) => {
           if (ticket !== latest.current || controller.signal.aborted) return
+          // No count is better than the count of an earlier definition next to this one's error.
+          setPreview(null)
           setError(errorText(err))
         })
         .finally(() => {
