@@ -31,6 +31,7 @@ import { rawRoutes } from './routes/raw.ts'
 import { segmentApiRoutes } from './routes/segment-api.ts'
 import { segmentRoutes } from './routes/segments.ts'
 import { snippetRoutes } from './routes/snippet.ts'
+import { statsRoutes } from './routes/stats.ts'
 import { userRoutes } from './routes/users.ts'
 import type { Store } from '../storage/ports/store.ts'
 import { type WebhookRouteDependencies, webhookRoutes } from './routes/webhooks.ts'
@@ -162,6 +163,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   await app.register(rawRoutes, context)
   await app.register(keyRoutes, context)
   await app.register(authRoutes, context)
+  await app.register(statsRoutes, context)
   await app.register(site.consoleRoutes)
   return app
 }

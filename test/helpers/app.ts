@@ -1,6 +1,6 @@
 // An in-process app over a fresh test database, with keys for each scope.
 import type { FastifyInstance } from 'fastify'
-import { appDependencies, buildApp } from '../../src/api/app.ts'
+import { type AppDependencies, appDependencies, buildApp } from '../../src/api/app.ts'
 import { createKey, ensureBootstrapKey } from '../../src/api/auth.ts'
 import { openRuntime, type Runtime, type RuntimeOptions } from '../../src/compose.ts'
 import { createTestDatabase, type TestDatabase } from './db.ts'
@@ -44,17 +44,18 @@ export interface UserProfile {
   last_seen: string
 }
 
-export async function createTestApp(overrides: Record<string, string> = {}, options: RuntimeOptions = {}): Promise<TestApp> {
-  return openTestApp(await createTestDatabase({ CDP_ADMIN_KEY: ADMIN_KEY, ...overrides }), options)
+/** `app`: dependencies of the app to replace (the console's build folder, say). */
+export async function createTestApp(overrides: Record<string, string> = {}, options: RuntimeOptions = {}, app: Partial<AppDependencies> = {}): Promise<TestApp> {
+  return openTestApp(await createTestDatabase({ CDP_ADMIN_KEY: ADMIN_KEY, ...overrides }), options, app)
 }
 
 /** The app over a database the caller made (fault tests bring their own server or disk); its config must set CDP_ADMIN_KEY to ADMIN_KEY. */
-export async function openTestApp(database: TestDatabase, options: RuntimeOptions = {}): Promise<TestApp> {
+export async function openTestApp(database: TestDatabase, options: RuntimeOptions = {}, appOverrides: Partial<AppDependencies> = {}): Promise<TestApp> {
   const runtime = await openRuntime(database.config, options)
   await ensureBootstrapKey(runtime.store, database.config.adminKey)
   const read = (await createKey(runtime.store, { name: 'read', scopes: ['read'] })).key
   const ingestKey = (await createKey(runtime.store, { name: 'ingest', scopes: ['ingest'] })).key
-  const app = await buildApp(appDependencies(runtime))
+  const app = await buildApp({ ...appDependencies(runtime), ...appOverrides })
   const keys = { admin: ADMIN_KEY, read, ingest: ingestKey }
   const auth = (scope: 'admin' | 'read' | 'ingest') => ({ authorization: `Bearer ${keys[scope]}` })
   return {

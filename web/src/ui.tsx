@@ -1,6 +1,6 @@
 // Small shared pieces: loading data, showing errors, a confirmation dialog, number formatting.
 import type { ComponentChildren } from 'preact'
-import { useCallback, useEffect, useRef, useState } from 'preact/hooks'
+import { useCallback, useEffect, useId, useRef, useState } from 'preact/hooks'
 import { describeError } from './api.ts'
 
 export interface Loaded<T> {
@@ -54,6 +54,7 @@ export function ConfirmButton(props: {
   onConfirm: () => Promise<void> | void
 }) {
   const dialog = useRef<HTMLDialogElement>(null)
+  const titleId = useId()
   const [busy, setBusy] = useState(false)
   const [error, setError] = useState<string>()
   const submit = async (event: Event) => {
@@ -74,9 +75,9 @@ export function ConfirmButton(props: {
       <button type="button" class={props.danger ? 'danger' : ''} onClick={() => dialog.current?.showModal()}>
         {props.label}
       </button>
-      <dialog ref={dialog} aria-labelledby={`${props.label}-title`}>
+      <dialog ref={dialog} aria-labelledby={titleId}>
         <form method="dialog" onSubmit={submit}>
-          <h2 id={`${props.label}-title`}>{props.title}</h2>
+          <h2 id={titleId}>{props.title}</h2>
           <div>{props.children}</div>
           <ErrorBox error={error} />
           <div class="actions">
@@ -96,7 +97,9 @@ export function ConfirmButton(props: {
 const numberFormat = new Intl.NumberFormat('en-US')
 export const formatNumber = (n: number | null | undefined) => (n === null || n === undefined ? '–' : numberFormat.format(n))
 export const formatPercent = (share: number) => `${(share * 100).toFixed(1)}%`
-export const formatTime = (iso: string | number | null | undefined) => (iso === null || iso === undefined ? '–' : new Date(iso).toLocaleString('en-GB', { timeZone: 'UTC' }) + ' UTC')
+/** 2026-12-01 17:44 UTC: one format everywhere, in UTC, so times read the same as the API's. */
+export const formatTime = (iso: string | number | null | undefined) =>
+  iso === null || iso === undefined ? '–' : `${new Date(iso).toISOString().slice(0, 16).replace('T', ' ')} UTC`
 
 /** Calls `tick` every `ms` while the page is visible; paused while the tab is hidden. */
 export function useInterval(tick: () => void, ms: number): void {

@@ -8,8 +8,9 @@ import type { TransactionRunner } from './ingest.ts'
 import type { ProfileReader } from './profiles.ts'
 import type { RawRecordReader } from './raw.ts'
 import type { SegmentStore } from './segments.ts'
+import type { StatsReader } from './stats.ts'
 
-export interface Store extends TransactionRunner, ProfileReader, CohortStore, SegmentStore, EventReader, RawRecordReader, ApiKeyStore, ConsentReader {
+export interface Store extends TransactionRunner, ProfileReader, CohortStore, SegmentStore, EventReader, RawRecordReader, ApiKeyStore, ConsentReader, StatsReader {
   /** Which engine holds the data, for /health and logs: no code branches on it (the differences live in storage/sql/dialect/). */
   readonly engine: 'sqlite' | 'postgres'
 

@@ -14,6 +14,7 @@ import type { SqlDatabase } from './open.ts'
 import { createProfileReader, createProfileRows } from './profile-store.ts'
 import { createRawReader, createRawTransaction } from './raw-store.ts'
 import { createSegmentStore, createSegmentTransaction } from './segment-store.ts'
+import { createStatsReader } from './stats-store.ts'
 
 const MAX_ATTEMPTS = 8
 
@@ -38,6 +39,7 @@ export function createSqlStore(database: SqlDatabase): Store {
     ...createRawReader(reader),
     ...createApiKeyStore(database),
     ...createConsentReader(reader),
+    ...createStatsReader(reader),
     engine: dialect.name,
     groupCommit: dialect.groupCommit,
     isUnreadableValue: (error) => dialect.isUnreadableValue(error),
