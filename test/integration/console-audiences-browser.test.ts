@@ -13,7 +13,6 @@ import type { AddressInfo } from 'node:net'
 import type { FastifyInstance } from 'fastify'
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { appDependencies, buildApp } from '../../src/api/app.ts'
 import { createTestApp, type TestApp } from '../helpers/app.ts'
 
 const CHROMIUM = '/usr/bin/chromium'
@@ -61,7 +60,7 @@ describe.skipIf(!hasChromium)(`console: cohorts and audiences in headless Chromi
     consoleDir = buildConsole()
     // background: backfills and the scheduler run, as in the server (npm start).
     // The webhook receiver below listens on loopback, allowed by the setting made for it.
-    t = await createTestApp({ CDP_WEBHOOK_ALLOW_HOSTS: '127.0.0.1' }, { background: true })
+    t = await createTestApp({ CDP_WEBHOOK_ALLOW_HOSTS: '127.0.0.1' }, { background: true }, { consoleDir })
     receiver = http.createServer((request, response) => {
       let body = ''
       request.on('data', (chunk: Buffer) => (body += chunk.toString('utf8')))
@@ -71,8 +70,7 @@ describe.skipIf(!hasChromium)(`console: cohorts and audiences in headless Chromi
       })
     })
     await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve))
-    // A listening server with the console: the test app's runtime, served with this build.
-    app = await buildApp({ ...appDependencies(t.runtime), consoleDir })
+    app = t.app
     await app.listen({ port: 0, host: '127.0.0.1' })
     origin = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`
     const people = [
@@ -96,7 +94,6 @@ describe.skipIf(!hasChromium)(`console: cohorts and audiences in headless Chromi
 
   afterAll(async () => {
     await browser?.close()
-    await app?.close()
     await new Promise((resolve) => receiver?.close(resolve))
     await t?.close()
     if (consoleDir) rmSync(consoleDir, { recursive: true, force: true })
