@@ -184,7 +184,7 @@ function AudienceBuilder({ api, isAdmin, openId }: { api: ConsoleApi; isAdmin: b
               </div>
               <JsonView value={draft.conditions} onChange={(conditions) => setDraft({ ...draft, conditions })} />
             </div>
-            <LivePreview api={api} conditions={draft.conditions} requiredConsent={draft.requiredConsent} />
+            <LivePreview api={api} conditions={draft.conditions} requiredConsent={draft.requiredConsent} isReady={list !== null || listError !== null} />
             {isAdmin ? (
               <div class="actions">
                 <button type="submit" class="primary">
@@ -290,14 +290,18 @@ function JsonView({ value, onChange }: { value: Json; onChange(value: Json): voi
 }
 
 /** Counts what the definition selects while it is edited: debounced, the previous request aborted, the last answer wins. */
-function LivePreview({ api, conditions, requiredConsent }: { api: ConsoleApi; conditions: Json; requiredConsent: string[] }) {
+function LivePreview(props: { api: ConsoleApi; conditions: Json; requiredConsent: string[]; isReady: boolean }) {
+  const { api, conditions, requiredConsent, isReady } = props
   const segments = useMemo(() => segmentsApi(api), [api])
   const [preview, setPreview] = useState<Preview | null>(null)
   const [error, setError] = useState<string | null>(null)
   const [isLoading, setIsLoading] = useState(false)
   const latest = useRef(0)
   const body = JSON.stringify({ conditions, required_consent: requiredConsent })
+  // The first count goes out at once; later ones wait for a pause in the typing.
   useEffect(() => {
+    // A count can hold the server for a while on a large store: the page's own lists go first.
+    if (!isReady) return
     const ticket = ++latest.current
     const controller = new AbortController()
     setIsLoading(true)
@@ -318,12 +322,12 @@ function LivePreview({ api, conditions, requiredConsent }: { api: ConsoleApi; co
         .finally(() => {
           if (ticket === latest.current) setIsLoading(false)
         })
-    }, PREVIEW_DELAY_MS)
+    }, ticket === 1 ? 0 : PREVIEW_DELAY_MS)
     return () => {
       clearTimeout(timer)
       controller.abort()
     }
-  }, [body, segments])
+  }, [body, segments, isReady])
   return (
     <section class="preview" aria-labelledby="preview-title">
       <h2 id="preview-title">

@@ -1,7 +1,7 @@
 // Cohorts: their sizes (a chart and a table), each one's members paged by cursor, the classifier
 // playground (interests in, cohorts and the model's reasons out), custom cohorts and corrections.
 // Creating cohorts and corrections needs an admin key; a read key sees the rest.
-import { useEffect, useMemo, useState } from 'preact/hooks'
+import { useEffect, useMemo, useRef, useState } from 'preact/hooks'
 import { describeError } from '../../api.ts'
 import type { PageProps } from '../../router.tsx'
 import { useSession } from '../../session.tsx'
@@ -161,6 +161,7 @@ function Playground({ api, isAdmin, onCorrect }: { api: ConsoleApi; isAdmin: boo
     .map((line) => line.trim())
     .filter((line) => line !== '')
   const key = JSON.stringify(interests)
+  const requests = useRef(0)
   // Classifies as you type (debounced); a newer request aborts the one in flight, so the last answer wins.
   useEffect(() => {
     const list = JSON.parse(key) as string[]
@@ -169,6 +170,7 @@ function Playground({ api, isAdmin, onCorrect }: { api: ConsoleApi; isAdmin: boo
       return
     }
     const controller = new AbortController()
+    // The first classification goes out at once; later ones wait for a pause in the typing.
     const timer = setTimeout(() => {
       cohorts.classify(list.slice(0, 50), controller.signal).then(
         (r) => {
@@ -177,7 +179,7 @@ function Playground({ api, isAdmin, onCorrect }: { api: ConsoleApi; isAdmin: boo
         },
         (e: unknown) => !controller.signal.aborted && setError(describeError(e)),
       )
-    }, 250)
+    }, requests.current++ === 0 ? 0 : 250)
     return () => {
       clearTimeout(timer)
       controller.abort()
