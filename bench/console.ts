@@ -53,8 +53,9 @@ async function seed(url: string): Promise<void> {
   await inBatches(messages(EVENTS, random(7), 'console', 50_000), (batch) => post(`${url}/v1/batch`, JSON.stringify({ batch }), 'application/json'), 'events')
   // A few rejected records, so the quality panels have something to show.
   await post(`${url}/api/ingest?source=bench-bad`, [{ cookie: 'bad-1', email: 'not-an-email' }, { email: 'x@' }, { cookie: 'bad-2', demographics: { age: -4 } }].map((r) => JSON.stringify(r)).join('\n'), 'application/x-ndjson').catch(() => undefined)
-  const segment = { name: 'Sports fans', definition: { all: [{ interest: 'sports' }] } }
-  await fetch(`${url}/api/segments`, { method: 'POST', headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' }, body: JSON.stringify(segment) })
+  const segment = { name: 'Sports fans', conditions: { cohort: 'Sports' } }
+  const created = await fetch(`${url}/api/segments`, { method: 'POST', headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' }, body: JSON.stringify(segment) })
+  if (created.status !== 201) throw new Error(`creating a segment failed: ${created.status} ${await created.text()}`)
 }
 
 async function time(url: string, pathAndQuery: string): Promise<number> {

@@ -62,6 +62,14 @@ describe.skipIf(!hasChromium)(`the console in headless Chromium (skipped when ${
     const entry = (merges.json() as { merges: Array<{ id: number; reason: string }> }).merges.find((m) => m.reason === 'email_match' || m.reason === 'email_attached')
     if (!entry) throw new Error(`no merge to undo: ${merges.body}`)
     mergeId = entry.id
+    for (const segment of [
+      { name: 'Sports fans', conditions: { cohort: 'Sports' } },
+      { name: 'Gamers', conditions: { cohort: 'Gaming' } },
+    ]) {
+      const created = await t.app.inject({ method: 'POST', url: '/api/segments', headers: t.auth('admin'), payload: segment })
+      expect(created.statusCode).toBe(201)
+    }
+    await t.runtime.segments.idle()
 
     await t.app.listen({ port: 0, host: '127.0.0.1' })
     origin = `http://127.0.0.1:${(t.app.server.address() as AddressInfo).port}`

@@ -150,6 +150,10 @@ describe.skipIf(!supported)('built JavaScript in production', () => {
     try {
       const health = await fetch(`http://127.0.0.1:${server.port}/health`)
       expect(health.status).toBe(200)
+      // The build serves the console at / (scripts/build.mjs bundles web/ beside the server).
+      const page = await fetch(`http://127.0.0.1:${server.port}/`)
+      expect(page.headers.get('cache-control')).toBe('no-cache')
+      expect(await page.text()).toMatch(/<script type="module"[^>]* src="\/assets\/index-[\w-]+\.js"/)
       expect(server.output()).toMatch(/shown only this once[^]*\scdp_[A-Za-z0-9_-]{20,}\s/)
 
       server.child.kill('SIGTERM')

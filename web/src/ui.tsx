@@ -47,6 +47,8 @@ export function Loading({ what = 'Loading' }: { what?: string }) {
 /** A modal confirmation (the browser's own <dialog>: focus is trapped and Escape cancels). */
 export function ConfirmButton(props: {
   label: string
+  /** The button's name for screen readers when the visible label is not enough ("Revoke" → "Revoke marketing key"). */
+  accessibleName?: string
   title: string
   children: ComponentChildren
   confirmLabel?: string
@@ -72,7 +74,7 @@ export function ConfirmButton(props: {
   }
   return (
     <>
-      <button type="button" class={props.danger ? 'danger' : ''} onClick={() => dialog.current?.showModal()}>
+      <button type="button" class={props.danger ? 'danger' : ''} aria-label={props.accessibleName} onClick={() => dialog.current?.showModal()}>
         {props.label}
       </button>
       <dialog ref={dialog} aria-labelledby={titleId}>

@@ -129,7 +129,8 @@ export function KeysPage(_props: PageProps) {
                   <td>
                     {k.revoked_at ? null : (
                       <ConfirmButton
-                        label={`Revoke ${k.name}`}
+                        label="Revoke"
+                        accessibleName={`Revoke ${k.name}`}
                         title={`Revoke “${k.name}”?`}
                         confirmLabel="Revoke"
                         danger
