@@ -35,6 +35,7 @@ export interface DemoState {
   visitors: number
   now: number
   seconds: number
+  cpu_seconds: number
   profile_records: number
   messages: number
 }
@@ -99,7 +100,7 @@ export async function openDemo(config: Config, options: DemoOptions): Promise<De
       log(`Seeding the demo shop: ${options.visitors} visitors over the ${DEMO_DAYS} days before ${new Date(now).toISOString()} (seed ${options.seed})…`)
       const seeded = await seedShop(app, DEMO_ADMIN_KEY, { seed: options.seed, visitors: options.visitors, now, progress: log })
       shop = seeded.shop
-      state = { seed: options.seed, visitors: options.visitors, now, seconds: Math.round(seeded.seconds * 10) / 10, profile_records: seeded.profileRecords, messages: seeded.messages }
+      state = { seed: options.seed, visitors: options.visitors, now, seconds: Math.round(seeded.seconds * 10) / 10, cpu_seconds: Math.round(seeded.cpuSeconds * 10) / 10, profile_records: seeded.profileRecords, messages: seeded.messages }
       fs.writeFileSync(path.join(config.dataDir, STATE_FILE), `${JSON.stringify(state, null, 2)}\n`)
       // The read key is made last: its presence says the seeding finished.
       await createKey(runtime.store, { name: 'demo read-only', scopes: ['read'], key: DEMO_READ_KEY })
@@ -136,7 +137,7 @@ function readState(config: Config, options: DemoOptions): DemoState {
   const file = path.join(config.dataDir, STATE_FILE)
   if (fs.existsSync(file)) return JSON.parse(fs.readFileSync(file, 'utf8')) as DemoState
   // A demo on PostgreSQL started from another data dir: describe it with this start's options.
-  return { seed: options.seed, visitors: options.visitors, now: options.now ?? Date.now(), seconds: 0, profile_records: 0, messages: 0 }
+  return { seed: options.seed, visitors: options.visitors, now: options.now ?? Date.now(), seconds: 0, cpu_seconds: 0, profile_records: 0, messages: 0 }
 }
 
 /** The brief's three endpoints and a few more, with people taken from the seeded data. */
@@ -180,7 +181,7 @@ export function formatCurl(base: string, call: ExampleCall): string {
 export function formatDemoBanner(demo: Demo, base: string, storage: string): string {
   const { state } = demo
   const seeded = demo.seededNow
-    ? `seeded now in ${state.seconds} s`
+    ? `seeded now in ${state.seconds} s (${state.cpu_seconds} s of CPU)`
     : `seeded earlier${state.seconds ? ` (in ${state.seconds} s)` : ''}; \`npm run demo -- --reset\` starts over`
   const lines = [
     '',

@@ -12,6 +12,8 @@ export interface SeedResult {
   profileRecords: number
   messages: number
   seconds: number
+  /** CPU time of this process meanwhile (user + system): what the seeding costs whatever else the machine runs. */
+  cpuSeconds: number
 }
 
 async function call(app: FastifyInstance, key: string, method: 'GET' | 'POST' | 'DELETE', url: string, payload?: unknown): Promise<unknown> {
@@ -28,6 +30,7 @@ async function call(app: FastifyInstance, key: string, method: 'GET' | 'POST' | 
 /** Seeds everything but the webhook; `key` needs every scope. */
 export async function seedShop(app: FastifyInstance, key: string, options: ShopOptions & { progress?: (message: string) => void }): Promise<SeedResult> {
   const started = performance.now()
+  const cpu = process.cpuUsage()
   const progress = options.progress ?? (() => {})
   const shop = generateShop(options)
   // Cohorts first, so the records below are classified with them.
@@ -46,7 +49,7 @@ export async function seedShop(app: FastifyInstance, key: string, options: ShopO
   // Segments after the data: each is backfilled once instead of evaluated on every event.
   for (const segment of DEMO_SEGMENTS) await call(app, key, 'POST', '/api/segments', segment)
   await waitForSegments(app, key)
-  return { shop, profileRecords: shop.profiles.length, messages: shop.messages.length, seconds: (performance.now() - started) / 1000 }
+  return { shop, profileRecords: shop.profiles.length, messages: shop.messages.length, seconds: (performance.now() - started) / 1000, cpuSeconds: cpuSecondsSince(cpu) }
 }
 
 async function waitForSegments(app: FastifyInstance, key: string): Promise<void> {
@@ -67,4 +70,9 @@ export async function ensureDemoWebhook(app: FastifyInstance, key: string, url: 
   if (existing.some((w) => w.url === url)) return
   for (const webhook of existing) await call(app, key, 'DELETE', `${path}/${webhook.id}`)
   await call(app, key, 'POST', path, { url, secret: 'demo-webhook-secret-0123456789', from: existing.length === 0 ? 'beginning' : 'latest' })
+}
+
+function cpuSecondsSince(start: NodeJS.CpuUsage): number {
+  const used = process.cpuUsage(start)
+  return (used.user + used.system) / 1e6
 }

@@ -188,12 +188,12 @@ export function generateShop(options: ShopOptions): Shop {
     const signsIn = next() < 0.3
     if (!signsIn) {
       anonymous.push(cookie)
-      const visits = 1 + (next() < 0.35 ? 1 : 0) + (next() < 0.1 ? 1 : 0)
+      const visits = 1 + (next() < 0.3 ? 1 : 0) + (next() < 0.08 ? 1 : 0)
       for (let s = 0; s < visits; s++) session(cookie, favourites, sessionTime())
       continue
     }
     const email = newEmail()
-    const times = Array.from({ length: 2 + Math.floor(next() * 3) }, sessionTime).sort((a, b) => a - b)
+    const times = Array.from({ length: 2 + Math.floor(next() * 2) }, sessionTime).sort((a, b) => a - b)
     const first = times[0] as number
     times.forEach((at, s) => session(cookie, favourites, at, s === 0 ? email : undefined))
     const person: ShopPerson = { email, cookies: [cookie] }
@@ -233,7 +233,7 @@ export function generateShop(options: ShopOptions): Shop {
 export const DEMO_COHORTS = [
   {
     name: 'Outdoor',
-    description: 'Camping and the outdoors (a custom cohort of the demo: the model alone puts "camping gear" in Automotive)',
+    description: 'Camping and the outdoors (a custom cohort of the demo: the model alone puts "camping gear" in Automotive; a correction keeps it out)',
     terms: ['camping', 'camping gear', 'tent', 'sleeping bag', 'backpacking', 'campfire', 'kayaking', 'canoeing', 'mountaineering', 'rock climbing', 'camp stove', 'bushcraft'],
     examples: ['patagonia', 'the north face', 'rei'],
   },
@@ -253,6 +253,7 @@ export const DEMO_CORRECTIONS = [
   { interest: 'running shoes', cohorts: ['Sports', 'Health & Fitness'] },
   { interest: 'skin care', cohorts: ['Fashion'] },
   { interest: 'hiking trips', cohorts: ['Travel', 'Outdoor'] },
+  { interest: 'camping gear', cohorts: ['Outdoor'] },
 ]
 
 /** Saved segments the demo creates (POST /api/segments). The webhook goes to WEBHOOK_SEGMENT. */
