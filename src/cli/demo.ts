@@ -10,7 +10,7 @@ import type { Config } from '../config.ts'
 import { AppError } from '../errors.ts'
 import { startWebhookReceiver, type WebhookReceiver } from './demo/receiver.ts'
 import { ensureDemoWebhook, seedShop } from './demo/seed.ts'
-import { DEMO_DAYS, generateShop, type Shop, WEBHOOK_SEGMENT } from './demo/shop.ts'
+import { DEMO_DAYS, generateShop, type Shop, type ShopPerson, WEBHOOK_SEGMENT } from './demo/shop.ts'
 
 // Fixed and published on purpose: they only ever open the demo's own data dir, so anyone following
 // docs/demo.md can paste them. Never create them on a store holding real data.
@@ -38,6 +38,19 @@ export interface DemoState {
   cpu_seconds: number
   profile_records: number
   messages: number
+  /** The people the example calls name, so a later start need not generate the shop again. */
+  samples: DemoSamples
+}
+
+export interface DemoSamples {
+  customer?: ShopPerson
+  /** Signed in on two devices. */
+  merged?: ShopPerson
+  anonymous?: string
+}
+
+export function pickSamples(shop: Shop): DemoSamples {
+  return { customer: shop.people.find((p) => p.cookies.length === 1), merged: shop.people.find((p) => p.cookies.length === 2), anonymous: shop.anonymous[0] }
 }
 
 export interface ExampleCall {
@@ -56,7 +69,8 @@ export interface Demo {
   /** Seeded by this start (false: the data was there already). */
   seededNow: boolean
   state: DemoState
-  shop: Shop
+  /** The generated shop, when this start seeded it. */
+  shop: Shop | undefined
   examples: ExampleCall[]
   close(): Promise<void>
 }
@@ -92,7 +106,7 @@ export async function openDemo(config: Config, options: DemoOptions): Promise<De
       onDelivery: (changes, stats) => log(`webhook receiver: a delivery of ${changes} "${WEBHOOK_SEGMENT}" changes (${stats.deliveries} deliveries, ${stats.changes} changes so far)`),
     })
     let state: DemoState
-    let shop: Shop
+    let shop: Shop | undefined
     const seededNow = !hasRead
     if (seededNow) {
       await createKey(runtime.store, { name: 'demo admin', scopes: [...SCOPES], key: DEMO_ADMIN_KEY })
@@ -100,13 +114,12 @@ export async function openDemo(config: Config, options: DemoOptions): Promise<De
       log(`Seeding the demo shop: ${options.visitors} visitors over the ${DEMO_DAYS} days before ${new Date(now).toISOString()} (seed ${options.seed})…`)
       const seeded = await seedShop(app, DEMO_ADMIN_KEY, { seed: options.seed, visitors: options.visitors, now, progress: log })
       shop = seeded.shop
-      state = { seed: options.seed, visitors: options.visitors, now, seconds: Math.round(seeded.seconds * 10) / 10, cpu_seconds: Math.round(seeded.cpuSeconds * 10) / 10, profile_records: seeded.profileRecords, messages: seeded.messages }
+      state = { seed: options.seed, visitors: options.visitors, now, seconds: Math.round(seeded.seconds * 10) / 10, cpu_seconds: Math.round(seeded.cpuSeconds * 10) / 10, profile_records: seeded.profileRecords, messages: seeded.messages, samples: pickSamples(shop) }
       fs.writeFileSync(path.join(config.dataDir, STATE_FILE), `${JSON.stringify(state, null, 2)}\n`)
       // The read key is made last: its presence says the seeding finished.
       await createKey(runtime.store, { name: 'demo read-only', scopes: ['read'], key: DEMO_READ_KEY })
     } else {
       state = readState(config, options)
-      shop = generateShop(state)
     }
     await ensureDemoWebhook(app, DEMO_ADMIN_KEY, receiver.url)
     const demoApp = app
@@ -118,7 +131,7 @@ export async function openDemo(config: Config, options: DemoOptions): Promise<De
       seededNow,
       state,
       shop,
-      examples: exampleCalls(shop),
+      examples: exampleCalls(state.samples),
       async close() {
         await demoApp.close()
         await runtime.close()
@@ -135,16 +148,21 @@ export async function openDemo(config: Config, options: DemoOptions): Promise<De
 
 function readState(config: Config, options: DemoOptions): DemoState {
   const file = path.join(config.dataDir, STATE_FILE)
-  if (fs.existsSync(file)) return JSON.parse(fs.readFileSync(file, 'utf8')) as DemoState
-  // A demo on PostgreSQL started from another data dir: describe it with this start's options.
-  return { seed: options.seed, visitors: options.visitors, now: options.now ?? Date.now(), seconds: 0, cpu_seconds: 0, profile_records: 0, messages: 0 }
+  if (fs.existsSync(file)) {
+    const state = JSON.parse(fs.readFileSync(file, 'utf8')) as DemoState
+    // Written by an older demo without its samples: the same seed, size and time give the same people.
+    return state.samples ? state : { ...state, samples: pickSamples(generateShop(state)) }
+  }
+  // A demo on PostgreSQL started from another data dir: described with this start's options, and its
+  // example people generated again (the same seed and size give the same people).
+  const now = options.now ?? Date.now()
+  const shop = generateShop({ seed: options.seed, visitors: options.visitors, now })
+  return { seed: options.seed, visitors: options.visitors, now, seconds: 0, cpu_seconds: 0, profile_records: shop.profiles.length, messages: shop.messages.length, samples: pickSamples(shop) }
 }
 
 /** The brief's three endpoints and a few more, with people taken from the seeded data. */
-export function exampleCalls(shop: Shop): ExampleCall[] {
-  const single = shop.people.find((p) => p.cookies.length === 1)
-  const merged = shop.people.find((p) => p.cookies.length === 2)
-  const anonymous = shop.anonymous[0]
+export function exampleCalls(samples: DemoSamples): ExampleCall[] {
+  const { customer: single, merged, anonymous } = samples
   const calls: ExampleCall[] = []
   if (single) {
     calls.push({ title: 'A signed-in customer, by email (with the model\'s explanation of their cohorts and segments)', method: 'GET', path: `/api/user?email=${encodeURIComponent(single.email)}&explain=1`, key: 'read' })

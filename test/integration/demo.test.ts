@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { DEMO_ADMIN_KEY, DEMO_READ_KEY, type Demo, openDemo } from '../../src/cli/demo.ts'
-import { DEMO_SEGMENTS } from '../../src/cli/demo/shop.ts'
+import { DEMO_SEGMENTS, type Shop } from '../../src/cli/demo/shop.ts'
 import { backend, createTestDatabase, type TestDatabase } from '../helpers/db.ts'
 import { waitUntil } from '../helpers/activation.ts'
 
@@ -42,12 +42,12 @@ async function snapshot(demo: Demo) {
   const cohorts = ((await get(demo, '/api/cohorts')).body as Array<{ name: string; members: number }>).map((c) => [c.name, c.members])
   const segments = ((await get(demo, '/api/segments')).body as Array<{ name: string; members: number }>).map((s) => [s.name, s.members])
   const people: Array<[string, string[]]> = []
-  for (const person of demo.shop.people) {
+  for (const person of (demo.shop as Shop).people) {
     const { body } = await get(demo, `/api/user?email=${encodeURIComponent(person.email)}`)
     people.push([person.email, [...(body as { user_profile: { cookies: string[] } }).user_profile.cookies].sort()])
   }
   const anonymous: string[] = []
-  for (const cookie of demo.shop.anonymous.slice(0, 30)) {
+  for (const cookie of (demo.shop as Shop).anonymous.slice(0, 30)) {
     const { body } = await get(demo, `/api/user?cookie=${encodeURIComponent(cookie)}`)
     anonymous.push(JSON.stringify((body as { user_profile: { interests: string[]; cohorts: string[] } }).user_profile.interests))
   }
@@ -70,7 +70,7 @@ describe(`the demo (${backend})`, () => {
     const b = await snapshot(second)
     expect(b).toEqual(a)
     // Believable, not empty: people signed in, some on two devices (merged), every segment has members.
-    expect(first.shop.people.length).toBeGreaterThan(50)
+    expect((first.shop as Shop).people.length).toBeGreaterThan(50)
     expect(a.people.some(([, cookies]) => cookies.length === 2)).toBe(true)
     expect(a.segments.map(([name]) => name).sort()).toEqual(DEMO_SEGMENTS.map((s) => s.name).sort())
     for (const [name, members] of a.segments) expect(members, `segment ${name}`).toBeGreaterThan(0)
@@ -97,7 +97,7 @@ describe(`the demo (${backend})`, () => {
       })
       expect(response.statusCode, `${call.method} ${call.path}: ${response.body.slice(0, 300)}`).toBeLessThan(300)
     }
-    const merged = demo.shop.people.find((p) => p.cookies.length === 2)
+    const merged = demo.state.samples.merged
     const { body } = await get(demo, `/api/user/merges?email=${encodeURIComponent(merged?.email ?? '')}`)
     expect((body as { merges: unknown[] }).merges.length).toBeGreaterThan(0)
   })
