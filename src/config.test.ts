@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { loadConfig } from './config.ts'
+import path from 'node:path'
+import { loadConfig, loadDemoConfig } from './config.ts'
 
 describe('CDP_QUALITY_POLICY', () => {
   it('defaults to reject for every source', () => {
@@ -12,5 +13,21 @@ describe('CDP_QUALITY_POLICY', () => {
 
   it('names the variable and what to write when the value is wrong', () => {
     expect(() => loadConfig({ CDP_QUALITY_POLICY: 'crm:keep' })).toThrow(/CDP_QUALITY_POLICY: "crm:keep": the policy must be reject or drop_field/)
+  })
+})
+
+describe('the demo configuration', () => {
+  it("uses ./data/demo and allows the demo's local webhook receiver, and only there", () => {
+    const demo = loadDemoConfig({})
+    expect(demo.dataDir).toBe(path.resolve('./data/demo'))
+    expect(demo.webhookTargets.allowNetworks).toEqual([{ address: '127.0.0.1', prefix: 32, family: 'ipv4' }])
+    expect(loadConfig({}).webhookTargets).toEqual({ allowHosts: [], allowNetworks: [], allowPrivate: false })
+  })
+
+  it("keeps the operator's data dir and webhook targets", () => {
+    const demo = loadDemoConfig({ CDP_DATA_DIR: '/tmp/elsewhere', CDP_WEBHOOK_ALLOW_HOSTS: 'receiver.internal' })
+    expect(demo.dataDir).toBe('/tmp/elsewhere')
+    expect(demo.webhookTargets.allowHosts).toEqual(['receiver.internal'])
+    expect(demo.webhookTargets.allowNetworks.map((n) => n.address)).toEqual(['127.0.0.1'])
   })
 })

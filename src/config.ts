@@ -130,6 +130,16 @@ export const DEFAULT_IDENTITY_LIMITS: IdentityLimits = Object.freeze({ maxCookie
 
 export class ConfigError extends Error {}
 
+/**
+ * The demo's configuration (`cdp demo`): its own data dir (./data/demo unless CDP_DATA_DIR is set),
+ * quieter request logs, and the demo's local webhook receiver (127.0.0.1) allowed as a webhook target
+ * for this process only; the default policy stays closed.
+ */
+export function loadDemoConfig(env: Record<string, string | undefined> = process.env): Config {
+  const allowHosts = [env.CDP_WEBHOOK_ALLOW_HOSTS, '127.0.0.1'].filter(Boolean).join(',')
+  return loadConfig({ ...env, CDP_DATA_DIR: env.CDP_DATA_DIR || './data/demo', CDP_LOG_LEVEL: env.CDP_LOG_LEVEL || 'warn', CDP_WEBHOOK_ALLOW_HOSTS: allowHosts })
+}
+
 /** Builds the config from the environment (or from overrides in tests); names every bad variable. */
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
   const parsed = schema.safeParse(Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== '')))

@@ -9,7 +9,8 @@ import { formatReplayResult, replayRejected } from './cli/replay.ts'
 import { exportSegmentCommand, listSegmentsCommand, previewSegmentCommand, showSegmentCommand } from './cli/segments.ts'
 import { startServer } from './cli/start.ts'
 import { eraseCommand, exportCommand, type IdentifierOptions, statusCommand, suppressCommand } from './cli/privacy.ts'
-import { ConfigError, loadConfig } from './config.ts'
+import { ConfigError, loadConfig, loadDemoConfig } from './config.ts'
+import { runDemo } from './cli/demo.ts'
 import type { BodyFormat } from './domain/types.ts'
 import { AppError } from './errors.ts'
 import { isQualityPolicy, QUALITY_POLICIES, type QualityPolicy } from './pipeline/validate/quality-policy.ts'
@@ -41,6 +42,16 @@ program
   .description('start the API server (PORT, HOST, DATABASE_URL, CDP_DATA_DIR configure it)')
   .action(async () => {
     await startServer(loadConfig())
+  })
+
+program
+  .command('demo')
+  .description('start the server on its own data dir (./data/demo) seeded with a demo shop; prints test credentials and example calls (docs/demo.md)')
+  .option('--reset', 'delete the demo database and seed it again')
+  .option('--seed <n>', 'random seed of the generated shop', parseCount, 1)
+  .option('--visitors <n>', 'visitors to generate', parseCount, 20_000)
+  .action(async (options: { reset?: boolean; seed: number; visitors: number }) => {
+    await runDemo(loadDemoConfig(), options)
   })
 
 program
