@@ -178,8 +178,16 @@ export function generateShop(options: ShopOptions): Shop {
     })
   }
 
-  // Sessions start between 30 days and 10 minutes before `now`, on whole seconds.
-  const sessionTime = () => start + Math.floor((next() * (DEMO_DAYS * DAY_MS - 600_000)) / 1000) * 1000
+  // Sessions start between 30 days and 10 minutes before `now`, on whole seconds, but never near the
+  // edge of a segment's time window (3 and 30 days before `now`): the server judges windows by its own
+  // clock, which runs up to an hour or two past `now` (rounded to the hour), and no event may cross an
+  // edge between two seedings of the same shop.
+  const edges = [3 * DAY_MS, DEMO_DAYS * DAY_MS].map((w) => options.now - w)
+  const clear = (at: number) => {
+    for (const edge of edges) if (at >= edge - 3_600_000 && at < edge + 3 * 3_600_000) return edge + 3 * 3_600_000
+    return at
+  }
+  const sessionTime = () => clear(start + Math.floor((next() * (DEMO_DAYS * DAY_MS - 600_000)) / 1000) * 1000)
 
   for (let i = 0; i < options.visitors; i++) {
     const cookie = newCookie()
