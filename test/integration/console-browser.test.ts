@@ -157,6 +157,10 @@ describe.skipIf(!hasChromium)(`the console in headless Chromium (skipped when ${
     await page.getByLabel('Status').selectOption('rejected')
     await page.getByRole('button', { name: 'Show' }).click()
     await page.getByText('cdp replay').waitFor()
+    // Replay from the page: the rules have not changed, so both rejected records (bad-1's and bob@'s) stay rejected.
+    await page.getByRole('button', { name: 'Replay rejected records' }).click()
+    await page.getByRole('status').filter({ hasText: 'Replayed 2' }).waitFor()
+    expect(await page.getByRole('status').filter({ hasText: 'Replayed 2' }).textContent()).toContain('0 accepted, 2 still rejected')
     await shoot(page, 'data')
     await page.context().close()
   })

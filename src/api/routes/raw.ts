@@ -1,10 +1,12 @@
-// GET /api/raw: the raw store, e.g. the rejected records to fix and replay (admin).
+// GET /api/raw: the raw store, e.g. the rejected records to fix and replay (admin); POST /api/raw/replay
+// runs rejected records through the current rules again, as `cdp replay` without a fix does.
 import type { FastifyInstance } from 'fastify'
 import type { RouteContext } from '../app.ts'
 import { errorResponseSchema } from '../errors.ts'
 import type { SchemaRequestTypes } from '../http/schema-types.ts'
 
 export async function rawRoutes(fastify: FastifyInstance, ctx: RouteContext): Promise<void> {
+  await replayRoute(fastify, ctx)
   const app = fastify.withTypeProvider<SchemaRequestTypes>()
   app.get(
     '/api/raw',
@@ -73,6 +75,79 @@ export async function rawRoutes(fastify: FastifyInstance, ctx: RouteContext): Pr
         })),
         next_after_id: rows.length === q.limit && last ? last.id : null,
       }
+    },
+  )
+}
+
+const REPLAY_PAGE = 1000
+
+async function replayRoute(fastify: FastifyInstance, ctx: RouteContext): Promise<void> {
+  const app = fastify.withTypeProvider<SchemaRequestTypes>()
+  app.post(
+    '/api/raw/replay',
+    {
+      config: { scope: 'admin' },
+      schema: {
+        summary: 'Run rejected raw records through the current rules again (after a fix to the rules or the configuration); those that pass now are applied',
+        description:
+          'Selects rejected records by ids, source and reason (any of their errors), oldest first, at most `limit` per call; `next_after_id` continues. A record that still fails stays rejected. To correct records on the way (--map, --patch), use `cdp replay`.',
+        body: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            ids: { type: 'array', items: { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER }, maxItems: 5000 },
+            source: { type: 'string', minLength: 1 },
+            reason: { type: 'string', minLength: 1, description: 'only records rejected for this reason, e.g. invalid_email' },
+            limit: { type: 'integer', minimum: 1, maximum: 10_000, default: 5000 },
+            after_id: { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER },
+          },
+        },
+        response: {
+          200: {
+            type: 'object',
+            properties: {
+              replayed: { type: 'integer' },
+              accepted: { type: 'integer' },
+              still_rejected: { type: 'integer' },
+              next_after_id: { type: ['integer', 'null'], description: 'more rejected records may follow: send again with this after_id' },
+            },
+          },
+          400: errorResponseSchema,
+        },
+      },
+    },
+    async (request) => {
+      const body = request.body ?? {}
+      const limit = body.limit ?? 5000
+      const total = { replayed: 0, accepted: 0, still_rejected: 0 }
+      let afterId = body.after_id
+      let next: number | null = null
+      for (;;) {
+        const page = await ctx.store.listRawRecords({ status: 'rejected', source: body.source, ids: body.ids, limit: REPLAY_PAGE, afterId })
+        const matching = page.filter((row) => body.reason === undefined || row.errors?.some((e) => e.reason === body.reason))
+        const room = limit - total.replayed
+        const rows = matching.slice(0, room)
+        if (rows.length > 0) {
+          const result = await ctx.pipeline.replay(rows)
+          total.replayed += result.replayed
+          total.accepted += result.accepted
+          total.still_rejected += result.stillRejected
+        }
+        // Full: the next call starts after the last record taken. A record that stays rejected
+        // lies behind that point, so no call takes it up twice.
+        if (matching.length > room) {
+          next = (rows[rows.length - 1] as (typeof rows)[number]).id
+          break
+        }
+        const last = page[page.length - 1]
+        if (!last || page.length < REPLAY_PAGE) break
+        afterId = last.id
+        if (total.replayed >= limit) {
+          next = afterId
+          break
+        }
+      }
+      return { ...total, next_after_id: next }
     },
   )
 }

@@ -1,7 +1,7 @@
-// Data: the raw store by status and reason (GET /api/raw), how to replay rejected records, and a file
+// Data: the raw store by status and reason (GET /api/raw), replay of rejected records (POST /api/raw/replay), and a file
 // upload (CSV or NDJSON) to POST /api/ingest with a progress bar and the quality report at the end.
 import { useRef, useState } from 'preact/hooks'
-import { api, errorFrom, storedKey } from '../api.ts'
+import { api, describeError, errorFrom, storedKey } from '../api.ts'
 import { href, navigate, type PageProps } from '../router.tsx'
 import { useSession } from '../session.tsx'
 import type { IngestReport } from '../types.ts'
@@ -173,6 +173,56 @@ function QualityReport({ report }: { report: IngestReport }) {
   )
 }
 
+interface ReplayResult {
+  replayed: number
+  accepted: number
+  still_rejected: number
+  next_after_id: number | null
+}
+
+/** Replays the rejected records the filter shows (admin keys), and says how to correct them on the way. */
+function Replay(props: { source: string; reason: string; command: string; onDone: () => void }) {
+  const { can } = useSession()
+  const [busy, setBusy] = useState(false)
+  const [result, setResult] = useState<ReplayResult | null>(null)
+  const [error, setError] = useState<string | undefined>(undefined)
+  const run = async () => {
+    setBusy(true)
+    setError(undefined)
+    try {
+      const answer = await api.post<ReplayResult>('/api/raw/replay', { source: props.source || undefined, reason: props.reason || undefined })
+      setResult(answer)
+      props.onDone()
+    } catch (e) {
+      setError(describeError(e))
+    } finally {
+      setBusy(false)
+    }
+  }
+  return (
+    <div class="notice">
+      <strong>Replay.</strong> After fixing the rules or the configuration (a source's quality policy, say), run these rejected records through the pipeline
+      again: those that pass now are applied, the rest stay rejected.
+      {can('admin') ? (
+        <div class="toolbar">
+          <button type="button" disabled={busy} onClick={() => void run()}>
+            {busy ? 'Replaying…' : `Replay rejected records${props.reason ? ` (${props.reason})` : ''}${props.source ? ` from ${props.source}` : ''}`}
+          </button>
+        </div>
+      ) : null}
+      {result ? (
+        <p role="status">
+          Replayed {formatNumber(result.replayed)}: {formatNumber(result.accepted)} accepted, {formatNumber(result.still_rejected)} still rejected
+          {result.next_after_id !== null ? ' (more remain: replay again)' : ''}.
+        </p>
+      ) : null}
+      <ErrorBox error={error} />
+      To correct the records on the way, use the command line: <code>{props.command}</code> with <code>--map "E-mail=email"</code> or{' '}
+      <code>--patch fix.json</code>; a fixed record is stored as a corrected copy and its original marked superseded.
+    </div>
+  )
+}
+
 function RawRecords(props: { status: string; source: string; reason: string; after: string }) {
   const loaded = useLoad(
     (signal) =>
@@ -279,13 +329,7 @@ function RawRecords(props: { status: string; source: string; reason: string; aft
               </button>
             ) : null}
           </div>
-          {props.status === 'rejected' ? (
-            <div class="notice">
-              <strong>Replay.</strong> After fixing the rules or the mapping, run the rejected records through the pipeline again from the server's shell
-              (the API has no replay endpoint): <code>{replay}</code>; add <code>--map "E-mail=email"</code> or <code>--patch fix.json</code> to correct them on the
-              way. A fixed record is stored as a corrected copy and its original marked superseded.
-            </div>
-          ) : null}
+          {props.status === 'rejected' ? <Replay source={props.source} reason={props.reason} command={replay} onDone={loaded.reload} /> : null}
         </>
       ) : null}
     </div>
