@@ -196,7 +196,9 @@ describe.skipIf(!hasChromium)(`the console in headless Chromium (skipped when ${
     const context = await browser.newContext()
     const page = await context.newPage()
     await page.goto(`${origin}/`)
-    // The key field has the focus on arrival.
+    // The key field has the focus on arrival: the browser applies autofocus at its next rendering
+    // update after the app mounts, so wait for it rather than type into whatever has the focus first.
+    await expect.poll(() => page.evaluate(() => document.activeElement?.id), { timeout: 15_000 }).toBe('api-key')
     await page.keyboard.type(t.keys.read)
     await page.keyboard.press('Enter')
     await page.getByRole('navigation', { name: 'Console' }).waitFor()
