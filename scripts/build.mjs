@@ -62,6 +62,8 @@ try {
   process.exit(1)
 }
 const webOut = path.join(out, 'web')
-const bundled = spawnSync(process.execPath, [vite, 'build', web, '--outDir', webOut, '--emptyOutDir', '--logLevel', 'warn'], { cwd: root, stdio: 'inherit' })
+// Vite refuses a second build of the same project while one runs (a lock in the project), but each
+// build here writes its own folder: the tests build into throwaway folders at the same time.
+const bundled = spawnSync(process.execPath, [vite, 'build', web, '--outDir', webOut, '--emptyOutDir', '--bypass-lock', '--logLevel', 'warn'], { cwd: root, stdio: 'inherit' })
 if (bundled.status !== 0) process.exit(bundled.status ?? 1)
 process.stdout.write(`build: web/ (the console) built into ${path.relative(root, webOut)}/\n`)

@@ -27,7 +27,7 @@ const SCREENSHOTS = process.env.CDP_CONSOLE_SCREENSHOTS === '1' ? path.join(root
 function buildConsole(): string {
   const out = mkdtempSync(path.join(os.tmpdir(), 'cdp-console-'))
   const vite = path.join(path.dirname(createRequire(import.meta.url).resolve('vite/package.json')), 'bin', 'vite.js')
-  const built = spawnSync(process.execPath, [vite, 'build', path.join(root, 'web'), '--outDir', out, '--emptyOutDir', '--logLevel', 'error'], { cwd: root, encoding: 'utf8' })
+  const built = spawnSync(process.execPath, [vite, 'build', path.join(root, 'web'), '--outDir', out, '--emptyOutDir', '--bypass-lock', '--logLevel', 'error'], { cwd: root, encoding: 'utf8' })
   if (built.status !== 0) throw new Error(`vite build failed: ${built.stderr}`)
   return out
 }

@@ -30,7 +30,7 @@ describe.skipIf(!hasChromium)(`the console in headless Chromium (skipped when ${
   beforeAll(async () => {
     buildDir = mkdtempSync(path.join(os.tmpdir(), 'cdp-console-'))
     const vite = path.join(ROOT, 'node_modules/vite/bin/vite.js')
-    const built = spawnSync(process.execPath, [vite, 'build', path.join(ROOT, 'web'), '--outDir', buildDir, '--emptyOutDir', '--logLevel', 'error'], { cwd: ROOT, encoding: 'utf8' })
+    const built = spawnSync(process.execPath, [vite, 'build', path.join(ROOT, 'web'), '--outDir', buildDir, '--emptyOutDir', '--bypass-lock', '--logLevel', 'error'], { cwd: ROOT, encoding: 'utf8' })
     if (built.status !== 0) throw new Error(`vite build failed: ${built.stderr}`)
 
     t = await createTestApp({}, { background: true, schedulerIntervalMs: 100 }, { consoleDir: buildDir })
