@@ -146,6 +146,10 @@ export function resolveBatch(
     return merged
   }
 
+  /** Records on the merge log that a cookie was kept from a person, and why. */
+  const refuse = (survivorId: string, cookie: string, rawId: number, detail: Record<string, unknown>) =>
+    changes.merges.push({ survivorId, absorbedId: null, reason: 'refused', identifierKind: 'cookie', identifier: cookie, rawId, detail })
+
   /** Why the login (cookie, email) at `at` must not be made, or null when it may. */
   const refusalOf = (cookie: string, email: string, cookieRow: IdentityRow | undefined, cookieLogins: readonly Login[], at: number): Record<string, unknown> | null => {
     if (refused.has(refusedLinkKey(cookie, email))) return { rule: 'refused_link' }
@@ -176,17 +180,7 @@ export function resolveBatch(
         const deviceCookie = SHARED_DEVICE_PREFIX + o.cookie
         const deviceRow = identities.get(identityKey('cookie', deviceCookie))
         target = deviceRow ? profileOf(deviceRow.profileId) : createProfile(null)
-        if (!deviceRow) {
-          changes.merges.push({
-            survivorId: target.id,
-            absorbedId: null,
-            reason: 'refused',
-            identifierKind: 'cookie',
-            identifier: o.cookie,
-            rawId,
-            detail: { rule: 'shared_device', emails: distinctEmails(cookieLogins), limit: sharedDeviceEmails },
-          })
-        }
+        if (!deviceRow) refuse(target.id, o.cookie, rawId, { rule: 'shared_device', emails: distinctEmails(cookieLogins), limit: sharedDeviceEmails })
         setIdentity('cookie', deviceCookie, target.id, o.observedAt)
         setIdentity('cookie', o.cookie, cookieRow.profileId, o.observedAt)
       } else {
@@ -200,15 +194,7 @@ export function resolveBatch(
       const email = o.email
       const emailRow = identities.get(identityKey('email', email))
       target = emailRow ? profileOf(emailRow.profileId) : createProfile(email)
-      changes.merges.push({
-        survivorId: target.id,
-        absorbedId: null,
-        reason: 'refused',
-        identifierKind: 'cookie',
-        identifier: o.cookie,
-        rawId,
-        detail: refusal,
-      })
+      refuse(target.id, o.cookie, rawId, refusal)
       setIdentity('email', email, target.id, o.observedAt)
     } else {
       const email = o.email

@@ -1,6 +1,6 @@
 // Identity resolution's reads and writes inside an ingest transaction: identifiers, logins, merges
 // and the profiles they point to.
-import { identityKey, type IdentityRow, refusedLinkKey, type ResolveState, SHARED_DEVICE_PREFIX, USER_ID_COOKIE_PREFIX } from '../../domain/identity.ts'
+import { identityKey, type IdentityRow, type MergeLogEntry, refusedLinkKey, type ResolveState, SHARED_DEVICE_PREFIX, USER_ID_COOKIE_PREFIX } from '../../domain/identity.ts'
 import type { StoredRawRecord } from '../../domain/raw-record.ts'
 import type { IdentityTransaction } from '../ports/identity.ts'
 import type { SqlDialect, Trx } from './dialect/dialect.ts'
@@ -13,6 +13,20 @@ const MAX_PARAMS = 30_000
 
 function rowsPerStatement(columns: number): number {
   return Math.max(1, Math.floor(MAX_PARAMS / columns))
+}
+
+/** A merge-log entry as its row. */
+function mergeToRow(m: MergeLogEntry, now: number) {
+  return {
+    survivor_id: m.survivorId,
+    absorbed_id: m.absorbedId,
+    reason: m.reason,
+    identifier_kind: m.identifierKind,
+    identifier: m.identifier,
+    raw_id: m.rawId,
+    created_at: now,
+    detail: m.detail ? JSON.stringify(m.detail) : null,
+  }
 }
 
 export function createIdentityTransaction(trx: Trx, dialect: SqlDialect, profileRows: ProfileRows): IdentityTransaction {
@@ -122,16 +136,7 @@ export function createIdentityTransaction(trx: Trx, dialect: SqlDialect, profile
       const loginRows = logins.map((l) => ({ cookie: l.cookie, email: l.email, observed_at: l.at }))
       await dialect.upsertMany(trx, 'logins', loginRows, { conflict: ['cookie', 'observed_at', 'email'], update: [] })
 
-      const mergeRows = merges.map((m) => ({
-        survivor_id: m.survivorId,
-        absorbed_id: m.absorbedId,
-        reason: m.reason,
-        identifier_kind: m.identifierKind,
-        identifier: m.identifier,
-        raw_id: m.rawId,
-        created_at: now,
-        detail: m.detail ? JSON.stringify(m.detail) : null,
-      }))
+      const mergeRows = merges.map((m) => mergeToRow(m, now))
       for (const part of chunks(mergeRows, rowsPerStatement(8))) {
         await trx.insertInto('merges').values(part).execute()
       }
@@ -302,16 +307,7 @@ export function createIdentityTransaction(trx: Trx, dialect: SqlDialect, profile
       for (const m of entries) {
         const row = await trx
           .insertInto('merges')
-          .values({
-            survivor_id: m.survivorId,
-            absorbed_id: m.absorbedId,
-            reason: m.reason,
-            identifier_kind: m.identifierKind,
-            identifier: m.identifier,
-            raw_id: m.rawId,
-            created_at: now,
-            detail: m.detail ? JSON.stringify(m.detail) : null,
-          })
+          .values(mergeToRow(m, now))
           .returning('id')
           .executeTakeFirstOrThrow()
         ids.push(Number(row.id))
