@@ -1,5 +1,9 @@
 // Synthetic profile records for benchmarks: deterministic for a seed.
 // ~30% carry an email; ~5% of emails reappear later with a new cookie (a second device); 1–5 interests.
+// The seeded PRNG (mulberry32) is the demo shop's: one implementation for both.
+import { seededRandom as random } from '../src/cli/demo/shop.ts'
+
+export { random }
 
 const INTERESTS = [
   'tom brady', 'lionel messi', 'nba', 'football', 'yoga', 'running shoes', 'nike shoes', 'gucci', 'zara', 'sneakers',
@@ -16,17 +20,6 @@ const GENDERS = ['male', 'female', 'f', 'M', 'non-binary']
 const INCOMES = ['$25,000-$50,000', '$50,000-$75,000', '$75,000-$100,000', '$100,000+']
 const EDUCATION = ['High School', "Bachelor's Degree", "Master's Degree", 'PhD']
 
-/** mulberry32: small, fast, deterministic. */
-export function random(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 export interface GeneratedRecord {
   cookie: string

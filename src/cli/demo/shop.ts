@@ -1,6 +1,7 @@
 // The demo's shop, generated: visitors, their sessions on a storefront, the ones who sign in (some on
 // two devices) and their CRM records. Pure and deterministic: the same options give the same data.
-// The interest texts and the PRNG come from bench/generate.ts (copied: src/ never imports bench/).
+// The interest texts come from bench/generate.ts (copied: src/ never imports bench/); the benches
+// use this PRNG.
 
 /** mulberry32: small, fast, deterministic. */
 export function seededRandom(seed: number): () => number {
