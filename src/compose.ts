@@ -130,3 +130,13 @@ export async function openRuntime(config: Config, options: RuntimeOptions = {}):
     },
   }
 }
+
+/** Opens a runtime for one command's work and closes it afterwards, whatever the work does. */
+export async function withRuntime<T>(config: Config, work: (runtime: Runtime) => Promise<T>): Promise<T> {
+  const runtime = await openRuntime(config)
+  try {
+    return await work(runtime)
+  } finally {
+    await runtime.close()
+  }
+}

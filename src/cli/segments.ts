@@ -3,18 +3,9 @@ import fs from 'node:fs'
 import { once } from 'node:events'
 import type { Config } from '../config.ts'
 import { AppError } from '../errors.ts'
-import { openRuntime, type Runtime } from '../compose.ts'
+import { withRuntime } from '../compose.ts'
 import { segmentBody } from '../api/routes/segments.ts'
 import { exportMembers } from '../activation/export.ts'
-
-async function withRuntime<T>(config: Config, work: (runtime: Runtime) => Promise<T>): Promise<T> {
-  const runtime = await openRuntime(config)
-  try {
-    return await work(runtime)
-  } finally {
-    await runtime.close()
-  }
-}
 
 export async function listSegmentsCommand(config: Config, out: NodeJS.WritableStream): Promise<void> {
   await withRuntime(config, async (runtime) => {

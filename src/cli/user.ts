@@ -2,7 +2,7 @@
 // service as the API (privacy/identity-service.ts). Actions are recorded as done by "cli".
 import type { Config } from '../config.ts'
 import { AppError } from '../errors.ts'
-import { openRuntime, type Runtime } from '../compose.ts'
+import { type Runtime, withRuntime } from '../compose.ts'
 import type { PersonRef, PersonSummary } from '../privacy/identity-service.ts'
 
 const BY = 'cli'
@@ -13,15 +13,6 @@ export interface PersonFlags {
   cookie?: string
   profileId?: string
   userId?: string
-}
-
-async function withRuntime<T>(config: Config, work: (runtime: Runtime) => Promise<T>): Promise<T> {
-  const runtime = await openRuntime(config)
-  try {
-    return await work(runtime)
-  } finally {
-    await runtime.close()
-  }
 }
 
 export function personOf(flags: PersonFlags, prefix = ''): PersonRef {
