@@ -4,7 +4,8 @@ import type { CohortRow, Membership } from '../../domain/cohort.ts'
 import { AppError } from '../../errors.ts'
 import type { CohortStore, MembershipTransaction } from '../ports/cohorts.ts'
 import type { SqlDialect, Trx } from './dialect/dialect.ts'
-import { chunks, MAX_IN_LIST, profileContacts } from './members.ts'
+import { chunks, MAX_IN_LIST, precompileMemberPage, profileContacts } from './members.ts'
+import { precompile } from './precompile.ts'
 import type { SqlDatabase } from './open.ts'
 import type { Database } from './schema.ts'
 
@@ -53,6 +54,14 @@ export function createMembershipTransaction(trx: Trx, dialect: SqlDialect): Memb
 
 export function createCohortStore(database: SqlDatabase): CohortStore {
   const { db, reader, dialect } = database
+  // Read by every member page: compiled once.
+  const memberPage = precompileMemberPage(database, dialect, 'cohort_memberships', 'cohort_id', ['score', 'assigned_at'] as const)
+  const cohortByKey = precompile(database, (p) =>
+    reader
+      .selectFrom('cohorts')
+      .selectAll()
+      .where((eb) => eb.or([eb('name_key', '=', p('key')), eb('id', '=', p('key'))])),
+  )
   return {
     async upsertCohorts(cohorts) {
       const now = Date.now()
@@ -87,26 +96,25 @@ export function createCohortStore(database: SqlDatabase): CohortStore {
 
     async findCohort(nameOrId) {
       const key = nameOrId.trim().toLowerCase()
-      const row = await reader
-        .selectFrom('cohorts')
-        .selectAll()
-        .where((eb) => eb.or([eb('name_key', '=', key), eb('id', '=', key)]))
-        .executeTakeFirst()
+      const [row] = await cohortByKey({ key })
       return row ? cohortFromRow(row) : undefined
     },
 
     async listCohortMembers({ cohortId, limit, offset, afterProfileId }) {
+      if (afterProfileId !== undefined || offset === 0) {
+        const rows = await memberPage({ audienceId: cohortId, afterProfileId, limit })
+        return rows.map((m) => ({ profileId: m.profile_id, cookie: m.cookie, email: m.email, score: Number(m.score), assignedAt: Number(m.assigned_at) }))
+      }
       // Deferred join: page through the membership index first, then fetch only that page's
       // profiles (joining first made PostgreSQL scan every profile).
-      let page = reader
+      const members = await reader
         .selectFrom('cohort_memberships')
         .select(['profile_id', 'score', 'assigned_at'])
         .where('cohort_id', '=', cohortId)
         .orderBy('profile_id')
         .limit(limit)
-      if (afterProfileId !== undefined) page = page.where('profile_id', '>', afterProfileId)
-      else if (offset > 0) page = page.offset(offset)
-      const members = await page.execute()
+        .offset(offset)
+        .execute()
       if (members.length === 0) return []
       const contacts = await profileContacts(reader, dialect, members.map((m) => m.profile_id))
       return members.map((m) => ({

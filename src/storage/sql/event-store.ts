@@ -1,10 +1,10 @@
 // Storage of behavioural events. Writes run inside the ingest transaction that resolved the
 // message's profile, so an event is attributed, counted and seen by segments in one commit.
-import { type Kysely, sql } from 'kysely'
-import { precompile } from './precompile.ts'
+import { sql } from 'kysely'
+import { precompile, type ReadTarget } from './precompile.ts'
 import type { SqlDialect, Trx } from './dialect/dialect.ts'
 import { chunks, MAX_IN_LIST } from './members.ts'
-import type { Database, EventsTable } from './schema.ts'
+import type { EventsTable } from './schema.ts'
 import type { EventRow } from '../../domain/event.ts'
 import type { EventReader, EventTransaction } from '../ports/events.ts'
 
@@ -83,9 +83,10 @@ export function createEventTransaction(trx: Trx, dialect: SqlDialect): EventTran
   }
 }
 
-export function createEventStore(reader: Kysely<Database>): EventReader {
+export function createEventStore(target: ReadTarget): EventReader {
+  const { reader } = target
   // Every GET /api/user reads the counts: compiled once, as the store's other point reads are.
-  const counts = precompile(reader, (p) =>
+  const counts = precompile(target, (p) =>
     reader
       .selectFrom('events')
       .select(['name', sql<number>`count(*)`.as('n'), sql<number>`max(at)`.as('last')])

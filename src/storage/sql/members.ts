@@ -1,6 +1,7 @@
 // Shared by the cohort and segment stores: chunked IN lists, and the email and most recent cookie of
 // each profile on a member page.
-import type { Kysely } from 'kysely'
+import { type Kysely, sql } from 'kysely'
+import { precompile, type ReadTarget } from './precompile.ts'
 import type { Database } from './schema.ts'
 import type { SqlDialect } from './dialect/dialect.ts'
 
@@ -39,4 +40,47 @@ export async function profileContacts(
     if (contact) contact.cookie = c.value
   }
   return out
+}
+
+type MemberTable = 'cohort_memberships' | 'segment_memberships'
+type MemberKey<T extends MemberTable> = T extends 'cohort_memberships' ? 'cohort_id' : 'segment_id'
+
+/**
+ * One page of an audience by cursor with each member's email and most recent cookie: one statement,
+ * compiled once. The page is cut from the membership index first (a derived table with its limit),
+ * and only its members' profiles and cookies are read; joining first made PostgreSQL scan every
+ * profile. The first page is the cursor '' (profile ids are never empty).
+ */
+export function precompileMemberPage<T extends MemberTable, C extends string>(target: ReadTarget, dialect: SqlDialect, table: T, key: MemberKey<T>, columns: readonly C[]) {
+  const { reader } = target
+  const run = precompile(target, (p) =>
+    reader
+      .selectFrom((eb) =>
+        eb
+          .selectFrom(table as MemberTable)
+          .select(['profile_id', ...(columns as unknown as ['profile_id'])])
+          .where(key as 'cohort_id', '=', p('audience'))
+          .where('profile_id', '>', p('after'))
+          .orderBy('profile_id')
+          .limit(sql<number>`${p('limit')}`)
+          .as('m'),
+      )
+      .leftJoin('profiles', 'profiles.id', 'm.profile_id')
+      .selectAll('m')
+      .select((eb) => [
+        'profiles.email',
+        eb
+          .selectFrom('identities')
+          .select('identities.value')
+          .whereRef('identities.profile_id', '=', 'm.profile_id')
+          .where(dialect.unindexed('identities.kind'), '=', 'cookie')
+          .orderBy('identities.last_seen', 'desc')
+          .orderBy('identities.value')
+          .limit(1)
+          .as('cookie'),
+      ])
+      .orderBy('m.profile_id'),
+  )
+  return async (input: { audienceId: string; afterProfileId: string | undefined; limit: number }) =>
+    (await run({ audience: input.audienceId, after: input.afterProfileId ?? '', limit: input.limit })) as unknown as Array<Record<C, unknown> & { profile_id: string; email: string | null; cookie: string | null }>
 }

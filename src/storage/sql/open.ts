@@ -20,6 +20,7 @@ import { createSqliteDialect } from './dialect/sqlite.ts'
 import { postgresDialect } from './dialect/postgres.ts'
 import { storageUnavailable } from './faults.ts'
 import type { Database } from './schema.ts'
+import type { SyncRead } from './precompile.ts'
 
 // BIGINT (int8) columns hold epoch milliseconds and counters, all well inside 2^53.
 pg.types.setTypeParser(20, (value) => Number(value))
@@ -52,6 +53,8 @@ export interface SqlDatabase {
    * take part in them. The SQLite dialect holds it; it is here for tests of the connection's settings.
    */
   sqlite?: BetterSqlite3.Database
+  /** SQLite: precompiled point reads run on the reader connection directly (precompile.ts). */
+  readSync?: SyncRead
   close(): Promise<void>
 }
 
@@ -214,11 +217,18 @@ async function openSqlite(file: string, pragmas: readonly SqlitePragma[] | undef
   const db = new Kysely<Database>({ dialect: new SqliteDialectKeepingCause({ database: withStatementCache(writer), writer }) })
   const dialect = createSqliteDialect(writer)
   await migrate(db as Kysely<unknown>, dialect)
-  const reader = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(openSqliteFile(file, true, pragmas)) }) })
+  const readConnection = openSqliteFile(file, true, pragmas)
+  const reader = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(readConnection) }) })
+  // Statements prepared once per precompiled read; a statement with no result columns cannot be all()ed.
+  const readSync: SyncRead = (source) => {
+    const statement = readConnection.prepare(source)
+    return (parameters) => statement.all(...parameters)
+  }
   return {
     dialect,
     db,
     reader,
+    readSync,
     sqlite: writer,
     close: async () => {
       await reader.destroy()

@@ -1,23 +1,37 @@
-// Point reads on hot paths (GET /api/user), compiled once.
+// Point reads on hot paths (GET /api/user, member pages), compiled once.
 import { CompiledQuery, type Kysely } from 'kysely'
 import type { Database } from './schema.ts'
+
+/**
+ * Runs one compiled read with its parameters and returns its rows. SQLite's reader connection gives
+ * one (open.ts): a prepared better-sqlite3 statement run in place, which skips Kysely's driver (a
+ * connection mutex and three promises per statement, about as much as the point read itself).
+ */
+export type SyncRead = (sql: string) => (parameters: readonly unknown[]) => unknown[]
+
+/** Where precompiled reads run: the reader, and on SQLite its statements run directly. */
+export interface ReadTarget {
+  reader: Kysely<Database>
+  readSync?: SyncRead
+}
 
 /**
  * Builds a query once and runs its compiled SQL with new parameters: building and compiling through
  * Kysely cost more than running a point read. `p(name)` marks where a parameter goes.
  */
 export function precompile<R>(
-  db: Kysely<Database>,
+  target: ReadTarget,
   build: (p: (name: string) => string) => { compile(): CompiledQuery<R> },
-): (args: Record<string, string>) => Promise<R[]> {
+): (args: Record<string, string | number>) => Promise<R[]> {
   const marker = '\u0000param:'
   const compiled = build((name) => `${marker}${name}`).compile()
   const slots = compiled.parameters.map((v) => (typeof v === 'string' && v.startsWith(marker) ? v.slice(marker.length) : undefined))
-  return async (args) => {
-    const parameters = compiled.parameters.map((v, i) => {
+  const bind = (args: Record<string, string | number>): unknown[] =>
+    compiled.parameters.map((v, i) => {
       const slot = slots[i]
       return slot === undefined ? v : args[slot]
     })
-    return (await db.executeQuery<R>(CompiledQuery.raw(compiled.sql, parameters))).rows
-  }
+  const run = target.readSync?.(compiled.sql)
+  if (run) return (args) => Promise.resolve(run(bind(args)) as R[])
+  return async (args) => (await target.reader.executeQuery<R>(CompiledQuery.raw(compiled.sql, bind(args)))).rows
 }

@@ -102,16 +102,16 @@ export function createProfileReader(database: SqlDatabase): ProfileReader {
   const { reader, dialect } = database
   // The point reads behind GET /api/user, built and compiled once.
   const reads = {
-    liveProfile: precompile(reader, (p) => reader.selectFrom('profiles').select('id').where('id', '=', p('id'))),
-    identity: precompile(reader, (p) =>
+    liveProfile: precompile(database, (p) => reader.selectFrom('profiles').select('id').where('id', '=', p('id'))),
+    identity: precompile(database, (p) =>
       reader
         .selectFrom('identities')
         .select('profile_id')
         .where('kind', '=', p('kind') as 'cookie')
         .where('value', '=', p('value')),
     ),
-    profile: precompile(reader, (p) => reader.selectFrom('profiles').selectAll().where('id', '=', p('id'))),
-    interests: precompile(reader, (p) =>
+    profile: precompile(database, (p) => reader.selectFrom('profiles').selectAll().where('id', '=', p('id'))),
+    interests: precompile(database, (p) =>
       reader
         .selectFrom('profile_interests')
         .select(['interest', 'first_seen', 'last_seen', 'source'])
@@ -119,7 +119,7 @@ export function createProfileReader(database: SqlDatabase): ProfileReader {
         .orderBy('first_seen')
         .orderBy('interest'),
     ),
-    cookies: precompile(reader, (p) =>
+    cookies: precompile(database, (p) =>
       reader
         .selectFrom('identities')
         .select(['value', 'last_seen'])
@@ -128,7 +128,7 @@ export function createProfileReader(database: SqlDatabase): ProfileReader {
         .orderBy('last_seen', 'desc')
         .orderBy('value'),
     ),
-    memberships: precompile(reader, (p) =>
+    memberships: precompile(database, (p) =>
       reader
         .selectFrom('cohort_memberships')
         .innerJoin('cohorts', 'cohorts.id', 'cohort_memberships.cohort_id')

@@ -5,7 +5,8 @@ import { type Kysely, sql } from 'kysely'
 import { AppError } from '../../errors.ts'
 import type { EventNeed } from '../../domain/condition.ts'
 import { compileCondition } from './condition-sql.ts'
-import { chunks, MAX_IN_LIST, profileContacts } from './members.ts'
+import { chunks, MAX_IN_LIST, precompileMemberPage, profileContacts } from './members.ts'
+import { precompile } from './precompile.ts'
 import type { SqlDatabase } from './open.ts'
 import type { Database, ProfilesTable, SegmentsTable } from './schema.ts'
 import type { SqlDialect, Trx } from './dialect/dialect.ts'
@@ -266,6 +267,9 @@ export function createSegmentTransaction(trx: Trx, dialect: SqlDialect): Segment
 
 export function createSegmentStore(database: SqlDatabase): SegmentStore {
   const { db, reader, dialect } = database
+  // Read by every GET /api/user and member page: compiled once.
+  const memberPage = precompileMemberPage(database, dialect, 'segment_memberships', 'segment_id', ['entered_at'] as const)
+  const profileSegments = precompile(database, (p) => reader.selectFrom('segment_memberships').select(['segment_id', 'entered_at']).where('profile_id', '=', p('id')))
 
   async function insertVersion(executor: Kysely<Database>, row: { segmentId: string; version: number; name: string; description: string; definition: string; requiredConsent: string; now: number }) {
     await executor
@@ -360,15 +364,18 @@ export function createSegmentStore(database: SqlDatabase): SegmentStore {
     },
 
     async listSegmentMembers({ segmentId, limit, offset, afterProfileId }) {
-      let page = reader
+      if (afterProfileId !== undefined || offset === 0) {
+        const rows = await memberPage({ audienceId: segmentId, afterProfileId, limit })
+        return rows.map((m) => ({ profileId: m.profile_id, email: m.email, cookie: m.cookie, enteredAt: Number(m.entered_at) }))
+      }
+      const members = await reader
         .selectFrom('segment_memberships')
         .select(['profile_id', 'entered_at'])
         .where('segment_id', '=', segmentId)
         .orderBy('profile_id')
         .limit(limit)
-      if (afterProfileId !== undefined) page = page.where('profile_id', '>', afterProfileId)
-      else if (offset > 0) page = page.offset(offset)
-      const members = await page.execute()
+        .offset(offset)
+        .execute()
       return attachIdentity(reader, dialect, members)
     },
 
@@ -397,7 +404,7 @@ export function createSegmentStore(database: SqlDatabase): SegmentStore {
     },
 
     async listProfileSegments(profileId) {
-      const rows = await reader.selectFrom('segment_memberships').select(['segment_id', 'entered_at']).where('profile_id', '=', profileId).execute()
+      const rows = await profileSegments({ id: profileId })
       return new Map(rows.map((r) => [r.segment_id, Number(r.entered_at)]))
     },
 

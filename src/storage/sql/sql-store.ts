@@ -33,7 +33,7 @@ export function createSqlStore(database: SqlDatabase): Store {
   const { db, reader, dialect } = database
   return {
     ...createSegmentStore(database),
-    ...createEventStore(reader),
+    ...createEventStore(database),
     ...createProfileReader(database),
     ...createCohortStore(database),
     ...createRawReader(reader),
