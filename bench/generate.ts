@@ -1,6 +1,7 @@
 // Synthetic profile records for benchmarks: deterministic for a seed.
 // ~30% carry an email; ~5% of emails reappear later with a new cookie (a second device); 1–5 interests.
 // The seeded PRNG (mulberry32) is the demo shop's: one implementation for both.
+import fs from 'node:fs'
 import { seededRandom as random } from '../src/cli/demo/shop.ts'
 
 export { random }
@@ -55,4 +56,26 @@ export function* generateRecords(count: number, seed = 1): Generator<GeneratedRe
       timestamp: new Date(start + i * 1000).toISOString(),
     }
   }
+}
+
+/** Writes `count` generated records as NDJSON, one per line: the file `cdp import` and the floor read. */
+export function writeNdjsonFile(file: string, count: number, seed = 1): number {
+  const fd = fs.openSync(file, 'w')
+  let bytes = 0
+  try {
+    let lines: string[] = []
+    const flush = () => {
+      const chunk = `${lines.join('\n')}\n`
+      bytes += fs.writeSync(fd, chunk)
+      lines = []
+    }
+    for (const record of generateRecords(count, seed)) {
+      lines.push(JSON.stringify(record))
+      if (lines.length === 10_000) flush()
+    }
+    if (lines.length > 0) flush()
+  } finally {
+    fs.closeSync(fd)
+  }
+  return bytes
 }
