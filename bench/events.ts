@@ -19,6 +19,8 @@ import { freshStore, parseBackend } from './store.ts'
 const args = new Map<string, string>()
 for (let i = 2; i < process.argv.length; i += 2) args.set(String(process.argv[i]).replace(/^--/, ''), String(process.argv[i + 1]))
 const EVENTS = Number(args.get('events') ?? 300_000)
+// The phase with segments need not be as long as the sustained one (a 3M-event run would double).
+const SEGMENT_EVENTS = Number(args.get('segment-events') ?? EVENTS)
 const VISITORS = Number(args.get('visitors') ?? 30_000)
 const BATCH = Number(args.get('batch') ?? 500)
 const CONCURRENCY = Number(args.get('concurrency') ?? 4)
@@ -253,7 +255,7 @@ async function main(): Promise<void> {
     await createSegment(url, CART_ABANDONMENT)
     await createSegment(url, BROWSE_ABANDONMENT)
     const probe = await createSegment(url, PROBE_SEGMENT)
-    const withSegments = await sendAll(url, EVENTS, 2, 'b')
+    const withSegments = await sendAll(url, SEGMENT_EVENTS, 2, 'b')
     process.stderr.write(`  three event segments: ${withSegments.rate} events/s${withSegments.slowdown_pct === undefined ? '' : `, slowdown first → last window ${withSegments.slowdown_pct}%`}\n`)
     const idle = await probeLatency(url, probe, 'idle')
     process.stderr.write(`  latency idle: ${JSON.stringify(idle)}\n`)
@@ -277,7 +279,7 @@ async function main(): Promise<void> {
       machine: `${os.cpus().length} × ${os.cpus()[0]?.model}, ${Math.round(os.totalmem() / 2 ** 30)} GB, Node ${process.version}`,
       backend: BACKEND,
       server: SERVER,
-      config: { events_per_phase: EVENTS, visitors: VISITORS, batch: BATCH, concurrency: CONCURRENCY, window: WINDOW, chunk: CHUNK },
+      config: { events_per_phase: EVENTS, segment_phase_events: SEGMENT_EVENTS, visitors: VISITORS, batch: BATCH, concurrency: CONCURRENCY, window: WINDOW, chunk: CHUNK },
       throughput_no_segments: plain,
       throughput_three_event_segments: withSegments,
       latency_idle: idle,
