@@ -4,7 +4,7 @@
 // on the hash), a profile upsert (by id, fields as columns), its identities (cookie, email) and its
 // interests; transactions of 1,000, statements prepared once. No validation, no identity resolution:
 // the profile id is the cookie's. The file settings are the server's (src/storage/sql/open.ts: WAL,
-// synchronous NORMAL, 64 MB page cache, temp_store MEMORY), so only the work differs.
+// synchronous NORMAL, 32 MB page cache, temp_store MEMORY), so only the work differs.
 //   npm run bench:floor -- --profiles 200000 [--file records.ndjson]
 // bench/run.ts runs it first in each `npm run bench` (phase "floor") on the same records.
 import { createHash } from 'node:crypto'
@@ -49,7 +49,7 @@ export function runFloor(file: string, databaseFile: string): FloorFigures {
   const db = new BetterSqlite3(databaseFile)
   db.pragma('journal_mode = WAL')
   db.pragma('synchronous = NORMAL')
-  db.pragma('cache_size = -65536')
+  db.pragma('cache_size = -32768')
   db.pragma('temp_store = MEMORY')
   db.exec(`
     create table raw_records (id integer primary key, payload text not null, content_hash text not null, received_at integer not null);

@@ -41,7 +41,7 @@ describe('CDP_SQLITE_PRAGMAS', () => {
   it('keeps the defaults when unset', async () => {
     const database = await openDatabase(loadConfig({ CDP_DATA_DIR: dataDir() }))
     try {
-      expect(database.sqlite?.pragma('cache_size', { simple: true })).toBe(-65536)
+      expect(database.sqlite?.pragma('cache_size', { simple: true })).toBe(-32768)
       expect(database.sqlite?.pragma('page_size', { simple: true })).toBe(4096)
     } finally {
       await database.close()
