@@ -7,6 +7,8 @@ import type { SqlDialect, Trx } from './dialect/dialect.ts'
 import { chunks, MAX_IN_LIST } from './members.ts'
 import { type InterestRow, mergeFromRow, type ProfileRows } from './profile-store.ts'
 import { rawFromRow } from './raw-store.ts'
+import { profileToRow } from './rows.ts'
+import type { ProfileState } from '../../domain/profile.ts'
 
 // SQLite allows 32,766 bound parameters per statement, PostgreSQL 65,535.
 const MAX_PARAMS = 30_000
@@ -27,6 +29,15 @@ function mergeToRow(m: MergeLogEntry, now: number) {
     created_at: now,
     detail: m.detail ? JSON.stringify(m.detail) : null,
   }
+}
+
+/** Whether writing `profile` would store what `before` already holds (updated_at aside). */
+function sameProfileRow(profile: ProfileState, before: ProfileState | undefined): boolean {
+  if (before === undefined) return false
+  const a = profileToRow(profile, 0) as unknown as Record<string, unknown>
+  const b = profileToRow(before, 0) as unknown as Record<string, unknown>
+  for (const key of Object.keys(a)) if (a[key] !== b[key]) return false
+  return Object.keys(a).length === Object.keys(b).length
 }
 
 export function createIdentityTransaction(trx: Trx, dialect: SqlDialect, profileRows: ProfileRows): IdentityTransaction {
@@ -100,7 +111,9 @@ export function createIdentityTransaction(trx: Trx, dialect: SqlDialect, profile
     },
 
     async saveResolution({ profiles, loaded, absorbed, identities, logins, merges, now }) {
-      await writeProfiles([...profiles.values()], now)
+      // Most events fold into their profile without changing it (an older timestamp, a category it
+      // already has): a write of the same row would dirty a random page for nothing but updated_at.
+      await writeProfiles([...profiles.values()].filter((p) => !sameProfileRow(p, loaded.get(p.id))), now)
 
       const interestRows: InterestRow[] = []
       for (const profile of profiles.values()) {
