@@ -111,6 +111,8 @@ export function resolveBatch(
     const row: IdentityRow = previous
       ? { ...previous, profileId, firstSeen: Math.min(previous.firstSeen, at), lastSeen: Math.max(previous.lastSeen, at) }
       : { kind, value, profileId, firstSeen: at, lastSeen: at }
+    // An unchanged row is not written again: it would dirty a random page and store nothing new.
+    if (previous && previous.profileId === row.profileId && previous.firstSeen === row.firstSeen && previous.lastSeen === row.lastSeen) return
     identities.set(key, row)
     changes.identities.set(key, row)
   }

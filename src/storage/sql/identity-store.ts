@@ -7,6 +7,8 @@ import type { SqlDialect, Trx } from './dialect/dialect.ts'
 import { chunks, MAX_IN_LIST } from './members.ts'
 import { type InterestRow, mergeFromRow, type ProfileRows } from './profile-store.ts'
 import { rawFromRow } from './raw-store.ts'
+import { profileToRow } from './rows.ts'
+import type { ProfileState } from '../../domain/profile.ts'
 
 // SQLite allows 32,766 bound parameters per statement, PostgreSQL 65,535.
 const MAX_PARAMS = 30_000
@@ -29,8 +31,19 @@ function mergeToRow(m: MergeLogEntry, now: number) {
   }
 }
 
+/** Whether writing `profile` would store what `before` already holds (updated_at aside). */
+function sameProfileRow(profile: ProfileState, before: ProfileState | undefined): boolean {
+  if (before === undefined) return false
+  const a = profileToRow(profile, 0) as unknown as Record<string, unknown>
+  const b = profileToRow(before, 0) as unknown as Record<string, unknown>
+  for (const key of Object.keys(a)) if (a[key] !== b[key]) return false
+  return Object.keys(a).length === Object.keys(b).length
+}
+
 export function createIdentityTransaction(trx: Trx, dialect: SqlDialect, profileRows: ProfileRows): IdentityTransaction {
   const { loadProfiles, loadLogins, writeProfiles, writeInterests } = profileRows
+  /** Identity key -> the profile it pointed at when loadResolveState read it. */
+  const loadedOwner = new Map<string, string>()
   return {
     lockIdentifiers: (keys) => dialect.lockIdentifiers(trx, keys),
 
@@ -40,6 +53,7 @@ export function createIdentityTransaction(trx: Trx, dialect: SqlDialect, profile
         for (const part of chunks([...values], MAX_IN_LIST)) {
           const rows = await trx.selectFrom('identities').selectAll().where('kind', '=', kind).where('value', 'in', part).execute()
           for (const row of rows) {
+            loadedOwner.set(identityKey(kind, row.value), row.profile_id)
             identities.set(identityKey(kind, row.value), {
               kind,
               value: row.value,
@@ -100,7 +114,9 @@ export function createIdentityTransaction(trx: Trx, dialect: SqlDialect, profile
     },
 
     async saveResolution({ profiles, loaded, absorbed, identities, logins, merges, now }) {
-      await writeProfiles([...profiles.values()], now)
+      // Most events fold into their profile without changing it (an older timestamp, a category it
+      // already has): a write of the same row would dirty a random page for nothing but updated_at.
+      await writeProfiles([...profiles.values()].filter((p) => !sameProfileRow(p, loaded.get(p.id))), now, loaded)
 
       const interestRows: InterestRow[] = []
       for (const profile of profiles.values()) {
@@ -124,14 +140,13 @@ export function createIdentityTransaction(trx: Trx, dialect: SqlDialect, profile
         await trx.updateTable('consent_changes').set({ profile_id: into }).where('profile_id', '=', id).execute()
       }
 
-      const identityRows = identities.map((row) => ({
-        kind: row.kind,
-        value: row.value,
-        profile_id: row.profileId,
-        first_seen: row.firstSeen,
-        last_seen: row.lastSeen,
-      }))
-      await dialect.upsertMany(trx, 'identities', identityRows, { conflict: ['kind', 'value'], update: ['profile_id', 'first_seen', 'last_seen'] })
+      const toRow = (row: IdentityRow) => ({ kind: row.kind, value: row.value, profile_id: row.profileId, first_seen: row.firstSeen, last_seen: row.lastSeen })
+      // An identity that stays with its profile (nearly every event's cookie) updates only its times:
+      // setting profile_id, even to the same value, rewrites its entry in identities_profile too.
+      const stays = identities.filter((row) => loadedOwner.get(identityKey(row.kind, row.value)) === row.profileId)
+      const moves = identities.filter((row) => loadedOwner.get(identityKey(row.kind, row.value)) !== row.profileId)
+      await dialect.upsertMany(trx, 'identities', moves.map(toRow), { conflict: ['kind', 'value'], update: ['profile_id', 'first_seen', 'last_seen'] })
+      await dialect.upsertMany(trx, 'identities', stays.map(toRow), { conflict: ['kind', 'value'], update: ['first_seen', 'last_seen'] })
 
       const loginRows = logins.map((l) => ({ cookie: l.cookie, email: l.email, observed_at: l.at }))
       await dialect.upsertMany(trx, 'logins', loginRows, { conflict: ['cookie', 'observed_at', 'email'], update: [] })

@@ -15,6 +15,8 @@ import { profileFromRow, profileToRow } from './rows.ts'
 /** What a profile write updates: its fields' columns (derived ones included) and the profile's own. */
 const PROFILE_UPDATE_COLUMNS = ['email', ...fieldColumns(), 'traits', 'field_times', 'consent', 'first_seen', 'last_seen', 'updated_at']
 
+const PROFILE_UPDATE_COLUMNS_BUT_EMAIL = PROFILE_UPDATE_COLUMNS.filter((c) => c !== 'email')
+
 export type InterestRow = { profile_id: string; interest: string; first_seen: number; last_seen: number; source: string }
 
 /** Profile rows inside an ingest transaction, with their interests and the logins of their cookies. */
@@ -67,9 +69,13 @@ export function createProfileRows(trx: Trx, dialect: SqlDialect) {
     return logins
   }
 
-  async function writeProfiles(profiles: ProfileState[], now: number): Promise<void> {
-    const rows = profiles.map((p) => profileToRow(p, now) as unknown as Row)
-    await dialect.upsertMany(trx, 'profiles', rows, { conflict: ['id'], update: PROFILE_UPDATE_COLUMNS })
+  /** `loaded`: the profiles as read in this transaction; one whose email stays is written without it. */
+  async function writeProfiles(profiles: ProfileState[], now: number, loaded?: ReadonlyMap<string, ProfileState>): Promise<void> {
+    // Setting email, even to the value it has, rewrites the profile's entry in the email index.
+    const keepsEmail = (p: ProfileState) => loaded !== undefined && loaded.has(p.id) && loaded.get(p.id)?.email === p.email
+    const rows = (list: ProfileState[]) => list.map((p) => profileToRow(p, now) as unknown as Row)
+    await dialect.upsertMany(trx, 'profiles', rows(profiles.filter((p) => !keepsEmail(p))), { conflict: ['id'], update: PROFILE_UPDATE_COLUMNS })
+    await dialect.upsertMany(trx, 'profiles', rows(profiles.filter(keepsEmail)), { conflict: ['id'], update: PROFILE_UPDATE_COLUMNS_BUT_EMAIL })
   }
 
   async function writeInterests(rows: InterestRow[]): Promise<void> {
