@@ -48,8 +48,6 @@ export function createPreparePool(options: PreparePoolOptions): PreparePool {
   function spawn(): Slot {
     const worker = startWorker(entry, { data: options.settings })
     const slot: Slot = { worker, pending: new Map() }
-    // Idle workers must not keep a CLI command or a test process alive.
-    worker.unref()
     const fail = (error: Error) => {
       if (!slots.delete(slot)) return
       for (const p of slot.pending.values()) p.reject(error)
@@ -65,6 +63,9 @@ export function createPreparePool(options: PreparePoolOptions): PreparePool {
     })
     worker.on('error', (error) => fail(new Error(`a prepare worker thread crashed: ${error.message}`, { cause: error })))
     worker.on('exit', (code) => fail(new Error(closed ? 'the prepare pool was closed while a batch was being prepared' : `a prepare worker thread exited (code ${code}) while preparing a batch`)))
+    // Idle workers must not keep a CLI command or a test process alive. After the listeners: adding
+    // a 'message' listener refs the worker's port again.
+    worker.unref()
     slots.add(slot)
     return slot
   }
