@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { parseBody } from '../../collect/body.ts'
-import { DEFAULT_EMAIL_BLOCKLIST, DEFAULT_QUALITY_POLICIES } from '../validate/index.ts'
+import { DEFAULT_EMAIL_BLOCKLIST } from '../validate/index.ts'
 import { createPreparePool, type PreparePool } from './pool.ts'
 import { createPrepareTasks, type PrepareSettings, type PrepareTask, toWireRecords } from './tasks.ts'
 
