@@ -59,8 +59,8 @@ export interface PipelineOptions {
 // cloning) costs more than it saves, and a single record's latency is the real-time path's.
 /** Records (or messages) per batch from which a worker prepares it. */
 export const MIN_WORKER_RECORDS = 20
-/** Body length (characters) from which a worker parses and prepares it: about 20 typical records. */
-export const MIN_WORKER_BODY_CHARS = 8 * 1024
+/** Body length (characters) from which a worker parses and prepares it: some 15–40 typical records. */
+export const MIN_WORKER_BODY_CHARS = 4 * 1024
 
 export type IngestPipeline = ReturnType<typeof createIngestPipeline>
 
