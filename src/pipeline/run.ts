@@ -80,9 +80,11 @@ export function createIngestPipeline(options: PipelineOptions) {
   // The same preparation a worker runs (prepare/tasks.ts), for batches too small to send there.
   const runPrepareTask = createPrepareTasks({ validate, qualityPolicies, interestProperties })
   const pool = options.preparePool
-  /** Prepares here or in a worker, by size; what the worker returns is what this thread would have built. */
-  async function prepare(task: PrepareTask, size: number, minimum: number): Promise<PrepareOutcome> {
-    return pool && size >= minimum ? await pool.run(task) : runPrepareTask(task)
+  /** Whether a batch of this size goes to a worker. */
+  const inWorker = (size: number, minimum: number): boolean => pool !== undefined && size >= minimum
+  /** What the worker returns is what this thread would have built. */
+  async function prepare(task: PrepareTask, worker: boolean): Promise<PrepareOutcome> {
+    return pool && worker ? await pool.run(task) : runPrepareTask(task)
   }
   const preparedOf = (outcome: PrepareOutcome): PreparedRecord[] => {
     // Only a body can be unreadable as a whole; records and messages are each prepared on their own.
@@ -208,13 +210,14 @@ export function createIngestPipeline(options: PipelineOptions) {
     },
     async ingest(batch: IngestBatch): Promise<IngestReport> {
       const context = recordContext(batch)
-      const outcome = await prepare({ kind: 'records', records: pool ? toWireRecords(batch.records) : [...batch.records], batch: context }, batch.records.length, MIN_WORKER_RECORDS)
+      const worker = inWorker(batch.records.length, MIN_WORKER_RECORDS)
+      const outcome = await prepare({ kind: 'records', records: worker ? toWireRecords(batch.records) : [...batch.records], batch: context }, worker)
       return await commit(preparedOf(outcome), context)
     },
     /** A request body: parsed and prepared (in a worker when large), then written; rejected (a 400) when it cannot be read at all. */
     async ingestBody(body: BodyBatch): Promise<Outcome<IngestReport>> {
       const context = recordContext({ ...body, contentType: body.format })
-      const outcome = await prepare({ kind: 'body', text: body.text, format: body.format, delimiter: body.delimiter, batch: context }, body.text.length, MIN_WORKER_BODY_CHARS)
+      const outcome = await prepare({ kind: 'body', text: body.text, format: body.format, delimiter: body.delimiter, batch: context }, inWorker(body.text.length, MIN_WORKER_BODY_CHARS))
       if (outcome.kind === 'rejected') return rejected(outcome.reason)
       return ok(await commit(outcome.prepared, context))
     },
@@ -222,7 +225,7 @@ export function createIngestPipeline(options: PipelineOptions) {
       const receivedAt = batch.receivedAt ?? Date.now()
       const batchId = newBatchId()
       const context = { source: batch.source, batchId, receivedAt, sentAt: batch.sentAt, impliedType: batch.impliedType }
-      const outcome = await prepare({ kind: 'messages', messages: [...batch.messages], context }, batch.messages.length, MIN_WORKER_RECORDS)
+      const outcome = await prepare({ kind: 'messages', messages: [...batch.messages], context }, inWorker(batch.messages.length, MIN_WORKER_RECORDS))
       const parts = cutBeforeUserIdMessages(preparedOf(outcome))
       // The parts commit in order: a later part may name a userId an earlier one links.
       const reports: IngestReport[] = []
