@@ -11,6 +11,8 @@ import type { ActivationStore } from './storage/ports/activation.ts'
 import type { Config } from './config.ts'
 import { loadDefaultClassifier } from './ml/default-classifier.ts'
 import { createIngestPipeline, type IngestPipeline } from './pipeline/run.ts'
+import { createPreparePool } from './pipeline/prepare/pool.ts'
+import type { PrepareSettings } from './pipeline/prepare/tasks.ts'
 import { DEFAULT_EMAIL_BLOCKLIST } from './pipeline/validate/index.ts'
 import { createActivationStore } from './storage/sql/activation-store.ts'
 import { createPrivacyStore } from './storage/sql/privacy-store.ts'
@@ -46,6 +48,8 @@ export interface RuntimeOptions {
   /** With group commit: records per transaction at most (see WriteQueueOptions.transactionRecords). */
   transactionRecords?: number
   log?: (message: string) => void
+  /** The prepare workers' entry module; tests pass one that dies. */
+  prepareWorkerEntry?: URL
 }
 
 // Parts of 100 records, grouped into transactions of about 40 ms: a real-time event waits at most
@@ -68,9 +72,7 @@ export async function openRuntime(config: Config, options: RuntimeOptions = {}):
     transactionRecords: options.background ? (options.transactionRecords ?? SERVER_TRANSACTION_RECORDS) : options.transactionRecords,
     transactionMs: options.background ? SERVER_TRANSACTION_MS : undefined,
   }
-  const pipeline = createIngestPipeline({
-    store,
-    classifier: base,
+  const prepareSettings: PrepareSettings = {
     validate: {
       emailBlocklist: new Set([...DEFAULT_EMAIL_BLOCKLIST, ...config.extraEmailBlocklist]),
       defaultPhoneCountry: config.defaultPhoneCountry as CountryCode,
@@ -78,6 +80,17 @@ export async function openRuntime(config: Config, options: RuntimeOptions = {}):
     },
     interestProperties: config.eventInterests,
     qualityPolicies: config.qualityPolicies,
+  }
+  // Large batches are prepared in worker threads; the main thread resolves and writes.
+  const preparePool = config.ingestWorkers > 0 ? createPreparePool({ size: config.ingestWorkers, settings: prepareSettings, entry: options.prepareWorkerEntry }) : undefined
+  // The server loads its workers now, so the first bulk request does not wait; one-off commands
+  // and tests start them on their first large batch, if any.
+  if (options.background) preparePool?.start()
+  const pipeline = createIngestPipeline({
+    store,
+    classifier: base,
+    ...prepareSettings,
+    preparePool,
     // Group commit where the store has one writer: batches that arrive while it writes go in together.
     writeQueue: store.groupCommit ? (batches) => createWriteQueue(batches, queueOptions) : undefined,
     log: options.log,
@@ -126,6 +139,7 @@ export async function openRuntime(config: Config, options: RuntimeOptions = {}):
       await webhooks.stop()
       await segments.close()
       await cohorts.close()
+      await preparePool?.close()
       await store.close()
     },
   }

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest'
+import os from 'node:os'
 import path from 'node:path'
 import { loadConfig, loadDemoConfig } from './config.ts'
 
@@ -13,6 +14,17 @@ describe('CDP_QUALITY_POLICY', () => {
 
   it('names the variable and what to write when the value is wrong', () => {
     expect(() => loadConfig({ CDP_QUALITY_POLICY: 'crm:keep' })).toThrow(/CDP_QUALITY_POLICY: "crm:keep": the policy must be reject or drop_field/)
+  })
+})
+
+describe('CDP_INGEST_WORKERS', () => {
+  it('defaults to one worker per core but one, and at least one', () => {
+    expect(loadConfig({}).ingestWorkers).toBe(Math.max(1, os.availableParallelism() - 1))
+  })
+
+  it('takes 0 to prepare every batch on the main thread, and refuses a negative count', () => {
+    expect(loadConfig({ CDP_INGEST_WORKERS: '0' }).ingestWorkers).toBe(0)
+    expect(() => loadConfig({ CDP_INGEST_WORKERS: '-1' })).toThrow(/CDP_INGEST_WORKERS/)
   })
 })
 

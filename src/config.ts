@@ -1,4 +1,5 @@
 // The one validated configuration object. No other module reads process.env.
+import os from 'node:os'
 import path from 'node:path'
 import { z } from 'zod'
 import { DEFAULT_INTEREST_PROPERTIES, type InterestProperty, parseInterestProperties } from './collect/segment-spec.ts'
@@ -53,6 +54,8 @@ const schema = z.object({
   CDP_MAX_COOKIES_PER_PERSON: z.coerce.number().int().min(1).default(10),
   CDP_MAX_USER_IDS_PER_PERSON: z.coerce.number().int().min(1).default(3),
   CDP_SHARED_DEVICE_EMAILS: z.coerce.number().int().min(1).default(5),
+  // Worker threads preparing large ingest batches; 0 prepares everything on the main thread.
+  CDP_INGEST_WORKERS: z.coerce.number().int().min(0).max(64).optional(),
   // Retention in days (unset: keep forever); the scheduler purges older rows in small batches.
   CDP_RETENTION_RAW_DAYS: z.coerce.number().int().min(1).optional(),
   CDP_RETENTION_EVENTS_DAYS: z.coerce.number().int().min(1).optional(),
@@ -113,6 +116,8 @@ export interface Config {
   readonly consentPurposes: readonly string[]
   /** Identity guardrails (docs/privacy.md). */
   readonly identityLimits: IdentityLimits
+  /** Worker threads that prepare large ingest batches (CDP_INGEST_WORKERS); 0: all on the main thread. */
+  readonly ingestWorkers: number
   /** Days to keep raw records and events; undefined keeps them forever. */
   readonly retention: { readonly rawDays: number | undefined; readonly eventsDays: number | undefined }
 }
@@ -177,6 +182,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       maxUserIdsPerPerson: e.CDP_MAX_USER_IDS_PER_PERSON,
       sharedDeviceEmails: e.CDP_SHARED_DEVICE_EMAILS,
     }),
+    // One core stays with the main thread, which resolves identities and writes.
+    ingestWorkers: e.CDP_INGEST_WORKERS ?? Math.max(1, os.availableParallelism() - 1),
     retention: Object.freeze({ rawDays: e.CDP_RETENTION_RAW_DAYS, eventsDays: e.CDP_RETENTION_EVENTS_DAYS }),
   })
 }

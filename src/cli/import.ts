@@ -113,8 +113,9 @@ export async function importFile(
   let inFlight: Promise<void> | undefined
   try {
     try {
-      // Two batches in flight: one validates while the other is in its transaction. On PostgreSQL the
-      // two overlap (the database works while Node validates); on SQLite they simply take turns.
+      // Two batches in flight: one is prepared (in a prepare worker, CDP_INGEST_WORKERS) while the
+      // other is in its transaction; without workers they overlap only on PostgreSQL, where the
+      // database works while Node validates.
       for await (const { records, bytesRead } of readRecordBatches(file, format, options.batchSize ?? 1000, { delimiter })) {
         const next = runtime.pipeline.ingest({ records, source, contentType: format, batchId, onInvalid: options.onInvalid }).then((result) => account(result, bytesRead))
         // Marked handled now; it is awaited (and its error thrown) on the next turn.

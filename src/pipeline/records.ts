@@ -1,7 +1,8 @@
 // What the pipeline takes in (a batch of records, a batch of messages) and what its stages pass
 // along: a record prepared for the raw store, and what a message adds to it.
 import type { NewRawRecord } from '../domain/raw-record.ts'
-import type { FieldIssue, IncomingRecord, Observation } from '../domain/types.ts'
+import type { BodyFormat, FieldIssue, IncomingRecord, Observation } from '../domain/types.ts'
+import type { CsvDelimiter } from '../collect/csv-rows.ts'
 import type { EventRecord, MessageType } from '../collect/segment-spec.ts'
 import type { QualityPolicy } from './validate/quality-policy.ts'
 
@@ -51,6 +52,17 @@ export interface IngestBatch {
   /** Several calls may share one batch id: `cdp import` uses one per file. */
   batchId?: string
   /** Overrides the source's quality policy for this batch (`?on_invalid=`, `cdp import --on-invalid`). */
+  onInvalid?: QualityPolicy
+}
+
+/** A request body still to be parsed (POST /api/ingest): JSON, NDJSON or CSV. */
+export interface BodyBatch {
+  text: string
+  format: BodyFormat
+  /** A CSV body's delimiter; without it, the header line tells. */
+  delimiter?: CsvDelimiter
+  source: string
+  receivedAt?: number
   onInvalid?: QualityPolicy
 }
 

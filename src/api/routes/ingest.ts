@@ -1,6 +1,6 @@
 // POST /api/ingest: JSON, NDJSON or CSV bodies through the ingest pipeline.
 import type { FastifyInstance } from 'fastify'
-import { formatFromContentType, parseBody } from '../../collect/body.ts'
+import { formatFromContentType } from '../../collect/body.ts'
 import { parseCsvDelimiter } from '../../collect/csv-rows.ts'
 import { AppError } from '../../errors.ts'
 import { QUALITY_POLICIES } from '../../pipeline/validate/quality-policy.ts'
@@ -88,9 +88,9 @@ export async function ingestRoutes(fastify: FastifyInstance, ctx: RouteContext):
       }
       const text = textBody(request)
       const { source, delimiter, on_invalid: onInvalid } = request.query
-      const parsed = parseBody(text, format, { delimiter: delimiter === undefined ? undefined : (parseCsvDelimiter(delimiter) ?? undefined) })
-      if (parsed.kind === 'rejected') throw new AppError('invalid_input', parsed.reason)
-      const report = await ctx.pipeline.ingest({ records: parsed.value, source, contentType: format, onInvalid })
+      const ingested = await ctx.pipeline.ingestBody({ text, format, delimiter: delimiter === undefined ? undefined : (parseCsvDelimiter(delimiter) ?? undefined), source, onInvalid })
+      if (ingested.kind === 'rejected') throw new AppError('invalid_input', ingested.reason)
+      const report = ingested.value
       const status = report.failed === 0 ? 'success' : report.failed === report.processed ? 'failed' : 'partial'
       return {
         status,

@@ -1,12 +1,7 @@
 // Retraining off the main thread: trainModel runs in a worker thread so a server keeps answering
-// while the model learns (~15–20 s of CPU). Built (dist/, this module is .js) the worker is simply
-// train-worker.js. Run from source (tsx, vitest) it is TypeScript, and vitest does not hand its
-// transform to workers, so the worker starts from a tiny JavaScript bootstrap that registers tsx's
-// loader in the worker itself and then imports train-worker.ts.
-import fs from 'node:fs'
-import { createRequire } from 'node:module'
-import { pathToFileURL } from 'node:url'
-import { Worker } from 'node:worker_threads'
+// while the model learns (~15–20 s of CPU). domain/worker-thread.ts starts it, built or from source.
+import type { Worker } from 'node:worker_threads'
+import { startWorker } from '../../domain/worker-thread.ts'
 import type { ModelExtras } from './extras.ts'
 import type { TrainJob, TrainMessage } from './train-worker.ts'
 import type { TrainReport } from './train.ts'
@@ -22,33 +17,8 @@ export interface RetrainOptions {
   log?: (line: string) => void
 }
 
-// CommonJS, because `eval` workers run scripts; import() still loads ES modules from there.
-const BOOTSTRAP = `
-const { workerData } = require('node:worker_threads')
-import(workerData.tsxApi).then((tsx) => { tsx.register(); return import(workerData.entry) })
-`
-
-/**
- * tsx's ES module API as a file: URL, found through tsx's own package.json "exports" (require.resolve
- * would give the CommonJS build, and vitest offers no import.meta.resolve).
- */
-function tsxApiUrl(): string {
-  const manifestPath = createRequire(import.meta.url).resolve('tsx/package.json')
-  const manifest = JSON.parse(fs.readFileSync(manifestPath, 'utf8')) as { exports: Record<string, { import?: { default?: string } }> }
-  const target = manifest.exports['./esm/api']?.import?.default
-  if (target === undefined) throw new Error(`${manifestPath} exports no "./esm/api" ES module: the installed tsx is not supported`)
-  return new URL(target, pathToFileURL(manifestPath)).href
-}
-
-// The parent's own flags (tsx's --import, vitest's) are not meant for the worker.
 function startTrainWorker(job: TrainJob): Worker {
-  if (import.meta.url.endsWith('.js')) return new Worker(new URL('./train-worker.js', import.meta.url), { execArgv: [], workerData: { job } })
-  // From source the worker registers tsx itself (tsx is a dev dependency: only source runs need it).
-  return new Worker(BOOTSTRAP, {
-    eval: true,
-    execArgv: [],
-    workerData: { job, tsxApi: tsxApiUrl(), entry: new URL('./train-worker.ts', import.meta.url).href },
-  })
+  return startWorker(new URL('./train-worker.ts', import.meta.url), { data: { job } })
 }
 
 /** Runs trainModel({ extras, outDir, … }) in a worker thread; resolves with its report. */

@@ -15,7 +15,7 @@ export interface TrainJob {
 
 export type TrainMessage = { kind: 'log'; line: string } | { kind: 'done'; report: Awaited<ReturnType<typeof trainModel>> } | { kind: 'failed'; message: string; stack?: string }
 
-const job = workerData.job as TrainJob
+const job = (workerData as { data: { job: TrainJob } }).data.job
 const post = (message: TrainMessage) => parentPort?.postMessage(message)
 try {
   const report = await trainModel({
