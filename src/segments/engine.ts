@@ -4,7 +4,8 @@
 import type { ProfileState } from '../domain/profile.ts'
 import { AppError } from '../errors.ts'
 import { type Condition, eventNeeds, parseSegmentDefinition, referencedEvents, referencedSegments, usesRelativeTime } from './language/parse.ts'
-import { evaluate, nextTimeChange } from './language/evaluate.ts'
+import { nextTimeChange } from './language/evaluate.ts'
+import { compileCondition } from './language/compile.ts'
 import { allFields, conditionFieldTable, PROFILE_FIELDS, type ProfileFieldTable } from '../domain/profile-fields.ts'
 import type { EventOccurrence, SegmentProfile } from '../domain/segment-view.ts'
 import type { SegmentChange, SegmentRow } from '../domain/segment.ts'
@@ -246,11 +247,13 @@ export class SegmentEngine {
       if (known !== null && dueAt !== null && known > input.now && known < dueAt) return
       schedule.push({ segmentId, profileId, dueAt })
     }
-    const context = { now: input.now }
+    const { now } = input
+    const tests = input.segments.map((segment) => compileCondition(segment.condition))
     for (const view of input.views) {
       const memberOf = view.segments
-      for (const segment of input.segments) {
-        const inside = evaluate(segment.condition, view, context)
+      for (let index = 0; index < input.segments.length; index++) {
+        const segment = input.segments[index] as ActiveSegment
+        const inside = (tests[index] as (typeof tests)[number])(view, now)
         const was = memberOf.has(segment.id)
         if (inside && !was) {
           memberOf.add(segment.id)
