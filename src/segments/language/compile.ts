@@ -1,9 +1,14 @@
-// A condition compiled once into nested closures, for the hot path: every active segment × every
-// profile an ingest transaction touches. Each leaf's operator, field and values are resolved at
-// compile time (text lists become sets, money thresholds numbers), so a verdict is a few calls and
-// comparisons instead of a walk over the tree with a switch per node. It answers exactly as
-// evaluate() does (compile.test.ts checks them against each other); explain, nextTimeChange and
-// SQL keep reading the tree.
+// A condition compiled once into a function of its own, for the hot path: every active segment ×
+// every profile an ingest transaction touches. Closures nested per node would share their call
+// sites among all segments (one function literal each), so V8 could inline none of them; a function
+// generated per condition has its own, its field reads are fixed property loads on views of one
+// shape, and its comparisons inline. It answers exactly as evaluate() does (evaluate.test.ts and
+// condition-sql.test.ts check them against each other); explain, nextTimeChange and SQL keep
+// reading the tree.
+//
+// Safety of the generated source: every value of the definition (texts, numbers, lists, names) is
+// passed in the constants array and read as k[i]; the only text written into the source is
+// property names, each as a JSON string literal, and operators chosen here.
 import type { Condition, FieldCondition, FieldRef, FieldTest } from '../../domain/condition.ts'
 import type { SegmentProfile } from '../../domain/segment-view.ts'
 import { foldCase, parseMoney } from '../../domain/text-compare.ts'
@@ -18,73 +23,35 @@ const compiled = new WeakMap<Condition, CompiledCondition>()
 export function compileCondition(condition: Condition): CompiledCondition {
   let test = compiled.get(condition)
   if (!test) {
-    test = compileNode(condition)
+    test = generate(condition)
     compiled.set(condition, test)
   }
   return test
 }
 
-function compileNode(condition: Condition): CompiledCondition {
-  switch (condition.kind) {
-    case 'all': {
-      const children = condition.children.map(compileNode)
-      if (children.length === 1) return children[0] as CompiledCondition
-      if (children.length === 2) {
-        const [a, b] = children as [CompiledCondition, CompiledCondition]
-        return (p, now) => a(p, now) && b(p, now)
-      }
-      return (p, now) => {
-        for (const child of children) if (!child(p, now)) return false
-        return true
-      }
-    }
-    case 'any': {
-      const children = condition.children.map(compileNode)
-      if (children.length === 1) return children[0] as CompiledCondition
-      if (children.length === 2) {
-        const [a, b] = children as [CompiledCondition, CompiledCondition]
-        return (p, now) => a(p, now) || b(p, now)
-      }
-      return (p, now) => {
-        for (const child of children) if (child(p, now)) return true
-        return false
-      }
-    }
-    case 'not': {
-      const child = compileNode(condition.child)
-      return (p, now) => !child(p, now)
-    }
-    case 'field':
-      return compileField(condition)
-    case 'interest': {
-      const { op, value } = condition
-      const matches = textMatcher(op, value)
-      return (p) => {
-        for (const interest of foldedInterests(p.interests)) if (matches(interest)) return true
-        return false
-      }
-    }
-    case 'cohort': {
-      const { nameKey, minScore } = condition
-      if (minScore === null) return (p) => p.cohorts.has(nameKey)
-      return (p) => {
-        const score = p.cohorts.get(nameKey)
-        return score !== undefined && score >= minScore
-      }
-    }
-    case 'segment': {
-      const { segmentId } = condition
-      return (p) => p.segments.has(segmentId)
-    }
-    case 'event':
-      // Occurrence tests (windows, filters, first/last) are rare next to field leaves: the
-      // interpreter answers them, so the two cannot drift apart.
-      return (p, now) => evaluate(condition, p, { now })
-    case 'consent': {
-      const { purpose, granted } = condition
-      return (p) => (p.consent[purpose] === true) === granted
-    }
-  }
+/** What generated code calls: the same conversions evaluate.ts applies to a leaf's value. */
+const helpers = {
+  /** textOf: a string folded, anything else missing. */
+  text: (value: unknown): string | null => (typeof value === 'string' ? foldCase(value) : null),
+  /** numberOf for every ref but income. */
+  number: (value: unknown): number | null => (typeof value === 'number' && Number.isFinite(value) ? value : null),
+  /** numberOf for income: money text. */
+  money: (value: unknown): number | null => (typeof value === 'string' ? parseMoney(value) : null),
+  /** Own keys only: "constructor" or "__proto__" must not read the prototype. */
+  trait: (traits: Readonly<Record<string, unknown>>, key: string): unknown => (Object.hasOwn(traits, key) ? traits[key] : undefined),
+  interests: foldedInterests,
+  interestEq: (interests: readonly string[], pattern: string): boolean => interests.includes(pattern),
+  interestContains: (interests: readonly string[], pattern: string): boolean => {
+    for (const interest of interests) if (interest.includes(pattern)) return true
+    return false
+  },
+  interestStartsWith: (interests: readonly string[], pattern: string): boolean => {
+    for (const interest of interests) if (interest.startsWith(pattern)) return true
+    return false
+  },
+  // Occurrence tests (windows, filters, first/last) are rare next to field leaves: the interpreter
+  // answers them, so the two cannot drift apart.
+  event: (condition: Condition, profile: SegmentProfile, now: number): boolean => evaluate(condition, profile, { now }),
 }
 
 // Segments are evaluated one after another for the same view, and several read its interests: the
@@ -99,139 +66,116 @@ function foldedInterests(interests: readonly string[]): readonly string[] {
   return lastFolded
 }
 
-function textMatcher(op: 'eq' | 'contains' | 'starts_with', pattern: string): (value: string) => boolean {
-  if (op === 'eq') return (value) => value === pattern
-  return op === 'contains' ? (value) => value.includes(pattern) : (value) => value.startsWith(pattern)
+function generate(condition: Condition): CompiledCondition {
+  const constants: unknown[] = []
+  const constant = (value: unknown): string => {
+    constants.push(value)
+    return `k[${constants.length - 1}]`
+  }
+  const body = expression(condition, constant)
+  // t, n, v: the value of the leaf being tested; each leaf assigns before it reads.
+  const source = `'use strict'; return function compiled(p, now) { let t, n, v; return ${body} }`
+  return new Function('k', 'h', source)(constants, helpers) as CompiledCondition
 }
 
-/** Reads the leaf's raw value from a view, as evaluate.ts rawValue does. */
-function reader(ref: FieldRef): (p: SegmentProfile) => unknown {
-  const fieldOf = (name: string) => (p: SegmentProfile) => (p as unknown as Readonly<Record<string, unknown>>)[name]
+function expression(condition: Condition, constant: (value: unknown) => string): string {
+  switch (condition.kind) {
+    case 'all':
+      return condition.children.length === 0 ? 'true' : `(${condition.children.map((child) => expression(child, constant)).join(' && ')})`
+    case 'any':
+      return condition.children.length === 0 ? 'false' : `(${condition.children.map((child) => expression(child, constant)).join(' || ')})`
+    case 'not':
+      return `!${expression(condition.child, constant)}`
+    case 'field':
+      return fieldExpression(condition, constant)
+    case 'interest': {
+      const helper = condition.op === 'eq' ? 'interestEq' : condition.op === 'contains' ? 'interestContains' : 'interestStartsWith'
+      return `h.${helper}(h.interests(p.interests), ${constant(condition.value)})`
+    }
+    case 'cohort':
+      if (condition.minScore === null) return `p.cohorts.has(${constant(condition.nameKey)})`
+      return `((n = p.cohorts.get(${constant(condition.nameKey)})) !== undefined && n >= ${constant(condition.minScore)})`
+    case 'segment':
+      return `p.segments.has(${constant(condition.segmentId)})`
+    case 'event':
+      return `h.event(${constant(condition)}, p, now)`
+    case 'consent':
+      return `((p.consent[${constant(condition.purpose)}] === true) === ${condition.granted ? 'true' : 'false'})`
+  }
+}
+
+/** The leaf's raw value, as evaluate.ts rawValue reads it. */
+function rawValue(ref: FieldRef, constant: (value: unknown) => string): string {
+  const property = (name: string) => `p[${JSON.stringify(name)}]`
   switch (ref.kind) {
     case 'text':
     case 'time':
-      return fieldOf(ref.column)
+      return property(ref.column)
     case 'age':
-      return ref.column === undefined ? (p) => p.age : fieldOf(ref.column)
+      return property(ref.column ?? 'age')
     case 'income':
-      return ref.column === undefined ? (p) => p.income : fieldOf(ref.column)
-    case 'trait': {
-      const { key } = ref
-      // Own keys only: "constructor" or "__proto__" must not read the prototype.
-      return (p) => (Object.hasOwn(p.traits, key) ? p.traits[key] : undefined)
-    }
+      return property(ref.column ?? 'income')
+    case 'trait':
+      return `h.trait(p.traits, ${constant(ref.key)})`
   }
 }
 
-/** The leaf's value as a number, or null when it is missing or of another type (numberOf). */
-function numberReader(ref: FieldRef): (p: SegmentProfile) => number | null {
-  const raw = reader(ref)
-  if (ref.kind === 'income') {
-    return (p) => {
-      const value = raw(p)
-      return typeof value === 'string' ? parseMoney(value) : null
-    }
-  }
-  return (p) => {
-    const value = raw(p)
-    return typeof value === 'number' && Number.isFinite(value) ? value : null
-  }
-}
-
-function compileField({ ref, test }: FieldCondition): CompiledCondition {
-  const raw = reader(ref)
+function fieldExpression({ ref, test }: FieldCondition, constant: (value: unknown) => string): string {
+  const raw = rawValue(ref, constant)
   switch (test.type) {
-    case 'exists': {
-      const wanted = test.value
-      return (p) => {
-        const value = raw(p)
-        return (value !== null && value !== undefined) === wanted
-      }
-    }
-    case 'boolean': {
-      const { op, value: wanted } = test
-      return (p) => {
-        const value = raw(p)
-        if (typeof value !== 'boolean') return false
-        return op === 'eq' ? value === wanted : value !== wanted
-      }
-    }
-    case 'text': {
-      const matches = textTest(test)
-      return (p) => {
-        const value = raw(p)
-        return typeof value === 'string' && matches(foldCase(value))
-      }
-    }
-    case 'number': {
-      const number = numberReader(ref)
-      const matches = numberTest(test)
-      return (p) => {
-        const value = number(p)
-        return value !== null && matches(value)
-      }
-    }
-    case 'relative_time': {
-      const number = numberReader(ref)
-      const { op, durationMs } = test
+    case 'exists':
+      return `(((v = ${raw}) !== null && v !== undefined) === ${test.value ? 'true' : 'false'})`
+    case 'boolean':
+      return `(typeof (v = ${raw}) === 'boolean' && v ${test.op === 'eq' ? '===' : '!=='} ${test.value ? 'true' : 'false'})`
+    case 'text':
+      return `((t = h.text(${raw})) !== null && ${textComparison(test, constant)})`
+    case 'number':
+      return `((n = h.${ref.kind === 'income' ? 'money' : 'number'}(${raw})) !== null && ${numberComparison(test, constant)})`
+    case 'relative_time':
       // The same threshold expression evaluate.ts and sql.ts use, so all sides round identically.
-      if (op === 'within_last') {
-        return (p, now) => {
-          const value = number(p)
-          return value !== null && value >= now - durationMs
-        }
-      }
-      return (p, now) => {
-        const value = number(p)
-        return value !== null && value < now - durationMs
-      }
-    }
+      return `((n = h.${ref.kind === 'income' ? 'money' : 'number'}(${raw})) !== null && n ${test.op === 'within_last' ? '>=' : '<'} now - ${constant(test.durationMs)})`
   }
 }
 
-function textTest(test: Extract<FieldTest, { type: 'text' }>): (value: string) => boolean {
-  const [first = ''] = test.values
+function textComparison(test: Extract<FieldTest, { type: 'text' }>, constant: (value: unknown) => string): string {
+  const first = test.values[0] ?? ''
   switch (test.op) {
     case 'eq':
-      return (value) => value === first
+      return `t === ${constant(first)}`
     case 'neq':
-      return (value) => value !== first
-    case 'in': {
-      const values = new Set(test.values)
-      return (value) => values.has(value)
-    }
-    case 'not_in': {
-      const values = new Set(test.values)
-      return (value) => !values.has(value)
-    }
+      return `t !== ${constant(first)}`
+    case 'in':
+      return `${constant(new Set(test.values))}.has(t)`
+    case 'not_in':
+      return `!${constant(new Set(test.values))}.has(t)`
     case 'contains':
+      return `t.includes(${constant(first)})`
     case 'starts_with':
-      return textMatcher(test.op, first)
+      return `t.startsWith(${constant(first)})`
   }
 }
 
-function numberTest(test: Extract<FieldTest, { type: 'number' }>): (value: number) => boolean {
+function numberComparison(test: Extract<FieldTest, { type: 'number' }>, constant: (value: unknown) => string): string {
   const [first = NaN, second = NaN] = test.values
   switch (test.op) {
     case 'eq':
-      return (value) => value === first
+      return `n === ${constant(first)}`
     case 'neq':
-      return (value) => value !== first
-    // includes, not a Set: includes compares like === except that NaN never appears in a parsed
-    // list anyway, and the lists are short.
+      return `n !== ${constant(first)}`
+    // includes, as evaluate.ts compares lists.
     case 'in':
-      return (value) => test.values.includes(value)
+      return `${constant(test.values)}.includes(n)`
     case 'not_in':
-      return (value) => !test.values.includes(value)
+      return `!${constant(test.values)}.includes(n)`
     case 'gt':
-      return (value) => value > first
+      return `n > ${constant(first)}`
     case 'gte':
-      return (value) => value >= first
+      return `n >= ${constant(first)}`
     case 'lt':
-      return (value) => value < first
+      return `n < ${constant(first)}`
     case 'lte':
-      return (value) => value <= first
+      return `n <= ${constant(first)}`
     case 'between':
-      return (value) => value >= first && value <= second
+      return `n >= ${constant(first)} && n <= ${constant(second)}`
   }
 }
