@@ -113,7 +113,7 @@ export function createIngestPipeline(options: PipelineOptions) {
     const { touched, absorbed } = identities
     const classified = await classify(tx, { active, profiles: touched.values(), absorbedIds: absorbed.map((a) => a.id), now })
     // Segments last: their conditions read the cohort scores of this transaction.
-    const segments = await evaluateSegments(tx, { profiles: touched.values(), cohortScores: classified.cohortScores, absorbed, reason, now })
+    const segments = await evaluateSegments(tx, { profiles: touched.values(), created: identities.created, cohortScores: classified.cohortScores, absorbed, reason, now })
     return { merges: identities.merges, resolvedTo: identities.resolvedTo, segments }
   }
 

@@ -4,7 +4,8 @@
 import type { ProfileState } from '../domain/profile.ts'
 import { AppError } from '../errors.ts'
 import { type Condition, eventNeeds, parseSegmentDefinition, referencedEvents, referencedSegments, usesRelativeTime } from './language/parse.ts'
-import { evaluate, nextTimeChange } from './language/evaluate.ts'
+import { nextTimeChange } from './language/evaluate.ts'
+import { compileCondition } from './language/compile.ts'
 import { allFields, conditionFieldTable, PROFILE_FIELDS, type ProfileFieldTable } from '../domain/profile-fields.ts'
 import type { EventOccurrence, SegmentProfile } from '../domain/segment-view.ts'
 import type { SegmentChange, SegmentRow } from '../domain/segment.ts'
@@ -33,6 +34,11 @@ export interface EvaluationInput {
   profiles: Iterable<ProfileState>
   /** profile id -> lower-cased cohort name -> score, as of this transaction. */
   cohorts: ReadonlyMap<string, ReadonlyMap<string, number>>
+  /**
+   * Profiles whose ids this transaction generated and no evaluation has seen: nothing can be stored
+   * under them, so their memberships and schedule are not read (most of a bulk import).
+   */
+  created?: ReadonlySet<string>
   /** Profiles merged away in this transaction: they leave every segment. */
   absorbed?: ReadonlyArray<{ id: string; into: string }>
   /** Evaluate only these segments (a backfill, a due time window); default all. */
@@ -206,10 +212,11 @@ export class SegmentEngine {
     const absorbed = input.absorbed ?? []
     if (this.ordered.length === 0 || (profiles.length === 0 && absorbed.length === 0)) return new Set()
     const segments = input.only ? this.ordered.filter((s) => input.only?.has(s.id)) : this.ordered
-    const ids = [...profiles.map((p) => p.id), ...absorbed.map((a) => a.id)]
-    const current = await tx.loadSegmentMemberships(ids)
+    const created = input.created
+    const stored = [...(created ? profiles.filter((p) => !created.has(p.id)) : profiles).map((p) => p.id), ...absorbed.map((a) => a.id)]
+    const current = stored.length > 0 ? await tx.loadSegmentMemberships(stored) : new Map<string, Set<string>>()
     const timed = segments.some((s) => s.timeRelative) || (absorbed.length > 0 && this.ordered.some((s) => s.timeRelative))
-    const scheduled = timed ? await tx.loadSegmentSchedule(ids) : new Map<string, Map<string, number>>()
+    const scheduled = timed && stored.length > 0 ? await tx.loadSegmentSchedule(stored) : new Map<string, Map<string, number>>()
     const noCohorts = new Map<string, number>()
     const needed = eventNeeds(segments.map((s) => s.condition))
     const events = needed.size > 0 ? await tx.loadSegmentEvents({ profileIds: profiles.map((p) => p.id), events: needed, now: input.now }) : new Map()
@@ -246,11 +253,13 @@ export class SegmentEngine {
       if (known !== null && dueAt !== null && known > input.now && known < dueAt) return
       schedule.push({ segmentId, profileId, dueAt })
     }
-    const context = { now: input.now }
+    const { now } = input
+    const tests = input.segments.map((segment) => compileCondition(segment.condition))
     for (const view of input.views) {
       const memberOf = view.segments
-      for (const segment of input.segments) {
-        const inside = evaluate(segment.condition, view, context)
+      for (let index = 0; index < input.segments.length; index++) {
+        const segment = input.segments[index] as ActiveSegment
+        const inside = (tests[index] as (typeof tests)[number])(view, now)
         const was = memberOf.has(segment.id)
         if (inside && !was) {
           memberOf.add(segment.id)

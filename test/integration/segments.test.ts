@@ -264,6 +264,15 @@ describe('incremental equals from scratch', () => {
           expect(maintained.map((m) => m.profileId).sort()).toEqual(scratch.sample.map((m) => m.profileId).sort())
           const row = await t.runtime.store.getSegment(id)
           expect(row?.members).toBe(maintained.length)
+          // The change log holds each entry and exit once: per profile they alternate, starting with
+          // an entry, and end on an entry exactly for the members. (Evaluation skips reading the
+          // memberships of profiles the batch created; a returning profile must never be skipped.)
+          const last = new Map<string, string>()
+          for (const change of await t.runtime.store.listChanges({ segmentId: id, afterId: undefined, limit: 100_000 })) {
+            expect(change.change, `${change.profileId} ${change.change} twice in a row`).not.toBe(last.get(change.profileId) ?? 'left')
+            last.set(change.profileId, change.change)
+          }
+          expect([...last].filter(([, change]) => change === 'entered').map(([profileId]) => profileId).sort()).toEqual(maintained.map((m) => m.profileId).sort())
         }
       }),
       { numRuns: 25, seed: SEED },

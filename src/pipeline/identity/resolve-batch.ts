@@ -57,6 +57,8 @@ export interface ResolveChanges {
   rebuild: Set<string>
   /** raw id → the profile each accepted record resolved to. */
   resolvedTo: Map<number, string>
+  /** Ids this batch generated (some may since be absorbed): nothing was ever stored under them. */
+  created: Set<string>
 }
 
 
@@ -99,6 +101,7 @@ export function resolveBatch(
     merges: [],
     rebuild: new Set(),
     resolvedTo: new Map(),
+    created: new Set(),
   }
 
   const setIdentity = (kind: 'cookie' | 'email' | 'profile', value: string, profileId: string, at: number) => {
@@ -122,6 +125,7 @@ export function resolveBatch(
   }
   const createProfile = (email: string | null): ProfileState => {
     const profile = emptyProfile(options.newProfileId(), email, options.now)
+    changes.created.add(profile.id)
     putProfile(profile)
     return profile
   }

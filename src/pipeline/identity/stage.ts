@@ -18,6 +18,11 @@ export interface ResolvedIdentities {
   merges: MergeLogEntry[]
   /** Raw id -> the profile its record went to. */
   resolvedTo: ReadonlyMap<number, string>
+  /**
+   * Touched profiles whose id this call generated: no segment membership or schedule can be stored
+   * under them yet, so segment evaluation need not read any.
+   */
+  created: ReadonlySet<string>
 }
 
 export function createResolveIdentityStage(deps: {
@@ -63,7 +68,7 @@ export function createResolveIdentityStage(deps: {
     now: number,
     rebuild?: RebuildIds,
   ): Promise<ResolvedIdentities> {
-    if (items.length === 0) return { touched: new Map(), absorbed: [], merges: [], resolvedTo: new Map() }
+    if (items.length === 0) return { touched: new Map(), absorbed: [], merges: [], resolvedTo: new Map(), created: new Set() }
     const cookies = [...new Set(items.map((i) => i.observation.cookie))]
     const emails = [...new Set(items.flatMap((i) => (i.observation.email ? [i.observation.email] : [])))]
     await tx.lockIdentifiers([...cookies.map((c) => `cookie:${c}`), ...emails.map((e) => `email:${e}`)])
@@ -81,10 +86,16 @@ export function createResolveIdentityStage(deps: {
       now,
     })
     const touched = new Map(changes.profiles)
+    // Generated here and still under that id: a rebuild that kept a person's previous id
+    // (keepPreferredIds, rebuildPerson) or a loaded profile did not create it.
+    const created = new Set([...touched.keys()].filter((id) => resolved.created.has(id) && !state.profiles.has(id)))
     for (const email of [...changes.rebuild].sort()) {
       const rebuilt = await rebuildPerson(tx, email)
-      if (rebuilt) touched.set(rebuilt.id, rebuilt)
+      if (rebuilt) {
+        touched.set(rebuilt.id, rebuilt)
+        created.delete(rebuilt.id)
+      }
     }
-    return { touched, absorbed: changes.absorbed, merges: changes.merges, resolvedTo: changes.resolvedTo }
+    return { touched, absorbed: changes.absorbed, merges: changes.merges, resolvedTo: changes.resolvedTo, created }
   }
 }

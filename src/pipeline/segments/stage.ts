@@ -10,11 +10,19 @@ export function createSegmentsStage(deps: {
   /** Returns the ids of the segments that gained or lost members. */
   return async function evaluateSegments(
     tx: SegmentTransaction,
-    input: { profiles: Iterable<ProfileState>; cohortScores: ReadonlyMap<string, ReadonlyMap<string, number>>; absorbed?: ReadonlyArray<{ id: string; into: string }>; reason: string; now: number },
+    input: {
+      profiles: Iterable<ProfileState>
+      /** Profiles created in this transaction (see EvaluationInput.created). */
+      created?: ReadonlySet<string>
+      cohortScores: ReadonlyMap<string, ReadonlyMap<string, number>>
+      absorbed?: ReadonlyArray<{ id: string; into: string }>
+      reason: string
+      now: number
+    },
   ): Promise<Set<string>> {
     const engine = deps.engine()
     if (!engine) return new Set()
-    const { profiles, cohortScores, absorbed, reason, now } = input
-    return await engine.evaluate(tx, { profiles, cohorts: cohortScores, ...(absorbed ? { absorbed } : {}), reason, now })
+    const { profiles, created, cohortScores, absorbed, reason, now } = input
+    return await engine.evaluate(tx, { profiles, cohorts: cohortScores, ...(created ? { created } : {}), ...(absorbed ? { absorbed } : {}), reason, now })
   }
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { evaluate, explain, nextTimeChange } from './evaluate.ts'
+import { compileCondition } from './compile.ts'
 import { type Condition, parseSegmentDefinition } from './parse.ts'
 import type { EventOccurrence, SegmentProfile } from '../../domain/segment-view.ts'
 
@@ -37,8 +38,12 @@ function condition(definition: unknown): Condition {
   return result.value
 }
 
+/** The interpreter's verdict, which the compiled closure ingest uses must repeat on every case. */
 function holds(definition: unknown, profile = aProfile(), now = NOW): boolean {
-  return evaluate(condition(definition), profile, { now })
+  const parsed = condition(definition)
+  const verdict = evaluate(parsed, profile, { now })
+  expect(compileCondition(parsed)(profile, now)).toBe(verdict)
+  return verdict
 }
 
 describe('evaluate: field operators', () => {

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Database } from './schema.ts'
 import { loadSegmentEvents } from './segment-store.ts'
 import { evaluate, nextTimeChange } from '../../segments/language/evaluate.ts'
+import { compileCondition as compileClosure } from '../../segments/language/compile.ts'
 import { type Condition, eventNeeds, parseSegmentDefinition } from '../../segments/language/parse.ts'
 import { compileCondition } from './condition-sql.ts'
 import type { SqlDialect } from './dialect/dialect.ts'
@@ -334,6 +335,33 @@ async function checkWindowEdges(db: Kysely<Database>, dialect: SqlDialect): Prom
     }
   }
 }
+
+// The closures ingest evaluates with (compile.ts) against the interpreter, over the same generated
+// conditions and profiles, at times around the generated ones so relative tests fall on both sides.
+describe('compiled conditions agree with the JS evaluator', () => {
+  it('gives evaluate()\'s verdict for every generated condition, profile and time', () => {
+    let held = 0
+    let checks = 0
+    fc.assert(
+      fc.property(caseArbitrary, fc.integer({ min: -40 * DAY, max: 2 * DAY }), ({ profiles, conditions }, shift) => {
+        for (const condition of conditions) {
+          const compiled = compileClosure(condition)
+          for (const profile of profiles) {
+            for (const now of [NOW, NOW + shift]) {
+              const expected = evaluate(condition, profile, { now })
+              expect(compiled(profile, now)).toBe(expected)
+              checks++
+              if (expected) held++
+            }
+          }
+        }
+      }),
+      { numRuns: 500, seed: SEED },
+    )
+    expect(held).toBeGreaterThan(checks / 20)
+    expect(held).toBeLessThan(checks - checks / 20)
+  })
+})
 
 describe('SQL agrees with the JS evaluator on SQLite', () => {
   let db: Kysely<Database>
