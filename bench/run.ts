@@ -5,11 +5,12 @@
 // The server runs as its own process (so its peak RSS is its own); load comes from autocannon.
 import { spawn } from 'node:child_process'
 import fs from 'node:fs'
+import { StringDecoder } from 'node:string_decoder'
 import os from 'node:os'
 import path from 'node:path'
 import autocannon from 'autocannon'
 import { runFloorOnFreshFile, type FloorFigures } from './floor.ts'
-import { generateRecords, random, writeNdjsonFile } from './generate.ts'
+import { random, writeNdjsonFile } from './generate.ts'
 import { cliArgs, ensureBuilt, parseServerMode, peakRssMb, startServer, stopServer } from './server.ts'
 import { type Backend, freshStore, parseBackend } from './store.ts'
 
@@ -68,23 +69,43 @@ interface Figures {
   ratio_to_floor?: Record<string, number>
 }
 
-async function bulkIngest(url: string): Promise<{ seconds: number; rate: number }> {
+/** The file's lines in bodies of `size` lines, read in chunks of 4 MB. */
+function* ndjsonBodies(file: string, size: number): Generator<string> {
+  const fd = fs.openSync(file, 'r')
+  const chunk = Buffer.alloc(4 * 1024 * 1024)
+  // A chunk may end inside a character (São Paulo): the decoder keeps its first bytes for the next.
+  const decoder = new StringDecoder('utf8')
+  let rest = ''
+  let lines: string[] = []
+  try {
+    for (let n = fs.readSync(fd, chunk); n > 0; n = fs.readSync(fd, chunk)) {
+      const parts = (rest + decoder.write(chunk.subarray(0, n))).split('\n')
+      rest = parts.pop() ?? ''
+      for (const line of parts) {
+        if (line === '') continue
+        lines.push(line)
+        if (lines.length === size) {
+          yield lines.join('\n')
+          lines = []
+        }
+      }
+    }
+    if (rest !== '') lines.push(rest)
+    if (lines.length > 0) yield lines.join('\n')
+  } finally {
+    fs.closeSync(fd)
+  }
+}
+
+async function bulkIngest(url: string, file: string): Promise<{ seconds: number; rate: number }> {
   const started = performance.now()
-  const records = generateRecords(PROFILES, 1)
-  let done = false
+  // Bodies are cut from the NDJSON file the floor and `cdp import` read: the same bytes, and the
+  // client does no JSON work of its own on the two cores it shares with the server.
+  const bodies = ndjsonBodies(file, BATCH)
   let sent = 0
   const nextBody = (): string | undefined => {
-    if (done) return undefined
-    const lines: string[] = []
-    for (let i = 0; i < BATCH; i++) {
-      const r = records.next()
-      if (r.done) {
-        done = true
-        break
-      }
-      lines.push(JSON.stringify(r.value))
-    }
-    return lines.length > 0 ? lines.join('\n') : undefined
+    const next = bodies.next()
+    return next.done ? undefined : next.value
   }
   // Two requests in flight: the server parses and validates one batch while it writes the other.
   const worker = async () => {
@@ -194,7 +215,7 @@ async function runImport(backend: Backend, file: string): Promise<ImportFigures>
   }
 }
 
-async function serverPhases(backend: Backend, figures: Figures): Promise<void> {
+async function serverPhases(backend: Backend, figures: Figures, input: string | undefined): Promise<void> {
   const needsData = has('bulk') || has('user') || has('cohort') || has('segment')
   if (!needsData && !has('single')) return
   const store = await freshStore(backend, { pgUrl: PG_URL, label: backend })
@@ -206,8 +227,9 @@ async function serverPhases(backend: Backend, figures: Figures): Promise<void> {
   try {
     if (needsData) {
       // GET /api/user, the cohort and the segment need the profiles: they are loaded (and measured) whenever one runs.
+      if (!input) throw new Error('bulk ingest reads the generated NDJSON file')
       process.stderr.write(`[${backend}] bulk ingest of ${PROFILES} profiles\n`)
-      const bulk = await bulkIngest(url)
+      const bulk = await bulkIngest(url, input)
       figures.bulk_records_per_s = bulk.rate
       figures.bulk_seconds = Math.round(bulk.seconds * 10) / 10
       phaseDone('bulk')
@@ -283,7 +305,7 @@ async function benchBackend(backend: Backend, input: string | undefined, floor: 
     process.stderr.write(`[${backend}] cdp import of ${PROFILES} profiles\n`)
     figures.import = await runImport(backend, input)
   }
-  await serverPhases(backend, figures)
+  await serverPhases(backend, figures, input)
   if (floor) {
     const ratio = (rate: number | undefined) => (rate === undefined ? undefined : Math.round((rate / floor.records_per_s) * 100) / 100)
     const ratios: Record<string, number | undefined> = {
@@ -359,7 +381,7 @@ const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cdp-bench-input-'))
 try {
   // The records as an NDJSON file, written before anything is timed: the floor and `cdp import` read it.
   let input: string | undefined
-  if (has('floor') || has('import')) {
+  if (has('floor') || has('import') || has('bulk') || has('user') || has('cohort') || has('segment')) {
     input = path.join(workDir, 'records.ndjson')
     process.stderr.write(`bench: writing ${PROFILES} generated records to ${input}\n`)
     writeNdjsonFile(input, PROFILES, 1)
