@@ -59,12 +59,12 @@ const SERVER_TRANSACTION_MS = 15
 
 /** The store alone (migrated), for commands that need nothing else (`cdp keys`). */
 export async function openStore(config: Config, options: { log?: (message: string) => void } = {}): Promise<Store> {
-  return createSqlStore(await openDatabase(config, options))
+  return createSqlStore(await openDatabase(config, options), options)
 }
 
 export async function openRuntime(config: Config, options: RuntimeOptions = {}): Promise<Runtime> {
   const database = await openDatabase(config, { log: options.log })
-  const store = createSqlStore(database)
+  const store = createSqlStore(database, { log: options.log })
   const base = loadDefaultClassifier()
   // The server keeps transactions short so real-time events never wait long behind a bulk batch
   // (docs/benchmarks.md); one-off commands (cdp import) write whole batches.

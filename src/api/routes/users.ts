@@ -179,14 +179,13 @@ export async function userRoutes(fastify: FastifyInstance, ctx: RouteContext): P
     async (request) => {
       const query = request.query
       const { profileId, key, value } = await findPerson(ctx, query)
-      const view = await ctx.store.loadProfileView(profileId)
+      // Independent reads of one profile id: on PostgreSQL each is a round trip, so they run at once.
+      const [view, segments, counts] = await Promise.all([ctx.store.loadProfileView(profileId), ctx.store.listProfileSegments(profileId), ctx.store.countEvents(profileId)])
       if (!view) throw new AppError('not_found', `no user with ${key} "${value}"`)
       const explain = query.explain === '1' || query.explain === 'true'
       const body = userProfileBody(view, { explain: explain ? explainInterest(ctx) : null })
-      const segments = await ctx.store.listProfileSegments(view.profile.id)
       const names = new Map(ctx.segments.engine.segments().map((s) => [s.id, s.name]))
       const segmentList = [...segments.keys()].filter((id) => names.has(id)).map((id) => ({ id, name: names.get(id) as string }))
-      const counts = await ctx.store.countEvents(view.profile.id)
       const eventCounts = counts.map((c) => ({ name: c.name, count: c.count, last_at: new Date(c.lastAt).toISOString() }))
       const latest = query.events > 0 ? (await ctx.store.listEvents({ profileId: view.profile.id, limit: query.events, before: undefined, name: undefined })).map(eventToJson) : undefined
       const history = query.consent_history === '1' || query.consent_history === 'true' ? (await ctx.store.listConsentChanges(view.profile.id)).map(consentChangeToJson) : undefined

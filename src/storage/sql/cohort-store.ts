@@ -40,14 +40,8 @@ export function createMembershipTransaction(trx: Trx, dialect: SqlDialect): Memb
           await trx.deleteFrom('cohort_memberships').where('cohort_id', '=', cohortId).where('profile_id', 'in', part).execute()
         }
       }
-      for (const [cohortId, delta] of [...countDeltas].sort(([a], [b]) => (a < b ? -1 : 1))) {
-        if (delta === 0) continue
-        await trx
-          .updateTable('cohorts')
-          .set((eb) => ({ members: eb('members', '+', delta) }))
-          .where('id', '=', cohortId)
-          .execute()
-      }
+      const sorted = [...countDeltas].filter(([, delta]) => delta !== 0).sort(([a], [b]) => (a < b ? -1 : 1))
+      await dialect.addMembers(trx, 'cohorts', sorted)
     },
   }
 }

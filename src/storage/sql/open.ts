@@ -20,7 +20,7 @@ import { createSqliteDialect } from './dialect/sqlite.ts'
 import { postgresDialect } from './dialect/postgres.ts'
 import { storageUnavailable } from './faults.ts'
 import type { Database } from './schema.ts'
-import type { SyncRead } from './precompile.ts'
+import type { PreparedRead, SyncRead } from './precompile.ts'
 
 // BIGINT (int8) columns hold epoch milliseconds and counters, all well inside 2^53.
 pg.types.setTypeParser(20, (value) => Number(value))
@@ -55,6 +55,8 @@ export interface SqlDatabase {
   sqlite?: BetterSqlite3.Database
   /** SQLite: precompiled point reads run on the reader connection directly (precompile.ts). */
   readSync?: SyncRead
+  /** PostgreSQL: precompiled point reads run as named prepared statements on the pool (precompile.ts). */
+  readPrepared?: PreparedRead
   close(): Promise<void>
 }
 
@@ -211,7 +213,14 @@ async function openPostgres(url: string, options: OpenOptions): Promise<SqlDatab
   pool.on('error', () => undefined)
   const db = new Kysely<Database>({ dialect: new PostgresDialectKeepingCause({ pool, log: (message) => options.log?.(message) }) })
   await migrate(db as Kysely<unknown>, postgresDialect)
-  return { dialect: postgresDialect, db, reader: db, close: () => db.destroy() }
+  // Each text gets its own name; a connection prepares a name the first time it runs it and keeps it.
+  const names = new Map<string, string>()
+  const readPrepared: PreparedRead = (text) => {
+    const name = names.get(text) ?? `cdp_read_${names.size + 1}`
+    names.set(text, name)
+    return async (values) => (await pool.query({ name, text, values: [...values] })).rows as unknown[]
+  }
+  return { dialect: postgresDialect, db, reader: db, readPrepared, close: () => db.destroy() }
 }
 
 async function openSqlite(file: string, pragmas: readonly SqlitePragma[] | undefined): Promise<SqlDatabase> {

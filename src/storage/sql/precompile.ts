@@ -9,10 +9,18 @@ import type { Database } from './schema.ts'
  */
 export type SyncRead = (sql: string) => (parameters: readonly unknown[]) => unknown[]
 
-/** Where precompiled reads run: the reader, and on SQLite its statements run directly. */
+/**
+ * Runs one compiled read as a named prepared statement. PostgreSQL's pool gives one (open.ts): each
+ * connection parses and plans the statement once instead of on every execution (the profile view's
+ * JSON aggregates cost more to plan than to run).
+ */
+export type PreparedRead = (sql: string) => (parameters: readonly unknown[]) => Promise<unknown[]>
+
+/** Where precompiled reads run: the reader; SQLite's statements run directly, PostgreSQL's prepared once per connection. */
 export interface ReadTarget {
   reader: Kysely<Database>
   readSync?: SyncRead
+  readPrepared?: PreparedRead
 }
 
 /**
@@ -33,5 +41,7 @@ export function precompile<R>(
     })
   const run = target.readSync?.(compiled.sql)
   if (run) return (args) => Promise.resolve(run(bind(args)) as R[])
+  const prepared = target.readPrepared?.(compiled.sql)
+  if (prepared) return async (args) => (await prepared(bind(args))) as R[]
   return async (args) => (await target.reader.executeQuery<R>(CompiledQuery.raw(compiled.sql, bind(args)))).rows
 }

@@ -142,8 +142,9 @@ export function createPrivacyStore(database: SqlDatabase): PrivacyStore {
         const memberships = await trx.selectFrom('segment_memberships').select('segment_id').where('profile_id', 'in', ids).orderBy('segment_id').execute()
         for (const m of memberships) segmentIds.push(m.segment_id)
         add(counts, 'segment_memberships', (await trx.deleteFrom('segment_memberships').where('profile_id', 'in', ids).executeTakeFirst()).numDeletedRows)
-        await dialect.addSegmentMembers(
+        await dialect.addMembers(
           trx,
+          'segments',
           segmentIds.map((id) => [id, -1] as const),
         )
         // The person's change rows are their pending webhook payloads and stream history: gone,

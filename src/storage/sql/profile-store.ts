@@ -2,8 +2,8 @@
 // behind the user routes and the walks over every profile.
 import type { InterestSeen, Login, ProfileState } from '../../domain/profile.ts'
 import type { MergeLogEntry, StoredMergeEntry } from '../../domain/identity.ts'
-import type { Selectable } from 'kysely'
-import type { MergesTable } from './schema.ts'
+import { type Selectable, sql } from 'kysely'
+import type { MergesTable, ProfilesTable } from './schema.ts'
 import { fieldColumns } from '../../domain/profile-fields.ts'
 import type { ProfileReader } from '../ports/profiles.ts'
 import type { Row, SqlDialect, Trx } from './dialect/dialect.ts'
@@ -145,6 +145,39 @@ export function createProfileReader(database: SqlDatabase): ProfileReader {
     ),
   }
 
+  type InterestRead = { interest: string; first_seen: number; last_seen: number; source: string }
+  type CookieRead = { value: string; last_seen: number }
+  type MembershipRead = { cohort_id: string; name: string; score: number; assigned_at: number; reason: string }
+  type ViewRead = ProfilesTable & { view_interests: InterestRead[]; view_cookies: CookieRead[]; view_memberships: MembershipRead[] }
+  // The same four reads as one statement (dialect.readsCombined), each list aggregated in the order
+  // its own read above gives.
+  const wholeView = dialect.readsCombined
+    ? precompile(database, (p) => ({
+        compile: () =>
+          sql<ViewRead>`select p.*,
+            (select coalesce(json_agg(json_build_object('interest', i.interest, 'first_seen', i.first_seen, 'last_seen', i.last_seen, 'source', i.source)
+              order by i.first_seen, i.interest), '[]'::json) from profile_interests i where i.profile_id = p.id) as view_interests,
+            (select coalesce(json_agg(json_build_object('value', c.value, 'last_seen', c.last_seen) order by c.last_seen desc, c.value), '[]'::json)
+              from identities c where c.profile_id = p.id and c.kind = 'cookie') as view_cookies,
+            (select coalesce(json_agg(json_build_object('cohort_id', m.cohort_id, 'name', h.name, 'score', m.score, 'assigned_at', m.assigned_at, 'reason', m.reason)
+              order by m.score desc, h.name), '[]'::json) from cohort_memberships m join cohorts h on h.id = m.cohort_id where m.profile_id = p.id) as view_memberships
+            from profiles p where p.id = ${p('id')}`.compile(reader),
+      }))
+    : undefined
+
+  async function readView(profileId: string): Promise<{ row: ProfilesTable; interestRows: InterestRead[]; cookieRows: CookieRead[]; membershipRows: MembershipRead[] } | undefined> {
+    if (wholeView) {
+      const [row] = await wholeView({ id: profileId })
+      return row ? { row, interestRows: row.view_interests, cookieRows: row.view_cookies, membershipRows: row.view_memberships } : undefined
+    }
+    const [row] = await reads.profile({ id: profileId })
+    if (!row) return undefined
+    const interestRows = await reads.interests({ id: profileId })
+    const cookieRows = await reads.cookies({ id: profileId })
+    const membershipRows = await reads.memberships({ id: profileId })
+    return { row, interestRows, cookieRows, membershipRows }
+  }
+
   return {
     async findProfileId(kind, value) {
       if (kind === 'profile_id') {
@@ -156,11 +189,9 @@ export function createProfileReader(database: SqlDatabase): ProfileReader {
     },
 
     async loadProfileView(profileId) {
-      const [row] = await reads.profile({ id: profileId })
-      if (!row) return undefined
-      const interestRows = await reads.interests({ id: profileId })
-      const cookieRows = await reads.cookies({ id: profileId })
-      const membershipRows = await reads.memberships({ id: profileId })
+      const read = await readView(profileId)
+      if (!read) return undefined
+      const { row, interestRows, cookieRows, membershipRows } = read
       const interests = new Map<string, InterestSeen>()
       for (const r of interestRows) {
         interests.set(r.interest, { firstSeen: Number(r.first_seen), lastSeen: Number(r.last_seen), source: r.source })

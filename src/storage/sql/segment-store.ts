@@ -234,7 +234,7 @@ export function createSegmentTransaction(trx: Trx, dialect: SqlDialect): Segment
         const deltas = new Map<string, number>()
         for (const c of changes) deltas.set(c.segmentId, (deltas.get(c.segmentId) ?? 0) + (c.change === 'entered' ? 1 : -1))
         const sorted = [...deltas].filter(([, delta]) => delta !== 0).sort(([a], [b]) => (a < b ? -1 : 1))
-        await dialect.addSegmentMembers(trx, sorted)
+        await dialect.addMembers(trx, 'segments', sorted)
       }
       await dialect.upsertMany(
         trx,

@@ -15,6 +15,7 @@ import { createProfileReader, createProfileRows } from './profile-store.ts'
 import { createRawReader, createRawTransaction } from './raw-store.ts'
 import { createSegmentStore, createSegmentTransaction } from './segment-store.ts'
 import { createStatsReader } from './stats-store.ts'
+import { createStatisticsKeeper, type StatisticsKeeperOptions } from './statistics.ts'
 
 const MAX_ATTEMPTS = 8
 
@@ -29,8 +30,15 @@ function createIngestTransaction(trx: Trx, dialect: SqlDialect): IngestTransacti
   }
 }
 
-export function createSqlStore(database: SqlDatabase): Store {
+export interface SqlStoreOptions {
+  log?: (message: string) => void
+  /** When the planner's statistics are refreshed as data grows (statistics.ts). */
+  statistics?: Pick<StatisticsKeeperOptions, 'minRows' | 'maxRows'>
+}
+
+export function createSqlStore(database: SqlDatabase, options: SqlStoreOptions = {}): Store {
   const { db, reader, dialect } = database
+  const statistics = createStatisticsKeeper({ refresh: () => dialect.optimize(db), log: options.log, ...options.statistics })
   return {
     ...createSegmentStore(database),
     ...createEventStore(database),
@@ -48,7 +56,19 @@ export function createSqlStore(database: SqlDatabase): Store {
     async ingestTransaction(work) {
       for (let attempt = 1; ; attempt++) {
         try {
-          return await db.transaction().execute((trx) => work(createIngestTransaction(trx, dialect)))
+          // Raw records stand for the rows a transaction writes: each record adds its own and those of its profile or event.
+          let written = 0
+          const result = await db.transaction().execute((trx) => {
+            const tx = createIngestTransaction(trx, dialect)
+            const insertRawRecords: typeof tx.insertRawRecords = async (rows) => {
+              const inserted = await tx.insertRawRecords(rows)
+              written += inserted.size
+              return inserted
+            }
+            return work({ ...tx, insertRawRecords })
+          })
+          statistics.noteWrites(written)
+          return result
         } catch (error) {
           // A unique violation or deadlock means a concurrent batch claimed the same identifier
           // first; running the whole batch again sees its result and merges into it.
@@ -60,6 +80,10 @@ export function createSqlStore(database: SqlDatabase): Store {
 
     optimize: () => dialect.optimize(db),
 
-    close: () => database.close(),
+    async close() {
+      // A refresh in flight uses the connection: it ends first.
+      await statistics.settled()
+      await database.close()
+    },
   }
 }

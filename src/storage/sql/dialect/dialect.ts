@@ -22,6 +22,15 @@ export interface SqlDialect {
   readonly groupCommit: boolean
 
   /**
+   * Whether a page's point reads should be one statement. A PostgreSQL read is a round trip through
+   * the pool, which costs more than the read itself, so GET /api/user reads the profile with its
+   * interests, cookies and memberships as JSON aggregates (json_agg) at once. SQLite's precompiled
+   * reads are synchronous calls of microseconds on the reader connection: building and parsing JSON
+   * would only add to them.
+   */
+  readonly readsCombined: boolean
+
+  /**
    * Whether a failed transaction lost a race with a concurrent one and is worth running again.
    * PostgreSQL: a unique violation, deadlock or serialization failure between concurrent batches.
    * SQLite serializes writers, so no transaction loses such a race.
@@ -70,11 +79,12 @@ export interface SqlDialect {
   deletePairs(trx: Trx, table: 'segment_memberships' | 'segment_schedule', pairs: ReadonlyArray<{ segmentId: string; profileId: string }>): Promise<void>
 
   /**
-   * Adds each delta to its segment's member count, deltas sorted by segment id. SQLite: a prepared
-   * update per segment. PostgreSQL: one statement that locks the rows in id order first (an
+   * Adds each delta to its segment's or cohort's member count, deltas sorted by id. SQLite: a
+   * prepared update per id. PostgreSQL: one statement (a batch touches a dozen cohorts: a dozen round
+   * trips otherwise) that sums the deltas of each id and locks the rows in id order first (an
    * UPDATE … FROM alone locks in join order, and two batches could deadlock on the same counters).
    */
-  addSegmentMembers(trx: Trx, deltas: ReadonlyArray<readonly [segmentId: string, delta: number]>): Promise<void>
+  addMembers(trx: Trx, table: 'segments' | 'cohorts', deltas: ReadonlyArray<readonly [id: string, delta: number]>): Promise<void>
 
   /**
    * A column reference the planner must not pick an index for. SQLite without statistics prefers

@@ -50,6 +50,7 @@ function scalarAt(document: Sql, path: readonly string[]): Sql {
 export const postgresDialect: SqlDialect = {
   name: 'postgres',
   groupCommit: false,
+  readsCombined: true,
   isRetryable(error) {
     const code = (error as { code?: unknown } | null)?.code
     return typeof code === 'string' && RETRYABLE_CODES.has(code)
@@ -98,14 +99,16 @@ export const postgresDialect: SqlDialect = {
     }
   },
 
-  async addSegmentMembers(trx, deltas) {
+  async addMembers(trx, table, deltas) {
     if (deltas.length === 0) return
-    // The CTE takes the row locks in id order; an UPDATE … FROM alone locks in join order.
+    // The CTE takes the row locks in id order; an UPDATE … FROM alone locks in join order. The deltas
+    // are summed per id first: UPDATE … FROM applies only one of several rows that match a row.
     const ids = deltas.map(([id]) => id)
-    await sql`with locked as (select id from segments where id = any(${ids}::text[]) order by id for update)
-            update segments set members = segments.members + d.delta
-            from unnest(${ids}::text[], ${deltas.map(([, delta]) => delta)}::int8[]) as d(id, delta)
-            where segments.id = d.id and segments.id in (select id from locked)`.execute(trx)
+    await sql`with locked as (select id from ${sql.table(table)} where id = any(${ids}::text[]) order by id for update),
+            d as (select id, sum(delta) as delta from unnest(${ids}::text[], ${deltas.map(([, delta]) => delta)}::int8[]) as u(id, delta) group by id)
+            update ${sql.table(table)} as t set members = t.members + d.delta
+            from d
+            where t.id = d.id and t.id in (select id from locked)`.execute(trx)
   },
 
   unindexed: (column) => sql.ref<string>(column),

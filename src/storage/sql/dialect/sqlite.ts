@@ -40,6 +40,7 @@ export function createSqliteDialect(writer: BetterSqlite3.Database): SqlDialect 
   return {
     name: 'sqlite',
     groupCommit: true,
+    readsCombined: false,
     isRetryable: () => false,
     isUnreadableValue(error) {
       const e = error as { code?: unknown; message?: unknown } | null
@@ -92,14 +93,17 @@ export function createSqliteDialect(writer: BetterSqlite3.Database): SqlDialect 
       for (const p of pairs) statement.run(p.segmentId, p.profileId)
     },
 
-    async addSegmentMembers(_trx, deltas) {
-      const statement = prepared('segments|members', () => 'update "segments" set "members" = "members" + ? where "id" = ?')
-      for (const [segmentId, delta] of deltas) statement.run(delta, segmentId)
+    async addMembers(_trx, table, deltas) {
+      const statement = prepared(`${table}|members`, () => `update "${table}" set "members" = "members" + ? where "id" = ?`)
+      for (const [id, delta] of deltas) statement.run(delta, id)
     },
 
     unindexed: (column) => sql<string>`+${sql.ref(column)}`,
 
     async optimize(db) {
+      // It runs on the writer, which holds the event loop while it works: analysis_limit bounds the
+      // rows ANALYZE reads per index (an estimate from a sample, milliseconds however large the table).
+      await sql`pragma analysis_limit = 1000`.execute(db)
       await sql`pragma optimize`.execute(db)
     },
 
