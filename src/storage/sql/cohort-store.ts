@@ -4,7 +4,7 @@ import type { CohortRow, Membership } from '../../domain/cohort.ts'
 import { AppError } from '../../errors.ts'
 import type { CohortStore, MembershipTransaction } from '../ports/cohorts.ts'
 import type { SqlDialect, Trx } from './dialect/dialect.ts'
-import { chunks, MAX_IN_LIST, precompileMemberPage, profileContacts } from './members.ts'
+import { chunks, MAX_IN_LIST, precompileMemberPage } from './members.ts'
 import { precompile } from './precompile.ts'
 import type { SqlDatabase } from './open.ts'
 import type { Database } from './schema.ts'
@@ -95,29 +95,8 @@ export function createCohortStore(database: SqlDatabase): CohortStore {
     },
 
     async listCohortMembers({ cohortId, limit, offset, afterProfileId }) {
-      if (afterProfileId !== undefined || offset === 0) {
-        const rows = await memberPage({ audienceId: cohortId, afterProfileId, limit })
-        return rows.map((m) => ({ profileId: m.profile_id, cookie: m.cookie, email: m.email, score: Number(m.score), assignedAt: Number(m.assigned_at) }))
-      }
-      // Deferred join: page through the membership index first, then fetch only that page's
-      // profiles (joining first made PostgreSQL scan every profile).
-      const members = await reader
-        .selectFrom('cohort_memberships')
-        .select(['profile_id', 'score', 'assigned_at'])
-        .where('cohort_id', '=', cohortId)
-        .orderBy('profile_id')
-        .limit(limit)
-        .offset(offset)
-        .execute()
-      if (members.length === 0) return []
-      const contacts = await profileContacts(reader, dialect, members.map((m) => m.profile_id))
-      return members.map((m) => ({
-        profileId: m.profile_id,
-        cookie: contacts.get(m.profile_id)?.cookie ?? null,
-        email: contacts.get(m.profile_id)?.email ?? null,
-        score: Number(m.score),
-        assignedAt: Number(m.assigned_at),
-      }))
+      const rows = await memberPage({ audienceId: cohortId, afterProfileId, limit, offset })
+      return rows.map((m) => ({ profileId: m.profile_id, cookie: m.cookie, email: m.email, score: Number(m.score), assignedAt: Number(m.assigned_at) }))
     },
 
     async createCustomCohort({ id, name, description, terms, seeds, now }) {

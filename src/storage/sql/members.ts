@@ -46,10 +46,11 @@ type MemberTable = 'cohort_memberships' | 'segment_memberships'
 type MemberKey<T extends MemberTable> = T extends 'cohort_memberships' ? 'cohort_id' : 'segment_id'
 
 /**
- * One page of an audience by cursor with each member's email and most recent cookie: one statement,
- * compiled once. The page is cut from the membership index first (a derived table with its limit),
- * and only its members' profiles and cookies are read; joining first made PostgreSQL scan every
- * profile. The first page is the cursor '' (profile ids are never empty).
+ * One page of an audience, by cursor or by offset, with each member's email and most recent cookie:
+ * one statement, compiled once. The page is cut from the membership index first (a derived table
+ * with its limit), and only its members' profiles and cookies are read; joining first made
+ * PostgreSQL scan every profile. Without a cursor the page starts after '' (profile ids are never
+ * empty); a cursor page ignores the offset.
  */
 export function precompileMemberPage<T extends MemberTable, C extends string>(target: ReadTarget, dialect: SqlDialect, table: T, key: MemberKey<T>, columns: readonly C[]) {
   const { reader } = target
@@ -63,6 +64,7 @@ export function precompileMemberPage<T extends MemberTable, C extends string>(ta
           .where('profile_id', '>', p('after'))
           .orderBy('profile_id')
           .limit(sql<number>`${p('limit')}`)
+          .offset(sql<number>`${p('offset')}`)
           .as('m'),
       )
       .leftJoin('profiles', 'profiles.id', 'm.profile_id')
@@ -81,6 +83,6 @@ export function precompileMemberPage<T extends MemberTable, C extends string>(ta
       ])
       .orderBy('m.profile_id'),
   )
-  return async (input: { audienceId: string; afterProfileId: string | undefined; limit: number }) =>
-    (await run({ audience: input.audienceId, after: input.afterProfileId ?? '', limit: input.limit })) as unknown as Array<Record<C, unknown> & { profile_id: string; email: string | null; cookie: string | null }>
+  return async (input: { audienceId: string; afterProfileId: string | undefined; limit: number; offset: number }) =>
+    (await run({ audience: input.audienceId, after: input.afterProfileId ?? '', limit: input.limit, offset: input.afterProfileId === undefined ? input.offset : 0 })) as unknown as Array<Record<C, unknown> & { profile_id: string; email: string | null; cookie: string | null }>
 }

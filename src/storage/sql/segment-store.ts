@@ -364,19 +364,8 @@ export function createSegmentStore(database: SqlDatabase): SegmentStore {
     },
 
     async listSegmentMembers({ segmentId, limit, offset, afterProfileId }) {
-      if (afterProfileId !== undefined || offset === 0) {
-        const rows = await memberPage({ audienceId: segmentId, afterProfileId, limit })
-        return rows.map((m) => ({ profileId: m.profile_id, email: m.email, cookie: m.cookie, enteredAt: Number(m.entered_at) }))
-      }
-      const members = await reader
-        .selectFrom('segment_memberships')
-        .select(['profile_id', 'entered_at'])
-        .where('segment_id', '=', segmentId)
-        .orderBy('profile_id')
-        .limit(limit)
-        .offset(offset)
-        .execute()
-      return attachIdentity(reader, dialect, members)
+      const rows = await memberPage({ audienceId: segmentId, afterProfileId, limit, offset })
+      return rows.map((m) => ({ profileId: m.profile_id, email: m.email, cookie: m.cookie, enteredAt: Number(m.entered_at) }))
     },
 
     async previewSegment({ condition, sample, now }) {
