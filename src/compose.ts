@@ -1,5 +1,6 @@
 // Opens what every entry point needs: the store (migrated), the classifier with the deployment's
 // custom cohorts and corrections, the ingest pipeline.
+import { KEY_KINDS } from './domain/identifier-kinds.ts'
 import type { CountryCode } from 'libphonenumber-js'
 import { CohortService } from './cohorts/service.ts'
 import { ChangeNotifier } from './activation/notifier.ts'
@@ -77,6 +78,7 @@ export async function openRuntime(config: Config, options: RuntimeOptions = {}):
       emailBlocklist: new Set([...DEFAULT_EMAIL_BLOCKLIST, ...config.extraEmailBlocklist]),
       defaultPhoneCountry: config.defaultPhoneCountry as CountryCode,
       consentPurposes: config.consentPurposes,
+      identifierKinds: config.identity.kinds.filter((k) => !KEY_KINDS.has(k.kind)).map((k) => ({ kind: k.kind, blocked: k.blocked })),
     },
     interestProperties: config.eventInterests,
     qualityPolicies: config.qualityPolicies,
@@ -95,6 +97,7 @@ export async function openRuntime(config: Config, options: RuntimeOptions = {}):
     writeQueue: store.groupCommit ? (batches) => createWriteQueue(batches, queueOptions) : undefined,
     log: options.log,
     identityLimits: config.identityLimits,
+    identity: config.identity,
   })
   const cohorts = new CohortService({ store, pipeline, base, dataDir: config.dataDir, retrain: options.retrain ?? false, log: options.log })
   await cohorts.init()

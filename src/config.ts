@@ -6,6 +6,7 @@ import { DEFAULT_INTEREST_PROPERTIES, type InterestProperty, parseInterestProper
 import { parseAllowedTargets, type WebhookTargetPolicy } from './activation/webhooks/target.ts'
 import { DEFAULT_QUALITY_POLICIES, parseQualityPolicies, type QualityPolicies } from './pipeline/validate/quality-policy.ts'
 import { consentPurposeKey, DEFAULT_CONSENT_PURPOSES } from './domain/consent.ts'
+import { type IdentitySettings, identitySettings, type IdentifierLimit, parseBlockedValues, parseDeclaredKinds, parseLimit, UNLIMITED } from './domain/identifier-kinds.ts'
 
 // Purposes are named the same way everywhere (domain/consent.ts); re-exported for the config's readers.
 export { consentPurposeKey, DEFAULT_CONSENT_PURPOSES }
@@ -51,8 +52,13 @@ const schema = z.object({
   // Consent purposes, comma-separated: what records' `consent` and Segment's categoryPreferences may name.
   CDP_CONSENT_PURPOSES: parsedText(parseConsentPurposes),
   // Identity guardrails: identifiers one person may gather, and when a cookie counts as a shared device.
-  CDP_MAX_COOKIES_PER_PERSON: z.coerce.number().int().min(1).default(10),
-  CDP_MAX_USER_IDS_PER_PERSON: z.coerce.number().int().min(1).default(3),
+  // Limits: "unlimited", a count, or a count per window ("5/week"); docs/privacy.md "Identifier kinds".
+  CDP_MAX_COOKIES_PER_PERSON: parsedText(parseCookieLimit),
+  CDP_MAX_USER_IDS_PER_PERSON: parsedText(parseLimit),
+  // Identifier kinds beyond the built-in ones, in priority order, each with its limit: "loyalty_id:1,device_id:5/week".
+  CDP_IDENTIFIERS: parsedText(parseDeclaredKinds),
+  // Values that name nobody, beyond the defaults: "guest" (every kind) or "device_id:ffff" (one kind).
+  CDP_BLOCKED_IDENTIFIERS: parsedText(parseBlockedValues),
   CDP_SHARED_DEVICE_EMAILS: z.coerce.number().int().min(1).default(5),
   // Worker threads preparing large ingest batches; 0 prepares everything on the main thread.
   CDP_INGEST_WORKERS: z.coerce.number().int().min(0).max(64).optional(),
@@ -116,6 +122,8 @@ export interface Config {
   readonly consentPurposes: readonly string[]
   /** Identity guardrails (docs/privacy.md). */
   readonly identityLimits: IdentityLimits
+  /** Identifier kinds with their priorities, limits and blocked values (GET /api/identity/settings). */
+  readonly identity: IdentitySettings
   /** Worker threads that prepare large ingest batches (CDP_INGEST_WORKERS); 0: all on the main thread. */
   readonly ingestWorkers: number
   /** Days to keep raw records and events; undefined keeps them forever. */
@@ -123,15 +131,22 @@ export interface Config {
 }
 
 export interface IdentityLimits {
-  /** Cookies one person may gather; a further cookie's login is refused (recorded on the merge history). */
+  /** Cookies one person may gather (Infinity: no limit, the default); a further cookie's login is refused (recorded on the merge history). */
   readonly maxCookiesPerPerson: number
-  /** Segment userIds one person may gather. */
-  readonly maxUserIdsPerPerson: number
   /** A cookie seen with more than this many distinct emails is a shared device. */
   readonly sharedDeviceEmails: number
 }
 
-export const DEFAULT_IDENTITY_LIMITS: IdentityLimits = Object.freeze({ maxCookiesPerPerson: 10, maxUserIdsPerPerson: 3, sharedDeviceEmails: 5 })
+export const DEFAULT_IDENTITY_LIMITS: IdentityLimits = Object.freeze({ maxCookiesPerPerson: Number.POSITIVE_INFINITY, sharedDeviceEmails: 5 })
+
+/** Cookies are counted as the person holds them now, so their limit has no window. */
+function parseCookieLimit(text: string): IdentifierLimit {
+  const limit = parseLimit(text)
+  if (limit.window !== 'ever') throw new Error(`"${text}": the cookie limit is a count ("10" or "unlimited"), not per ${limit.window}`)
+  return limit
+}
+
+const ONE_USER_ID: IdentifierLimit = Object.freeze({ count: 1, window: 'ever' })
 
 export class ConfigError extends Error {}
 
@@ -178,9 +193,14 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     qualityPolicies: e.CDP_QUALITY_POLICY ?? DEFAULT_QUALITY_POLICIES,
     consentPurposes: e.CDP_CONSENT_PURPOSES ?? DEFAULT_CONSENT_PURPOSES,
     identityLimits: Object.freeze({
-      maxCookiesPerPerson: e.CDP_MAX_COOKIES_PER_PERSON,
-      maxUserIdsPerPerson: e.CDP_MAX_USER_IDS_PER_PERSON,
+      maxCookiesPerPerson: e.CDP_MAX_COOKIES_PER_PERSON?.count ?? Number.POSITIVE_INFINITY,
       sharedDeviceEmails: e.CDP_SHARED_DEVICE_EMAILS,
+    }),
+    identity: identitySettings({
+      cookieLimit: e.CDP_MAX_COOKIES_PER_PERSON ?? UNLIMITED,
+      userIdLimit: e.CDP_MAX_USER_IDS_PER_PERSON ?? ONE_USER_ID,
+      declared: e.CDP_IDENTIFIERS ?? [],
+      blocked: e.CDP_BLOCKED_IDENTIFIERS ?? [],
     }),
     // One core stays with the main thread, which resolves identities and writes.
     ingestWorkers: e.CDP_INGEST_WORKERS ?? Math.max(1, os.availableParallelism() - 1),

@@ -22,6 +22,7 @@ import { cohortRoutes } from './routes/cohorts.ts'
 import { consoleSite } from './routes/console.ts'
 import { eventRoutes } from './routes/events.ts'
 import { healthRoutes } from './routes/health.ts'
+import { identityRoutes } from './routes/identity.ts'
 import { ingestRoutes } from './routes/ingest.ts'
 import { keyRoutes } from './routes/keys.ts'
 import { mergeRoutes } from './routes/merges.ts'
@@ -40,7 +41,7 @@ import { type WebhookRouteDependencies, webhookRoutes } from './routes/webhooks.
 export type SegmentActivationDependencies = ChangeRouteDependencies & WebhookRouteDependencies
 
 export interface AppDependencies {
-  config: Pick<Config, 'maxBodyBytes' | 'logLevel'>
+  config: Pick<Config, 'maxBodyBytes' | 'logLevel' | 'identity' | 'identityLimits' | 'defaultPhoneCountry'>
   store: Store
   pipeline: IngestPipeline
   cohorts: CohortService
@@ -147,6 +148,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
 
   const context: RouteContext = { ...deps, authenticate }
   await app.register(healthRoutes, context)
+  await app.register(identityRoutes, context)
   await app.register(snippetRoutes)
   await app.register(ingestRoutes, context)
   await app.register(segmentApiRoutes, context)

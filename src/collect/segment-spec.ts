@@ -213,6 +213,8 @@ export function translateMessage(value: unknown, options: TranslateOptions): Tra
     const record: Record<string, unknown> = { cookie: who.cookie, timestamp: at }
     if (who.email !== null) record.email = who.email
     if (who.userId !== null) record.user_id = who.userId
+    const identifiers = contextIdentifiers(context)
+    if (identifiers) record.identifiers = identifiers
     let event: EventRecord | null = null
     if (type === 'identify' && traits) copyTraits(traits, record)
     if (type === 'group' && isPlainObject(value)) {
@@ -251,6 +253,27 @@ function categoryConsent(context: Record<string, unknown> | null, purposes: read
   for (const [category, value] of Object.entries(consent.categoryPreferences)) {
     const purpose = consentPurposeKey(category)
     if (purposes.includes(purpose)) out[purpose] = value
+  }
+  return Object.keys(out).length > 0 ? out : null
+}
+
+/**
+ * Identifiers a message's context carries besides its ids: the device's (context.device.id, an app's
+ * advertising-free install id) and context.externalIds ([{id, type}], Segment's way to send any
+ * other kind). Validation decides which kinds count (the declared ones) and warns about the rest.
+ */
+function contextIdentifiers(context: Record<string, unknown> | null): Record<string, unknown> | null {
+  if (!context) return null
+  const out: Record<string, unknown> = {}
+  if (isPlainObject(context.device) && (typeof context.device.id === 'string' || typeof context.device.id === 'number')) out.device_id = context.device.id
+  if (Array.isArray(context.externalIds)) {
+    for (const external of context.externalIds) {
+      if (!isPlainObject(external) || typeof external.type !== 'string' || (typeof external.id !== 'string' && typeof external.id !== 'number')) continue
+      const kind = external.type.trim().toLowerCase().replace(/[^a-z0-9_]+/g, '_')
+      // An email is the record's email (traits.email); a cookie its anonymousId.
+      if (kind === 'email' || kind === 'cookie' || kind === 'anonymous_id') continue
+      out[kind === 'userid' ? 'user_id' : kind] = external.id
+    }
   }
   return Object.keys(out).length > 0 ? out : null
 }

@@ -26,7 +26,6 @@ export interface ResolveState {
 /** Identity guardrails (config.identityLimits; docs/privacy.md "Guardrails"). */
 export interface IdentityLimits {
   readonly maxCookiesPerPerson: number
-  readonly maxUserIdsPerPerson: number
   readonly sharedDeviceEmails: number
 }
 
@@ -47,8 +46,9 @@ export interface MergeLogEntry {
   survivorId: string
   absorbedId: string | null
   /** refused: a guardrail or a refused link kept the identifier away (detail.rule says which). */
-  reason: 'email_attached' | 'email_match' | 'cookie_moved' | 'refused' | 'manual' | 'unmerged'
-  identifierKind: 'cookie' | 'email' | 'user'
+  reason: 'email_attached' | 'email_match' | 'cookie_moved' | 'identifier_moved' | 'refused' | 'manual' | 'unmerged'
+  /** cookie, email, user (a user_id), or a linked kind as the API names it (phone, device_id, …). */
+  identifierKind: string
   identifier: string
   /** The raw record that caused it; null for an admin's action. */
   rawId: number | null
@@ -64,4 +64,13 @@ export interface StoredMergeEntry extends MergeLogEntry {
 
 export function identityKey(kind: 'cookie' | 'email' | 'profile', value: string): string {
   return `${kind}:${value}`
+}
+
+/** Identity rows name a user_id "user" (as stored since issue #8); every other kind by its API name. */
+export function storedIdentityKind(kind: string): string {
+  return kind === 'user_id' ? 'user' : kind === 'profile_id' ? 'profile' : kind
+}
+
+export function apiIdentityKind(stored: string): string {
+  return stored === 'user' ? 'user_id' : stored === 'profile' ? 'profile_id' : stored
 }

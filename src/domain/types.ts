@@ -14,6 +14,8 @@ export type IssueReason =
   | 'invalid_cookie'
   | 'invalid_email'
   | 'blocked_email'
+  | 'blocked_identifier'
+  | 'unknown_identifier'
   | 'invalid_phone'
   | 'bad_age'
   | 'bad_timestamp'
@@ -43,6 +45,8 @@ export interface Observation {
   traits: Record<string, unknown>
   /** Consent per purpose the record states (a profile record's `consent`, a message's context.consent.categoryPreferences). */
   consent?: Record<string, boolean>
+  /** Linked identifiers (user_id, phone, device_id, declared kinds), blocked values left out; absent when none. */
+  identifiers?: Array<{ kind: string; value: string }>
 }
 
 /** A validated record, or why not; a rejection's reason is its first error's. */

@@ -24,6 +24,8 @@ import { createReadAcceptedObservation, createReadStoredRecord } from './prepare
 import { createReplay } from './replay.ts'
 import { createRebuild } from './rebuild.ts'
 import type { IdentityLimits } from '../domain/identity.ts'
+import { type IdentitySettings, identitySettings, UNLIMITED } from '../domain/identifier-kinds.ts'
+import { createLinkIdentifiersStage } from './identity/link-stage.ts'
 import type { RebuildIds } from './identity/rebuild-ids.ts'
 import { createStoreRawStage } from './raw/stage.ts'
 import type { BodyBatch, GroupBatch, IngestBatch, MessageBatch, MessagePart, PreparedRecord } from './records.ts'
@@ -48,6 +50,8 @@ export interface PipelineOptions {
   log?: (message: string) => void
   /** Identity guardrails (config.identityLimits); none when absent. */
   identityLimits?: IdentityLimits
+  /** Identifier kinds, their limits and blocked values (config.identity); the defaults when absent. */
+  identity?: IdentitySettings
   /**
    * Worker threads that prepare large batches (parse, validate, normalize, hash) off the main
    * thread, built with the same validation settings; without, everything is prepared here.
@@ -57,6 +61,8 @@ export interface PipelineOptions {
 
 // Below these a batch is prepared on the main thread: the round trip to a worker (~0.1–0.3 ms, plus
 // cloning) costs more than it saves, and a single record's latency is the real-time path's.
+const DEFAULT_IDENTITY_SETTINGS = identitySettings({ cookieLimit: UNLIMITED, userIdLimit: { count: 1, window: 'ever' }, declared: [], blocked: [] })
+
 /** Records (or messages) per batch from which a worker prepares it. */
 export const MIN_WORKER_RECORDS = 20
 /** Body length (characters) from which a worker parses and prepares it: some 15–40 typical records. */
@@ -95,7 +101,8 @@ export function createIngestPipeline(options: PipelineOptions) {
   const storeRaw = createStoreRawStage()
   const observationOf = createReadAcceptedObservation({ readStoredRecord, validate })
   const resolveIdentity = createResolveIdentityStage({ newProfileId: options.newProfileId ?? newProfileId, observationOf, limits: options.identityLimits })
-  const saveEvents = createSaveEventsStage({ maxUserIdsPerPerson: options.identityLimits?.maxUserIdsPerPerson })
+  const linkIdentifiers = createLinkIdentifiersStage({ settings: options.identity ?? DEFAULT_IDENTITY_SETTINGS, newProfileId: options.newProfileId ?? newProfileId })
+  const saveEvents = createSaveEventsStage()
   const recordConsent = createRecordConsentStage()
   const classify = createClassifyStage()
   const evaluateSegments = createSegmentsStage({ engine: () => engine })
@@ -104,8 +111,14 @@ export function createIngestPipeline(options: PipelineOptions) {
   async function apply(tx: IngestTransaction, items: BatchObservation[], messages: ReadonlyMap<number, MessagePart>, now: number, reason: string, rebuild?: RebuildIds) {
     if (items.length === 0) return { merges: [], resolvedTo: new Map<number, string>(), segments: new Set<string>() }
     const identities = await resolveIdentity(tx, items, now, rebuild)
+    // Linked identifiers (user_id, phone, device_id, …) go to the person each record resolved to.
+    const linked = await linkIdentifiers(tx, items, identities.resolvedTo, now)
+    for (const profile of linked.created) {
+      identities.touched.set(profile.id, profile)
+      identities.created.add(profile.id)
+    }
     // Events after identity: each is stored under the profile its message resolved to.
-    await saveEvents(tx, messages, identities.resolvedTo, now)
+    await saveEvents(tx, messages, identities.resolvedTo)
     // Consent history after identity too: each statement is kept under its record's profile.
     await recordConsent(tx, items, identities.resolvedTo)
     // Cohorts after identity (rebuilt persons included): scored on profiles as they now stand, and
@@ -114,7 +127,7 @@ export function createIngestPipeline(options: PipelineOptions) {
     const classified = await classify(tx, { active, profiles: touched.values(), absorbedIds: absorbed.map((a) => a.id), now })
     // Segments last: their conditions read the cohort scores of this transaction.
     const segments = await evaluateSegments(tx, { profiles: touched.values(), created: identities.created, cohortScores: classified.cohortScores, absorbed, reason, now })
-    return { merges: identities.merges, resolvedTo: identities.resolvedTo, segments }
+    return { merges: [...identities.merges, ...linked.merges], resolvedTo: identities.resolvedTo, segments }
   }
 
   /** One transaction for a group of batches; one report per batch. */

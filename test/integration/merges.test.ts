@@ -49,7 +49,7 @@ async function profileOf(query: Record<string, string>) {
 describe('OpenAPI', () => {
   it('documents every identity route with its schema', async () => {
     const paths = (await t.app.inject({ method: 'GET', url: '/openapi.json' })).json().paths
-    expect(paths['/api/user/merges'].get.parameters.map((p: { name: string }) => p.name).sort()).toEqual(['cookie', 'email', 'profile_id', 'user_id'])
+    expect(paths['/api/user/merges'].get.parameters.map((p: { name: string }) => p.name).sort()).toEqual(['cookie', 'device_id', 'email', 'identifier', 'phone', 'profile_id', 'user_id'])
     expect(paths['/api/user/unmerge'].post.requestBody).toBeDefined()
     expect(paths['/api/user/merge'].post.responses['200']).toBeDefined()
     expect(paths['/api/user/refused-links'].delete.summary).toContain('refused')
@@ -217,7 +217,20 @@ describe('manual merge', () => {
 })
 
 describe('guardrails', () => {
-  it('refuses the 11th cookie logging in with one email, and records it', async () => {
+  // Limits are off by default (an email joins every cookie); these are configured ones.
+  let limited: TestApp
+  beforeAll(async () => {
+    limited = await createTestApp({ CDP_MAX_COOKIES_PER_PERSON: '10', CDP_MAX_USER_IDS_PER_PERSON: '3' })
+  })
+  afterAll(async () => {
+    await limited.close()
+  })
+
+  it('refuses the 11th cookie logging in with one email under a limit of 10, records it, and gives the cookie a profile of its own', async () => {
+    const t = limited
+    const direct = await openDatabase(limited.database.config)
+    const merges = async (query: Record<string, string>) => (await t.app.inject({ method: 'GET', url: '/api/user/merges', query, headers: t.auth('read') })).json().merges as MergeJson[]
+    const profileOf = async (query: Record<string, string>) => (await t.user(query)).body.user_profile
     const e = email('many')
     const cookies = Array.from({ length: 11 }, (_, i) => cookie(`g${i}`))
     for (const [i, c] of cookies.entries()) await t.ingest([{ cookie: c, email: e, timestamp: at(i + 1) }])
@@ -228,9 +241,17 @@ describe('guardrails', () => {
     expect(refusal).toMatchObject({ identifier: cookies[10], detail: { rule: 'cookie_limit', limit: 10 } })
     const logins = await direct.reader.selectFrom('logins').select('email').where('cookie', '=', cookies[10] as string).execute()
     expect(logins).toEqual([])
+    await direct.close()
+    // Every identifier of an accepted record resolves: the refused cookie to a profile of its own.
+    const own = await profileOf({ cookie: cookies[10] as string })
+    expect(own.profile_id).not.toBe(p.profile_id)
+    expect(own.email).toBeNull()
   })
 
-  it('links at most 3 userIds to one person; a 4th is refused and recorded', async () => {
+  it('links at most 3 userIds to one person under a limit of 3; a 4th is refused, recorded, and resolves to a profile of its own', async () => {
+    const t = limited
+    const merges = async (query: Record<string, string>) => (await t.app.inject({ method: 'GET', url: '/api/user/merges', query, headers: t.auth('read') })).json().merges as MergeJson[]
+    const profileOf = async (query: Record<string, string>) => (await t.user(query)).body.user_profile
     const anon = cookie('users')
     const ids = Array.from({ length: 4 }, (_, i) => `user-${counter}-${i}`)
     for (const [i, userId] of ids.entries()) {
@@ -239,7 +260,7 @@ describe('guardrails', () => {
     }
     const person = await profileOf({ cookie: anon })
     for (const userId of ids.slice(0, 3)) expect((await profileOf({ user_id: userId })).profile_id).toBe(person.profile_id)
-    expect((await t.user({ user_id: ids[3] as string })).status).toBe(404)
+    expect((await profileOf({ user_id: ids[3] as string })).profile_id).not.toBe(person.profile_id)
     const refusal = (await merges({ cookie: anon })).find((m) => m.reason === 'refused')
     expect(refusal).toMatchObject({ identifier: ids[3], detail: { rule: 'user_id_limit', limit: 3 } })
   })

@@ -7,7 +7,7 @@ import type { EventRow } from '../../domain/event.ts'
 import type { SchemaRequestTypes } from '../http/schema-types.ts'
 import { eventSchema, eventToJson } from '../http/event-json.ts'
 import { MAX_PAGE } from '../http/pagination.ts'
-import { findPerson, personQueryProperties } from '../http/person.ts'
+import { findPerson, lookupQueryProperties } from '../http/person.ts'
 
 // A cursor is the (time, id) of the previous page's last event, opaque to clients.
 function encodeCursor(e: EventRow): string {
@@ -31,7 +31,7 @@ export async function eventRoutes(fastify: FastifyInstance, ctx: RouteContext): 
         querystring: {
           type: 'object',
           properties: {
-            ...personQueryProperties,
+            ...lookupQueryProperties,
             name: { type: 'string', minLength: 1, maxLength: 200, description: 'only events with this name' },
             limit: { type: 'integer', minimum: 1, maximum: MAX_PAGE, default: 50 },
             cursor: { type: 'string', minLength: 1, maxLength: 100 },

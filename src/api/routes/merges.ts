@@ -6,7 +6,7 @@ import type { StoredMergeEntry } from '../../domain/identity.ts'
 import type { PersonRef, PersonSummary } from '../../privacy/identity-service.ts'
 import type { RouteContext } from '../app.ts'
 import { errorResponseSchema } from '../errors.ts'
-import { findPerson, PERSON_KEYS, personQueryProperties } from '../http/person.ts'
+import { findPerson, PERSON_KEYS, personQueryProperties, lookupQueryProperties } from '../http/person.ts'
 import type { SchemaRequestTypes } from '../http/schema-types.ts'
 
 const mergeEntrySchema = {
@@ -77,7 +77,7 @@ export async function mergeRoutes(fastify: FastifyInstance, ctx: RouteContext): 
       config: { scope: 'read' },
       schema: {
         summary: "Every merge, move and refusal that shaped a person's profile (its absorbed profiles' included), oldest first",
-        querystring: { type: 'object', properties: personQueryProperties },
+        querystring: { type: 'object', properties: lookupQueryProperties },
         response: {
           200: { type: 'object', properties: { profile_id: { type: 'string' }, merges: { type: 'array', items: mergeEntrySchema } } },
           400: errorResponseSchema,

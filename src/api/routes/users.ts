@@ -9,7 +9,7 @@ import type { ProfileView } from '../../domain/profile.ts'
 import type { SchemaRequestTypes } from '../http/schema-types.ts'
 import { consentChangeToJson, consentHistorySchema, consentSchema, consentToJson } from '../http/consent-json.ts'
 import { eventSchema, eventToJson } from '../http/event-json.ts'
-import { findPerson, personQueryProperties } from '../http/person.ts'
+import { findPerson, lookupQueryProperties } from '../http/person.ts'
 
 const MAX_EVENTS = 1000
 
@@ -163,7 +163,7 @@ export async function userRoutes(fastify: FastifyInstance, ctx: RouteContext): P
         querystring: {
           type: 'object',
           properties: {
-            ...personQueryProperties,
+            ...lookupQueryProperties,
             events: { type: 'integer', minimum: 0, maximum: MAX_EVENTS, default: 0, description: 'include the latest N events' },
             explain: { type: 'string', enum: ['0', '1', 'true', 'false'], description: 'explain=1 adds cohort_details: why the person is in each cohort' },
             consent_history: { type: 'string', enum: ['0', '1', 'true', 'false'], description: 'consent_history=1 adds every consent statement, newest first' },

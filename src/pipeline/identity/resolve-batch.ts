@@ -16,9 +16,10 @@
 //
 // Records are processed in observation-time order, so the order inside a batch never matters.
 // 5. Refusals: a (cookie, email) link an admin refused (an unmerge), or one the guardrails forbid
-//    (a person holds at most limits.maxCookiesPerPerson cookies), is not made. The record still
-//    belongs to E's person, as if it carried no cookie: no login is stored, the cookie's identity is
-//    neither created nor moved, and the merge log says "refused" with the rule in its detail.
+//    (a person holds at most limits.maxCookiesPerPerson cookies; unlimited by default), is not made.
+//    The record still belongs to E's person, as if it carried no cookie: no login is stored, the
+//    cookie is not moved (a cookie never seen before gets an anonymous profile of its own, so that it
+//    resolves like every accepted identifier), and the merge log says "refused" with the rule.
 // 6. A shared device (a cookie whose logins name more than limits.sharedDeviceEmails distinct
 //    emails): new logins still move the cookie (rule 3c), but its anonymous observations from the
 //    login that made it shared on (timeline.ts sharedSince) are nobody's email history. They go to
@@ -202,6 +203,9 @@ export function resolveBatch(
       target = emailRow ? profileOf(emailRow.profileId) : createProfile(email)
       refuse(target.id, o.cookie, rawId, refusal)
       setIdentity('email', email, target.id, o.observedAt)
+      // An accepted record's every identifier resolves to one profile: a refused cookie seen for
+      // the first time gets an anonymous profile of its own, where its later anonymous records go.
+      if (!cookieRow) setIdentity('cookie', o.cookie, createProfile(null).id, o.observedAt)
     } else {
       const email = o.email
       const emailRow = identities.get(identityKey('email', email))
@@ -217,6 +221,10 @@ export function resolveBatch(
         // Rule 2 + 3: a new cookie. It joins E's person, or founds it.
         target = emailRow ? profileOf(emailRow.profileId) : createProfile(email)
         setIdentity('cookie', o.cookie, target.id, o.observedAt)
+        // Joining a known person is a link like rule 3b's, with no stored profile to absorb (yet:
+        // the cookie's anonymous records of this batch fold in next). It goes on the history so that
+        // it can be explained and undone like any other.
+        if (emailRow) changes.merges.push({ survivorId: target.id, absorbedId: null, reason: 'email_match', identifierKind: 'email', identifier: email, rawId })
       } else if (priorLogins.length === 0) {
         // The cookie was anonymous: its profile holds only its own anonymous history.
         const cookieProfile = profileOf(cookieRow.profileId)

@@ -22,7 +22,7 @@ export interface ResolvedIdentities {
    * Touched profiles whose id this call generated: no segment membership or schedule can be stored
    * under them yet, so segment evaluation need not read any.
    */
-  created: ReadonlySet<string>
+  created: Set<string>
 }
 
 export function createResolveIdentityStage(deps: {

@@ -7,6 +7,7 @@ import { ok, rejected } from '../../domain/outcome.ts'
 import type { FieldIssue, Observation, ValidationErrors, ValidationResult } from '../../domain/types.ts'
 import { countryDisplayName, toCountryCode } from './country.ts'
 import { describeEmailProblem, isJunkIdentifier, normalizeEmail } from '../../domain/email.ts'
+import { type IdentifierKindSettings, identitySettings, isBlockedValue, KEY_KINDS, UNLIMITED } from '../../domain/identifier-kinds.ts'
 import { nameFields } from './field-names.ts'
 import { normalizeGender } from './gender.ts'
 import { parseIncome } from './income.ts'
@@ -34,7 +35,11 @@ export interface ValidateOptions {
   onInvalid?: QualityPolicy
   /** The purposes a record's `consent` may name (config consentPurposes; default DEFAULT_CONSENT_PURPOSES). */
   consentPurposes?: readonly string[]
+  /** Linked identifier kinds (config.identity, cookie and email aside) with their blocked values; default: user_id, phone, device_id. */
+  identifierKinds?: ReadonlyArray<Pick<IdentifierKindSettings, 'kind' | 'blocked'>>
 }
+
+const DEFAULT_LINKED_KINDS = identitySettings({ cookieLimit: UNLIMITED, userIdLimit: UNLIMITED, declared: [], blocked: [] }).kinds.filter((k) => !KEY_KINDS.has(k.kind))
 
 const MAX_COOKIE_LENGTH = 200
 // Clocks drift and time zones get mislabelled; beyond a day ahead the timestamp is simply wrong.
@@ -54,6 +59,8 @@ const RECORD_KEYS: ReadonlySet<string> = new Set([
   'interests',
   'timestamp',
   'consent',
+  'user_id',
+  'identifiers',
   ...LOCATION_KEYS,
   ...DEMOGRAPHIC_KEYS,
 ])
@@ -112,6 +119,7 @@ export function validateRecord(value: unknown, opts: ValidateOptions): Validatio
   const interests = isAbsent(record.interests) ? [] : readInterests(record.interests, sentName(issues, 'interests'), issues.warnings)
   const observedAt = readObservedAt(findTop(record, 'timestamp', issues), opts.receivedAt, issues)
   const consent = readConsent(findTop(record, 'consent', issues), opts.consentPurposes ?? DEFAULT_CONSENT_PURPOSES, issues)
+  const identifiers = readIdentifiers({ record, fields, kinds: opts.identifierKinds ?? DEFAULT_LINKED_KINDS, issues })
 
   collectTraits(record, '', RECORD_KEYS, traits)
   if (location) collectTraits(location, 'location.', LOCATION_KEYS, traits)
@@ -120,8 +128,62 @@ export function validateRecord(value: unknown, opts: ValidateOptions): Validatio
   for (const [key, duplicate] of Object.entries(named.duplicates)) if (!isAbsent(duplicate)) setOwn(traits, key, duplicate)
 
   if (issues.errors.length > 0) return rejectedWith({ errors: issues.errors, ...(cookie !== '' ? { cookie } : {}) })
-  const observation: Observation = { cookie, email, observedAt, fields, interests, traits, ...(consent ? { consent } : {}) }
+  const observation: Observation = { cookie, email, observedAt, fields, interests, traits, ...(consent ? { consent } : {}), ...(identifiers.length > 0 ? { identifiers } : {}) }
   return ok({ observation, warnings: issues.warnings })
+}
+
+const MAX_IDENTIFIER_LENGTH = 200
+
+/**
+ * The record's linked identifiers: `user_id`, the phone (as read into E.164), and an `identifiers`
+ * object of declared kinds ({"device_id": "…", "loyalty_id": "…"}; CSV columns identifiers.loyalty_id).
+ * A blocked value or an undeclared kind stays in the raw record, is no identifier, and is warned about.
+ */
+function readIdentifiers(input: { record: Group; fields: ProfileFields; kinds: ReadonlyArray<Pick<IdentifierKindSettings, 'kind' | 'blocked'>>; issues: Issues }): Array<{ kind: string; value: string }> {
+  const { record, fields, kinds, issues } = input
+  const byKind = new Map(kinds.map((k) => [k.kind, k]))
+  const out = new Map<string, { kind: string; value: string }>()
+  const add = (kind: string, raw: unknown, field: string) => {
+    const settings = byKind.get(kind)
+    if (!settings) {
+      const known = [...byKind.keys()].join(', ')
+      issues.warnings.push({ field, reason: 'unknown_identifier', message: `${field}: "${kind}" is not a declared identifier kind (${known}): kept in the raw record, not an identifier; declare it in CDP_IDENTIFIERS` })
+      return
+    }
+    if (typeof raw !== 'string' && !(typeof raw === 'number' && Number.isFinite(raw))) {
+      issues.warnings.push({ field, reason: 'bad_field', message: `${field} must be text, got ${describeValue(raw)}: not an identifier` })
+      return
+    }
+    const value = String(raw).trim()
+    if (isBlockedValue(settings, value)) {
+      issues.warnings.push({ field, reason: 'blocked_identifier', message: `${field} ${describeValue(raw)} is a placeholder that names nobody: kept in the raw record, not an identifier` })
+      return
+    }
+    if (value.length > MAX_IDENTIFIER_LENGTH) {
+      issues.warnings.push({ field, reason: 'bad_field', message: `${field} must be at most ${MAX_IDENTIFIER_LENGTH} characters, got ${value.length}: not an identifier` })
+      return
+    }
+    out.set(kind, { kind, value })
+  }
+  const userId = findTop(record, 'user_id', issues)
+  if (userId) add('user_id', userId.value, userId.field)
+  if (typeof fields.phone === 'string' && byKind.has('phone')) add('phone', fields.phone, sentName(issues, 'phone'))
+  const given = findTop(record, 'identifiers', issues)
+  if (given) {
+    if (!isPlainObject(given.value)) {
+      issues.warnings.push({ field: given.field, reason: 'bad_field', message: `${given.field} must be an object of kind → value ({"device_id": "…"}), got ${describeValue(given.value)}: ignored` })
+    } else {
+      for (const [kind, value] of Object.entries(given.value)) {
+        if (isAbsent(value)) continue
+        if (KEY_KINDS.has(kind)) {
+          issues.warnings.push({ field: `${given.field}.${kind}`, reason: 'bad_field', message: `${given.field}.${kind}: send the ${kind} as the record's own "${kind}" field: ignored here` })
+          continue
+        }
+        add(kind, value, `${given.field}.${kind}`)
+      }
+    }
+  }
+  return [...out.values()]
 }
 
 function rejectedWith(detail: ValidationErrors): ValidationResult {

@@ -46,6 +46,8 @@ describe('validateRecord', () => {
       },
       interests: ['tom brady', 'nike shoes'],
       traits: {},
+      // The phone, read, is an identifier too.
+      identifiers: [{ kind: 'phone', value: '+15551234567' }],
     })
   })
 

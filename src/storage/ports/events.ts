@@ -4,10 +4,19 @@ import type { EventRow, NewEvent } from '../../domain/event.ts'
 /** The event half of an ingest transaction. */
 export interface EventTransaction {
   insertEvents(rows: NewEvent[]): Promise<void>
-  /** Points each (non-email) userId, and the "uid:" key of messages that carry only it, at a profile. */
-  linkUserIds(rows: Array<{ userId: string; userIdCookie: string; profileId: string; at: number }>): Promise<void>
-  /** The user-id guardrail's view: which profile each of these userIds names now, and how many userIds each of these profiles holds. */
-  loadUserIdLinks(input: { userIds: string[]; profileIds: string[] }): Promise<{ owners: Map<string, string>; counts: Map<string, number> }>
+  /**
+   * Points each linked identifier (user_id, phone, device_id, declared kinds) at a profile; a
+   * user_id also points the "uid:" key of messages that carry only it. Kinds as the API names them.
+   */
+  linkIdentifiers(rows: ReadonlyArray<{ kind: string; value: string; profileId: string; at: number }>): Promise<void>
+  /**
+   * The limits' view: the profile each of these identifiers names now, and every linked identifier
+   * these profiles hold, with its first-seen time (windows count by it).
+   */
+  loadIdentifierLinks(input: { keys: ReadonlyArray<{ kind: string; value: string }>; profileIds: string[] }): Promise<{
+    owners: Map<string, string>
+    held: Map<string, Array<{ kind: string; value: string; firstSeen: number }>>
+  }>
 }
 
 export interface EventReader {

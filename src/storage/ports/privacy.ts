@@ -10,7 +10,7 @@ export interface PersonIdentifier {
 
 /** One identity row, as stored. */
 export interface IdentityRow {
-  kind: 'cookie' | 'email' | 'profile' | 'user'
+  kind: string
   value: string
   firstSeen: number
   lastSeen: number

@@ -4,7 +4,7 @@ import type { ProfileView } from '../../domain/profile.ts'
 
 export interface ProfileReader {
 
-  findProfileId(kind: 'cookie' | 'email' | 'profile_id' | 'user_id', value: string): Promise<string | undefined>
+  findProfileId(kind: string, value: string): Promise<string | undefined>
   loadProfileView(profileId: string): Promise<ProfileView | undefined>
   countProfiles(): Promise<number>
   /**

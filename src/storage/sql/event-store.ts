@@ -7,6 +7,7 @@ import { chunks, MAX_IN_LIST } from './members.ts'
 import type { EventsTable } from './schema.ts'
 import type { EventRow } from '../../domain/event.ts'
 import type { EventReader, EventTransaction } from '../ports/events.ts'
+import { apiIdentityKind, storedIdentityKind, USER_ID_COOKIE_PREFIX } from '../../domain/identity.ts'
 
 function eventFromRow(row: Omit<EventsTable, 'id'> & { id: number | string }): EventRow {
   return {
@@ -47,38 +48,49 @@ export function createEventTransaction(trx: Trx, dialect: SqlDialect): EventTran
       )
     },
 
-    async linkUserIds(rows) {
-      // Latest wins per userId: a userId names one person, the one who last used it.
+    async linkIdentifiers(rows) {
+      // Latest wins per identifier: it names one person, the one it was last linked to.
       const identities = new Map<string, Record<string, string | number | null>>()
       for (const r of rows) {
-        identities.set(`user:${r.userId}`, { kind: 'user', value: r.userId, profile_id: r.profileId, first_seen: r.at, last_seen: r.at })
+        const kind = storedIdentityKind(r.kind)
+        identities.set(`${kind}:${r.value}`, { kind, value: r.value, profile_id: r.profileId, first_seen: r.at, last_seen: r.at })
         // Messages that carry only this userId are keyed by "uid:<userId>": they go where it was last
         // seen too. (A profile made earlier from such messages alone keeps what it has: an email, not a
         // userId, is what merges people.)
-        identities.set(`cookie:${r.userIdCookie}`, { kind: 'cookie', value: r.userIdCookie, profile_id: r.profileId, first_seen: r.at, last_seen: r.at })
+        if (r.kind === 'user_id') {
+          const cookie = `${USER_ID_COOKIE_PREFIX}${r.value}`
+          identities.set(`cookie:${cookie}`, { kind: 'cookie', value: cookie, profile_id: r.profileId, first_seen: r.at, last_seen: r.at })
+        }
       }
       await dialect.upsertMany(trx, 'identities', [...identities.values()], { conflict: ['kind', 'value'], update: ['profile_id', 'last_seen'] })
     },
 
-    async loadUserIdLinks({ userIds, profileIds }) {
+    async loadIdentifierLinks({ keys, profileIds }) {
       const owners = new Map<string, string>()
-      const counts = new Map<string, number>()
-      for (const part of chunks(userIds, MAX_IN_LIST)) {
-        const rows = await trx.selectFrom('identities').select(['value', 'profile_id']).where('kind', '=', 'user').where('value', 'in', part).execute()
-        for (const row of rows) owners.set(row.value, row.profile_id)
+      const held = new Map<string, Array<{ kind: string; value: string; firstSeen: number }>>()
+      const byKind = new Map<string, string[]>()
+      for (const k of keys) byKind.set(storedIdentityKind(k.kind), [...(byKind.get(storedIdentityKind(k.kind)) ?? []), k.value])
+      for (const [kind, values] of byKind) {
+        for (const part of chunks([...new Set(values)], MAX_IN_LIST)) {
+          const rows = await trx.selectFrom('identities').select(['value', 'profile_id']).where('kind', '=', kind).where('value', 'in', part).execute()
+          for (const row of rows) owners.set(`${apiIdentityKind(kind)}:${row.value}`, row.profile_id)
+        }
       }
-      // One grouped read over the identities(profile_id, kind) index.
+      // Over the identities(profile_id, kind) index; a person holds few identifiers.
       for (const part of chunks(profileIds, MAX_IN_LIST)) {
         const rows = await trx
           .selectFrom('identities')
-          .select((eb) => ['profile_id', eb.fn.countAll<number>().as('n')])
+          .select(['profile_id', 'kind', 'value', 'first_seen'])
           .where('profile_id', 'in', part)
-          .where('kind', '=', 'user')
-          .groupBy('profile_id')
+          .where('kind', 'not in', ['cookie', 'email', 'profile'])
           .execute()
-        for (const row of rows) counts.set(row.profile_id, Number(row.n))
+        for (const row of rows) {
+          const list = held.get(row.profile_id) ?? []
+          list.push({ kind: apiIdentityKind(row.kind), value: row.value, firstSeen: Number(row.first_seen) })
+          held.set(row.profile_id, list)
+        }
       }
-      return { owners, counts }
+      return { owners, held }
     },
   }
 }

@@ -45,7 +45,7 @@ export interface ProfilesTable {
 }
 
 export interface IdentitiesTable {
-  kind: 'cookie' | 'email' | 'profile' | 'user' // user: a Segment userId that is not an email
+  kind: string // cookie, email, profile (an absorbed id), user (a Segment userId that is not an email), or a linked kind: phone, device_id, declared ones
   value: string
   profile_id: string
   first_seen: number
@@ -75,7 +75,7 @@ export interface MergesTable {
    * refused: a link the guardrails or an unmerge kept from happening (detail says why); manual: an
    * admin's POST /api/user/merge; unmerged: an admin split the profile (detail names the merge).
    */
-  reason: 'email_attached' | 'email_match' | 'cookie_moved' | 'recomputed' | 'refused' | 'manual' | 'unmerged'
+  reason: 'email_attached' | 'email_match' | 'cookie_moved' | 'identifier_moved' | 'recomputed' | 'refused' | 'manual' | 'unmerged'
   identifier_kind: string
   identifier: string
   raw_id: number | null
