@@ -1,5 +1,5 @@
 // The unmerge promise, as a property: for random histories of two people, merging them through one
-// linking record and then unmerging along that merge leaves the same two people (attributes,
+// linking record and then unmerging along that merge, or detaching the linking cookie, leaves the same two people (attributes,
 // interests, consent and its history, cohorts, segments, events) as ingesting each person's records alone.
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -124,42 +124,59 @@ async function personOf(app: TestApp, query: Record<string, string>) {
 
 let runs = 0
 
-describe('unmerge', () => {
-  it('merging two people and unmerging them gives each person as if ingested alone', async () => {
-    await fc.assert(
-      fc.asyncProperty(historyArb, async ({ a, b, linkShare }) => {
-        const run = `r${++runs}`
-        const A = { cookie: `${run}-cA`, email: null }
-        const B = { cookie: `${run}-cB`, email: `${run}.b@example.org` }
-        const times = b.map((i) => i.at)
-        const linkAt = Math.round(Math.min(...times) + linkShare * (Math.max(...times) - Math.min(...times)))
+/** Profiles no identifier reaches (an alias of an absorbed id aside): an unmerge must leave none. */
+async function unreachable(): Promise<string[]> {
+  const rows = await direct.reader
+    .selectFrom('profiles')
+    .select('id')
+    .where(({ not, exists, selectFrom }) => not(exists(selectFrom('identities').select('identities.kind').whereRef('identities.profile_id', '=', 'profiles.id').where('identities.kind', '!=', 'profile'))))
+    .execute()
+  return rows.map((r) => r.id)
+}
 
-        await send(aloneA, A, a, run)
-        await send(aloneB, B, b, run)
-        await send(merged, A, a, run)
-        await send(merged, B, b, run)
-        const link = await merged.ingest([{ cookie: A.cookie, email: B.email, timestamp: iso(linkAt) }])
-        expect(link.status).toBe(200)
-        const before = await personOf(merged, { cookie: A.cookie })
-        expect(before.email).toBe(B.email)
+describe('unmerge and detach', () => {
+  for (const mode of ['unmerge', 'detach'] as const) {
+    it(`merging two people and ${mode === 'unmerge' ? 'unmerging them' : "detaching the linking cookie"} gives each person as if ingested alone`, async () => {
+      await fc.assert(
+        fc.asyncProperty(historyArb, async ({ a, b, linkShare }) => {
+          const run = `${mode}${++runs}`
+          const A = { cookie: `${run}-cA`, email: null }
+          const B = { cookie: `${run}-cB`, email: `${run}.b@example.org` }
+          const times = b.map((i) => i.at)
+          const linkAt = Math.round(Math.min(...times) + linkShare * (Math.max(...times) - Math.min(...times)))
 
-        const historyResponse = await merged.app.inject({ method: 'GET', url: '/api/user/merges', query: { email: B.email }, headers: merged.auth('read') })
-        const match = historyResponse.json().merges.find((m: { reason: string; identifier: string }) => m.reason === 'email_match' && m.identifier === B.email)
-        expect(match, historyResponse.body).toBeDefined()
-        const unmerge = await merged.app.inject({ method: 'POST', url: '/api/user/unmerge', headers: merged.auth('admin'), payload: { merge_id: match.id } })
-        expect(unmerge.statusCode, unmerge.body).toBe(200)
-        const [survivor, splitOff] = unmerge.json().profiles as Array<{ profile_id: string }>
-        expect(survivor?.profile_id).toBe(match.survivor_id)
-        expect(splitOff?.profile_id).toBe(match.absorbed_id)
+          await send(aloneA, A, a, run)
+          await send(aloneB, B, b, run)
+          await send(merged, A, a, run)
+          await send(merged, B, b, run)
+          const link = await merged.ingest([{ cookie: A.cookie, email: B.email, timestamp: iso(linkAt) }])
+          expect(link.status).toBe(200)
+          const before = await personOf(merged, { cookie: A.cookie })
+          expect(before.email).toBe(B.email)
 
-        expect(await personOf(merged, { cookie: A.cookie })).toEqual(await personOf(aloneA, { cookie: A.cookie }))
-        expect(await personOf(merged, { email: B.email })).toEqual(await personOf(aloneB, { email: B.email }))
+          const historyResponse = await merged.app.inject({ method: 'GET', url: '/api/user/merges', query: { email: B.email }, headers: merged.auth('read') })
+          const match = historyResponse.json().merges.find((m: { reason: string; identifier: string }) => m.reason === 'email_match' && m.identifier === B.email)
+          expect(match, historyResponse.body).toBeDefined()
+          const request = mode === 'unmerge' ? { merge_id: match.id } : { email: B.email, detach: { cookie: A.cookie } }
+          const unmerge = await merged.app.inject({ method: 'POST', url: '/api/user/unmerge', headers: merged.auth('admin'), payload: request })
+          expect(unmerge.statusCode, unmerge.body).toBe(200)
+          if (mode === 'unmerge') {
+            const [survivor, splitOff] = unmerge.json().profiles as Array<{ profile_id: string }>
+            expect(survivor?.profile_id).toBe(match.survivor_id)
+            expect(splitOff?.profile_id).toBe(match.absorbed_id)
+          }
 
-        // The survivor's memberships were diffed, not dropped and re-added: no segment both left and entered.
-        const changes = await direct.reader.selectFrom('segment_changes').select(['segment_id', 'change']).where('profile_id', '=', match.survivor_id).where('reason', '=', `unmerge of merge ${match.id}`).execute()
-        expect(new Set(changes.map((c) => c.segment_id)).size).toBe(changes.length)
-      }),
-      { numRuns: 8, seed: 12 },
-    )
-  }, 120_000)
+          expect(await personOf(merged, { cookie: A.cookie })).toEqual(await personOf(aloneA, { cookie: A.cookie }))
+          expect(await personOf(merged, { email: B.email })).toEqual(await personOf(aloneB, { email: B.email }))
+          expect(await unreachable()).toEqual([])
+
+          // The survivor's memberships were diffed, not dropped and re-added: no segment both left and entered.
+          const reason = mode === 'unmerge' ? `unmerge of merge ${match.id}` : `cookie ${A.cookie} detached`
+          const changes = await direct.reader.selectFrom('segment_changes').select(['segment_id', 'change']).where('profile_id', '=', match.survivor_id).where('reason', '=', reason).execute()
+          expect(new Set(changes.map((c) => c.segment_id)).size).toBe(changes.length)
+        }),
+        { numRuns: 8, seed: 12 },
+      )
+    }, 120_000)
+  }
 })
