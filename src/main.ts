@@ -213,6 +213,7 @@ const personFlags = (command: Command, prefix = '') =>
     .option(`--${prefix}cookie <cookie>`, 'the person with this cookie')
     .option(`--${prefix}profile-id <id>`, 'the person with this profile id')
     .option(`--${prefix}user-id <id>`, 'the person with this Segment userId')
+    .option(`--${prefix}identifier <kind:value>`, 'the person with an identifier of any kind: phone:+15551234567, loyalty_id:L-1001')
 personFlags(user.command('merges').description('every merge, move and refusal that shaped the person, oldest first'))
   .option('--json', 'print JSON')
   .action(async (options: PersonFlags & { json?: boolean }) => mergesCommand(loadConfig(), options, process.stdout))
@@ -221,12 +222,12 @@ personFlags(user.command('unmerge').description('split a profile back along one 
   .option('--detach-cookie <cookie>', "detach this cookie from the person's profile")
   .action(async (options: PersonFlags & { mergeId?: number; detachCookie?: string }) => unmergeCommand(loadConfig(), options, process.stdout))
 personFlags(personFlags(user.command('merge').description("join two profiles an admin knows are one person: --from-… is absorbed into --into-…"), 'from-'), 'into-').action(
-  async (o: { fromEmail?: string; fromCookie?: string; fromProfileId?: string; fromUserId?: string; intoEmail?: string; intoCookie?: string; intoProfileId?: string; intoUserId?: string }) =>
+  async (o: { fromEmail?: string; fromCookie?: string; fromProfileId?: string; fromUserId?: string; fromIdentifier?: string; intoEmail?: string; intoCookie?: string; intoProfileId?: string; intoUserId?: string; intoIdentifier?: string }) =>
     mergeCommand(
       loadConfig(),
       {
-        from: { email: o.fromEmail, cookie: o.fromCookie, profileId: o.fromProfileId, userId: o.fromUserId },
-        into: { email: o.intoEmail, cookie: o.intoCookie, profileId: o.intoProfileId, userId: o.intoUserId },
+        from: { email: o.fromEmail, cookie: o.fromCookie, profileId: o.fromProfileId, userId: o.fromUserId, identifier: o.fromIdentifier },
+        into: { email: o.intoEmail, cookie: o.intoCookie, profileId: o.intoProfileId, userId: o.intoUserId, identifier: o.intoIdentifier },
       },
       process.stdout,
     ),

@@ -13,6 +13,8 @@ export interface PersonFlags {
   cookie?: string
   profileId?: string
   userId?: string
+  /** Any kind: "phone:+15551234567", "loyalty_id:L-1001". */
+  identifier?: string
 }
 
 export function personOf(flags: PersonFlags, prefix = ''): PersonRef {
@@ -22,7 +24,12 @@ export function personOf(flags: PersonFlags, prefix = ''): PersonRef {
   if (flags.profileId !== undefined) given.push({ kind: 'profile_id', value: flags.profileId })
   if (flags.userId !== undefined) given.push({ kind: 'user_id', value: flags.userId })
   const flag = (name: string) => `--${prefix}${name}`
-  if (given.length !== 1) throw new AppError('invalid_input', `give exactly one of ${['email', 'cookie', 'profile-id', 'user-id'].map(flag).join(', ')}`)
+  if (flags.identifier !== undefined) {
+    const colon = flags.identifier.indexOf(':')
+    if (colon < 1) throw new AppError('invalid_input', `${flag('identifier')} must be kind:value, e.g. loyalty_id:L-1001 (got "${flags.identifier}")`)
+    given.push({ kind: flags.identifier.slice(0, colon).trim(), value: flags.identifier.slice(colon + 1) })
+  }
+  if (given.length !== 1) throw new AppError('invalid_input', `give exactly one of ${['email', 'cookie', 'profile-id', 'user-id', 'identifier'].map(flag).join(', ')}`)
   return given[0] as PersonRef
 }
 

@@ -16,7 +16,8 @@ import type { IngestPipeline } from '../pipeline/run.ts'
 import type { IdentityTransaction } from '../storage/ports/identity.ts'
 import type { ProfileReader } from '../storage/ports/profiles.ts'
 
-export type PersonKind = 'cookie' | 'email' | 'profile_id' | 'user_id'
+/** cookie, email, profile_id, user_id, or any linked kind (phone, device_id, declared ones). */
+export type PersonKind = string
 export interface PersonRef {
   kind: PersonKind
   value: string

@@ -69,7 +69,7 @@ describe('lookups by any kind', () => {
 
     await v1([{ type: 'identify', anonymousId: 'k-3', userId: 'u-3003', traits: { email: 'max@example.org', phone: '+44 20 7946 0958' }, context: { device: { id: 'D-3' }, externalIds: [{ id: 'L-3003', type: 'loyalty_id', collection: 'users', encoding: 'none' }] }, timestamp: '2024-05-01T10:00:00Z' }])
     const max = await profileIdOf({ email: 'max@example.org' })
-    for (const query of [{ user_id: 'u-3003' }, { device_id: 'D-3' }, { identifier: 'loyalty_id:L-3003' }, { phone: '+442079460958' }]) expect(await profileIdOf(query)).toBe(max)
+    for (const query of [{ user_id: 'u-3003' }, { device_id: 'D-3' }, { identifier: 'loyalty_id:L-3003' }, { phone: '+442079460958' }] as Array<Record<string, string>>) expect(await profileIdOf(query)).toBe(max)
     // The events and merge-history routes take the same lookups.
     expect((await get('/api/events', { device_id: 'D-3' })).status).toBe(200)
     expect((await get('/api/user/merges', { identifier: 'loyalty_id:L-3003' })).status).toBe(200)

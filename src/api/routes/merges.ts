@@ -63,7 +63,7 @@ function summaryToJson(p: PersonSummary) {
 function personRef(body: Partial<Record<(typeof PERSON_KEYS)[number], string>>, name: string): PersonRef {
   const given = PERSON_KEYS.filter((k) => body[k] !== undefined)
   if (given.length !== 1) throw new AppError('invalid_input', `${name}: give exactly one of ${PERSON_KEYS.join(', ')}`)
-  const kind = given[0] as PersonRef['kind']
+  const kind = given[0] as (typeof PERSON_KEYS)[number]
   return { kind, value: body[kind] as string }
 }
 

@@ -31,7 +31,7 @@ export interface IdentityTransaction {
 
   // Unmerge and manual merge (privacy/identity-service.ts), in the same transaction as the rebuild.
   /** The profile an identifier resolves to now (an absorbed profile id resolves to its survivor). */
-  resolveProfileId(kind: 'cookie' | 'email' | 'profile_id' | 'user_id', value: string): Promise<string | undefined>
+  resolveProfileId(kind: string, value: string): Promise<string | undefined>
   /** The emails whose identities point at this profile, sorted. */
   emailsOf(profileId: string): Promise<string[]>
   loadMerge(id: number): Promise<(StoredMergeEntry & { rawCookie: string | null; rawEmail: string | null }) | undefined>
