@@ -93,6 +93,34 @@ describe('detach without orphans', () => {
   })
 })
 
+describe('detach after an in-batch login', () => {
+  it('takes the laptop’s anonymous records, event included, with the cookie; no profile is left unreachable', async () => {
+    await t.ingest([{ cookie: 'desk-1', email: 'joan@example.org', timestamp: '2024-03-01T10:00:00Z' }])
+    await ndjson('{"cookie":"lap-1","location":{"city":"Lyon"},"demographics":{"age":52},"interests":["ethereum"]}\n{"cookie":"lap-1","email":"Joan@example.org"}')
+    const v1 = await t.app.inject({
+      method: 'POST',
+      url: '/v1/batch',
+      headers: { ...t.auth('ingest'), 'content-type': 'application/json' },
+      payload: JSON.stringify({ batch: [{ type: 'track', anonymousId: 'lap-1', event: 'Order Completed', properties: { total: 30 } }] }),
+    })
+    expect(v1.statusCode, v1.body).toBe(200)
+    const joan = await profileOf({ email: 'joan@example.org' })
+    expect(joan.cookies.sort()).toEqual(['desk-1', 'lap-1'])
+    const r = await t.app.inject({ method: 'POST', url: '/api/user/unmerge', headers: { ...t.auth('admin'), 'content-type': 'application/json' }, payload: JSON.stringify({ email: 'joan@example.org', detach: { cookie: 'lap-1' } }) })
+    expect(r.statusCode, r.body).toBe(200)
+    const after = await profileOf({ email: 'joan@example.org' })
+    expect(after.cookies).toEqual(['desk-1'])
+    expect(after.location_detail.city).toBeNull()
+    const laptop = await t.app.inject({ method: 'GET', url: '/api/user', query: { cookie: 'lap-1', events: '10' }, headers: t.auth('read') })
+    const visitor = laptop.json().user_profile
+    expect(visitor.profile_id).not.toBe(after.profile_id)
+    expect(visitor.location_detail.city).toBe('Lyon')
+    expect(visitor.demographics.age).toBe(52)
+    expect(visitor.events.map((e: { name: string }) => e.name)).toEqual(['Order Completed'])
+    expect(await unreachableProfiles()).toEqual([])
+  })
+})
+
 describe('the default cookie limit', () => {
   it('joins every cookie that logs in with one email, 50 of them', async () => {
     const records = Array.from({ length: 50 }, (_, i) => ({ cookie: `many-${i}`, email: 'many@example.org', timestamp: new Date(Date.UTC(2024, 2, 1, 0, i)).toISOString() }))

@@ -59,7 +59,7 @@ const RECORD_KEYS: ReadonlySet<string> = new Set([
   'interests',
   'timestamp',
   'consent',
-  'user_id',
+  // user_id is also kept as a trait, as before it was an identifier (segments may test it).
   'identifiers',
   ...LOCATION_KEYS,
   ...DEMOGRAPHIC_KEYS,

@@ -6,6 +6,9 @@ export const PERSON_KINDS = [
   { id: 'email', label: 'Email', example: 'jane@example.com' },
   { id: 'cookie', label: 'Cookie', example: 'anonymous id' },
   { id: 'user_id', label: 'User id', example: 'u-123' },
+  { id: 'phone', label: 'Phone', example: '+15551234567' },
+  { id: 'device_id', label: 'Device id', example: 'an app install id' },
+  { id: 'identifier', label: 'Other kind (kind:value)', example: 'loyalty_id:L-1001' },
   { id: 'profile_id', label: 'Profile id', example: 'prof_…' },
 ] as const
 export type PersonKind = (typeof PERSON_KINDS)[number]['id']
@@ -14,10 +17,12 @@ export function isPersonKind(value: string | undefined): value is PersonKind {
   return PERSON_KINDS.some((k) => k.id === value)
 }
 
-/** Guesses what was typed: an @ is an email, prof_ a profile id; else a cookie. */
+/** Guesses what was typed: an @ is an email, prof_ a profile id, "+" and digits a phone, kind:value any kind; else a cookie. */
 function guessKind(value: string): PersonKind {
   if (value.includes('@')) return 'email'
   if (/^prof_/.test(value)) return 'profile_id'
+  if (/^\+[\d\s().-]{6,}$/.test(value)) return 'phone'
+  if (/^[a-z][a-z0-9_]*:./.test(value)) return 'identifier'
   return 'cookie'
 }
 
@@ -46,7 +51,7 @@ export function SearchForm(props: { kind?: PersonKind; value?: string }) {
         </div>
         <div style="flex:1">
           <label for="person-value">Identifier</label>
-          <input id="person-value" name="q" type="search" required value={value} placeholder="jane@example.com, a cookie, a user id or prof_…" onInput={(e) => setValue(e.currentTarget.value)} />
+          <input id="person-value" name="q" type="search" required value={value} placeholder="jane@example.com, a cookie, +15551234567, loyalty_id:L-1001 or prof_…" onInput={(e) => setValue(e.currentTarget.value)} />
         </div>
         <button type="submit" class="primary">
           Find
