@@ -4,6 +4,7 @@
 // (IngestPipeline.ingestCorrections), so no later replay or rebuild brings the bad version back.
 import fs from 'node:fs'
 import type { Config } from '../config.ts'
+import { exceedsDepth, tooDeepMessage } from '../domain/json-value.ts'
 import { canonicalJson } from '../pipeline/prepare/raw-record.ts'
 import { MESSAGE_CONTENT_TYPE } from '../pipeline/records.ts'
 import { openRuntime } from '../compose.ts'
@@ -80,6 +81,13 @@ export async function replayRejected(config: Config, options: ReplayOptions): Pr
         const value = row.contentType === MESSAGE_CONTENT_TYPE ? undefined : parseStored(row.payload)
         if (value === undefined) {
           total.notFixable++
+          continue
+        }
+        // A fix copies and compares the record recursively; a record this deep would overflow the
+        // stack (it was rejected as too_deep), so it is left as it was, with the reason.
+        if (exceedsDepth(value)) {
+          total.fixFailed++
+          if (total.fixErrors.length < 10) total.fixErrors.push({ id: row.id, message: `${tooDeepMessage('the record')}, then send it again` })
           continue
         }
         const fixed = applyFix(value, fix)

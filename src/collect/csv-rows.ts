@@ -115,11 +115,18 @@ export function createCsvReader(delimiter: CsvDelimiter = ','): CsvReader {
             line: lastEndLine + 1,
           }
         case 'CSV_INVALID_CLOSING_QUOTE':
-        case 'CSV_NON_TRIMABLE_CHAR_AFTER_CLOSING_QUOTE':
-          return {
-            message: `text follows a closing quote on line ${reported}${cell}: write a quote inside a quoted cell as ""`,
-            line: reported,
+        case 'CSV_NON_TRIMABLE_CHAR_AFTER_CLOSING_QUOTE': {
+          // A quote left open on an earlier line runs on until the next quote: the break is where
+          // that row starts, and every row before it is whole.
+          const start = lastEndLine + 1
+          if (reported === undefined || reported <= start) {
+            return { message: `text follows a closing quote on line ${reported}${cell}: write a quote inside a quoted cell as ""`, line: reported }
           }
+          return {
+            message: `text follows a closing quote on line ${reported}${cell}, in a row that starts on line ${start}: a quote there is probably never closed; write a quote inside a quoted cell as ""`,
+            line: start,
+          }
+        }
         default:
           return { message: `${error.message}`, line: reported }
       }

@@ -7,10 +7,10 @@ import readline from 'node:readline'
 import { CsvError, parse as parseCsvStream } from 'csv-parse'
 import type { BodyFormat, IncomingRecord } from '../domain/types.ts'
 import { parseNdjsonLines } from './body.ts'
-import { createCsvReader, type CsvDelimiter, csvParseOptions, type CsvStep, detectCsvDelimiter } from './csv-rows.ts'
+import { createCsvReader, type CsvDelimiter, csvParseOptions, type CsvReader, type CsvStep, detectCsvDelimiter } from './csv-rows.ts'
 import { createJsonArrayScanner, type ArrayElementText } from './json-array-scanner.ts'
 import { jsonDocumentRecords, parseJson } from './json-text.ts'
-import { unparseable } from './unparseable.ts'
+import { isUnparseable, unparseable } from './unparseable.ts'
 
 /**
  * One batch of at most `batchSize` records. `bytesRead` is how many bytes of the file have been
@@ -81,10 +81,14 @@ export function detectCsvFileDelimiter(file: string): CsvDelimiter {
 
 async function* readNdjson(file: string, batchSize: number): AsyncGenerator<RecordBatch> {
   const stream = fs.createReadStream(file, { encoding: 'utf8' })
+  let lastChar = ''
+  stream.on('data', (chunk) => {
+    if (chunk.length > 0) lastChar = (chunk as string)[chunk.length - 1] as string
+  })
   const lines = readline.createInterface({ input: stream, crlfDelay: Infinity })
   let lineNumber = 0
   let index = 0
-  let batch: IncomingRecord[] = []
+  const batch: IncomingRecord[] = []
   try {
     for await (const line of lines) {
       lineNumber++
@@ -92,36 +96,50 @@ async function* readNdjson(file: string, batchSize: number): AsyncGenerator<Reco
       const { records, nextIndex } = parseNdjsonLines([text], lineNumber, index)
       index = nextIndex
       batch.push(...records)
-      if (batch.length >= batchSize) {
-        yield { records: batch, bytesRead: stream.bytesRead }
-        batch = []
-      }
+      // One record is held back until the next line: the last one may turn out to be cut off.
+      if (batch.length > batchSize) yield { records: batch.splice(0, batchSize), bytesRead: stream.bytesRead }
     }
-    if (batch.length > 0) yield { records: batch, bytesRead: stream.bytesRead }
   } finally {
     lines.close()
     stream.destroy()
+  }
+  // A bad line is one rejected record, but a bad last line with no line break after it is where the
+  // file was cut off (a copy or a download that stopped): the file breaks off there.
+  const last = batch[batch.length - 1]
+  const cutOff = lastChar !== '\n' && last !== undefined && isUnparseable(last.value) && last.value.line === lineNumber ? last.value : undefined
+  if (cutOff) batch.pop()
+  while (batch.length > 0) yield { records: batch.splice(0, batchSize), bytesRead: stream.bytesRead }
+  if (cutOff) {
+    throw new FileParseError(`${file} ends in the middle of a record: ${cutOff.message}, and no line break follows it; complete the file (was it cut off?) and import it again`, {
+      line: cutOff.line,
+    })
   }
 }
 
 async function* readCsv(file: string, batchSize: number, delimiter: CsvDelimiter): AsyncGenerator<RecordBatch> {
   const stream = fs.createReadStream(file)
+  // Rows are taken as the parser reads them, not from its output. When the file breaks off part-way
+  // through a chunk, csv-parse fails the stream and its output buffer goes with it: up to a chunk's
+  // worth of whole rows before the break would be lost. The output only paces the reading here.
+  const rows: IncomingRecord[] = []
   const reader = createCsvReader(delimiter)
-  const parser = parseCsvStream(csvParseOptions(reader))
+  const collecting: CsvReader = {
+    ...reader,
+    read(cells, reportedLines) {
+      const step = reader.read(cells, reportedLines)
+      if (step.kind === 'record') rows.push(step.record)
+      return step
+    },
+  }
+  const parser = parseCsvStream(csvParseOptions(collecting))
   // pipe() does not forward read errors; without this a failed read would leave us waiting.
   stream.on('error', (error) => parser.destroy(error))
   stream.pipe(parser)
-  let batch: IncomingRecord[] = []
   let broken: FileParseError | undefined
   try {
     for await (const step of parser as AsyncIterable<CsvStep>) {
       if (step.kind === 'bad_header') throw new FileParseError(`${file}: ${step.message}`, { line: 1 })
-      if (step.kind !== 'record') continue
-      batch.push(step.record)
-      if (batch.length >= batchSize) {
-        yield { records: batch, bytesRead: stream.bytesRead }
-        batch = []
-      }
+      while (rows.length >= batchSize) yield { records: rows.splice(0, batchSize), bytesRead: stream.bytesRead }
     }
   } catch (error) {
     if (!(error instanceof CsvError)) throw error
@@ -132,7 +150,7 @@ async function* readCsv(file: string, batchSize: number, delimiter: CsvDelimiter
     stream.destroy()
   }
   // The rows before a break are whole records: they go through, and the caller hears of the break.
-  if (batch.length > 0) yield { records: batch, bytesRead: stream.bytesRead }
+  while (rows.length > 0) yield { records: rows.splice(0, batchSize), bytesRead: stream.bytesRead }
   if (broken) throw broken
 }
 

@@ -1,6 +1,6 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { exceedsDepth, findTooDeep, findUnstorableText, storableJson, storableText, stringifyDeep } from './json-value.ts'
+import { exceedsDepth, findTooDeep, findUnstorableText, jsonWithRawField, storableJson, storableText, storedPayloadJson, stringifyDeep } from './json-value.ts'
 
 const nest = (n: number): unknown => JSON.parse('['.repeat(n) + ']'.repeat(n))
 
@@ -38,5 +38,14 @@ describe('client JSON limits', () => {
     expect(Object.hasOwn(stored, '__proto__')).toBe(true)
     expect(Object.getPrototypeOf(stored)).toBe(Object.prototype)
     expect(JSON.stringify(stored)).toBe('{"__proto__":{"v":"a\uFFFD"},"k":"b"}')
+  })
+
+  it('splices a stored payload into JSON as its own text, at any depth', () => {
+    const deep = `{"x":${'['.repeat(100_000)}${']'.repeat(100_000)}}`
+    expect(storedPayloadJson(deep)).toBe(deep)
+    expect(storedPayloadJson('not json "at" all')).toBe('"not json \\"at\\" all"')
+    const text = jsonWithRawField({ id: 1, errors: [] }, 'payload', deep)
+    expect(text).toBe(`{"id":1,"errors":[],"payload":${deep}}`)
+    expect(JSON.parse(jsonWithRawField({}, 'payload', '{"a":1}'))).toEqual({ payload: { a: 1 } })
   })
 })

@@ -172,3 +172,26 @@ export function stringifyDeep(value: unknown): string {
   }
   return out.join('')
 }
+
+/**
+ * A stored payload as JSON text, to splice into a response unchanged: the text itself when it is
+ * JSON (the raw store writes JSON.stringify or stringifyDeep output), else the text as a JSON string
+ * (a line stored before unparseable lines were kept as JSON strings). Never parsed and written again:
+ * JSON.parse takes any depth, but a payload nested 10,000 deep overflows JSON.stringify.
+ */
+export function storedPayloadJson(payload: string): string {
+  try {
+    JSON.parse(payload)
+  } catch (error) {
+    // Only a syntax error means "not JSON": anything else is a bug.
+    if (!(error instanceof SyntaxError)) throw error
+    return JSON.stringify(payload)
+  }
+  return payload
+}
+
+/** `JSON.stringify(fields)` with one more field last, `name`, whose value is the JSON text `json` as it is. */
+export function jsonWithRawField(fields: Record<string, unknown>, name: string, json: string): string {
+  const head = JSON.stringify(fields)
+  return `${head.slice(0, -1)}${head === '{}' ? '' : ','}${JSON.stringify(name)}:${json}}`
+}

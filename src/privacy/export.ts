@@ -1,5 +1,6 @@
 // The access export (a data subject access request): everything stored about one person as one
 // JSON document, written piece by piece so a person with 100k events never sits in memory as text.
+import { jsonWithRawField, storedPayloadJson } from '../domain/json-value.ts'
 import type { PersonRows, PrivacyStore } from '../storage/ports/privacy.ts'
 import type { PersonKeys } from './footprint.ts'
 
@@ -46,7 +47,9 @@ export async function* exportDocument(input: ExportInput): AsyncGenerator<string
   for (let i = 0; i < input.rawIds.length; i += RAW_PAGE) {
     const page = await store.exportRawRecords(input.rawIds.slice(i, i + RAW_PAGE))
     if (page.length > 0) {
-      yield `${first ? '' : ','}${page.map((row) => JSON.stringify(row)).join(',')}`
+      // The payload goes in as the JSON text it is stored as: a payload nested 100,000 deep is kept
+      // as received, and no serializer could write it again from a parsed tree.
+      yield `${first ? '' : ','}${page.map((row) => jsonWithRawField(row.fields, 'payload', storedPayloadJson(row.payload))).join(',')}`
       first = false
     }
   }

@@ -162,6 +162,37 @@ describe('cdp replay with a fix', () => {
     expect(plain.stdout).toContain('replayed 1 rejected records: 0 accepted now, 1 still rejected')
   })
 
+  it('leaves a record nested too deep for a fix as it was, and says why', async () => {
+    const source = 'deep-fix'
+    const text = `{"visitor":"deep-fix-1","x":${'['.repeat(100_000)}${']'.repeat(100_000)}}`
+    const runtime = await openRuntime(database.config)
+    try {
+      await runtime.store.ingestTransaction((tx) =>
+        tx.insertRawRecords([
+          {
+            batchId: 'bat_deep',
+            receivedAt: Date.now(),
+            source,
+            contentType: 'json',
+            recordIndex: 0,
+            payload: text,
+            contentHash: contentHash(source, text),
+            status: 'rejected' as const,
+            errors: [{ field: 'x[0][0][0][0][0][0]…', reason: 'too_deep', message: 'rejected' }],
+            cookie: null,
+            email: null,
+            observedAt: null,
+          },
+        ]),
+      )
+    } finally {
+      await runtime.close()
+    }
+    const fixed = await cdp(['replay', '--source', source, '--map', 'visitor=cookie'])
+    expect(fixed.stdout).toContain('1 left as they were: the fix did not apply')
+    expect(fixed.stdout).toContain('nested deeper than 64 levels at the record')
+  })
+
   it('explains a bad mapping or patch', async () => {
     await expect(cdp(['replay', '--map', 'email'])).rejects.toMatchObject({ stderr: expect.stringContaining('write FROM=TO') })
     const patchFile = path.join(database.config.dataDir, 'bad-fix.json')

@@ -128,3 +128,62 @@ describe('retraining', () => {
     }
   }, 180_000)
 })
+
+describe('a new custom cohort before the model has learned it', () => {
+  // The README's example, without entity examples: only the ten seed terms.
+  const README_PETS = { name: 'Pets', description: 'People who live with animals', terms: PETS.terms }
+  const UNRELATED = [
+    'running shoes',
+    'Tom Brady',
+    'Nike shoes',
+    'ethereum',
+    'sushi',
+    'yoga',
+    'jazz',
+    'mortgage rates',
+    'walking shoes',
+    'hiking boots',
+    'fast food',
+    'food delivery',
+    'toy story',
+    'personal training',
+    'car insurance',
+    'health insurance',
+    'men grooming',
+    'cage fighting',
+  ]
+  const PET_RELATED = ['dog food', 'cat toys', 'puppy training classes', 'dog treats', 'cat litter', 'pet supplies']
+
+  it('takes in by similarity only interests strongly similar to its seed terms', async () => {
+    // Retraining off (the default outside the server): the seed-matching classifier serves for as
+    // long as the test runs, so nothing depends on when a retrained model would be swapped in.
+    const fresh = await createTestApp()
+    try {
+      const before = await fresh.ingest([{ cookie: 'runner-1', interests: UNRELATED.slice(0, 9) }])
+      expect(before.body.records_failed).toBe(0)
+      const created = await fresh.app.inject({ method: 'POST', url: '/api/cohorts', headers: fresh.auth('admin'), payload: README_PETS })
+      expect(created.statusCode, created.body).toBe(201)
+      expect((await fresh.app.inject({ method: 'GET', url: '/api/model', headers: fresh.auth('read') })).json()).toMatchObject({ up_to_date: false })
+
+      const classify = async (interests: string[]) => {
+        const r = await fresh.app.inject({ method: 'POST', url: '/api/classify', headers: fresh.auth('read'), payload: { interests } })
+        expect(r.statusCode, r.body).toBe(200)
+        return (r.json().results as Array<{ cohorts: Array<{ name: string }> }>).map((result, i) => ({ interest: interests[i], cohorts: result.cohorts.map((c) => c.name) }))
+      }
+      expect((await classify(UNRELATED)).filter((r) => r.cohorts.includes('Pets'))).toEqual([])
+      expect((await classify(PET_RELATED)).filter((r) => !r.cohorts.includes('Pets'))).toEqual([])
+
+      // People: one already stored (reclassified in the background), one arriving now.
+      await fresh.runtime.cohorts.reclassifier.idle()
+      const after = await fresh.ingest([
+        { cookie: 'runner-2', interests: UNRELATED.slice(9) },
+        { cookie: 'owner-1', interests: ['dog food', 'cat toys'] },
+      ])
+      expect(after.body.records_failed).toBe(0)
+      for (const cookie of ['runner-1', 'runner-2']) expect((await fresh.user({ cookie })).body.user_profile.cohorts).not.toContain('Pets')
+      expect((await fresh.user({ cookie: 'owner-1' })).body.user_profile.cohorts).toContain('Pets')
+    } finally {
+      await fresh.close()
+    }
+  })
+})

@@ -1,6 +1,7 @@
 // GET /api/raw: the raw store, e.g. the rejected records to fix and replay (admin); POST /api/raw/replay
 // runs rejected records through the current rules again, as `cdp replay` without a fix does.
 import type { FastifyInstance } from 'fastify'
+import { jsonWithRawField, storedPayloadJson } from '../../domain/json-value.ts'
 import type { RouteContext } from '../app.ts'
 import { errorResponseSchema } from '../errors.ts'
 import type { SchemaRequestTypes } from '../http/schema-types.ts'
@@ -45,7 +46,7 @@ export async function rawRoutes(fastify: FastifyInstance, ctx: RouteContext): Pr
                       type: 'array',
                       items: { type: 'object', properties: { field: { type: 'string' }, reason: { type: 'string' }, message: { type: 'string' } } },
                     },
-                    payload: {},
+                    payload: { description: 'the record as received: JSON, or for a line that was not JSON, its text as a string' },
                   },
                 },
               },
@@ -56,25 +57,31 @@ export async function rawRoutes(fastify: FastifyInstance, ctx: RouteContext): Pr
         },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const q = request.query
       const rows = await ctx.store.listRawRecords({ status: q.status, source: q.source, limit: q.limit, afterId: q.after_id })
       const last = rows[rows.length - 1]
-      return {
-        records: rows.map((r) => ({
-          id: r.id,
-          batch_id: r.batchId,
-          received_at: new Date(r.receivedAt).toISOString(),
-          source: r.source,
-          content_type: r.contentType,
-          record_index: r.recordIndex,
-          status: r.status,
-          superseded_by: r.supersededBy,
-          errors: r.errors ?? [],
-          payload: parsePayload(r.payload),
-        })),
-        next_after_id: rows.length === q.limit && last ? last.id : null,
-      }
+      // Written here, not by the schema's serializer: each payload is spliced in as the JSON text it
+      // is stored as, so no nesting depth can overflow a serializer (the shape is the schema's).
+      const records = rows.map((r) =>
+        jsonWithRawField(
+          {
+            id: r.id,
+            batch_id: r.batchId,
+            received_at: new Date(r.receivedAt).toISOString(),
+            source: r.source,
+            content_type: r.contentType,
+            record_index: r.recordIndex,
+            status: r.status,
+            superseded_by: r.supersededBy,
+            errors: r.errors ?? [],
+          },
+          'payload',
+          storedPayloadJson(r.payload),
+        ),
+      )
+      const nextAfterId = rows.length === q.limit && last ? last.id : null
+      return reply.type('application/json; charset=utf-8').send(`{"records":[${records.join(',')}],"next_after_id":${JSON.stringify(nextAfterId)}}`)
     },
   )
 }
@@ -150,15 +157,4 @@ async function replayRoute(fastify: FastifyInstance, ctx: RouteContext): Promise
       return { ...total, next_after_id: next }
     },
   )
-}
-
-/** The payload as JSON when it is JSON; an unparseable line comes back as the text received. */
-function parsePayload(payload: string): unknown {
-  try {
-    return JSON.parse(payload)
-  } catch (error) {
-    // Only a syntax error means "not JSON": the raw store keeps such lines as sent. Anything else is a bug.
-    if (!(error instanceof SyntaxError)) throw error
-    return payload
-  }
 }

@@ -237,8 +237,8 @@ export function generateShop(options: ShopOptions): Shop {
 }
 
 /** Custom cohorts the demo creates (POST /api/cohorts). */
-// Seed terms are specific on purpose: a custom cohort also takes texts whose vectors are near a seed's,
-// and a generic seed ("trail running") would pull in every runner.
+// Seed terms are specific on purpose: a custom cohort also takes texts whose vectors are near its seeds'
+// centroid, and generic seeds ("trail running") would pull that centroid towards every runner.
 export const DEMO_COHORTS = [
   {
     name: 'Outdoor',
@@ -256,7 +256,7 @@ export const DEMO_COHORTS = [
 
 /**
  * Corrections the demo makes (POST /api/cohorts/corrections): a shop knows better than the model that
- * its running shoes are sports gear, and the seed-similarity of the custom cohorts overreaches on these.
+ * its running shoes are sports gear, and where its own categories belong.
  */
 export const DEMO_CORRECTIONS = [
   { interest: 'running shoes', cohorts: ['Sports', 'Health & Fitness'] },

@@ -1,14 +1,18 @@
 // Extensions that need no retraining: a custom cohort that matches through its seed terms (exactly,
-// as word n-grams, or by vector similarity to the seeds), and corrections that override the model.
-// Both wrap a classifier and return a new one; the wrapped classifier is never changed.
+// as word n-grams, or by vector similarity to the cohort as a whole), and corrections that override
+// the model. Both wrap a classifier and return a new one; the wrapped classifier is never changed.
 import type { CohortDefinition, CohortScore } from '../../domain/types.ts'
 import type { Explanation, ModelClassifier } from './classifier.ts'
 import { addAlias, emptyGazetteer, matchGazetteer } from './gazetteer.ts'
 import { cosine } from './vectors.ts'
 import { normalizeText } from './text.ts'
 
-/** Vector similarity to the nearest seed from which the custom cohort is reported. */
-export const CUSTOM_SIMILARITY = 0.6
+/**
+ * Vector similarity to the cohort's centroid (the mean of its seeds' vectors) from which the custom
+ * cohort is reported before the model has learned it. Strong on purpose: until retraining, a wrong
+ * member is worse than a missed one.
+ */
+export const CUSTOM_SIMILARITY = 0.7
 // An exact seed term is the admin's own word for the cohort: it comes first.
 const SEED_WHOLE_SCORE = 1
 const SEED_PART_SCORE = 0.6
@@ -26,24 +30,30 @@ function insert(list: CohortScore[], entry: CohortScore): CohortScore[] {
 export function withCustomCohort(base: ModelClassifier, definition: CohortDefinition, seeds: readonly string[]): ModelClassifier {
   const featurizer = base.featurizer
   const gazetteer = emptyGazetteer()
-  const seedVectors: Float32Array[] = []
+  // Similarity is measured to the centroid of the seeds, not to the nearest seed: a seed's generic
+  // word ("food" in "dog food", "walking" in "dog walking") makes its own vector close to unrelated
+  // interests ("fast food", "running shoes"), while in the centroid the words the seeds share (dog,
+  // cat, pet) add up and each seed's generic word counts for one seed only.
+  const centroid = new Float32Array(featurizer.layout.dims)
+  let seedsWithVectors = 0
   for (const seed of seeds) {
     const alias = normalizeText(seed)
     if (alias === '') continue
     addAlias(gazetteer, { alias, cohorts: [definition.id], source: `custom:${definition.id}` })
     const vector = featurizer.meanVector(alias.split(' '))
-    if (vector) seedVectors.push(vector)
+    if (!vector) continue
+    for (let d = 0; d < centroid.length; d++) centroid[d] = (centroid[d] as number) + (vector[d] as number)
+    seedsWithVectors++
   }
   const customScore = (text: string): { score: number; why: string } | null => {
     const analysis = featurizer.analyze(text)
     const matches = matchGazetteer(gazetteer, analysis.words)
     if (matches.some((m) => m.whole)) return { score: SEED_WHOLE_SCORE, why: 'seed term' }
     if (matches.length > 0) return { score: SEED_PART_SCORE, why: `seed term "${matches[0]?.entry.alias}"` }
-    const vector = featurizer.meanVector(analysis.words)
+    const vector = seedsWithVectors > 0 ? featurizer.meanVector(analysis.words) : null
     if (!vector) return null
-    let best = 0
-    for (const seed of seedVectors) best = Math.max(best, cosine(vector, seed))
-    return best >= CUSTOM_SIMILARITY ? { score: Math.round(best * 1000) / 1000, why: 'similar to seed terms' } : null
+    const similarity = cosine(vector, centroid)
+    return similarity >= CUSTOM_SIMILARITY ? { score: Math.round(similarity * 1000) / 1000, why: 'similar to the seed terms as a whole' } : null
   }
   const cohorts = [...base.cohorts(), definition]
   return {

@@ -50,7 +50,7 @@ const LEARNING_RATE = 0.15
 const L2 = 1e-6
 const GAZETTEER_DROPOUT = 0.4
 const SECOND_MIN = 0.15
-/** Vector similarity to a custom cohort's seed from which a corpus "none" item is left out (looser than extend.ts's 0.6: leaving out is cheap). */
+/** Vector similarity to a custom cohort's nearest seed from which a corpus "none" item is left out (loose: leaving out is cheap). */
 const CLAIM_SIMILARITY = 0.5
 const NEIGHBOUR_SIMILARITY = 0.6
 const NEIGHBOUR_CENTROID_SIMILARITY = 0.45
@@ -73,7 +73,7 @@ function domainWordsOf(dir: URL): Set<string> {
 
 /**
  * A predicate for corpus "none" items that a custom cohort claims: they share a content word with one
- * of its seeds, or their vector is as close to a seed as withCustomCohort's similarity rule asks.
+ * of its seeds, or their vector is within CLAIM_SIMILARITY of a seed's.
  */
 function claimedByCustomCohorts(featurizer: Featurizer, extras: ModelExtras): (item: LabeledItem) => boolean {
   const custom = new Set(extras.cohorts.map((c) => c.id))

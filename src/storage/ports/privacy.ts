@@ -78,6 +78,13 @@ export interface PrivacyJobRow {
   finishedAt: number | null
 }
 
+/** A raw row in the access export. */
+export interface ExportedRawRecord {
+  fields: { id: number; received_at: number; source: string; content_type: string; status: string; errors: unknown }
+  /** As stored (JSON text); written into the export as it is, never parsed and serialized again. */
+  payload: string
+}
+
 export interface PrivacyStore {
   /** The install's secret salt, generated once (a concurrent first call keeps the one stored first). */
   salt(generate: () => string): Promise<string>
@@ -114,8 +121,8 @@ export interface PrivacyStore {
   exportSection(section: 'interests' | 'cohorts' | 'segments' | 'consent' | 'merges', profileIds: readonly string[]): Promise<Array<Record<string, unknown>>>
   /** Events by id, in id order. */
   exportEvents(ids: readonly number[]): Promise<Array<Record<string, unknown>>>
-  /** Raw rows by id, as received. */
-  exportRawRecords(ids: readonly number[]): Promise<Array<Record<string, unknown>>>
+  /** Raw rows by id, as received: the payload as the JSON text it is stored as. */
+  exportRawRecords(ids: readonly number[]): Promise<ExportedRawRecord[]>
 
   /**
    * One retention step in its own transaction: looks at the next `limit` rows by id after `afterId`

@@ -3,7 +3,7 @@
 // access export's reads and retention purges. Reads go through `reader`, writes through `db`.
 import { type Kysely, type RawBuilder, type SqlBool, sql } from 'kysely'
 import type { Login } from '../../domain/profile.ts'
-import type { ErasePlan, ErasureResult, IdentityRow, PersonIdentifier, PersonRows, PrivacyJobRow, PrivacyStore, RawCandidate } from '../ports/privacy.ts'
+import type { ErasePlan, ErasureResult, ExportedRawRecord, IdentityRow, PersonIdentifier, PersonRows, PrivacyJobRow, PrivacyStore, RawCandidate } from '../ports/privacy.ts'
 import type { Trx } from './dialect/dialect.ts'
 import { chunks, MAX_IN_LIST } from './members.ts'
 import type { SqlDatabase } from './open.ts'
@@ -19,7 +19,7 @@ function parseJson(text: string | null): unknown {
   try {
     return JSON.parse(text)
   } catch {
-    // A payload that was never JSON (an unparseable line) is exported as the text it was.
+    // A value that was never JSON is exported as the text it was.
     return text
   }
 }
@@ -420,7 +420,7 @@ export function createPrivacyStore(database: SqlDatabase): PrivacyStore {
     },
 
     async exportRawRecords(ids) {
-      const out: Array<Record<string, unknown>> = []
+      const out: ExportedRawRecord[] = []
       for (const part of chunks(ids, MAX_IN_LIST)) {
         const rows = await reader
           .selectFrom('raw_records')
@@ -428,7 +428,9 @@ export function createPrivacyStore(database: SqlDatabase): PrivacyStore {
           .where('id', 'in', part)
           .orderBy('id')
           .execute()
-        for (const r of rows) out.push({ id: Number(r.id), received_at: Number(r.received_at), source: r.source, content_type: r.content_type, status: r.status, errors: parseJson(r.errors), payload: parseJson(r.payload) })
+        for (const r of rows) {
+          out.push({ fields: { id: Number(r.id), received_at: Number(r.received_at), source: r.source, content_type: r.content_type, status: r.status, errors: parseJson(r.errors) }, payload: r.payload })
+        }
       }
       return out
     },
