@@ -100,8 +100,9 @@ export function createIngestPipeline(options: PipelineOptions) {
   const readStoredRecord = createReadStoredRecord({ interestProperties, consentPurposes: validate.consentPurposes })
   const storeRaw = createStoreRawStage()
   const observationOf = createReadAcceptedObservation({ readStoredRecord, validate })
-  const resolveIdentity = createResolveIdentityStage({ newProfileId: options.newProfileId ?? newProfileId, observationOf, limits: options.identityLimits })
-  const linkIdentifiers = createLinkIdentifiersStage({ settings: options.identity ?? DEFAULT_IDENTITY_SETTINGS, newProfileId: options.newProfileId ?? newProfileId })
+  const identitySettings = options.identity ?? DEFAULT_IDENTITY_SETTINGS
+  const resolveIdentity = createResolveIdentityStage({ newProfileId: options.newProfileId ?? newProfileId, observationOf, limits: options.identityLimits, settings: identitySettings })
+  const linkIdentifiers = createLinkIdentifiersStage({ settings: identitySettings, newProfileId: options.newProfileId ?? newProfileId })
   const saveEvents = createSaveEventsStage()
   const recordConsent = createRecordConsentStage()
   const classify = createClassifyStage()

@@ -113,6 +113,24 @@ describe('limits', () => {
     expect(await profileIdOf({ device_id: 'W-D4' })).toBe(wes)
   })
 
+  it('one user id per person by default: a second user on the same browser is a person of their own, and the cookie stays', async () => {
+    await v1([{ type: 'identify', anonymousId: 'family-pc', userId: 'u-ann', traits: { name: 'Ann' }, timestamp: '2024-09-01T10:00:00Z' }])
+    await v1([{ type: 'track', anonymousId: 'family-pc', userId: 'u-ben', event: 'Order Completed', timestamp: '2024-09-01T11:00:00Z' }])
+    await v1([{ type: 'track', anonymousId: 'family-pc', userId: 'u-ben', event: 'Product Viewed', timestamp: '2024-09-01T11:05:00Z' }])
+    const ann = await profileIdOf({ user_id: 'u-ann' })
+    const ben = await profileIdOf({ user_id: 'u-ben' })
+    expect(ben).not.toBe(ann)
+    expect(await profileIdOf({ cookie: 'family-pc' })).toBe(ann)
+    const events = (await get('/api/events', { user_id: 'u-ben' })).body.events as Array<{ name: string }>
+    expect(events.map((e) => e.name).sort()).toEqual(['Order Completed', 'Product Viewed'])
+    expect((await get('/api/events', { user_id: 'u-ann' })).body.events).toEqual([])
+    const log = (await get('/api/user/merges', { user_id: 'u-ann' })).body.merges as Array<{ reason: string; identifier: string; detail: unknown }>
+    expect(log.filter((m) => m.reason === 'refused')).toEqual([
+      expect.objectContaining({ identifier: 'family-pc', detail: { rule: 'user_id_limit', limit: 1, demoted: 'cookie', user_id: 'u-ben' } }),
+      expect.objectContaining({ identifier: 'family-pc', detail: { rule: 'user_id_limit', limit: 1, demoted: 'cookie', user_id: 'u-ben' } }),
+    ])
+  })
+
   it('moves a loyalty id to the person who last used it, on the history', async () => {
     await t.ingest([{ cookie: 'm-1', email: 'mo@example.org', identifiers: { loyalty_id: 'L-7' }, timestamp: '2024-08-01T10:00:00Z' }])
     await t.ingest([{ cookie: 'm-2', email: 'mia@example.org', timestamp: '2024-08-01T10:00:00Z' }])

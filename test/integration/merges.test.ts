@@ -248,7 +248,7 @@ describe('guardrails', () => {
     expect(own.email).toBeNull()
   })
 
-  it('links at most 3 userIds to one person under a limit of 3; a 4th is refused, recorded, and resolves to a profile of its own', async () => {
+  it('links at most 3 userIds to one person under a limit of 3; a 4th demotes the browser’s cookie, so its record goes to that user id’s own person', async () => {
     const t = limited
     const merges = async (query: Record<string, string>) => (await t.app.inject({ method: 'GET', url: '/api/user/merges', query, headers: t.auth('read') })).json().merges as MergeJson[]
     const profileOf = async (query: Record<string, string>) => (await t.user(query)).body.user_profile
@@ -262,7 +262,8 @@ describe('guardrails', () => {
     for (const userId of ids.slice(0, 3)) expect((await profileOf({ user_id: userId })).profile_id).toBe(person.profile_id)
     expect((await profileOf({ user_id: ids[3] as string })).profile_id).not.toBe(person.profile_id)
     const refusal = (await merges({ cookie: anon })).find((m) => m.reason === 'refused')
-    expect(refusal).toMatchObject({ identifier: ids[3], detail: { rule: 'user_id_limit', limit: 3 } })
+    expect(refusal).toMatchObject({ identifier: anon, identifier_kind: 'cookie', detail: { rule: 'user_id_limit', limit: 3, demoted: 'cookie', user_id: ids[3] } })
+    expect((await profileOf({ cookie: anon })).profile_id).toBe(person.profile_id)
   })
 
   it('treats a cookie seen with more than 5 emails as a shared device: logins move it, its anonymous browsing is nobody’s', async () => {

@@ -6,6 +6,9 @@ import type { ProfileState } from '../../domain/profile.ts'
 import type { StoredRawRecord } from '../../domain/raw-record.ts'
 import type { Observation } from '../../domain/types.ts'
 import type { IdentityTransaction } from '../../storage/ports/identity.ts'
+import type { EventTransaction } from '../../storage/ports/events.ts'
+import type { IdentitySettings } from '../../domain/identifier-kinds.ts'
+import { cookiesToCheck, demoteCookies } from './demote-cookie.ts'
 import { applyObservation, emptyProfile } from './merge.ts'
 import { keepPreferredIds, type RebuildIds } from './rebuild-ids.ts'
 import { type BatchObservation, compareObservations, resolveBatch } from './resolve-batch.ts'
@@ -31,7 +34,35 @@ export function createResolveIdentityStage(deps: {
   observationOf: (row: StoredRawRecord) => Observation | null
   /** Guardrails (none when absent). */
   limits?: IdentityLimits
+  /** Identifier kinds and their limits: a user id past its limit demotes the cookie (demote-cookie.ts). */
+  settings?: IdentitySettings
 }) {
+  /** Email-less records whose user id their cookie's person may not take go by the user id instead. */
+  async function demoteCookiesOf(tx: Pick<EventTransaction, 'loadIdentifierLinks'>, items: readonly BatchObservation[]): Promise<{ items: readonly BatchObservation[]; merges: MergeLogEntry[] }> {
+    const settings = deps.settings
+    const cookies = settings ? cookiesToCheck(items, settings) : []
+    if (!settings || cookies.length === 0) return { items, merges: [] }
+    const owners = (await tx.loadIdentifierLinks({ keys: cookies.map((value) => ({ kind: 'cookie', value })), profileIds: [] })).owners
+    const cookieOwners = new Map<string, string>()
+    for (const c of cookies) {
+      const owner = owners.get(`cookie:${c}`)
+      if (owner !== undefined) cookieOwners.set(c, owner)
+    }
+    const { held } = await tx.loadIdentifierLinks({ keys: [], profileIds: [...new Set(cookieOwners.values())] })
+    const result = demoteCookies(items, { settings, cookieOwners, held })
+    // On the history of the person the cookie names: the cookie was kept from the user id's record.
+    const merges: MergeLogEntry[] = result.demoted.map((d) => ({
+      survivorId: cookieOwners.get(d.cookie) ?? '',
+      absorbedId: null,
+      reason: 'refused',
+      identifierKind: 'cookie',
+      identifier: d.cookie,
+      rawId: d.rawId,
+      detail: { rule: 'user_id_limit', limit: d.limit, ...(d.window === 'ever' ? {} : { window: d.window }), demoted: 'cookie', user_id: d.userId },
+    }))
+    return { items: result.items, merges: merges.filter((m) => m.survivorId !== '') }
+  }
+
   const sharedDeviceEmails = deps.limits?.sharedDeviceEmails ?? Number.POSITIVE_INFINITY
   /**
    * Folds a person again from every observation that belongs to them: their own records and the
@@ -63,18 +94,21 @@ export function createResolveIdentityStage(deps: {
    * unmerge); the people they make keep their previous ids (rebuild-ids.ts).
    */
   return async function resolveIdentity(
-    tx: IdentityTransaction,
-    items: readonly BatchObservation[],
+    tx: IdentityTransaction & Pick<EventTransaction, 'loadIdentifierLinks'>,
+    given: readonly BatchObservation[],
     now: number,
     rebuild?: RebuildIds,
   ): Promise<ResolvedIdentities> {
-    if (items.length === 0) return { touched: new Map(), absorbed: [], merges: [], resolvedTo: new Map(), created: new Set() }
+    if (given.length === 0) return { touched: new Map(), absorbed: [], merges: [], resolvedTo: new Map(), created: new Set() }
+    const demotion = await demoteCookiesOf(tx, given)
+    const items = demotion.items
     const cookies = [...new Set(items.map((i) => i.observation.cookie))]
     const emails = [...new Set(items.flatMap((i) => (i.observation.email ? [i.observation.email] : [])))]
     await tx.lockIdentifiers([...cookies.map((c) => `cookie:${c}`), ...emails.map((e) => `email:${e}`)])
     const links = items.flatMap(({ observation: o }) => (o.email ? [{ cookie: o.cookie, email: o.email }] : []))
     const state = await tx.loadResolveState({ cookies, emails, links })
     const resolved = resolveBatch(state, items, { newProfileId: deps.newProfileId, now, ...(deps.limits ? { limits: deps.limits } : {}) })
+    resolved.merges.push(...demotion.merges)
     const changes = rebuild ? keepPreferredIds(resolved, { ...rebuild, loaded: new Set(state.profiles.keys()), now }) : resolved
     await tx.saveResolution({
       profiles: changes.profiles,
