@@ -61,9 +61,9 @@ export interface LikelyMatch {
 }
 
 /** Sightings are kept once per (cookie, IP, user agent) per slot of this length: enough resolution for a 30-minute window. */
-export const SIGHTING_SLOT_MS = 60_000
+export const SIGHTING_SLOT_MS = 5 * 60_000
 /** The evidence of one co-occurrence at a quiet address, at the same moment. */
-export const BASE_WEIGHT = 0.5
+export const BASE_WEIGHT = 0.45
 /** How much weaker a co-occurrence at the window's edge is than one at the same moment. */
 export const CLOSENESS_DROP = 0.8
 /** The confidence below which a link is not listed unless asked for (GET /api/user/likely-matches). */
@@ -124,7 +124,7 @@ export function findLikelyMatches(sightings: readonly OwnedSighting[], options: 
         const weight = coOccurrenceWeight({ gapMs, windowMs, othersSameUserAgent, othersSameIp })
         const [first, second] = compare(s.profileId, t.profileId) < 0 ? [s, t] : [t, s]
         const pairKey = `${first.profileId}\u0000${second.profileId}`
-        const slotKey = `${s.userAgent}\u0000${Math.floor(s.at / windowMs)}`
+        const slotKey = `${s.ip}\u0000${s.userAgent}\u0000${Math.floor(s.at / windowMs)}`
         const slots = pairs.get(pairKey) ?? new Map<string, CoOccurrence>()
         pairs.set(pairKey, slots)
         const best = slots.get(slotKey)
@@ -137,7 +137,7 @@ export function findLikelyMatches(sightings: readonly OwnedSighting[], options: 
   const matches: LikelyMatch[] = []
   for (const [key, slots] of pairs) {
     const [a, b] = key.split('\u0000') as [string, string]
-    const all = [...slots.values()]
+    const all = episodes([...slots.values()], windowMs)
     const times = all.map((o) => o.at)
     matches.push({
       profileIds: [a, b],
@@ -149,6 +149,29 @@ export function findLikelyMatches(sightings: readonly OwnedSighting[], options: 
     })
   }
   return matches.sort(byConfidence)
+}
+
+/**
+ * One session is one piece of evidence, however long: co-occurrences on one IP and user agent less
+ * than a window apart form one episode, and only its strongest counts. Otherwise two strangers who
+ * browse side by side for an hour would count as meeting twice.
+ */
+function episodes(all: CoOccurrence[], windowMs: number): CoOccurrence[] {
+  all.sort((x, y) => compare(x.ip, y.ip) || compare(x.userAgent, y.userAgent) || x.at - y.at)
+  const out: CoOccurrence[] = []
+  let last: CoOccurrence | null = null
+  let lastAt = 0
+  for (const o of all) {
+    if (last && o.ip === last.ip && o.userAgent === last.userAgent && o.at - lastAt <= windowMs) {
+      if (o.weight > last.weight) out[out.length - 1] = o
+      last = out[out.length - 1] as CoOccurrence
+    } else {
+      out.push(o)
+      last = o
+    }
+    lastAt = o.at
+  }
+  return out
 }
 
 /** Strongest first; ties in a stable order (the pair's ids). */

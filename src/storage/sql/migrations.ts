@@ -374,6 +374,7 @@ function migrationsFor(dialect: SqlDialect): Record<string, Migration> {
           .addColumn('cookie', 'text', (c) => c.notNull())
           .addColumn('at', bigint, (c) => c.notNull())
           .addPrimaryKeyConstraint('device_sightings_pk', ['ip', 'user_agent', 'slot', 'cookie'])
+          .modifyEnd(clustered)
           .execute()
         await db.schema.createIndex('device_sightings_cookie').on('device_sightings').column('cookie').execute()
       },
