@@ -11,10 +11,12 @@
 //   phone) divides the evidence among everyone who could be the other side;
 // - many other devices behind the IP (other user agents) lower it further, gently: the address is a
 //   shared one, so even an exact user agent match is weaker.
-// Distinct co-occurrences (different IP, user agent or window slot) add up as independent evidence:
-// confidence = 1 − Π(1 − q), the strongest q per slot. Two cookies of one browser (a site and its
-// help centre, a private window) meet again and again within minutes; strangers behind one address
-// meet at random, loosely, among many.
+// Distinct co-occurrences add up as independent evidence: confidence = 1 − Π(1 − q). One session is
+// one piece of evidence however long (co-occurrences on one IP and user agent less than a window apart
+// form an episode; its strongest q counts), and BASE < 0.5, so a single episode never reaches the
+// default threshold. Two cookies of one browser (a site and its help centre, a private window) meet
+// again and again within minutes; strangers behind one address meet at random, loosely, among many.
+// bench/likely-matches.ts measures the result (docs/identity.md).
 
 /** One cookie seen on an IP address with a user agent: the first time in its slot (see SIGHTING_SLOT_MS). */
 export interface DeviceSighting {
