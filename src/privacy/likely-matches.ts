@@ -35,7 +35,8 @@ export function createLikelyMatchService(options: { enabled: boolean; windowMinu
     /** Every link at or above the confidence, strongest first, as one page. */
     async list(query: LikelyMatchQuery): Promise<{ total: number; matches: ListedLikelyMatch[] }> {
       const minConfidence = query.minConfidence ?? DEFAULT_MIN_CONFIDENCE
-      const all = findLikelyMatches(await options.reader.loadSharedAddressSightings(), { windowMs })
+      // One person's links need only the addresses they were seen on.
+      const all = findLikelyMatches(await options.reader.loadSharedAddressSightings({ profileId: query.profileId }), { windowMs })
       const wanted = all.filter((m) => m.confidence >= minConfidence && (query.profileId === undefined || m.profileIds.includes(query.profileId))).sort(byConfidence)
       const page = wanted.slice(query.offset, query.offset + query.limit)
       const cookies = await options.reader.cookiesOf(page.flatMap((m) => m.profileIds))

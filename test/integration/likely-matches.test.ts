@@ -151,6 +151,12 @@ describe('likely matches on', () => {
     const second = await links(t, { min_confidence: '0', limit: '2', offset: '2' })
     expect(second.likely_matches.map((l) => l.profile_ids)).toEqual(all.likely_matches.slice(2, 4).map((l) => l.profile_ids))
     expect((await links(t, { min_confidence: '0.5', limit: '1000' })).likely_matches.every((l) => l.confidence >= 0.5)).toBe(true)
+    // One person's links (read from the addresses they were seen on) are those of the full list.
+    for (const link of all.likely_matches) {
+      const own = await links(t, { profile_id: link.profile_ids[1], min_confidence: '0', limit: '1000' })
+      expect(own.likely_matches).toContainEqual(link)
+      expect(own.likely_matches.every((l) => l.profile_ids.includes(link.profile_ids[1]))).toBe(true)
+    }
     const read = await t.app.inject({ method: 'GET', url: '/api/user/likely-matches', headers: t.auth('read') })
     expect(read.statusCode).toBe(403)
     const missing = await t.app.inject({ method: 'GET', url: '/api/user/likely-matches?cookie=nobody-at-all', headers: t.auth('admin') })

@@ -11,9 +11,10 @@ export interface LikelyMatchTransaction {
 export interface LikelyMatchReader {
   /**
    * The sightings of every IP address where two or more cookies were seen, each with the profile its
-   * cookie resolves to now; cookies that resolve to no profile (erased) are left out.
+   * cookie resolves to now; cookies that resolve to no profile (erased) are left out. With
+   * `profileId`, only the addresses that profile's cookies were seen on.
    */
-  loadSharedAddressSightings(): Promise<OwnedSighting[]>
+  loadSharedAddressSightings(options?: { profileId?: string }): Promise<OwnedSighting[]>
   /** The cookies of each profile (sorted). */
   cookiesOf(profileIds: readonly string[]): Promise<Map<string, string[]>>
 }

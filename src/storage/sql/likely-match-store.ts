@@ -30,10 +30,17 @@ export function createLikelyMatchTransaction(trx: Trx, dialect: SqlDialect): Lik
 
 export function createLikelyMatchReader(reader: Kysely<Database>): LikelyMatchReader {
   return {
-    async loadSharedAddressSightings() {
-      // Addresses with two or more cookies; each sighting with its cookie's profile, and whether that
-      // profile is anonymous (no email, no user id).
-      const shared = reader.selectFrom('device_sightings').select('ip').groupBy('ip').having(sql`count(distinct cookie)`, '>', 1)
+    async loadSharedAddressSightings(options = {}) {
+      // Addresses with two or more cookies (of one profile's cookies, when asked); each sighting with
+      // its cookie's profile, and whether that profile is anonymous (no email, no user id).
+      const { profileId } = options
+      const ownCookies = reader.selectFrom('identities').select('value').where('kind', '=', 'cookie').where('profile_id', '=', profileId ?? '')
+      const shared = reader
+        .selectFrom('device_sightings')
+        .select('ip')
+        .$if(profileId !== undefined, (q) => q.where('ip', 'in', reader.selectFrom('device_sightings').select('ip').where('cookie', 'in', ownCookies)))
+        .groupBy('ip')
+        .having(sql`count(distinct cookie)`, '>', 1)
       const rows = await reader
         .selectFrom('device_sightings as s')
         .innerJoin('identities as i', (join) => join.on('i.kind', '=', 'cookie').onRef('i.value', '=', 's.cookie'))
