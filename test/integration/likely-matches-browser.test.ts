@@ -85,4 +85,16 @@ describe.skipIf(!hasChromium)(`the likely matches page in headless Chromium (ski
     expect((merges.json() as { merges: Array<{ reason: string }> }).merges.map((m) => m.reason)).toContain('manual')
     await context.close()
   })
+
+  it('is not shown to a read key', async () => {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 800 } })
+    const page = await context.newPage()
+    await page.goto(`${origin}/`)
+    await page.getByLabel('API key').fill(t.keys.read)
+    await page.getByRole('button', { name: 'Sign in' }).click()
+    const nav = page.getByRole('navigation', { name: 'Console' })
+    await nav.getByRole('link', { name: 'People', exact: true }).waitFor()
+    expect(await nav.getByRole('link', { name: 'Likely matches', exact: true }).count()).toBe(0)
+    await context.close()
+  })
 })
