@@ -36,7 +36,7 @@ describe('likely matches on a generated world with known people', () => {
     expect(figures?.recallReachable).toBeGreaterThanOrEqual(RECALL_FLOOR)
   })
 
-  it('trades recall for precision as the threshold rises, and links strangers behind shared addresses only below it', () => {
+  it('trades recall for precision as the threshold rises: strangers behind shared addresses are listed at low confidence', () => {
     const [low, high] = figuresAt(outcomes, [0, DEFAULT_MIN_CONFIDENCE], totals)
     expect(low?.links).toBeGreaterThan(high?.links ?? 0)
     expect(low?.precision).toBeLessThan(high?.precision ?? 0)
