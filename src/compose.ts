@@ -7,6 +7,7 @@ import { ChangeNotifier } from './activation/notifier.ts'
 import { SegmentService } from './segments/service.ts'
 import { IdentityService } from './privacy/identity-service.ts'
 import { PrivacyService } from './privacy/service.ts'
+import { createLikelyMatchService, type LikelyMatchService } from './privacy/likely-matches.ts'
 import { WebhookDispatcher } from './activation/webhooks/dispatcher.ts'
 import type { ActivationStore } from './storage/ports/activation.ts'
 import type { Config } from './config.ts'
@@ -17,6 +18,7 @@ import type { PrepareSettings } from './pipeline/prepare/tasks.ts'
 import { DEFAULT_EMAIL_BLOCKLIST } from './pipeline/validate/index.ts'
 import { createActivationStore } from './storage/sql/activation-store.ts'
 import { createPrivacyStore } from './storage/sql/privacy-store.ts'
+import { createLikelyMatchReader } from './storage/sql/likely-match-store.ts'
 import { openDatabase } from './storage/sql/open.ts'
 import { createSqlStore } from './storage/sql/sql-store.ts'
 import { createWriteQueue } from './storage/sql/write-queue.ts'
@@ -37,6 +39,8 @@ export interface Runtime {
   privacy: PrivacyService
   /** Merge history, unmerge, manual merge. */
   identity: IdentityService
+  /** Likely matches (CDP_LIKELY_MATCHES): suggested links between anonymous profiles. */
+  likelyMatches: LikelyMatchService
   close(): Promise<void>
 }
 
@@ -98,6 +102,7 @@ export async function openRuntime(config: Config, options: RuntimeOptions = {}):
     log: options.log,
     identityLimits: config.identityLimits,
     identity: config.identity,
+    recordSightings: config.likelyMatches.enabled,
   })
   const cohorts = new CohortService({ store, pipeline, base, dataDir: config.dataDir, retrain: options.retrain ?? false, log: options.log })
   await cohorts.init()
@@ -125,6 +130,7 @@ export async function openRuntime(config: Config, options: RuntimeOptions = {}):
   const privacy = new PrivacyService({ config, store: createPrivacyStore(database), pipeline, notifier, background: options.background ?? false, log })
   await privacy.init()
   const identity = new IdentityService({ pipeline, store, log })
+  const likelyMatches = createLikelyMatchService({ ...config.likelyMatches, reader: createLikelyMatchReader(database.reader) })
   return {
     config,
     store,
@@ -136,6 +142,7 @@ export async function openRuntime(config: Config, options: RuntimeOptions = {}):
     webhooks,
     privacy,
     identity,
+    likelyMatches,
     async close() {
       await privacy.close()
       // Deliveries in flight finish (or time out) and record their outcome before the database closes.

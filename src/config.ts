@@ -65,6 +65,9 @@ const schema = z.object({
   // Retention in days (unset: keep forever); the scheduler purges older rows in small batches.
   CDP_RETENTION_RAW_DAYS: z.coerce.number().int().min(1).optional(),
   CDP_RETENTION_EVENTS_DAYS: z.coerce.number().int().min(1).optional(),
+  // Likely matches (docs/identity.md): anonymous profiles on one IP and user agent, suggested, never merged.
+  CDP_LIKELY_MATCHES: z.enum(['on', 'off'], { message: 'must be "on" or "off"' }).default('off'),
+  CDP_LIKELY_MATCH_WINDOW_MINUTES: z.coerce.number().int().min(1).max(1440).default(30),
 })
 
 /** "analytics, Marketing Email" → ["analytics", "marketing_email"]: purposes are lower-case words joined by "_". */
@@ -128,6 +131,8 @@ export interface Config {
   readonly ingestWorkers: number
   /** Days to keep raw records and events; undefined keeps them forever. */
   readonly retention: { readonly rawDays: number | undefined; readonly eventsDays: number | undefined }
+  /** Likely matches (CDP_LIKELY_MATCHES): when on, IP and user agent are kept per cookie; the window pairs them. */
+  readonly likelyMatches: { readonly enabled: boolean; readonly windowMinutes: number }
 }
 
 export interface IdentityLimits {
@@ -205,5 +210,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     // One core stays with the main thread, which resolves identities and writes.
     ingestWorkers: e.CDP_INGEST_WORKERS ?? Math.max(1, os.availableParallelism() - 1),
     retention: Object.freeze({ rawDays: e.CDP_RETENTION_RAW_DAYS, eventsDays: e.CDP_RETENTION_EVENTS_DAYS }),
+    likelyMatches: Object.freeze({ enabled: e.CDP_LIKELY_MATCHES === 'on', windowMinutes: e.CDP_LIKELY_MATCH_WINDOW_MINUTES }),
   })
 }

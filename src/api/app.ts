@@ -26,6 +26,8 @@ import { identityRoutes } from './routes/identity.ts'
 import { ingestRoutes } from './routes/ingest.ts'
 import { keyRoutes } from './routes/keys.ts'
 import { mergeRoutes } from './routes/merges.ts'
+import { likelyMatchRoutes } from './routes/likely-matches.ts'
+import type { LikelyMatchService } from '../privacy/likely-matches.ts'
 import { privacyRoutes } from './routes/privacy.ts'
 import { modelRoutes } from './routes/model.ts'
 import { rawRoutes } from './routes/raw.ts'
@@ -50,6 +52,8 @@ export interface AppDependencies {
   privacy: PrivacyService
   /** Merge history, unmerge, manual merge. */
   identity: IdentityService
+  /** Likely matches between anonymous profiles (CDP_LIKELY_MATCHES). */
+  likelyMatches: LikelyMatchService
   /** The change stream and webhooks of segments. */
   activation: SegmentActivationDependencies
   /** The console's build (index.html and assets/); when it is missing, `/` says how to build it. */
@@ -76,6 +80,7 @@ export function appDependencies(runtime: Runtime): AppDependencies {
     segments: runtime.segments,
     privacy: runtime.privacy,
     identity: runtime.identity,
+    likelyMatches: runtime.likelyMatches,
     activation: { store: runtime.activation, notifier: runtime.notifier, dispatcher: runtime.webhooks, consentPurposes: runtime.config.consentPurposes },
     consoleDir: defaultConsoleDir(),
   }
@@ -155,6 +160,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   // Before userRoutes' GET /api/user: /api/user/merges and /api/user/export are their own routes.
   await app.register(privacyRoutes, context)
   await app.register(mergeRoutes, context)
+  await app.register(likelyMatchRoutes, context)
   await app.register(userRoutes, context)
   await app.register(eventRoutes, context)
   await app.register(cohortRoutes, context)

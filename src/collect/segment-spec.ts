@@ -58,6 +58,25 @@ export interface TranslatedMessage {
   record: Record<string, unknown> | null
   event: EventRecord | null
   errors: FieldIssue[]
+  /** context.ip and context.userAgent as sent, for likely matches (domain/likely-match.ts); absent when neither is. */
+  device?: DeviceFacts
+}
+
+/** Where a message came from: its context.ip and context.userAgent (or the HTTP request's, filled by the /v1 route). */
+export interface DeviceFacts {
+  ip: string | null
+  userAgent: string | null
+}
+
+const MAX_DEVICE_TEXT = 500
+
+/** context.ip and context.userAgent when they are non-empty text of a sane length. */
+export function deviceOf(context: Record<string, unknown> | null): DeviceFacts | undefined {
+  if (!context) return undefined
+  const text = (value: unknown): string | null => (typeof value === 'string' && value.trim() !== '' && value.length <= MAX_DEVICE_TEXT ? value.trim() : null)
+  const ip = text(context.ip)
+  const userAgent = text(context.userAgent)
+  return ip === null && userAgent === null ? undefined : { ip, userAgent }
 }
 
 export interface TranslateOptions {
@@ -235,7 +254,8 @@ export function translateMessage(value: unknown, options: TranslateOptions): Tra
       const interests = eventInterests(event, options.interestProperties ?? DEFAULT_INTEREST_PROPERTIES)
       if (interests.length > 0) record.interests = interests
     }
-    return { messageId, type, anonymousId, userId: who.userId, keyedByUserId: who.keyedByUserId, record, event, errors: [] }
+    const device = deviceOf(context)
+    return { messageId, type, anonymousId, userId: who.userId, keyedByUserId: who.keyedByUserId, record, event, errors: [], ...(device ? { device } : {}) }
   }
 }
 

@@ -3,7 +3,7 @@
 import type { NewRawRecord } from '../domain/raw-record.ts'
 import type { BodyFormat, FieldIssue, IncomingRecord, Observation } from '../domain/types.ts'
 import type { CsvDelimiter } from '../collect/csv-rows.ts'
-import type { EventRecord, MessageType } from '../collect/segment-spec.ts'
+import type { DeviceFacts, EventRecord, MessageType } from '../collect/segment-spec.ts'
 import type { QualityPolicy } from './validate/quality-policy.ts'
 
 /** The raw content type of Segment-spec messages: how replay and rebuild know to translate them. */
@@ -16,6 +16,8 @@ export interface MessageFacts {
   anonymousId: string | null
   userId: string | null
   keyedByUserId: boolean
+  /** The IP and user agent it came from, when known (likely matches). */
+  device?: DeviceFacts
 }
 
 /** What an accepted message adds once its profile is known. */
@@ -74,4 +76,9 @@ export interface MessageBatch {
   /** The batch's sentAt, for clock-skew correction of messages without their own. */
   sentAt?: unknown
   impliedType?: MessageType
+  /**
+   * The HTTP request's IP and User-Agent, for messages whose context names none (the browser
+   * snippet's calls); the /v1 route passes them only when likely matches are on.
+   */
+  client?: DeviceFacts
 }

@@ -28,6 +28,7 @@ import { type IdentitySettings, identitySettings, UNLIMITED } from '../domain/id
 import { createLinkIdentifiersStage } from './identity/link-stage.ts'
 import type { RebuildIds } from './identity/rebuild-ids.ts'
 import { createStoreRawStage } from './raw/stage.ts'
+import { createRecordSightingsStage } from './likely/stage.ts'
 import type { BodyBatch, GroupBatch, IngestBatch, MessageBatch, MessagePart, PreparedRecord } from './records.ts'
 import { completeReport, type IngestReport, mergeReports, preparedReport } from './report.ts'
 import { ok, type Outcome, rejected } from '../domain/outcome.ts'
@@ -57,6 +58,8 @@ export interface PipelineOptions {
    * thread, built with the same validation settings; without, everything is prepared here.
    */
   preparePool?: PreparePool
+  /** Keep device sightings for likely matches (CDP_LIKELY_MATCHES); off by default. */
+  recordSightings?: boolean
 }
 
 // Below these a batch is prepared on the main thread: the round trip to a worker (~0.1–0.3 ms, plus
@@ -107,6 +110,7 @@ export function createIngestPipeline(options: PipelineOptions) {
   const recordConsent = createRecordConsentStage()
   const classify = createClassifyStage()
   const evaluateSegments = createSegmentsStage({ engine: () => engine })
+  const recordSightings = options.recordSightings ? createRecordSightingsStage() : null
 
   /** Accepted observations, stored for the first time, through the stages that follow the raw store. */
   async function apply(tx: IngestTransaction, items: BatchObservation[], messages: ReadonlyMap<number, MessagePart>, now: number, reason: string, rebuild?: RebuildIds) {
@@ -122,6 +126,8 @@ export function createIngestPipeline(options: PipelineOptions) {
     await saveEvents(tx, messages, identities.resolvedTo)
     // Consent history after identity too: each statement is kept under its record's profile.
     await recordConsent(tx, items, identities.resolvedTo)
+    // Device sightings (likely matches, only when on) are keyed by cookie: no ordering constraint.
+    if (recordSightings) await recordSightings(tx, messages)
     // Cohorts after identity (rebuilt persons included): scored on profiles as they now stand, and
     // profiles absorbed by a merge lose theirs.
     const { touched, absorbed } = identities
@@ -238,7 +244,7 @@ export function createIngestPipeline(options: PipelineOptions) {
     async ingestMessages(batch: MessageBatch): Promise<IngestReport> {
       const receivedAt = batch.receivedAt ?? Date.now()
       const batchId = newBatchId()
-      const context = { source: batch.source, batchId, receivedAt, sentAt: batch.sentAt, impliedType: batch.impliedType }
+      const context = { source: batch.source, batchId, receivedAt, sentAt: batch.sentAt, impliedType: batch.impliedType, ...(batch.client ? { client: batch.client } : {}) }
       const outcome = await prepare({ kind: 'messages', messages: [...batch.messages], context }, inWorker(batch.messages.length, MIN_WORKER_RECORDS))
       const parts = cutBeforeUserIdMessages(preparedOf(outcome))
       // The parts commit in order: a later part may name a userId an earlier one links.

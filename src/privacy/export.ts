@@ -32,6 +32,8 @@ export async function* exportDocument(input: ExportInput): AsyncGenerator<string
   yield field('segments', await store.exportSection('segments', ids))
   yield field('consent_history', await store.exportSection('consent', ids))
   yield field('merge_history', await store.exportSection('merges', ids))
+  // Likely matches: IP addresses and user agents seen with the person's cookies (only kept when CDP_LIKELY_MATCHES is on).
+  yield field('device_sightings', await store.exportSection('device_sightings', ids))
   yield ',"events":['
   let first = true
   const eventIds = (await store.personEvents(profileId)).map((e) => e.id)

@@ -6,6 +6,7 @@ import { AudiencesPage } from './pages/audiences/index.tsx'
 import { CohortsPage } from './pages/cohorts/index.tsx'
 import { DataPage } from './pages/data.tsx'
 import { KeysPage } from './pages/keys.tsx'
+import { LikelyMatchesPage } from './pages/likely-matches.tsx'
 import { OverviewPage } from './pages/overview.tsx'
 import { PeoplePage } from './pages/people/index.tsx'
 import type { Scope } from './api.ts'
@@ -35,6 +36,7 @@ export const PAGES: PageEntry[] = [
   { id: 'cohorts', label: 'Cohorts', component: CohortsPage, scope: 'read' },
   { id: 'audiences', label: 'Audiences', component: AudiencesPage, scope: 'read' },
   { id: 'data', label: 'Data', component: DataPage, scope: 'admin' },
+  { id: 'likely-matches', label: 'Likely matches', component: LikelyMatchesPage, scope: 'admin' },
   { id: 'keys', label: 'Keys', component: KeysPage, scope: 'admin' },
 ]
 

@@ -172,18 +172,23 @@ export async function segmentApiRoutes(fastify: FastifyInstance, ctx: RouteConte
     const body = readBody(request)
     await authenticate(request, body)
     const source = query.source ?? SOURCE
+    // Likely matches (only when on): the request's IP and User-Agent stand in for messages whose
+    // context names none, as the browser snippet's calls come straight from the visitor's browser.
+    // A server library's request (no browser user agent) is its server's address: not the visitor's.
+    const userAgent = request.headers['user-agent'] ?? ''
+    const client = ctx.likelyMatches.enabled && userAgent.startsWith('Mozilla/') ? { client: { ip: request.ip || null, userAgent } } : {}
     if (type === 'batch') {
       const batch = body.value.batch
       if (!Array.isArray(batch)) {
         throw new AppError('invalid_input', `"batch" must be an array of messages, got ${batch === undefined ? 'nothing' : typeof batch}`)
       }
       const records: IncomingRecord[] = batch.map((value: unknown, index) => ({ index, value }))
-      const report = await ctx.pipeline.ingestMessages({ messages: records, source, sentAt: body.value.sentAt })
+      const report = await ctx.pipeline.ingestMessages({ messages: records, source, sentAt: body.value.sentAt, ...client })
       return toResult(report, messageIdsOf(records))
     }
     const { writeKey: _writeKey, ...message } = body.value
     const records: IncomingRecord[] = [{ index: 0, value: message }]
-    const report = await ctx.pipeline.ingestMessages({ messages: records, source, impliedType: type })
+    const report = await ctx.pipeline.ingestMessages({ messages: records, source, impliedType: type, ...client })
     const result = toResult(report, messageIdsOf(records))
     if (report.failed > 0) {
       // One message: its rejection is the request's. The raw store keeps it for review and replay.

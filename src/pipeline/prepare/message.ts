@@ -3,7 +3,7 @@
 // (a client retry, a replayed queue) is stored and counted once, however far apart the copies are.
 import { findTooDeep, storableJson } from '../../domain/json-value.ts'
 import type { FieldIssue, IncomingRecord } from '../../domain/types.ts'
-import { type InterestProperty, MAX_MESSAGE_BYTES, type MessageType, translateMessage } from '../../collect/segment-spec.ts'
+import { type DeviceFacts, type InterestProperty, MAX_MESSAGE_BYTES, type MessageType, translateMessage } from '../../collect/segment-spec.ts'
 import { policyForSource, type QualityPolicies, validateRecord, type ValidateOptions } from '../validate/index.ts'
 import { MESSAGE_CONTENT_TYPE, type PreparedRecord } from '../records.ts'
 import { acceptedRecord, contentHash, rejectedRecord, tooDeepRecord } from './raw-record.ts'
@@ -15,6 +15,8 @@ export interface MessageBatchContext {
   /** The batch's sentAt, for clock-skew correction of messages without their own. */
   sentAt?: unknown
   impliedType?: MessageType
+  /** The request's IP and user agent, for messages that name none (MessageBatch.client). */
+  client?: DeviceFacts
 }
 
 export function createPrepareMessage(deps: {
@@ -38,7 +40,10 @@ export function createPrepareMessage(deps: {
     const result = validateRecord(translated.record, { ...deps.validate, receivedAt, onInvalid: policyForSource(deps.qualityPolicies, source) })
     if (result.kind === 'rejected') return rejected(result.detail.errors)
     const { messageId, event, anonymousId, userId, keyedByUserId } = translated
-    return acceptedRecord(record.index, raw, result.value, { messageId, event, anonymousId, userId, keyedByUserId })
+    // The message's own context wins, field by field, over the request it came in.
+    const client = batch.client
+    const device = client ? { ip: translated.device?.ip ?? client.ip, userAgent: translated.device?.userAgent ?? client.userAgent } : translated.device
+    return acceptedRecord(record.index, raw, result.value, { messageId, event, anonymousId, userId, keyedByUserId, ...(device ? { device } : {}) })
   }
 }
 

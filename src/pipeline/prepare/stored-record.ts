@@ -38,7 +38,7 @@ export function createReadStoredRecord(deps: { interestProperties: readonly Inte
     if (!t.record) return { record: null }
     return {
       record: row.observedAt === null ? t.record : { ...t.record, timestamp: row.observedAt },
-      message: { messageId: t.messageId, event: t.event, anonymousId: t.anonymousId, userId: t.userId, keyedByUserId: t.keyedByUserId },
+      message: { messageId: t.messageId, event: t.event, anonymousId: t.anonymousId, userId: t.userId, keyedByUserId: t.keyedByUserId, ...(t.device ? { device: t.device } : {}) },
     }
   }
 }

@@ -2,12 +2,13 @@
 // Each stage takes only the part it uses.
 import type { ConsentTransaction } from './consent.ts'
 import type { IdentityTransaction } from './identity.ts'
+import type { LikelyMatchTransaction } from './likely-matches.ts'
 import type { MembershipTransaction } from './cohorts.ts'
 import type { EventTransaction } from './events.ts'
 import type { RawRecordWriter } from './raw.ts'
 import type { SegmentTransaction } from './segments.ts'
 
-export interface IngestTransaction extends RawRecordWriter, IdentityTransaction, MembershipTransaction, EventTransaction, SegmentTransaction, ConsentTransaction {}
+export interface IngestTransaction extends RawRecordWriter, IdentityTransaction, MembershipTransaction, EventTransaction, SegmentTransaction, ConsentTransaction, LikelyMatchTransaction {}
 
 export interface TransactionRunner {
   /**

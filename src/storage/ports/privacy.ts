@@ -118,7 +118,7 @@ export interface PrivacyStore {
 
   /** Export reads. */
   exportProfile(profileId: string): Promise<Record<string, unknown> | undefined>
-  exportSection(section: 'interests' | 'cohorts' | 'segments' | 'consent' | 'merges', profileIds: readonly string[]): Promise<Array<Record<string, unknown>>>
+  exportSection(section: 'interests' | 'cohorts' | 'segments' | 'consent' | 'merges' | 'device_sightings', profileIds: readonly string[]): Promise<Array<Record<string, unknown>>>
   /** Events by id, in id order. */
   exportEvents(ids: readonly number[]): Promise<Array<Record<string, unknown>>>
   /** Raw rows by id, as received: the payload as the JSON text it is stored as. */

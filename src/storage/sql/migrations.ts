@@ -362,6 +362,23 @@ function migrationsFor(dialect: SqlDialect): Record<string, Migration> {
         await db.schema.alterTable('webhooks').addColumn('required_consent', 'text', (c) => c.notNull().defaultTo('[]')).execute()
       },
     },
+    '0012_likely_matches': {
+      async up(db: Kysely<unknown>) {
+        // Likely matches (issue #20): a cookie seen on an IP and user agent, once per slot. Keyed by
+        // address first, as the links are found per address; by cookie for erasure and the export.
+        await db.schema
+          .createTable('device_sightings')
+          .addColumn('ip', 'text', (c) => c.notNull())
+          .addColumn('user_agent', 'text', (c) => c.notNull())
+          .addColumn('slot', bigint, (c) => c.notNull())
+          .addColumn('cookie', 'text', (c) => c.notNull())
+          .addColumn('at', bigint, (c) => c.notNull())
+          .addPrimaryKeyConstraint('device_sightings_pk', ['ip', 'user_agent', 'slot', 'cookie'])
+          .modifyEnd(clustered)
+          .execute()
+        await db.schema.createIndex('device_sightings_cookie').on('device_sightings').column('cookie').execute()
+      },
+    },
   }
 }
 

@@ -8,6 +8,7 @@ import type { Trx } from './dialect/dialect.ts'
 import { chunks, MAX_IN_LIST } from './members.ts'
 import type { SqlDatabase } from './open.ts'
 import type { Database } from './schema.ts'
+import { deleteDeviceSightings, exportDeviceSightings } from './likely-match-store.ts'
 
 const SALT_SETTING = 'privacy_salt'
 const MAX_ATTEMPTS = 5
@@ -217,6 +218,9 @@ export function createPrivacyStore(database: SqlDatabase): PrivacyStore {
         add(counts, 'refused_links', (await trx.deleteFrom('refused_links').where('cookie', 'in', part).executeTakeFirst()).numDeletedRows)
         add(counts, 'merges', (await trx.deleteFrom('merges').where('identifier_kind', '=', 'cookie').where('identifier', 'in', part).where('reason', '=', 'refused').executeTakeFirst()).numDeletedRows)
       }
+      // Likely matches: the IP addresses and user agents seen with any of the person's cookies (their links go with them).
+      const sightingCookies = new Set([...plan.cookies, ...rows.identities.filter((i) => i.kind === 'cookie').map((i) => i.value)])
+      add(counts, 'device_sightings', await deleteDeviceSightings(trx, [...sightingCookies]))
       return { counts, segmentIds }
     })
   }
@@ -376,6 +380,8 @@ export function createPrivacyStore(database: SqlDatabase): PrivacyStore {
       if (profileIds.length === 0) return []
       const ids = [...profileIds]
       switch (section) {
+        case 'device_sightings':
+          return await exportDeviceSightings(reader, ids)
         case 'interests':
           return await reader.selectFrom('profile_interests').select(['interest', 'first_seen', 'last_seen', 'source']).where('profile_id', 'in', ids).orderBy('interest').execute()
         case 'cohorts':

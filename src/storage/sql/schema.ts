@@ -94,6 +94,18 @@ export interface ConsentChangesTable {
   raw_id: number | null
 }
 
+/**
+ * A cookie seen on an IP address with a user agent, once per slot (domain/likely-match.ts): written
+ * only when likely matches are on (CDP_LIKELY_MATCHES), erased with the person.
+ */
+export interface DeviceSightingsTable {
+  ip: string
+  user_agent: string
+  slot: number // floor(at / SIGHTING_SLOT_MS)
+  cookie: string
+  at: number // the first time in the slot
+}
+
 /** A link between a cookie and an email that resolution must not make (an unmerge, or a guardrail an admin set). */
 export interface RefusedLinksTable {
   cookie: string
@@ -277,6 +289,7 @@ export interface Database {
   suppressions: SuppressionsTable
   settings: SettingsTable
   privacy_job_identifiers: PrivacyJobIdentifiersTable
+  device_sightings: DeviceSightingsTable
 }
 
 /** A column's SQL type, as PostgreSQL names it in array casts (unnest writes in dialect/postgres.ts). */
@@ -332,6 +345,7 @@ export const COLUMN_TYPES = {
   suppressions: { hash: 'text', kind: 'text', created_at: 'int8', job_id: 'text' },
   settings: { name: 'text', value: 'text' },
   privacy_job_identifiers: { job_id: 'text', kind: 'text', value: 'text' },
+  device_sightings: { ip: 'text', user_agent: 'text', slot: 'int8', cookie: 'text', at: 'int8' },
 } as const satisfies { [T in keyof Database]: { [C in keyof Database[T]]-?: SqlType } }
 
 type Expect<T extends true> = T

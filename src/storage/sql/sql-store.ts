@@ -9,6 +9,7 @@ import { createConsentReader, createConsentTransaction } from './consent-store.t
 import type { SqlDialect, Trx } from './dialect/dialect.ts'
 import { createEventStore, createEventTransaction } from './event-store.ts'
 import { createIdentityTransaction } from './identity-store.ts'
+import { createLikelyMatchTransaction } from './likely-match-store.ts'
 import { createApiKeyStore } from './key-store.ts'
 import type { SqlDatabase } from './open.ts'
 import { createProfileReader, createProfileRows } from './profile-store.ts'
@@ -27,6 +28,7 @@ function createIngestTransaction(trx: Trx, dialect: SqlDialect): IngestTransacti
     ...createIdentityTransaction(trx, dialect, createProfileRows(trx, dialect)),
     ...createMembershipTransaction(trx, dialect),
     ...createConsentTransaction(trx, dialect),
+    ...createLikelyMatchTransaction(trx, dialect),
   }
 }
 
