@@ -40,5 +40,7 @@ export interface Login {
 export interface ProfileView {
   profile: ProfileState
   cookies: Array<{ cookie: string; lastSeen: number }>
+  /** Linked identifiers (user_id, phone, device_id, declared kinds), most recently seen first. */
+  identifiers: Array<{ kind: string; value: string; lastSeen: number }>
   memberships: Array<Membership & { name: string }>
 }

@@ -62,6 +62,9 @@ describe('lookups by any kind', () => {
     expect(await profileIdOf({ identifier: 'email:Kim@example.org' })).toBe(kim)
     expect((await get('/api/user', { identifier: 'shoe_size:42' })).status).toBe(400)
     expect((await get('/api/user', { identifier: 'loyalty_id:L-9999' })).status).toBe(404)
+    // The profile lists them.
+    const identifiers = (await get('/api/user', { email: 'kim@example.org' })).body.user_profile.identifiers as Array<{ kind: string; value: string }>
+    expect(identifiers.map((i) => `${i.kind}:${i.value}`).sort()).toEqual(['device_id:D-1', 'loyalty_id:L-1001', 'phone:+15550102000'])
 
     const csv = await t.app.inject({ method: 'POST', url: '/api/ingest', headers: { ...t.auth('ingest'), 'content-type': 'text/csv' }, payload: 'cookie,email,identifiers.loyalty_id\nk-2,lee@example.org,L-2002\n' })
     expect(csv.statusCode, csv.body).toBe(200)

@@ -1,5 +1,6 @@
 // Profiles: the rows an ingest transaction loads and writes for identity resolution, and the reads
 // behind the user routes and the walks over every profile.
+import { apiIdentityKind } from '../../domain/identity.ts'
 import type { InterestSeen, Login, ProfileState } from '../../domain/profile.ts'
 import type { MergeLogEntry, StoredMergeEntry } from '../../domain/identity.ts'
 import { type Selectable, sql } from 'kysely'
@@ -125,12 +126,14 @@ export function createProfileReader(database: SqlDatabase): ProfileReader {
         .orderBy('first_seen')
         .orderBy('interest'),
     ),
+    // Cookies and linked identifiers (user_id, phone, …) in one read over the profile_id index;
+    // emails are the profile's own column, absorbed ids are aliases.
     cookies: precompile(database, (p) =>
       reader
         .selectFrom('identities')
-        .select(['value', 'last_seen'])
+        .select(['kind', 'value', 'last_seen'])
         .where('profile_id', '=', p('id'))
-        .where(dialect.unindexed('kind'), '=', 'cookie')
+        .where(dialect.unindexed('kind'), 'not in', ['email', 'profile'])
         .orderBy('last_seen', 'desc')
         .orderBy('value'),
     ),
@@ -146,7 +149,7 @@ export function createProfileReader(database: SqlDatabase): ProfileReader {
   }
 
   type InterestRead = { interest: string; first_seen: number; last_seen: number; source: string }
-  type CookieRead = { value: string; last_seen: number }
+  type CookieRead = { kind: string; value: string; last_seen: number }
   type MembershipRead = { cohort_id: string; name: string; score: number; assigned_at: number; reason: string }
   type ViewRead = ProfilesTable & { view_interests: InterestRead[]; view_cookies: CookieRead[]; view_memberships: MembershipRead[] }
   // The same four reads as one statement (dialect.readsCombined), each list aggregated in the order
@@ -157,8 +160,8 @@ export function createProfileReader(database: SqlDatabase): ProfileReader {
           sql<ViewRead>`select p.*,
             (select coalesce(json_agg(json_build_object('interest', i.interest, 'first_seen', i.first_seen, 'last_seen', i.last_seen, 'source', i.source)
               order by i.first_seen, i.interest), '[]'::json) from profile_interests i where i.profile_id = p.id) as view_interests,
-            (select coalesce(json_agg(json_build_object('value', c.value, 'last_seen', c.last_seen) order by c.last_seen desc, c.value), '[]'::json)
-              from identities c where c.profile_id = p.id and c.kind = 'cookie') as view_cookies,
+            (select coalesce(json_agg(json_build_object('kind', c.kind, 'value', c.value, 'last_seen', c.last_seen) order by c.last_seen desc, c.value), '[]'::json)
+              from identities c where c.profile_id = p.id and c.kind not in ('email', 'profile')) as view_cookies,
             (select coalesce(json_agg(json_build_object('cohort_id', m.cohort_id, 'name', h.name, 'score', m.score, 'assigned_at', m.assigned_at, 'reason', m.reason)
               order by m.score desc, h.name), '[]'::json) from cohort_memberships m join cohorts h on h.id = m.cohort_id where m.profile_id = p.id) as view_memberships
             from profiles p where p.id = ${p('id')}`.compile(reader),
@@ -198,7 +201,8 @@ export function createProfileReader(database: SqlDatabase): ProfileReader {
       }
       return {
         profile: profileFromRow(row, interests),
-        cookies: cookieRows.map((r) => ({ cookie: r.value, lastSeen: Number(r.last_seen) })),
+        cookies: cookieRows.filter((r) => r.kind === 'cookie').map((r) => ({ cookie: r.value, lastSeen: Number(r.last_seen) })),
+        identifiers: cookieRows.filter((r) => r.kind !== 'cookie').map((r) => ({ kind: apiIdentityKind(r.kind), value: r.value, lastSeen: Number(r.last_seen) })),
         memberships: membershipRows.map((m) => ({
           cohortId: m.cohort_id,
           name: m.name,
