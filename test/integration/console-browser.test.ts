@@ -37,7 +37,7 @@ describe.skipIf(!hasChromium)(`the console in headless Chromium (skipped when ${
     // Jane: a cookie with her email, then a second device that browsed anonymously and later signed in (a merge).
     const day = (n: number) => new Date(Date.now() - n * DAY).toISOString()
     await t.ingest([
-      { cookie: 'jane-laptop', email: 'jane@example.com', interests: ['tennis', 'running shoes'], location: { city: 'Boston', state: 'MA', country: 'USA' }, demographics: { age: 34 }, timestamp: day(6) },
+      { cookie: 'jane-laptop', email: 'jane@example.com', phone: '+1 617 555 0100', identifiers: { device_id: 'jane-ipad' }, interests: ['tennis', 'running shoes'], location: { city: 'Boston', state: 'MA', country: 'USA' }, demographics: { age: 34 }, timestamp: day(6) },
       { cookie: 'jane-phone', interests: ['marathon training'], timestamp: day(5) },
       { cookie: 'jane-phone', email: 'jane@example.com', timestamp: day(4) },
       ...Array.from({ length: 24 }, (_, i) => ({
@@ -137,6 +137,20 @@ describe.skipIf(!hasChromium)(`the console in headless Chromium (skipped when ${
       return (response.json() as { user_profile: { cookies: string[] } }).user_profile.cookies
     }, { timeout: 15_000 }).toEqual(['jane-laptop'])
     await expect.poll(() => page.getByRole('list', { name: 'Cookies' }).getByText('jane-phone').count(), { timeout: 15_000 }).toBe(0)
+    await page.context().close()
+  })
+
+  it('finds a person by phone or kind:value, guessing the kind, and lists their other identifiers', async () => {
+    const page = await signedIn(t.keys.read)
+    await page.getByRole('navigation', { name: 'Console' }).getByRole('link', { name: 'People', exact: true }).click()
+    for (const typed of ['+1 617 555 0100', 'device_id:jane-ipad']) {
+      await page.locator('#person-value').fill(typed)
+      await page.getByRole('search').getByRole('button', { name: 'Find' }).click()
+      const others = page.getByRole('list', { name: 'Other identifiers' })
+      await others.getByText('+16175550100').waitFor()
+      expect(await others.getByText('jane-ipad').count()).toBe(1)
+      expect(await page.getByRole('list', { name: 'Cookies' }).getByText('jane-laptop').count()).toBe(1)
+    }
     await page.context().close()
   })
 

@@ -4,6 +4,7 @@ export interface UserProfile {
   profile_id: string
   cookie: string | null
   cookies: string[]
+  identifiers?: Array<{ kind: string; value: string }>
   email: string | null
   phone_number: string | null
   location: string | null
@@ -45,7 +46,7 @@ export interface EventJson {
 export interface MergeEntry {
   id: number
   at: string
-  reason: 'email_attached' | 'email_match' | 'cookie_moved' | 'recomputed' | 'refused' | 'manual' | 'unmerged'
+  reason: 'email_attached' | 'email_match' | 'cookie_moved' | 'identifier_moved' | 'recomputed' | 'refused' | 'manual' | 'unmerged'
   survivor_id: string
   absorbed_id: string | null
   identifier_kind: string

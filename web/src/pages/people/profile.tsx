@@ -14,6 +14,7 @@ const MERGE_WORDS: Record<MergeEntry['reason'], string> = {
   email_attached: 'email attached to a cookie',
   email_match: 'two profiles with one email merged',
   cookie_moved: 'cookie moved to this person',
+  identifier_moved: 'identifier moved to this person',
   recomputed: 'recomputed',
   refused: 'link refused',
   manual: 'merged by an admin',
@@ -56,9 +57,7 @@ function Attributes({ user }: { user: UserProfile }) {
 
 function IdentityGraph(props: { user: UserProfile; merges: MergeEntry[]; canUnmerge: boolean; onUnmerged: (survivor: string) => void }) {
   const { user, merges } = props
-  const userIds = new Set<string>()
-  for (const m of merges) if (m.identifier_kind === 'user' || m.identifier_kind === 'user_id') userIds.add(m.identifier)
-  for (const e of user.events ?? []) if (e.user_id) userIds.add(e.user_id)
+  const identifiers = user.identifiers ?? []
   return (
     <div class="panel" id="identity">
       <h2>Identity graph</h2>
@@ -75,8 +74,20 @@ function IdentityGraph(props: { user: UserProfile; merges: MergeEntry[]; canUnme
             ))}
           </ul>
         </dd>
-        <dt>User ids</dt>
-        <dd>{userIds.size > 0 ? [...userIds].map((u) => <code key={u}>{u} </code>) : <span class="muted">none</span>}</dd>
+        <dt>Other identifiers</dt>
+        <dd>
+          {identifiers.length > 0 ? (
+            <ul class="plain" aria-label="Other identifiers">
+              {identifiers.map((i) => (
+                <li key={`${i.kind}:${i.value}`}>
+                  {i.kind.replace(/_/g, ' ')} <code>{i.value}</code>
+                </li>
+              ))}
+            </ul>
+          ) : (
+            <span class="muted">none</span>
+          )}
+        </dd>
       </dl>
       <h3>Merges</h3>
       {merges.length === 0 ? (
