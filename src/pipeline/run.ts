@@ -117,7 +117,7 @@ export function createIngestPipeline(options: PipelineOptions) {
     if (items.length === 0) return { merges: [], resolvedTo: new Map<number, string>(), segments: new Set<string>() }
     const identities = await resolveIdentity(tx, items, now, rebuild)
     // Linked identifiers (user_id, phone, device_id, …) go to the person each record resolved to.
-    const linked = await linkIdentifiers(tx, items, identities.resolvedTo, now)
+    const linked = await linkIdentifiers(tx, items, identities.resolvedTo, now, identities.created)
     for (const profile of linked.created) {
       identities.touched.set(profile.id, profile)
       identities.created.add(profile.id)

@@ -34,6 +34,8 @@ export function createLinkIdentifiersStage(deps: { settings: IdentitySettings; n
     items: readonly BatchObservation[],
     resolvedTo: ReadonlyMap<number, string>,
     now: number,
+    /** Profiles this batch generated: they hold nothing stored yet, so their holdings are not read. */
+    generated: ReadonlySet<string> = new Set(),
   ): Promise<LinkedIdentifiers> {
     const wanted: Array<{ kind: string; value: string; profileId: string; at: number; rawId: number }> = []
     for (const item of [...items].sort(compareObservations)) {
@@ -47,7 +49,7 @@ export function createLinkIdentifiersStage(deps: { settings: IdentitySettings; n
     }
     if (wanted.length === 0) return { merges: [], created: [] }
 
-    const { owners, held } = await tx.loadIdentifierLinks({ keys: wanted, profileIds: [...new Set(wanted.map((w) => w.profileId))] })
+    const { owners, held } = await tx.loadIdentifierLinks({ keys: wanted, profileIds: [...new Set(wanted.map((w) => w.profileId))].filter((id) => !generated.has(id)) })
     const links = new Map<string, { kind: string; value: string; profileId: string; at: number }>()
     const merges: MergeLogEntry[] = []
     const created: ProfileState[] = []
