@@ -10,6 +10,7 @@ import { openRuntime } from '../../src/compose.ts'
 import { openDatabase, type SqlDatabase } from '../../src/storage/sql/open.ts'
 import { createTestApp, type TestApp } from '../helpers/app.ts'
 
+const run = promisify(execFile)
 let t: TestApp
 let direct: SqlDatabase
 beforeAll(async () => {
@@ -193,6 +194,75 @@ describe('erasure', () => {
     expect(await direct.db.selectFrom('identities').select('profile_id').where('kind', '=', 'cookie').where('value', '=', shared).execute()).toEqual([{ profile_id: bBefore.profile_id }])
   })
 
+  it("never deletes or alters another person's rows: a shared laptop's moves stay in Bob's history with Alice's id cleared", async () => {
+    const [laptop, tablet, ca, cb] = [unique('laptop'), unique('tablet'), unique('ca'), unique('cb')]
+    const [a, b] = [email('alice'), email('bob')]
+    // The laptop logs in as Alice, then as Bob (it moves to Bob); the tablet as Bob, then as Alice.
+    await t.ingest([{ cookie: ca, email: a, interests: ['golf'], timestamp: at(1) }])
+    await t.ingest([{ cookie: cb, email: b, interests: ['chess'], timestamp: at(2) }])
+    await t.ingest([{ cookie: laptop, email: a, timestamp: at(10) }])
+    await t.ingest([{ cookie: laptop, interests: ['tennis'], timestamp: at(11) }])
+    await t.ingest([{ cookie: laptop, email: b, timestamp: at(20) }])
+    await t.ingest([{ cookie: laptop, interests: ['sailing'], timestamp: at(21) }])
+    await t.ingest([{ cookie: tablet, email: b, timestamp: at(30) }])
+    await t.ingest([{ cookie: tablet, email: a, timestamp: at(40) }])
+
+    const aliceId = (await t.user({ email: a })).body.user_profile.profile_id
+    const bobBefore = (await t.user({ email: b })).body.user_profile
+    const bobId = bobBefore.profile_id
+    const identitiesOf = async (profileId: string) =>
+      await direct.db.selectFrom('identities').select(['kind', 'value', 'first_seen', 'last_seen']).where('profile_id', '=', profileId).orderBy('kind').orderBy('value').execute()
+    const bobIdentities = await identitiesOf(bobId)
+    const history = async () => (await admin('GET', `/api/user/merges?email=${encodeURIComponent(b)}`)).json().merges as Array<Record<string, unknown>>
+    const bobHistory = await history()
+    const moves = bobHistory.filter((m) => m.reason === 'cookie_moved')
+    expect(moves.map((m) => [m.identifier, m.survivor_id, m.absorbed_id])).toEqual([
+      [laptop, bobId, aliceId],
+      [tablet, aliceId, bobId],
+    ])
+    const aliceRaw = await direct.db
+      .selectFrom('raw_records')
+      .select('id')
+      .where((eb) => eb.or([eb('email', '=', a), eb('cookie', '=', ca), eb('payload', 'like', '%tennis%')]))
+      .execute()
+    const aliceRawIds = aliceRaw.map((r) => Number(r.id))
+
+    const erased = await admin('DELETE', `/api/user?email=${encodeURIComponent(a)}`)
+    expect(erased.json()).toMatchObject({ status: 'finished', counts: { profiles: 1, merges_cleared: 2 } })
+
+    // Bob: the same profile, identities and history, where Alice's id and her raw record are cleared.
+    expect((await t.user({ email: b })).body.user_profile).toEqual(bobBefore)
+    expect(await identitiesOf(bobId)).toEqual(bobIdentities)
+    const cleared = bobHistory.map((m) => ({
+      ...m,
+      survivor_id: m.survivor_id === aliceId ? null : m.survivor_id,
+      absorbed_id: m.absorbed_id === aliceId ? null : m.absorbed_id,
+      raw_record: m.raw_record !== null && aliceRawIds.includes((m.raw_record as { id: number }).id) ? null : m.raw_record,
+    }))
+    expect(await history()).toEqual(cleared)
+    const laptopMove = cleared.find((m) => m.identifier === laptop)
+    expect(laptopMove).toMatchObject({ reason: 'cookie_moved', survivor_id: bobId, absorbed_id: null })
+    expect(laptopMove?.raw_record).not.toBeNull()
+    expect(await direct.db.selectFrom('logins').select('email').where('cookie', 'in', [laptop, tablet]).orderBy('cookie').execute()).toEqual([{ email: b }, { email: b }])
+
+    // Nothing of Alice remains, in any column of the merge log either.
+    // (Alice sent no user id: the helper's lists must not be empty on PostgreSQL.)
+    expect(await leftovers({ profileIds: [aliceId], emails: [a], cookies: [ca], userIds: [unique('none')], rawIds: aliceRawIds })).toEqual(NOTHING)
+    const log = JSON.stringify(await direct.db.selectFrom('merges').selectAll().execute())
+    for (const value of [aliceId, a, ca]) expect(log).not.toContain(value)
+    expect((await t.user({ email: a })).status).toBe(404)
+
+    // Readers cope with a cleared id: the CLI lists the history, and the tablet's move (its survivor
+    // erased) cannot be undone.
+    const tabletMove = cleared.find((m) => m.identifier === tablet) as { id: number }
+    const unmerge = await admin('POST', '/api/user/unmerge', { merge_id: tabletMove.id })
+    expect(unmerge.statusCode, unmerge.body).toBe(409)
+    expect(unmerge.json().error.message).toContain('was erased')
+    const listed = (await run(process.execPath, ['--import', 'tsx', 'src/main.ts', 'user', 'merges', '--email', b], { env: { ...process.env, ...t.database.env } })).stdout
+    expect(listed).toContain(laptop)
+    expect(listed).toContain('(erased)')
+  })
+
   it('after an unmerge, erasing the split-off visitor removes the refused link and the refusals that name their cookie', async () => {
     const [ca, cb, eb] = [unique('ca'), unique('cb'), email('bob')]
     await t.ingest([{ cookie: ca, interests: ['golf'], timestamp: at(1) }])
@@ -323,7 +393,6 @@ describe('retention', () => {
 })
 
 describe('cdp privacy', () => {
-  const run = promisify(execFile)
   const cdp = async (...args: string[]) => (await run(process.execPath, ['--import', 'tsx', 'src/main.ts', 'privacy', ...args], { env: { ...process.env, ...t.database.env } })).stdout
 
   it('exports, suppresses, erases and reports a job from the command line', async () => {

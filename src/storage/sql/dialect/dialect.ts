@@ -111,6 +111,11 @@ export interface SqlDialect {
      * that key's B-tree instead of a rowid table plus an index; PostgreSQL has no such option.
      */
     readonly clustered: Sql
+    /**
+     * Lets columns hold NULL. PostgreSQL alters the column; SQLite cannot, so it rebuilds the table
+     * from its own CREATE statement (keeping every column, index and the AUTOINCREMENT counter).
+     */
+    dropNotNull(db: Kysely<unknown>, table: string, columns: readonly string[]): Promise<void>
   }
 
   /** ASCII-only case folding, like foldCase(): SQLite's lower() folds only A-Z; PostgreSQL's folds by locale, so translate(). */

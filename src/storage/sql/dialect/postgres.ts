@@ -123,6 +123,9 @@ export const postgresDialect: SqlDialect = {
     idType: 'bigserial',
     idColumn: (column) => column.primaryKey(),
     clustered: sql``,
+    async dropNotNull(db, table, columns) {
+      for (const column of columns) await db.schema.alterTable(table).alterColumn(column, (c) => c.dropNotNull()).execute()
+    },
   },
 
   fold: (value) => sql`translate(${value}, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz')`,

@@ -113,6 +113,29 @@ export function createSqliteDialect(writer: BetterSqlite3.Database): SqlDialect 
       idType: 'integer',
       idColumn: (column) => column.primaryKey().autoIncrement(),
       clustered: sql`without rowid`,
+      async dropNotNull(db, table, columns) {
+        // SQLite's documented way to change a constraint: a new table from the edited CREATE
+        // statement, the rows copied, the old one dropped and the new one renamed. Reading the
+        // statement back (not spelling the columns here) keeps columns later migrations added.
+        const [created] = (await sql<{ sql: string }>`select sql from sqlite_master where type = 'table' and name = ${table}`.execute(db)).rows
+        if (!created) throw new Error(`dropNotNull: no table ${table}`)
+        let definition = created.sql
+        for (const column of columns) {
+          const edited = definition.replace(new RegExp(`("${column}" [a-z]+) not null`, 'i'), '$1')
+          if (edited === definition) throw new Error(`dropNotNull: ${table}.${column} is not declared "not null"`)
+          definition = edited
+        }
+        const indexes = (await sql<{ sql: string }>`select sql from sqlite_master where type = 'index' and tbl_name = ${table} and sql is not null`.execute(db)).rows
+        const sequence = (await sql<{ seq: number }>`select seq from sqlite_sequence where name = ${table}`.execute(db)).rows[0]
+        const rebuilt = `${table}_rebuilt`
+        await sql.raw(definition.replace(/^create table "?[^"\s(]+"?/i, `create table "${rebuilt}"`)).execute(db)
+        await sql.raw(`insert into "${rebuilt}" select * from "${table}"`).execute(db)
+        await sql.raw(`drop table "${table}"`).execute(db)
+        await sql.raw(`alter table "${rebuilt}" rename to "${table}"`).execute(db)
+        for (const index of indexes) await sql.raw(index.sql).execute(db)
+        // Ids are never reused, even those of rows deleted before the rebuild.
+        if (sequence) await sql`update sqlite_sequence set seq = ${sequence.seq} where name = ${table}`.execute(db)
+      },
     },
 
     fold: (value) => sql`lower(${value})`,

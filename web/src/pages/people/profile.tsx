@@ -57,7 +57,7 @@ function Attributes({ user }: { user: UserProfile }) {
 function IdentityGraph(props: { user: UserProfile; merges: MergeEntry[]; canUnmerge: boolean; onUnmerged: (survivor: string) => void }) {
   const { user, merges } = props
   const userIds = new Set<string>()
-  for (const m of merges) if (m.identifier_kind === 'user' || m.identifier_kind === 'user_id') userIds.add(m.identifier)
+  for (const m of merges) if ((m.identifier_kind === 'user' || m.identifier_kind === 'user_id') && m.identifier !== null) userIds.add(m.identifier)
   for (const e of user.events ?? []) if (e.user_id) userIds.add(e.user_id)
   return (
     <div class="panel" id="identity">
@@ -88,7 +88,7 @@ function IdentityGraph(props: { user: UserProfile; merges: MergeEntry[]; canUnme
               <time dateTime={m.at}>{formatTime(m.at)}</time>
               <strong>{MERGE_WORDS[m.reason]}</strong> <span class="badge">#{m.id}</span>
               <div>
-                {m.identifier_kind} <code>{m.identifier}</code>
+                {m.identifier_kind} <code>{m.identifier ?? '(erased)'}</code>
                 {m.absorbed_id ? (
                   <>
                     {' '}
