@@ -3,11 +3,11 @@
 // access export's reads and retention purges. Reads go through `reader`, writes through `db`.
 import { type Kysely, type RawBuilder, type Selectable, type SqlBool, sql } from 'kysely'
 import type { Login } from '../../domain/profile.ts'
-import type { ErasePlan, ErasureResult, IdentityRow, PersonIdentifier, PersonRows, PrivacyJobRow, PrivacyStore, RawCandidate } from '../ports/privacy.ts'
+import type { ErasePlan, ErasureResult, ErasureTarget, IdentityRow, PersonRows, PrivacyJobRow, PrivacyStore, RawCandidate } from '../ports/privacy.ts'
 import type { Trx } from './dialect/dialect.ts'
 import { chunks, MAX_IN_LIST } from './members.ts'
 import type { SqlDatabase } from './open.ts'
-import type { Database } from './schema.ts'
+import { COLUMN_TYPES, type Database } from './schema.ts'
 
 const SALT_SETTING = 'privacy_salt'
 const MAX_ATTEMPTS = 5
@@ -331,6 +331,13 @@ export function createPrivacyStore(database: SqlDatabase): PrivacyStore {
       }
     },
 
+    async scrubErased(tables) {
+      const known = new Set<string>(Object.keys(COLUMN_TYPES))
+      // merges_cleared counts rows of merges; the job's identifiers were deleted as it ended.
+      const names = new Set([...tables.map((t) => (t === 'merges_cleared' ? 'merges' : t)), 'privacy_job_identifiers'])
+      await dialect.scrubDeleted(db, [...names].filter((t): t is keyof Database => known.has(t)).sort())
+    },
+
     async createJob(job, identifiers) {
       await db.transaction().execute(async (trx) => {
         await trx
@@ -361,7 +368,31 @@ export function createPrivacyStore(database: SqlDatabase): PrivacyStore {
 
     async pendingIdentifiers(jobId) {
       const rows = await db.selectFrom('privacy_job_identifiers').select(['kind', 'value']).where('job_id', '=', jobId).orderBy('kind').orderBy('value').execute()
-      return rows.map((r) => ({ kind: r.kind as PersonIdentifier['kind'], value: r.value }))
+      return rows.map((r) => ({ kind: r.kind as ErasureTarget['kind'], value: r.value }) as ErasureTarget)
+    },
+
+    async rawRecordsCarrying(value) {
+      const rows = await reader
+        .selectFrom('raw_records')
+        .select(['id', 'status', 'cookie', 'email', 'observed_at', 'payload'])
+        .where((eb) =>
+          eb.or([
+            eb('cookie', '=', value),
+            eb('email', '=', value),
+            // As the payload spells the value inside a JSON string.
+            dialect.contains(sql.ref('payload'), dialect.param(JSON.stringify(value).slice(1, -1), 'text')) as RawBuilder<SqlBool>,
+          ]),
+        )
+        .orderBy('id')
+        .execute()
+      return rows.map((r) => ({
+        id: Number(r.id),
+        status: r.status,
+        cookie: r.cookie,
+        email: r.email,
+        observedAt: r.observed_at === null ? null : Number(r.observed_at),
+        payload: r.payload,
+      }))
     },
 
     async updateJob(job) {

@@ -117,6 +117,11 @@ export const postgresDialect: SqlDialect = {
     await sql`analyze`.execute(db)
   },
 
+  async scrubDeleted(db, tables) {
+    // One statement per table (a failure names its table); through the pool, so never inside a transaction.
+    for (const table of tables) await sql`vacuum (analyze) ${sql.table(table)}`.execute(db)
+  },
+
   schema: {
     bigint: 'bigint',
     double: 'double precision',
