@@ -215,6 +215,12 @@ describe('erasure', () => {
     await t.ingest([{ cookie: laptop, interests: ['sailing'], timestamp: at(21) }])
     await t.ingest([{ cookie: tablet, email: b, timestamp: at(30) }])
     await t.ingest([{ cookie: tablet, email: a, timestamp: at(40) }])
+    // Rejected records on the laptop: Bob's stays his, Alice's goes with her.
+    await t.ingest([{ cookie: laptop, email: b, demographics: { age: 'old' }, timestamp: at(22) }])
+    await t.ingest([{ cookie: laptop, email: a, demographics: { age: 'older' }, timestamp: at(23) }])
+    const rejectedOnLaptop = async () =>
+      (await direct.db.selectFrom('raw_records').select('payload').where('cookie', '=', laptop).where('status', '=', 'rejected').execute()).map((r) => JSON.parse(r.payload).email as string)
+    expect((await rejectedOnLaptop()).sort()).toEqual([a, b].sort())
 
     const aliceId = (await t.user({ email: a })).body.user_profile.profile_id
     const bobBefore = (await t.user({ email: b })).body.user_profile
@@ -253,6 +259,7 @@ describe('erasure', () => {
     expect(laptopMove).toMatchObject({ reason: 'cookie_moved', survivor_id: bobId, absorbed_id: null })
     expect(laptopMove?.raw_record).not.toBeNull()
     expect(await direct.db.selectFrom('logins').select('email').where('cookie', 'in', [laptop, tablet]).orderBy('cookie').execute()).toEqual([{ email: b }, { email: b }])
+    expect(await rejectedOnLaptop()).toEqual([b])
 
     // Nothing of Alice remains, in any column of the merge log either.
     // (Alice sent no user id: the helper's lists must not be empty on PostgreSQL.)
