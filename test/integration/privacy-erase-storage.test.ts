@@ -145,12 +145,39 @@ describe.runIf(backend === 'sqlite')('a reader that holds an old snapshot', () =
 
 describe.runIf(backend === 'postgres')('erasure on PostgreSQL', () => {
   let t: TestApp
+  const logged: string[] = []
   afterAll(async () => {
     await t?.close()
   })
 
+  it('finishes the job when a table cannot be vacuumed, logs why, and vacuums the others', async () => {
+    t = await createTestApp({}, { log: (message) => logged.push(message) })
+    await ingestPeople(t, 20, `locked-${stamp}`)
+    await otherEvents(t, 20, `locked-${stamp}`)
+    const direct = await openDatabase(t.database.config)
+    try {
+      // Deletes still run under this lock (row exclusive), VACUUM does not (share update exclusive).
+      await direct.db.connection().execute(async (connection) => {
+        await sql`begin`.execute(connection)
+        await sql`lock table raw_records in share update exclusive mode`.execute(connection)
+        const erased = await t.app.inject({ method: 'DELETE', url: `/api/user?email=${encodeURIComponent(`locked-${stamp}-3@example.net`)}`, headers: t.auth('admin') })
+        await sql`rollback`.execute(connection)
+        expect(erased.statusCode, erased.body).toBe(200)
+        expect(erased.json()).toMatchObject({ status: 'finished', counts: { profiles: 1 } })
+      })
+      const message = logged.find((m) => m.includes("removing the erased rows' bytes from storage failed"))
+      expect(message).toContain('VACUUM did not run on raw_records (canceling statement due to lock timeout)')
+      expect(message).not.toContain('profiles')
+      await sql`create extension if not exists pgstattuple`.execute(direct.db)
+      const { rows } = await sql<{ dead: number }>`select dead_tuple_count as dead from pgstattuple('profiles')`.execute(direct.db)
+      expect(Number(rows[0]?.dead)).toBe(0)
+    } finally {
+      await direct.close()
+    }
+  })
+
   it('vacuums the tables the job touched: none keeps a dead tuple, and their statistics are fresh', async () => {
-    t = await createTestApp()
+    t ??= await createTestApp()
     await ingestPeople(t, 50, `before-${stamp}`)
     await otherEvents(t, 50, `before-${stamp}`)
     await ingestAlice(t)
