@@ -54,7 +54,10 @@ export async function eraseCommand(config: Config, options: IdentifierOptions & 
   const runtime = await openRuntime(config)
   try {
     const rawValues = options.rawValue === undefined ? [] : [options.rawValue]
-    const job = await runtime.privacy.erase({ identifiers: identifiersFrom(options), rawValues, suppress: options.suppress === true, requestedBy: 'cli' })
+    const identifiers = identifiersFrom(options)
+    // As DELETE /api/user?raw_value=: it erases raw records, not a person, so it is given alone.
+    if (rawValues.length > 0 && identifiers.length > 0) throw new AppError('invalid_input', '--raw-value: give it alone, not with a person (--email, --cookie, --profile-id, --user-id, --file)')
+    const job = await runtime.privacy.erase({ identifiers, rawValues, suppress: options.suppress === true, requestedBy: 'cli' })
     out.write(`${JSON.stringify(jobToJson(job), null, 2)}\n`)
   } finally {
     await runtime.close()
