@@ -40,8 +40,10 @@ export function* generateRecords(count: number, seed = 1): Generator<GeneratedRe
   for (let i = 0; i < count; i++) {
     const roll = next()
     let email: string | undefined
-    if (roll < 0.05 * 0.3 && emails > 0) email = `user${Math.floor(next() * emails)}@example.com` // a known person, new device
-    else if (roll < 0.3) email = `user${emails++}@example.com`
+    let person: number | undefined
+    if (roll < 0.05 * 0.3 && emails > 0) person = Math.floor(next() * emails) // a known person, new device
+    else if (roll < 0.3) person = emails++
+    if (person !== undefined) email = `user${person}@example.com`
     const [city, state, country] = pick(CITIES)
     const interests = new Set<string>()
     const n = 1 + Math.floor(next() * 5)
@@ -49,7 +51,10 @@ export function* generateRecords(count: number, seed = 1): Generator<GeneratedRe
     yield {
       cookie: `ck_${seed}_${i.toString(36)}`,
       ...(email ? { email } : {}),
-      ...(next() < 0.5 ? { phone: `+1 (212) 555-${String(1000 + Math.floor(next() * 8999))}` } : {}),
+      // A phone is a person's (the same for every device of a known person), from 80 million
+      // numbers: about as rare to share as real ones (issue #20 links phones as identifiers; the
+      // earlier 9,000 numbers made every 111th profile share one at 1M).
+      ...(next() < 0.5 ? { phone: phoneNumber(person === undefined ? Math.floor(next() * 2 ** 31) : hashPerson(seed, person)) } : {}),
       location: { city, state, country },
       demographics: { age: 18 + Math.floor(next() * 60), gender: pick(GENDERS), income: pick(INCOMES), education: pick(EDUCATION) },
       interests: [...interests],
@@ -78,4 +83,20 @@ export function writeNdjsonFile(file: string, count: number, seed = 1): number {
     fs.closeSync(fd)
   }
   return bytes
+}
+
+const AREA_CODES = ['212', '646', '718', '917', '312', '415', '617', '202', '305', '512']
+
+function phoneNumber(n: number): string {
+  const area = AREA_CODES[n % AREA_CODES.length] as string
+  const exchange = 200 + (Math.floor(n / AREA_CODES.length) % 800)
+  const line = Math.floor(n / (AREA_CODES.length * 800)) % 10_000
+  return `+1 (${area}) ${exchange}-${String(line).padStart(4, '0')}`
+}
+
+function hashPerson(seed: number, person: number): number {
+  let h = (seed * 0x9e3779b1) ^ person
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b)
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35)
+  return (h ^ (h >>> 16)) >>> 0
 }

@@ -189,6 +189,7 @@ const personOptions = (command: Command) =>
 personOptions(privacy.command('erase').description('erase people everywhere (raw records included) and print the finished job'))
   .option('--file <ids.ndjson>', 'one identifier a line: {"email": "…"}')
   .option('--suppress', 'also refuse their later data')
+  .option('--raw-value <value>', 'instead: erase only the raw records carrying exactly this value (a malformed email, say)')
   .action(async (options: IdentifierOptions & { suppress?: boolean }) => eraseCommand(loadConfig(), options, process.stdout))
 personOptions(privacy.command('export').description("write everything stored about one person as one JSON document"))
   .option('--out <file>', 'write to a file instead of stdout')

@@ -15,6 +15,7 @@ import { AppError } from '../errors.ts'
 import type { IngestPipeline } from '../pipeline/run.ts'
 import { createAuthenticator, type Scope } from './auth.ts'
 import { sendError, toAppError } from './errors.ts'
+import { serializeRequest } from './http/log-redaction.ts'
 import { checkCoercedNumbers, checkRequestInput } from './input.ts'
 import { type ChangeRouteDependencies, changeRoutes } from './routes/changes.ts'
 import { authRoutes } from './routes/auth.ts'
@@ -98,7 +99,9 @@ export function defaultConsoleDir(): string {
 
 export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: deps.config.logLevel === 'silent' ? false : { level: deps.config.logLevel },
+    // Request logs name the path and redact query values (identifiers arrive in query strings), and
+    // leave out the client's address: see api/http/log-redaction.ts and docs/privacy.md (Logs).
+    logger: deps.config.logLevel === 'silent' ? false : { level: deps.config.logLevel, serializers: { req: serializeRequest } },
     bodyLimit: deps.config.maxBodyBytes,
     genReqId: () => `req_${randomUUID().replaceAll('-', '').slice(0, 20)}`,
     // verbose: errors carry the value that failed, so messages can show it ("got ...").

@@ -8,6 +8,7 @@ import { openRuntime } from '../compose.ts'
 import { AppError } from '../errors.ts'
 import type { IdentifierKind, PersonIdentifier } from '../storage/ports/privacy.ts'
 import { jobToJson } from '../api/routes/privacy.ts'
+import { describeIdentifierProblem } from '../privacy/identifiers.ts'
 
 export interface IdentifierOptions {
   email?: string
@@ -16,6 +17,8 @@ export interface IdentifierOptions {
   userId?: string
   /** NDJSON, one identifier a line: {"email": "…"} or {"cookie": "…"} … */
   file?: string
+  /** erase only: the raw records carrying exactly this value (a malformed identifier no person is keyed by). */
+  rawValue?: string
 }
 
 const KINDS: ReadonlyArray<[keyof IdentifierOptions, IdentifierKind]> = [
@@ -36,9 +39,13 @@ export function identifiersFrom(options: IdentifierOptions): PersonIdentifier[] 
       const named = KINDS.filter(([, kind]) => typeof item[kind] === 'string')
       if (named.length !== 1) throw new AppError('invalid_input', `${options.file} line ${i + 1}: name exactly one of email, cookie, profile_id, user_id`)
       const kind = (named[0] as [string, IdentifierKind])[1]
-      out.push({ kind, value: item[kind] as string })
+      const identifier = { kind, value: item[kind] as string }
+      const problem = describeIdentifierProblem(identifier)
+      if (problem !== null) throw new AppError('invalid_input', `${options.file} line ${i + 1}: ${problem}`)
+      out.push(identifier)
     })
   }
+  if (out.length === 0 && options.rawValue !== undefined) return out
   if (out.length === 0) throw new AppError('invalid_input', 'name a person: --email, --cookie, --profile-id, --user-id or --file ids.ndjson')
   return out
 }
@@ -46,7 +53,11 @@ export function identifiersFrom(options: IdentifierOptions): PersonIdentifier[] 
 export async function eraseCommand(config: Config, options: IdentifierOptions & { suppress?: boolean }, out: Writable): Promise<void> {
   const runtime = await openRuntime(config)
   try {
-    const job = await runtime.privacy.erase({ identifiers: identifiersFrom(options), suppress: options.suppress === true, requestedBy: 'cli' })
+    const rawValues = options.rawValue === undefined ? [] : [options.rawValue]
+    const identifiers = identifiersFrom(options)
+    // As DELETE /api/user?raw_value=: it erases raw records, not a person, so it is given alone.
+    if (rawValues.length > 0 && identifiers.length > 0) throw new AppError('invalid_input', '--raw-value: give it alone, not with a person (--email, --cookie, --profile-id, --user-id, --file)')
+    const job = await runtime.privacy.erase({ identifiers, rawValues, suppress: options.suppress === true, requestedBy: 'cli' })
     out.write(`${JSON.stringify(jobToJson(job), null, 2)}\n`)
   } finally {
     await runtime.close()

@@ -40,7 +40,8 @@ export async function startServer(config: Config): Promise<void> {
   }
   const generated = config.adminKey ? undefined : await ensureBootstrapKey(runtime.store, undefined)
   if (generated) {
-    process.stdout.write(
+    // To the terminal (stderr), not into the JSON log on stdout, which log collectors keep and ship.
+    process.stderr.write(
       `\nCreated the first API key (all scopes). It is shown only this once; keep it safe:\n\n    ${generated}\n\n` +
         'Set CDP_ADMIN_KEY to choose your own, or create more with `cdp keys create --scopes read`.\n\n',
     )

@@ -60,9 +60,10 @@ export async function mergesCommand(config: Config, flags: PersonFlags & { json?
       String(m.id),
       new Date(m.createdAt).toISOString(),
       m.reason,
-      m.survivorId,
+      // Null: an erasure cleared the person this row shared with the profile shown.
+      m.survivorId ?? '(erased)',
       m.absorbedId ?? '-',
-      `${m.identifierKind}:${m.identifier}`,
+      `${m.identifierKind}:${m.identifier ?? '(erased)'}`,
       m.raw ? `raw ${m.raw.id} (${m.raw.source})` : '-',
       m.detail ? JSON.stringify(m.detail) : '',
     ])

@@ -55,8 +55,14 @@ export interface MergeLogEntry {
   detail?: Record<string, unknown>
 }
 
-/** A merge log row as stored, with the raw record that caused it (when it still exists). */
-export interface StoredMergeEntry extends MergeLogEntry {
+/**
+ * A merge log row as stored, with the raw record that caused it (when it still exists). A row that
+ * was two people's history and outlived the erasure of one of them has that person's profile id and
+ * identifier cleared: survivorId, absorbedId or identifier is then null.
+ */
+export interface StoredMergeEntry extends Omit<MergeLogEntry, 'survivorId' | 'identifier'> {
+  survivorId: string | null
+  identifier: string | null
   id: number
   createdAt: number
   raw: { id: number; source: string; receivedAt: number } | null

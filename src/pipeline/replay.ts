@@ -34,7 +34,8 @@ export function createReplay(deps: {
     const results = rows.map((row) => {
       const stored = deps.readStoredRecord(row)
       if (stored.kind === 'rejected') {
-        deps.log(`replay: raw record ${row.id} ${stored.reason} (${String(stored.detail)}); it stays rejected`)
+        // Not the detail: a JSON parse error quotes the start of the payload, which may be an identifier.
+        deps.log(`replay: raw record ${row.id} ${stored.reason}; it stays rejected`)
         return { row, result: null, message: undefined }
       }
       return { row, result: validateRecord(stored.value.record, deps.validateOf(row)), message: stored.value.message }

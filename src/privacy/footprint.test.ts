@@ -51,6 +51,23 @@ describe('footprint', () => {
     expect(footprintIds(person, personKeys(person))).toEqual([1, 2, 4])
   })
 
+  it("leaves a rejected record on their cookie that carries another person's address to that person", () => {
+    const person = rows({
+      identities: [
+        { kind: 'email', value: 'a@x.org', firstSeen: 0, lastSeen: 0 },
+        { kind: 'cookie', value: 'laptop', firstSeen: 0, lastSeen: 0 },
+      ],
+      unresolved: [
+        { id: 1, status: 'rejected', cookie: 'laptop', email: null, observedAt: null, payload: '{"cookie":"laptop","email":"Bob@Y.org","age":"old"}' },
+        { id: 2, status: 'rejected', cookie: 'laptop', email: null, observedAt: null, payload: '{"cookie":"laptop","email":"a@x.org","age":"old"}' },
+        { id: 3, status: 'rejected', cookie: 'laptop', email: null, observedAt: null, payload: '{"cookie":"laptop","email":"bob@","age":"old"}' },
+        { id: 4, status: 'rejected', cookie: 'laptop', email: null, observedAt: null, payload: 'laptop,bob@y.org' },
+      ],
+    })
+    // 2 names her; 3 names no valid address and 4 is no JSON: whose they are cannot be told.
+    expect(footprintIds(person, personKeys(person))).toEqual([2, 3, 4])
+  })
+
   it('reads a payload that was never JSON as text', () => {
     expect(payloadNames('cookie,A@X.ORG,1', new Set(['a@x.org']), new Set())).toBe(true)
     expect(payloadNames('cookie,b@x.org', new Set(['a@x.org']), new Set())).toBe(false)

@@ -6,9 +6,11 @@
 // - anonymous rows (email NULL) of one of their cookies that the cookie's login timeline assigns to
 //   them (pipeline/identity/timeline.ts); a cookie that never logged in gives all its anonymous rows;
 // - the raw rows of their events;
-// - rejected and superseded rows whose cookie is one of theirs, or whose payload holds one of their
-//   emails (any case) or user ids as a JSON string value.
+// - rejected and superseded rows whose payload holds one of their emails (any case) or user ids as a
+//   JSON string value, and those whose cookie is one of theirs unless the payload holds another
+//   person's address (then it is that person's record: someone else on a shared laptop).
 // Messages keyed by a Segment userId alone carry the cookie "uid:<userId>" (collect/segment-spec.ts).
+import { describeEmailProblem, normalizeEmail } from '../domain/email.ts'
 import type { Login } from '../domain/profile.ts'
 import { assignAnonymous } from '../pipeline/identity/timeline.ts'
 import type { PersonRows } from '../storage/ports/privacy.ts'
@@ -75,6 +77,27 @@ export function payloadNames(payload: string, emails: ReadonlySet<string>, exact
   return false
 }
 
+/** Whether a JSON payload holds a valid email address (as a string value) that is none of `emails`. */
+export function payloadNamesAnother(payload: string, emails: ReadonlySet<string>): boolean {
+  let value: unknown
+  try {
+    value = JSON.parse(payload)
+  } catch {
+    // Not JSON: whose it is cannot be told, so it stays with the cookie's people.
+    return false
+  }
+  const stack: unknown[] = [value]
+  while (stack.length > 0) {
+    const v = stack.pop()
+    if (typeof v === 'string') {
+      const email = normalizeEmail(v)
+      if (email.includes('@') && !emails.has(email) && describeEmailProblem(email) === null) return true
+    } else if (Array.isArray(v)) stack.push(...v)
+    else if (v !== null && typeof v === 'object') stack.push(...Object.values(v))
+  }
+  return false
+}
+
 /** The raw ids of the person's footprint, sorted. */
 export function footprintIds(rows: PersonRows, keys: PersonKeys): number[] {
   const emails = new Set(keys.emails)
@@ -92,7 +115,12 @@ export function footprintIds(rows: PersonRows, keys: PersonKeys): number[] {
   }
   const exact = new Set(keys.userIds)
   for (const row of rows.unresolved) {
-    if ((row.cookie !== null && cookies.has(row.cookie)) || (row.email !== null && emails.has(row.email)) || (row.payload !== undefined && payloadNames(row.payload, emails, exact))) ids.add(row.id)
+    const namesThem = (row.email !== null && emails.has(row.email)) || (row.payload !== undefined && payloadNames(row.payload, emails, exact))
+    // On one of their cookies and naming nobody else: a rejected record has no time to place it on the
+    // cookie's login timeline, so it goes with each person whose cookie it is. One that carries another
+    // person's address is that person's (Bob's rejected record on the laptop he shares with Alice).
+    const onTheirCookie = row.cookie !== null && cookies.has(row.cookie) && !(row.payload !== undefined && payloadNamesAnother(row.payload, emails))
+    if (namesThem || onTheirCookie) ids.add(row.id)
   }
   return [...ids].sort((a, b) => a - b)
 }

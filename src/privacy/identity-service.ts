@@ -168,6 +168,11 @@ async function resolveOrThrow(tx: IdentityTransaction, ref: PersonRef): Promise<
 async function planMergeUndo(tx: IdentityTransaction, mergeId: number): Promise<UndoPlan> {
   const m = await tx.loadMerge(mergeId)
   if (!m) throw new AppError('not_found', `no merge with id ${mergeId}`)
+  // An erasure keeps a row that is another person's history too, with the erased person's profile id
+  // and identifier cleared (null). The erased side cannot be split off again; a cleared absorbed_id
+  // is handled below like any absorbed profile that no longer exists.
+  if (m.survivorId === null) throw new AppError('conflict', `merge ${mergeId}: the profile it made was erased, so there is nothing to split`)
+  if (m.identifier === null) throw new AppError('conflict', `merge ${mergeId}: its identifier belonged to a person since erased, so the link is unknown`)
   const survivor = await tx.resolveProfileId('profile_id', m.survivorId)
   if (!survivor) throw new AppError('conflict', `merge ${mergeId}: its profile ${m.survivorId} no longer exists`)
   const involved = [survivor]
@@ -184,7 +189,8 @@ async function planMergeUndo(tx: IdentityTransaction, mergeId: number): Promise<
     if (m.rawEmail === null) throw new AppError('conflict', `merge ${mergeId}: the raw record that caused it is gone, so its email is unknown; detach the cookie instead`)
     link = { cookie: m.identifier, email: m.rawEmail }
   } else if (m.reason === 'manual') {
-    const emails = Array.isArray(m.detail?.emails) ? (m.detail.emails as string[]) : []
+    // An erased person's emails are cleared to null in a kept row.
+    const emails = Array.isArray(m.detail?.emails) ? (m.detail.emails as unknown[]).filter((e): e is string => typeof e === 'string') : []
     if (m.absorbedId !== null && absorbedNow === survivor) for (const email of emails) preferred.set(identityKey('email', email), m.absorbedId)
     const results: PersonRef[] = [{ kind: 'profile_id', value: survivor }, ...emails.map((value) => ({ kind: 'email' as const, value }))]
     return { involved, links: [], preferred, results }

@@ -5,10 +5,10 @@ import type { ChangeNotifier } from '../activation/notifier.ts'
 import { AppError } from '../errors.ts'
 import type { IngestPipeline } from '../pipeline/run.ts'
 import type { PreparedRecord } from '../pipeline/records.ts'
-import type { PersonIdentifier, PrivacyJobRow, PrivacyStore } from '../storage/ports/privacy.ts'
+import type { ErasureTarget, PersonIdentifier, PrivacyJobRow, PrivacyStore } from '../storage/ports/privacy.ts'
 import { exportDocument } from './export.ts'
-import { type BareKeys, footprintIds, personKeys, USER_ID_COOKIE_PREFIX, type PersonKeys } from './footprint.ts'
-import { identifiersHash, normalizeIdentifier, suppressionHash } from './identifiers.ts'
+import { type BareKeys, footprintIds, payloadNames, personKeys, USER_ID_COOKIE_PREFIX, type PersonKeys } from './footprint.ts'
+import { describeIdentifierProblem, identifiersHash, normalizeIdentifier, suppressionHash } from './identifiers.ts'
 
 export const MAX_ERASURE_IDENTIFIERS = 5_000
 // A person's events go in transactions of this many rows, so ingest interleaves with a long erasure.
@@ -33,6 +33,12 @@ export interface PrivacyServiceOptions {
 
 export interface ErasureRequest {
   identifiers: readonly PersonIdentifier[]
+  /**
+   * Values whose raw records are erased (raw_value): any raw record whose cookie or email column is
+   * exactly the value, or whose payload holds it as a whole JSON string. For malformed values that
+   * name no person (an email ingest refused); nothing derived is touched.
+   */
+  rawValues?: readonly string[]
   suppress?: boolean
   /** The API key id, or "cli". */
   requestedBy: string | null
@@ -96,12 +102,25 @@ export class PrivacyService {
 
   /** Records the job (with its pending identifiers) and starts it in the background; returns it running. */
   async requestErasure(request: ErasureRequest): Promise<PrivacyJobRow> {
-    const identifiers = request.identifiers.map(normalizeIdentifier)
-    if (identifiers.length === 0) throw new AppError('invalid_input', 'identifiers: name at least one person, e.g. [{"email": "jane@example.com"}]')
-    if (identifiers.length > MAX_ERASURE_IDENTIFIERS) {
-      throw new AppError('invalid_input', `identifiers: at most ${MAX_ERASURE_IDENTIFIERS} per request (got ${identifiers.length}); split the list into several requests`)
+    const rawValues = request.rawValues ?? []
+    const count = request.identifiers.length + rawValues.length
+    if (count === 0) throw new AppError('invalid_input', 'identifiers: name at least one person, e.g. [{"email": "jane@example.com"}]')
+    if (count > MAX_ERASURE_IDENTIFIERS) {
+      throw new AppError('invalid_input', `identifiers: at most ${MAX_ERASURE_IDENTIFIERS} per request (got ${count}); split the list into several requests`)
     }
-    for (const i of identifiers) if (i.value === '') throw new AppError('invalid_input', `identifiers: a ${i.kind} must not be empty`)
+    // Every bad one at once (the first few), so a list is fixed in one go; a single one without its index.
+    const problems = request.identifiers.flatMap((identifier, i) => {
+      const problem = describeIdentifierProblem(identifier)
+      if (problem === null) return []
+      return [request.identifiers.length === 1 ? problem : `identifiers[${i}].${problem}`]
+    })
+    if (rawValues.some((v) => v === '')) problems.push('raw_value: must not be empty')
+    if (rawValues.length > 0 && request.suppress === true) problems.push('suppress: a raw_value names no person, so there is nothing to suppress; erase it without suppress')
+    if (problems.length > 0) {
+      const more = problems.length > 5 ? `; and ${problems.length - 5} more` : ''
+      throw new AppError('invalid_input', `${problems.slice(0, 5).join('; ')}${more}`)
+    }
+    const identifiers: ErasureTarget[] = [...request.identifiers.map(normalizeIdentifier), ...rawValues.map((value) => ({ kind: 'raw_value' as const, value }))]
     const job: PrivacyJobRow = {
       id: `era_${randomBytes(9).toString('base64url')}`,
       status: 'running',
@@ -153,11 +172,18 @@ export class PrivacyService {
     if (!job || job.status !== 'running') return
     const counts = { ...job.counts }
     try {
-      const identifiers = await store.pendingIdentifiers(jobId)
-      const people = await this.people(identifiers)
+      const pending = await store.pendingIdentifiers(jobId)
+      const people = await this.people(pending.filter((i): i is PersonIdentifier => i.kind !== 'raw_value'))
       for (const person of people) {
         if (this.closed) return // resumed at the next start: the identifiers are still pending
         await this.erasePerson(person, { counts, suppressFor: job.suppress ? jobId : null })
+        await store.updateJob({ id: jobId, status: 'running', counts, error: null, finishedAt: null })
+      }
+      for (const target of pending) {
+        if (target.kind !== 'raw_value') continue
+        if (this.closed) return
+        const n = await this.eraseRawValue(target.value)
+        if (n > 0) counts.raw_records = (counts.raw_records ?? 0) + n
         await store.updateJob({ id: jobId, status: 'running', counts, error: null, finishedAt: null })
       }
       await store.updateJob({ id: jobId, status: 'finished', counts, error: null, finishedAt: this.now() })
@@ -165,6 +191,13 @@ export class PrivacyService {
       this.options.log?.(`erasure ${jobId} failed: ${String(error)}`)
       // The message only: an identifier never goes into the audit row.
       await store.updateJob({ id: jobId, status: 'failed', counts, error: 'the erasure failed; see the server log and request it again', finishedAt: this.now() })
+    }
+    // The rows are gone; their bytes may still sit in the WAL, in dead tuples or in statistics
+    // samples. Scrubbing them is best effort: the job's outcome stands, and a failure is logged.
+    try {
+      await store.scrubErased(Object.keys(counts))
+    } catch (error) {
+      this.options.log?.(`erasure ${jobId}: removing the erased rows' bytes from storage failed (the rows are deleted; the next checkpoint or VACUUM removes them): ${String(error)}`)
     }
   }
 
@@ -223,6 +256,16 @@ export class PrivacyService {
     for (const [table, n] of Object.entries(result.counts)) tally(table, n)
     // After commit: streams and webhooks read the "left" entries.
     if (result.segmentIds.length > 0) notifier.notify(result.segmentIds)
+  }
+
+  /** raw_value: the raw records carrying this exact value (column, or a whole JSON string in the payload). */
+  private async eraseRawValue(value: string): Promise<number> {
+    const exact = new Set([value])
+    const none = new Set<string>()
+    const ids = (await this.options.store.rawRecordsCarrying(value))
+      .filter((r) => r.cookie === value || r.email === value || (r.payload !== undefined && payloadNames(r.payload, none, exact)))
+      .map((r) => r.id)
+    return await this.options.store.deleteRawRecords(ids, RAW_CHUNK)
   }
 
   // ---- suppression ----

@@ -36,9 +36,10 @@ async function startOnce(): Promise<string> {
     })
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()))
   })
-  const exited = new Promise((resolve) => child.once('exit', resolve))
+  // 'close', not 'exit': the first key goes to stderr, which is read apart from stdout; both pipes drained.
+  const closed = new Promise((resolve) => child.once('close', resolve))
   child.kill('SIGTERM')
-  await exited
+  await closed
   return output
 }
 

@@ -10,6 +10,7 @@ import { openRuntime } from '../../src/compose.ts'
 import { openDatabase, type SqlDatabase } from '../../src/storage/sql/open.ts'
 import { createTestApp, type TestApp } from '../helpers/app.ts'
 
+const run = promisify(execFile)
 let t: TestApp
 let direct: SqlDatabase
 beforeAll(async () => {
@@ -76,6 +77,15 @@ const NOTHING = {
   consent_changes: 0,
   merges: 0,
   raw_records: 0,
+}
+
+interface MergeJson {
+  id: number
+  reason: string
+  survivor_id: string | null
+  absorbed_id: string | null
+  identifier: string | null
+  raw_record: { id: number } | null
 }
 
 async function rawIdsOf(emails: string[], cookies: string[]): Promise<number[]> {
@@ -193,6 +203,82 @@ describe('erasure', () => {
     expect(await direct.db.selectFrom('identities').select('profile_id').where('kind', '=', 'cookie').where('value', '=', shared).execute()).toEqual([{ profile_id: bBefore.profile_id }])
   })
 
+  it("never deletes or alters another person's rows: a shared laptop's moves stay in Bob's history with Alice's id cleared", async () => {
+    const [laptop, tablet, ca, cb] = [unique('laptop'), unique('tablet'), unique('ca'), unique('cb')]
+    const [a, b] = [email('alice'), email('bob')]
+    // The laptop logs in as Alice, then as Bob (it moves to Bob); the tablet as Bob, then as Alice.
+    await t.ingest([{ cookie: ca, email: a, interests: ['golf'], timestamp: at(1) }])
+    await t.ingest([{ cookie: cb, email: b, interests: ['chess'], timestamp: at(2) }])
+    await t.ingest([{ cookie: laptop, email: a, timestamp: at(10) }])
+    await t.ingest([{ cookie: laptop, interests: ['tennis'], timestamp: at(11) }])
+    await t.ingest([{ cookie: laptop, email: b, timestamp: at(20) }])
+    await t.ingest([{ cookie: laptop, interests: ['sailing'], timestamp: at(21) }])
+    await t.ingest([{ cookie: tablet, email: b, timestamp: at(30) }])
+    await t.ingest([{ cookie: tablet, email: a, timestamp: at(40) }])
+    // Rejected records on the laptop: Bob's stays his, Alice's goes with her.
+    await t.ingest([{ cookie: laptop, email: b, demographics: { age: 'old' }, timestamp: at(22) }])
+    await t.ingest([{ cookie: laptop, email: a, demographics: { age: 'older' }, timestamp: at(23) }])
+    const rejectedOnLaptop = async () =>
+      (await direct.db.selectFrom('raw_records').select('payload').where('cookie', '=', laptop).where('status', '=', 'rejected').execute()).map((r) => JSON.parse(r.payload).email as string)
+    expect((await rejectedOnLaptop()).sort()).toEqual([a, b].sort())
+
+    const aliceId = (await t.user({ email: a })).body.user_profile.profile_id
+    const bobBefore = (await t.user({ email: b })).body.user_profile
+    const bobId = bobBefore.profile_id
+    const identitiesOf = async (profileId: string) =>
+      await direct.db.selectFrom('identities').select(['kind', 'value', 'first_seen', 'last_seen']).where('profile_id', '=', profileId).orderBy('kind').orderBy('value').execute()
+    const bobIdentities = await identitiesOf(bobId)
+    const history = async () => (await admin('GET', `/api/user/merges?email=${encodeURIComponent(b)}`)).json().merges as MergeJson[]
+    const bobHistory = await history()
+    const moves = bobHistory.filter((m) => m.reason === 'cookie_moved')
+    expect(moves.map((m) => [m.identifier, m.survivor_id, m.absorbed_id])).toEqual([
+      [laptop, bobId, aliceId],
+      [tablet, aliceId, bobId],
+    ])
+    const aliceRaw = await direct.db
+      .selectFrom('raw_records')
+      .select('id')
+      .where((eb) => eb.or([eb('email', '=', a), eb('cookie', '=', ca), eb('payload', 'like', '%tennis%')]))
+      .execute()
+    const aliceRawIds = aliceRaw.map((r) => Number(r.id))
+
+    const erased = await admin('DELETE', `/api/user?email=${encodeURIComponent(a)}`)
+    expect(erased.json()).toMatchObject({ status: 'finished', counts: { profiles: 1, merges_cleared: 2 } })
+
+    // Bob: the same profile, identities and history, where Alice's id and her raw record are cleared.
+    expect((await t.user({ email: b })).body.user_profile).toEqual(bobBefore)
+    expect(await identitiesOf(bobId)).toEqual(bobIdentities)
+    const cleared = bobHistory.map((m) => ({
+      ...m,
+      survivor_id: m.survivor_id === aliceId ? null : m.survivor_id,
+      absorbed_id: m.absorbed_id === aliceId ? null : m.absorbed_id,
+      raw_record: m.raw_record !== null && aliceRawIds.includes(m.raw_record.id) ? null : m.raw_record,
+    }))
+    expect(await history()).toEqual(cleared)
+    const laptopMove = cleared.find((m) => m.identifier === laptop)
+    expect(laptopMove).toMatchObject({ reason: 'cookie_moved', survivor_id: bobId, absorbed_id: null })
+    expect(laptopMove?.raw_record).not.toBeNull()
+    expect(await direct.db.selectFrom('logins').select('email').where('cookie', 'in', [laptop, tablet]).orderBy('cookie').execute()).toEqual([{ email: b }, { email: b }])
+    expect(await rejectedOnLaptop()).toEqual([b])
+
+    // Nothing of Alice remains, in any column of the merge log either.
+    // (Alice sent no user id: the helper's lists must not be empty on PostgreSQL.)
+    expect(await leftovers({ profileIds: [aliceId], emails: [a], cookies: [ca], userIds: [unique('none')], rawIds: aliceRawIds })).toEqual(NOTHING)
+    const log = JSON.stringify(await direct.db.selectFrom('merges').selectAll().execute())
+    for (const value of [aliceId, a, ca]) expect(log).not.toContain(value)
+    expect((await t.user({ email: a })).status).toBe(404)
+
+    // Readers cope with a cleared id: the CLI lists the history, and the tablet's move (its survivor
+    // erased) cannot be undone.
+    const tabletMove = cleared.find((m) => m.identifier === tablet)
+    const unmerge = await admin('POST', '/api/user/unmerge', { merge_id: tabletMove?.id })
+    expect(unmerge.statusCode, unmerge.body).toBe(409)
+    expect(unmerge.json().error.message).toContain('was erased')
+    const listed = (await run(process.execPath, ['--import', 'tsx', 'src/main.ts', 'user', 'merges', '--email', b], { env: { ...process.env, ...t.database.env } })).stdout
+    expect(listed).toContain(laptop)
+    expect(listed).toContain('(erased)')
+  })
+
   it('after an unmerge, erasing the split-off visitor removes the refused link and the refusals that name their cookie', async () => {
     const [ca, cb, eb] = [unique('ca'), unique('cb'), email('bob')]
     await t.ingest([{ cookie: ca, interests: ['golf'], timestamp: at(1) }])
@@ -233,6 +319,72 @@ describe('erasure', () => {
     expect(tooMany.json().error.message).toContain('at most 5000')
     expect((await admin('GET', '/api/privacy/erasures/era_missing')).statusCode).toBe(404)
     expect((await t.app.inject({ method: 'DELETE', url: '/api/user?email=x@example.org', headers: t.auth('read') })).statusCode).toBe(403)
+  })
+})
+
+describe('erasure requests with malformed identifiers', () => {
+  const jobCount = async () => ((await admin('GET', '/api/privacy/erasures?limit=1000')).json().jobs as unknown[]).length
+
+  it('answers 400 with what is wrong, and starts no job', async () => {
+    const before = await jobCount()
+    const cases: Array<[string, string]> = [
+      ['/api/user?email=bob%40', 'email: must be a valid address (got "bob@")'],
+      ['/api/user?email=%20Jane%40example', 'email: must be a valid address (got " Jane@example")'],
+      ['/api/user?email=%20%20', 'email: must not be empty'],
+      ['/api/user?email=', 'email'],
+      ['/api/user?cookie=null', 'cookie: "null" is a placeholder'],
+      ['/api/user?user_id=undefined', 'user_id: "undefined" is a placeholder'],
+      ['/api/user?raw_value=bob%40&email=bob%40example.org', 'raw_value: give it alone'],
+      ['/api/user?raw_value=bob%40&suppress=1', 'suppress: a raw_value names no person'],
+    ]
+    for (const [url, message] of cases) {
+      const r = await admin('DELETE', url)
+      expect([url, r.statusCode], r.body).toEqual([url, 400])
+      expect(r.json().error.code).toBe('invalid_input')
+      expect(r.json().error.message).toContain(message)
+      expect(r.json().error.request_id).toEqual(expect.any(String))
+    }
+    const batch = await admin('POST', '/api/privacy/erasures', { identifiers: [{ email: email('fine') }, { email: 'bob@' }, { cookie: ' ' }] })
+    expect(batch.statusCode, batch.body).toBe(400)
+    expect(batch.json().error.message).toBe(
+      'identifiers[1].email: must be a valid address (got "bob@"); it has no domain after the "@". To erase raw records that carry this exact text, use raw_value; identifiers[2].cookie: must not be empty',
+    )
+    expect(await jobCount()).toBe(before)
+  })
+
+  it('erases the raw records that carry a malformed value with raw_value (admin only), and nothing else', async () => {
+    const bad = `bob-${unique('x')}@`
+    const [c1, c2, c3] = [unique('rv'), unique('rv'), unique('rv')]
+    // Refused for its email (rejected); accepted with the value in a trait; a longer string that only contains it.
+    await t.ingest([{ cookie: c1, email: bad, timestamp: at(1) }])
+    await t.ingest([{ cookie: c2, traits: { typed_email: bad }, timestamp: at(2) }])
+    await t.ingest([{ cookie: c3, traits: { note: `${bad}example.org` }, timestamp: at(3) }])
+    const carrying = async () => (await direct.db.selectFrom('raw_records').select(['cookie']).where('cookie', 'in', [c1, c2, c3]).orderBy('cookie').execute()).map((r) => r.cookie)
+    expect(await carrying()).toEqual([c1, c2, c3].sort())
+
+    expect((await t.app.inject({ method: 'DELETE', url: `/api/user?raw_value=${encodeURIComponent(bad)}`, headers: t.auth('read') })).statusCode).toBe(403)
+    const erased = await admin('DELETE', `/api/user?raw_value=${encodeURIComponent(bad)}`)
+    expect(erased.statusCode, erased.body).toBe(200)
+    expect(erased.json()).toMatchObject({ status: 'finished', identifier_count: 1, counts: { raw_records: 2 } })
+    expect(await carrying()).toEqual([c3])
+    // Nothing derived is touched: the cookie's profile stays.
+    expect((await t.user({ cookie: c2 })).status).toBe(200)
+
+    // The command line: the same option, and a file line with a malformed email is refused by line.
+    const again = `${bad}again`
+    await t.ingest([{ cookie: c1, traits: { typed_email: again }, timestamp: at(4) }])
+    const cli = (...args: string[]) => run(process.execPath, ['--import', 'tsx', 'src/main.ts', 'privacy', 'erase', ...args], { env: { ...process.env, ...t.database.env } })
+    expect(JSON.parse((await cli('--raw-value', again)).stdout)).toMatchObject({ status: 'finished', requested_by: 'cli', counts: { raw_records: 1 } })
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cdp-erase-'))
+    const file = path.join(dir, 'ids.ndjson')
+    fs.writeFileSync(file, `${JSON.stringify({ email: email('ok') })}\n${JSON.stringify({ email: 'bob@' })}\n`)
+    const refused = await cli('--file', file).then(
+      () => null,
+      (error: { code: number; stderr: string }) => error,
+    )
+    fs.rmSync(dir, { recursive: true, force: true })
+    expect(refused?.code).not.toBe(0)
+    expect(refused?.stderr).toContain(`line 2: email: must be a valid address (got "bob@")`)
   })
 })
 
@@ -323,7 +475,6 @@ describe('retention', () => {
 })
 
 describe('cdp privacy', () => {
-  const run = promisify(execFile)
   const cdp = async (...args: string[]) => (await run(process.execPath, ['--import', 'tsx', 'src/main.ts', 'privacy', ...args], { env: { ...process.env, ...t.database.env } })).stdout
 
   it('exports, suppresses, erases and reports a job from the command line', async () => {

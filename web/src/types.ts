@@ -47,10 +47,11 @@ export interface MergeEntry {
   id: number
   at: string
   reason: 'email_attached' | 'email_match' | 'cookie_moved' | 'identifier_moved' | 'recomputed' | 'refused' | 'manual' | 'unmerged'
-  survivor_id: string
+  /** survivor_id, absorbed_id, identifier: null when an erasure cleared the person they named. */
+  survivor_id: string | null
   absorbed_id: string | null
   identifier_kind: string
-  identifier: string
+  identifier: string | null
   raw_record: { id: number; source: string; received_at: string } | null
   detail: Record<string, unknown> | null
 }

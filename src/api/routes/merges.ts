@@ -15,10 +15,10 @@ const mergeEntrySchema = {
     id: { type: 'integer' },
     at: { type: 'string', format: 'date-time' },
     reason: { type: 'string', enum: ['email_attached', 'email_match', 'cookie_moved', 'recomputed', 'refused', 'manual', 'unmerged'], description: 'the rule: refused names the guardrail or refused link in detail.rule' },
-    survivor_id: { type: 'string' },
-    absorbed_id: { type: ['string', 'null'] },
+    survivor_id: { type: ['string', 'null'], description: 'null when an erased person was the survivor (the row is kept as the other person\'s history)' },
+    absorbed_id: { type: ['string', 'null'], description: 'null when nothing was absorbed, or when the absorbed person was erased' },
     identifier_kind: { type: 'string' },
-    identifier: { type: 'string' },
+    identifier: { type: ['string', 'null'], description: 'null when it was an identifier of a person since erased' },
     raw_record: {
       type: ['object', 'null'],
       description: 'the raw record that caused it (null for an admin action)',

@@ -91,14 +91,30 @@ export async function privacyRoutes(fastify: FastifyInstance, ctx: RouteContext)
       config: { scope: 'admin' },
       schema: {
         summary: 'Erase one person everywhere (right to be forgotten); runs the erasure job to completion and returns it',
-        querystring: { type: 'object', properties: { ...personQueryProperties, suppress: { type: 'string', enum: ['0', '1', 'true', 'false'] } } },
+        description:
+          'Name the person with exactly one of email, cookie, profile_id, user_id. A malformed identifier (an email that is not an address, a placeholder such as "null") is a 400 that says what is wrong. ' +
+          'raw_value instead erases only the raw records that carry that exact value (their cookie or email column, or a whole JSON string in their payload), such as a malformed email ingest refused; nothing derived is touched and every raw record is read.',
+        querystring: {
+          type: 'object',
+          properties: {
+            ...personQueryProperties,
+            raw_value: { type: 'string', minLength: 1, description: 'erase the raw records carrying exactly this value (admin); alone, without suppress' },
+            suppress: { type: 'string', enum: ['0', '1', 'true', 'false'] },
+          },
+        },
         response: { 200: jobSchema, 400: errorResponseSchema, 404: errorResponseSchema },
       },
     },
     async (request) => {
-      const identifier = queryIdentifier(request.query)
-      const { suppress } = request.query
-      const job = await ctx.privacy.erase({ identifiers: [identifier], suppress: suppress === '1' || suppress === 'true', requestedBy: request.apiKeyId ?? null })
+      const { suppress, raw_value: rawValue } = request.query
+      const isSuppressed = suppress === '1' || suppress === 'true'
+      const requestedBy = request.apiKeyId ?? null
+      if (rawValue !== undefined) {
+        const others = PERSON_KEYS.filter((k) => request.query[k] !== undefined)
+        if (others.length > 0) throw new AppError('invalid_input', `raw_value: give it alone, not with ${others.join(' and ')} (it erases raw records, not a person)`)
+        return jobToJson(await ctx.privacy.erase({ identifiers: [], rawValues: [rawValue], suppress: isSuppressed, requestedBy }))
+      }
+      const job = await ctx.privacy.erase({ identifiers: [queryIdentifier(request.query)], suppress: isSuppressed, requestedBy })
       return jobToJson(job)
     },
   )
@@ -109,6 +125,7 @@ export async function privacyRoutes(fastify: FastifyInstance, ctx: RouteContext)
       config: { scope: 'admin' },
       schema: {
         summary: `Erase up to ${MAX_ERASURE_IDENTIFIERS} identifiers in the background; poll the job`,
+        description: 'Every identifier is checked first: a malformed one (an email that is not an address, a placeholder) is a 400 naming its index, e.g. identifiers[3].email, and nothing is erased.',
         body: identifiersBody(MAX_ERASURE_IDENTIFIERS),
         response: { 202: jobSchema, 400: errorResponseSchema },
       },

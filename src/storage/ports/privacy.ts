@@ -8,6 +8,12 @@ export interface PersonIdentifier {
   value: string
 }
 
+/**
+ * What an erasure job erases: people, named by an identifier, or (raw_value, an explicit admin option)
+ * the raw records that carry one exact value, typically a malformed one no person is keyed by.
+ */
+export type ErasureTarget = PersonIdentifier | { kind: 'raw_value'; value: string }
+
 /** One identity row, as stored. */
 export interface IdentityRow {
   kind: string
@@ -103,9 +109,20 @@ export interface PrivacyStore {
   deleteRawRecords(ids: readonly number[], chunk: number): Promise<number>
   /** The final transaction: locks, re-reads the footprint and deletes everything left of the person. */
   erasePerson(plan: ErasePlan, now: number): Promise<ErasureResult>
+  /**
+   * After an erasure job: removes what its deleted rows left in the storage files (the WAL, dead
+   * tuples, statistics samples) from these tables (as named in the job's counts) and the job's own
+   * identifier rows. Throws when it cannot finish; the rows are deleted either way.
+   */
+  scrubErased(tables: readonly string[]): Promise<void>
 
-  createJob(job: PrivacyJobRow, identifiers: readonly PersonIdentifier[]): Promise<void>
-  pendingIdentifiers(jobId: string): Promise<PersonIdentifier[]>
+  createJob(job: PrivacyJobRow, identifiers: readonly ErasureTarget[]): Promise<void>
+  pendingIdentifiers(jobId: string): Promise<ErasureTarget[]>
+  /**
+   * Raw rows that may carry `value` exactly: as their cookie or email column, or inside their payload
+   * (a substring test; the caller keeps those where it is a whole JSON string value). Reads the whole table.
+   */
+  rawRecordsCarrying(value: string): Promise<RawCandidate[]>
   /** Records the job's progress; when finished or failed, its pending identifiers are deleted. */
   updateJob(job: Pick<PrivacyJobRow, 'id' | 'status' | 'counts' | 'error' | 'finishedAt'>): Promise<void>
   findJob(id: string): Promise<PrivacyJobRow | undefined>

@@ -362,6 +362,14 @@ function migrationsFor(dialect: SqlDialect): Record<string, Migration> {
         await db.schema.alterTable('webhooks').addColumn('required_consent', 'text', (c) => c.notNull().defaultTo('[]')).execute()
       },
     },
+    '0011_erasure_merge_history': {
+      async up(db: Kysely<unknown>) {
+        // A merge-log row can be two people's history (a shared cookie moving between them, an
+        // unmerge that split them): erasing one keeps the row for the other, with the erased
+        // person's profile id and identifier cleared (docs/privacy.md, Erasure).
+        await dialect.schema.dropNotNull(db, 'merges', ['survivor_id', 'identifier'])
+      },
+    },
     '0012_likely_matches': {
       async up(db: Kysely<unknown>) {
         // Likely matches (issue #20): a cookie seen on an IP and user agent, once per slot. Keyed by

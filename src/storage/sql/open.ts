@@ -82,7 +82,9 @@ function openSqliteFile(file: string, readonly: boolean, extra: readonly SqliteP
   ]
   if (!readonly) {
     // NORMAL is durable in WAL mode against process crashes; only an OS crash can lose the last commits.
-    defaults.unshift(['journal_mode', 'WAL'], ['synchronous', 'NORMAL'])
+    // secure_delete zeroes deleted content (cells, freed pages) as it is deleted, so an erased
+    // person's bytes leave the database file once the erasure's checkpoint has run (dialect.scrubDeleted).
+    defaults.unshift(['journal_mode', 'WAL'], ['synchronous', 'NORMAL'], ['secure_delete', 'ON'])
   }
   for (const [name, value] of defaults) {
     if (!own.some((p) => p.name === name)) database.pragma(`${name} = ${value}`)

@@ -1,13 +1,13 @@
 // Privacy storage over Kysely: the rows a person's footprint is decided from, erasure in chunks and
 // in one final transaction, privacy jobs and their pending identifiers, the suppression list, the
 // access export's reads and retention purges. Reads go through `reader`, writes through `db`.
-import { type Kysely, type RawBuilder, type SqlBool, sql } from 'kysely'
+import { type Kysely, type RawBuilder, type Selectable, type SqlBool, sql } from 'kysely'
 import type { Login } from '../../domain/profile.ts'
-import type { ErasePlan, ErasureResult, ExportedRawRecord, IdentityRow, PersonIdentifier, PersonRows, PrivacyJobRow, PrivacyStore, RawCandidate } from '../ports/privacy.ts'
+import type { ErasePlan, ErasureResult, ErasureTarget, ExportedRawRecord, IdentityRow, PersonRows, PrivacyJobRow, PrivacyStore, RawCandidate } from '../ports/privacy.ts'
 import type { Trx } from './dialect/dialect.ts'
 import { chunks, MAX_IN_LIST } from './members.ts'
 import type { SqlDatabase } from './open.ts'
-import type { Database } from './schema.ts'
+import { COLUMN_TYPES, type Database } from './schema.ts'
 import { deleteDeviceSightings, exportDeviceSightings } from './likely-match-store.ts'
 
 const SALT_SETTING = 'privacy_salt'
@@ -43,6 +43,14 @@ function jobFromRow(row: Database['privacy_jobs']): PrivacyJobRow {
 function add(counts: Record<string, number>, table: string, n: number | bigint | undefined): void {
   const value = Number(n ?? 0)
   if (value > 0) counts[table] = (counts[table] ?? 0) + value
+}
+
+/** A JSON value with every string in `values` replaced by null (the erased person's, in a kept merge row's detail). */
+function clearStrings(value: unknown, values: ReadonlySet<string>): unknown {
+  if (typeof value === 'string') return values.has(value) ? null : value
+  if (Array.isArray(value)) return value.map((v) => clearStrings(v, values))
+  if (value !== null && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, clearStrings(v, values)]))
+  return value
 }
 
 export function createPrivacyStore(database: SqlDatabase): PrivacyStore {
@@ -129,6 +137,62 @@ export function createPrivacyStore(database: SqlDatabase): PrivacyStore {
     return n
   }
 
+  /**
+   * The merge-log rows that name the person: their profile ids as survivor or absorbed, or one of
+   * their identifiers. A row that names nobody else alive is theirs alone and goes. A row that also
+   * names another person (a shared cookie that moved between them, an unmerge that split them, a
+   * refusal on the other's profile) is that person's history too: it stays, with every trace of the
+   * erased person cleared to null (their profile ids, the identifier when it is theirs, their strings
+   * in detail, the raw record when it was theirs). Their identifiers are their emails and user ids,
+   * and their cookies that no one else logs in on: a cookie another person still uses is theirs too.
+   */
+  async function clearMergeHistory(trx: Trx, plan: ErasePlan, counts: Record<string, number>): Promise<void> {
+    const ids = new Set(plan.profileIds)
+    const shared = new Set<string>()
+    for (const part of chunks(plan.ownCookies, MAX_IN_LIST)) {
+      for (const l of await trx.selectFrom('logins').select('cookie').distinct().where('cookie', 'in', part).execute()) shared.add(l.cookie)
+    }
+    const theirs = new Set([...plan.emails, ...plan.userIds, ...plan.ownCookies.filter((c) => !shared.has(c))])
+    const rows = new Map<number, Selectable<Database['merges']>>()
+    const collect = (found: Array<Selectable<Database['merges']>>) => {
+      for (const r of found) rows.set(Number(r.id), r)
+    }
+    for (const part of chunks([...ids], MAX_IN_LIST)) {
+      collect(await trx.selectFrom('merges').selectAll().where((eb) => eb.or([eb('survivor_id', 'in', part), eb('absorbed_id', 'in', part)])).execute())
+    }
+    for (const part of chunks([...theirs], MAX_IN_LIST)) collect(await trx.selectFrom('merges').selectAll().where('identifier', 'in', part).execute())
+    if (rows.size === 0) return
+    // The other people the rows name, alive as a profile or as an id a profile absorbed.
+    const others = new Set<string>()
+    for (const r of rows.values()) for (const id of [r.survivor_id, r.absorbed_id]) if (id !== null && !ids.has(id)) others.add(id)
+    const alive = new Set<string>()
+    for (const part of chunks([...others], MAX_IN_LIST)) {
+      for (const p of await trx.selectFrom('profiles').select('id').where('id', 'in', part).execute()) alive.add(p.id)
+      for (const i of await trx.selectFrom('identities').select('value').where('kind', '=', 'profile').where('value', 'in', part).execute()) alive.add(i.value)
+    }
+    const rawIds = [...rows.values()].flatMap((r) => (r.raw_id === null ? [] : [Number(r.raw_id)]))
+    const rawLeft = new Set<number>()
+    for (const part of chunks(rawIds, MAX_IN_LIST)) for (const r of await trx.selectFrom('raw_records').select('id').where('id', 'in', part).execute()) rawLeft.add(Number(r.id))
+    const gone: number[] = []
+    for (const [id, r] of rows) {
+      const keptFor = [r.survivor_id, r.absorbed_id].some((p) => p !== null && alive.has(p))
+      if (!keptFor) {
+        gone.push(id)
+        continue
+      }
+      const cleared = {
+        survivor_id: r.survivor_id !== null && ids.has(r.survivor_id) ? null : r.survivor_id,
+        absorbed_id: r.absorbed_id !== null && ids.has(r.absorbed_id) ? null : r.absorbed_id,
+        identifier: r.identifier !== null && theirs.has(r.identifier) ? null : r.identifier,
+        raw_id: r.raw_id !== null && rawLeft.has(Number(r.raw_id)) ? r.raw_id : null,
+        detail: r.detail === null ? null : JSON.stringify(clearStrings(JSON.parse(r.detail) as unknown, theirs)),
+      }
+      await trx.updateTable('merges').set(cleared).where('id', '=', id).execute()
+      add(counts, 'merges_cleared', 1)
+    }
+    for (const part of chunks(gone, MAX_IN_LIST)) add(counts, 'merges', (await trx.deleteFrom('merges').where('id', 'in', part).executeTakeFirst()).numDeletedRows)
+  }
+
   async function eraseOnce(plan: ErasePlan, now: number): Promise<ErasureResult> {
     return await db.transaction().execute(async (trx) => {
       // As ingest does: a concurrent batch naming these identifiers waits until the person is gone.
@@ -176,14 +240,6 @@ export function createPrivacyStore(database: SqlDatabase): PrivacyStore {
         add(counts, 'profile_interests', (await trx.deleteFrom('profile_interests').where('profile_id', 'in', ids).executeTakeFirst()).numDeletedRows)
         add(counts, 'events', (await trx.deleteFrom('events').where('profile_id', 'in', ids).executeTakeFirst()).numDeletedRows)
         add(counts, 'consent_changes', (await trx.deleteFrom('consent_changes').where('profile_id', 'in', ids).executeTakeFirst()).numDeletedRows)
-        add(
-          counts,
-          'merges',
-          (await trx
-            .deleteFrom('merges')
-            .where((eb) => eb.or([eb('survivor_id', 'in', ids), eb('absorbed_id', 'in', ids)]))
-            .executeTakeFirst()).numDeletedRows,
-        )
         add(counts, 'identities', (await trx.deleteFrom('identities').where('profile_id', 'in', ids).executeTakeFirst()).numDeletedRows)
         add(counts, 'profiles', (await trx.deleteFrom('profiles').where('id', 'in', ids).executeTakeFirst()).numDeletedRows)
       }
@@ -202,25 +258,21 @@ export function createPrivacyStore(database: SqlDatabase): PrivacyStore {
           .executeTakeFirst()
         add(counts, 'identities', deleted.numDeletedRows)
       }
-      // Merge rows of other profiles that name the person's email or user id (a shared cookie's
-      // moves name only the cookie, which is part of the other person's history too).
-      for (const part of chunks([...plan.emails, ...plan.userIds], MAX_IN_LIST)) {
-        add(counts, 'merges', (await trx.deleteFrom('merges').where('identifier_kind', 'in', ['email', 'user']).where('identifier', 'in', part).executeTakeFirst()).numDeletedRows)
-      }
       for (const part of chunks(plan.emails, MAX_IN_LIST)) {
         // Logins and refused links of the person's emails; other people's on a shared cookie stay theirs.
         add(counts, 'logins', (await trx.deleteFrom('logins').where('email', 'in', part).executeTakeFirst()).numDeletedRows)
         add(counts, 'refused_links', (await trx.deleteFrom('refused_links').where('email', 'in', part).executeTakeFirst()).numDeletedRows)
       }
       for (const part of chunks(plan.ownCookies, MAX_IN_LIST)) {
-        // A cookie that was theirs alone: a link refused to it (an unmerge that split them off
-        // someone else) and another profile's record of that refusal name it, so they go too.
+        // A cookie that was theirs: a link refused to it (an unmerge that split them off someone
+        // else) names it, so it goes too.
         add(counts, 'refused_links', (await trx.deleteFrom('refused_links').where('cookie', 'in', part).executeTakeFirst()).numDeletedRows)
-        add(counts, 'merges', (await trx.deleteFrom('merges').where('identifier_kind', '=', 'cookie').where('identifier', 'in', part).where('reason', '=', 'refused').executeTakeFirst()).numDeletedRows)
       }
       // Likely matches: the IP addresses and user agents seen with any of the person's cookies (their links go with them).
       const sightingCookies = new Set([...plan.cookies, ...rows.identities.filter((i) => i.kind === 'cookie').map((i) => i.value)])
       add(counts, 'device_sightings', await deleteDeviceSightings(trx, [...sightingCookies]))
+      // Last: the person's logins are gone, so a cookie someone else still logs in on reads as theirs.
+      await clearMergeHistory(trx, plan, counts)
       return { counts, segmentIds }
     })
   }
@@ -283,6 +335,13 @@ export function createPrivacyStore(database: SqlDatabase): PrivacyStore {
       }
     },
 
+    async scrubErased(tables) {
+      const known = new Set<string>(Object.keys(COLUMN_TYPES))
+      // merges_cleared counts rows of merges; the job's identifiers were deleted as it ended.
+      const names = new Set([...tables.map((t) => (t === 'merges_cleared' ? 'merges' : t)), 'privacy_job_identifiers'])
+      await dialect.scrubDeleted(db, [...names].filter((t): t is keyof Database => known.has(t)).sort())
+    },
+
     async createJob(job, identifiers) {
       await db.transaction().execute(async (trx) => {
         await trx
@@ -313,7 +372,31 @@ export function createPrivacyStore(database: SqlDatabase): PrivacyStore {
 
     async pendingIdentifiers(jobId) {
       const rows = await db.selectFrom('privacy_job_identifiers').select(['kind', 'value']).where('job_id', '=', jobId).orderBy('kind').orderBy('value').execute()
-      return rows.map((r) => ({ kind: r.kind as PersonIdentifier['kind'], value: r.value }))
+      return rows.map((r) => ({ kind: r.kind as ErasureTarget['kind'], value: r.value }) as ErasureTarget)
+    },
+
+    async rawRecordsCarrying(value) {
+      const rows = await reader
+        .selectFrom('raw_records')
+        .select(['id', 'status', 'cookie', 'email', 'observed_at', 'payload'])
+        .where((eb) =>
+          eb.or([
+            eb('cookie', '=', value),
+            eb('email', '=', value),
+            // As the payload spells the value inside a JSON string.
+            dialect.contains(sql.ref('payload'), dialect.param(JSON.stringify(value).slice(1, -1), 'text')) as RawBuilder<SqlBool>,
+          ]),
+        )
+        .orderBy('id')
+        .execute()
+      return rows.map((r) => ({
+        id: Number(r.id),
+        status: r.status,
+        cookie: r.cookie,
+        email: r.email,
+        observedAt: r.observed_at === null ? null : Number(r.observed_at),
+        payload: r.payload,
+      }))
     },
 
     async updateJob(job) {

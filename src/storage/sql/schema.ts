@@ -69,7 +69,8 @@ export interface ProfileInterestsTable {
 
 export interface MergesTable {
   id: Generated<number>
-  survivor_id: string
+  /** Null once an erasure cleared the person it named, in a row kept for the other one. */
+  survivor_id: string | null
   absorbed_id: string | null
   /**
    * refused: a link the guardrails or an unmerge kept from happening (detail says why); manual: an
@@ -77,7 +78,8 @@ export interface MergesTable {
    */
   reason: 'email_attached' | 'email_match' | 'cookie_moved' | 'identifier_moved' | 'recomputed' | 'refused' | 'manual' | 'unmerged'
   identifier_kind: string
-  identifier: string
+  /** Null once an erasure cleared the erased person's email, user id or cookie from a row kept for someone else. */
+  identifier: string | null
   raw_id: number | null
   created_at: number
   detail: string | null // JSON object: a refusal's rule and counts, the admin key behind a manual merge or unmerge

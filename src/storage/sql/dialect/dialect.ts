@@ -96,6 +96,18 @@ export interface SqlDialect {
   /** Refreshes the planner's statistics: PRAGMA optimize on SQLite, ANALYZE on PostgreSQL (which may run without autovacuum). */
   optimize(db: Kysely<Database>): Promise<void>
 
+  /**
+   * After an erasure: removes from the storage files what the deleted rows left behind, so no byte of
+   * an erased identifier stays on disk longer than it must (docs/privacy.md). SQLite's writer runs
+   * with secure_delete, so freed content is zeroed as it is deleted; this refreshes the statistics of
+   * the tables that have any (sqlite_stat4 keeps sample index keys, identifiers among them) and
+   * checkpoints the WAL into the database file and truncates it (the WAL still holds the old pages).
+   * It throws when a reader keeps the checkpoint from finishing (busy_timeout). PostgreSQL runs
+   * VACUUM (ANALYZE) on each table, outside any transaction: dead tuples become free space, and the
+   * statistics (whose most common values and histograms sample column values) are taken anew.
+   */
+  scrubDeleted(db: Kysely<Database>, tables: readonly TableName[]): Promise<void>
+
   /** Column types and table options the migrations spell differently. */
   readonly schema: {
     /** A 64-bit integer: SQLite's INTEGER is 64-bit already, PostgreSQL's integer is 32-bit. */
@@ -111,6 +123,11 @@ export interface SqlDialect {
      * that key's B-tree instead of a rowid table plus an index; PostgreSQL has no such option.
      */
     readonly clustered: Sql
+    /**
+     * Lets columns hold NULL. PostgreSQL alters the column; SQLite cannot, so it rebuilds the table
+     * from its own CREATE statement (keeping every column, index and the AUTOINCREMENT counter).
+     */
+    dropNotNull(db: Kysely<unknown>, table: string, columns: readonly string[]): Promise<void>
   }
 
   /** ASCII-only case folding, like foldCase(): SQLite's lower() folds only A-Z; PostgreSQL's folds by locale, so translate(). */

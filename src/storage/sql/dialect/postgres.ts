@@ -14,6 +14,8 @@ const RETRYABLE_CODES = new Set(['23505', '40P01', '40001'])
  * identifier just wait for each other, which costs a little parallelism and never correctness.
  */
 const LOCK_BUCKETS = 1024
+/** How long an erasure's VACUUM of one table waits for its lock. */
+const VACUUM_LOCK_WAIT_MS = 2_000
 const LOCK_NAMESPACE = 0x0cd9 // keeps our advisory locks apart from other applications' (two-int form)
 
 function lockBucket(identifier: string): number {
@@ -117,12 +119,37 @@ export const postgresDialect: SqlDialect = {
     await sql`analyze`.execute(db)
   },
 
+  async scrubDeleted(db, tables) {
+    // One statement per table on one pooled connection, never inside a transaction. A table whose lock
+    // is held (a concurrent ANALYZE or VACUUM, an operator's LOCK) is given up after VACUUM_LOCK_WAIT_MS
+    // instead of holding up the erasure queue; the others still run, and the failures are reported.
+    const failures: string[] = []
+    await db.connection().execute(async (connection) => {
+      await sql.raw(`set lock_timeout = ${VACUUM_LOCK_WAIT_MS}`).execute(connection)
+      try {
+        for (const table of tables) {
+          try {
+            await sql`vacuum (analyze) ${sql.table(table)}`.execute(connection)
+          } catch (error) {
+            failures.push(`${table} (${error instanceof Error ? error.message : String(error)})`)
+          }
+        }
+      } finally {
+        await sql`reset lock_timeout`.execute(connection)
+      }
+    })
+    if (failures.length > 0) throw new Error(`VACUUM did not run on ${failures.join(', ')}; autovacuum or the next erasure's VACUUM removes their dead tuples`)
+  },
+
   schema: {
     bigint: 'bigint',
     double: 'double precision',
     idType: 'bigserial',
     idColumn: (column) => column.primaryKey(),
     clustered: sql``,
+    async dropNotNull(db, table, columns) {
+      for (const column of columns) await db.schema.alterTable(table).alterColumn(column, (c) => c.dropNotNull()).execute()
+    },
   },
 
   fold: (value) => sql`translate(${value}, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz')`,

@@ -4,6 +4,8 @@ import { sql } from 'kysely'
 import type { Row, Sql, SqlDialect } from './dialect.ts'
 
 const ROWS_PER_STATEMENT = 64
+/** How long an erasure's WAL checkpoint waits for a reader on an older snapshot (it blocks the event loop meanwhile). */
+const CHECKPOINT_WAIT_MS = 200
 
 /** The parser refuses keys with '"' or '\', the characters a quoted SQLite JSON path cannot hold. */
 function jsonPath(path: readonly string[]): string {
@@ -107,12 +109,60 @@ export function createSqliteDialect(writer: BetterSqlite3.Database): SqlDialect 
       await sql`pragma optimize`.execute(db)
     },
 
+    async scrubDeleted(db, tables) {
+      // Through Kysely, so it waits for a transaction in progress on the writer instead of running inside it.
+      const stat4 = await sql<{ n: number }>`select count(*) as n from sqlite_master where name = 'sqlite_stat4'`.execute(db)
+      if (Number(stat4.rows[0]?.n ?? 0) > 0) {
+        const sampled = new Set((await sql<{ tbl: string }>`select distinct tbl from sqlite_stat4`.execute(db)).rows.map((r) => r.tbl))
+        await sql`pragma analysis_limit = 1000`.execute(db)
+        for (const table of tables) if (sampled.has(table)) await sql`analyze ${sql.table(table)}`.execute(db)
+      }
+      // TRUNCATE waits for readers on an older snapshot. Ours never hold one between statements, but
+      // another process might (a backup, the sqlite3 shell), and better-sqlite3 waits on the event
+      // loop's thread: so it waits CHECKPOINT_WAIT_MS at most, not the connection's busy_timeout.
+      const result = await db.connection().execute(async (connection) => {
+        const [timeout] = (await sql<{ timeout: number }>`pragma busy_timeout`.execute(connection)).rows
+        await sql.raw(`pragma busy_timeout = ${CHECKPOINT_WAIT_MS}`).execute(connection)
+        try {
+          return (await sql<{ busy: number; log: number; checkpointed: number }>`pragma wal_checkpoint(TRUNCATE)`.execute(connection)).rows[0]
+        } finally {
+          await sql.raw(`pragma busy_timeout = ${Number(timeout?.timeout ?? 5000)}`).execute(connection)
+        }
+      })
+      if (result && Number(result.busy) !== 0) {
+        throw new Error(`the WAL checkpoint did not finish (${result.checkpointed} of ${result.log} pages copied): a reader held an older snapshot; the next erasure's checkpoint completes it`)
+      }
+    },
+
     schema: {
       bigint: 'integer',
       double: 'real',
       idType: 'integer',
       idColumn: (column) => column.primaryKey().autoIncrement(),
       clustered: sql`without rowid`,
+      async dropNotNull(db, table, columns) {
+        // SQLite's documented way to change a constraint: a new table from the edited CREATE
+        // statement, the rows copied, the old one dropped and the new one renamed. Reading the
+        // statement back (not spelling the columns here) keeps columns later migrations added.
+        const [created] = (await sql<{ sql: string }>`select sql from sqlite_master where type = 'table' and name = ${table}`.execute(db)).rows
+        if (!created) throw new Error(`dropNotNull: no table ${table}`)
+        let definition = created.sql
+        for (const column of columns) {
+          const edited = definition.replace(new RegExp(`("${column}" [a-z]+) not null`, 'i'), '$1')
+          if (edited === definition) throw new Error(`dropNotNull: ${table}.${column} is not declared "not null"`)
+          definition = edited
+        }
+        const indexes = (await sql<{ sql: string }>`select sql from sqlite_master where type = 'index' and tbl_name = ${table} and sql is not null`.execute(db)).rows
+        const sequence = (await sql<{ seq: number }>`select seq from sqlite_sequence where name = ${table}`.execute(db)).rows[0]
+        const rebuilt = `${table}_rebuilt`
+        await sql.raw(definition.replace(/^create table "?[^"\s(]+"?/i, `create table "${rebuilt}"`)).execute(db)
+        await sql.raw(`insert into "${rebuilt}" select * from "${table}"`).execute(db)
+        await sql.raw(`drop table "${table}"`).execute(db)
+        await sql.raw(`alter table "${rebuilt}" rename to "${table}"`).execute(db)
+        for (const index of indexes) await sql.raw(index.sql).execute(db)
+        // Ids are never reused, even those of rows deleted before the rebuild.
+        if (sequence) await sql`update sqlite_sequence set seq = ${sequence.seq} where name = ${table}`.execute(db)
+      },
     },
 
     fold: (value) => sql`lower(${value})`,

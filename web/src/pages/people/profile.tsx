@@ -99,7 +99,7 @@ function IdentityGraph(props: { user: UserProfile; merges: MergeEntry[]; canUnme
               <time dateTime={m.at}>{formatTime(m.at)}</time>
               <strong>{MERGE_WORDS[m.reason]}</strong> <span class="badge">#{m.id}</span>
               <div>
-                {m.identifier_kind} <code>{m.identifier}</code>
+                {m.identifier_kind} <code>{m.identifier ?? '(erased)'}</code>
                 {m.absorbed_id ? (
                   <>
                     {' '}
