@@ -1,6 +1,6 @@
 // The kinds of identifier a person can be known by, each with a priority, a limit and blocked
 // values: the identity settings (config CDP_IDENTIFIERS, CDP_MAX_*_PER_PERSON, CDP_BLOCKED_IDENTIFIERS;
-// GET /api/identity/settings; docs/privacy.md "Identifier kinds").
+// GET /api/identity/settings; docs/privacy.md "Identifier kinds and guardrails").
 //
 // cookie and email are the keys identity resolution runs on (pipeline/identity/resolve-batch.ts);
 // every other kind is linked to the person its record resolves to (pipeline/identity/link-stage.ts).
@@ -22,8 +22,13 @@ export interface IdentifierKindSettings {
   readonly blocked: readonly string[]
 }
 
-/** The kinds every install knows. user_id is a Segment userId that is not an email. */
-export const BUILT_IN_KINDS = ['user_id', 'email', 'phone', 'device_id', 'cookie'] as const
+/**
+ * The kinds every install knows. user_id is a Segment userId that is not an email. phone is linked
+ * only when declared (CDP_IDENTIFIERS=phone), as in Segment's identity resolution: an identity row per
+ * phone costs bulk ingest about a quarter of its throughput when half the records carry one
+ * (docs/benchmarks.md), and a phone shared by a household should not name one of them by default.
+ */
+export const BUILT_IN_KINDS = ['user_id', 'email', 'device_id', 'cookie'] as const
 /** Kinds that resolution runs on; the others are linked. */
 export const KEY_KINDS: ReadonlySet<string> = new Set(['cookie', 'email'])
 
@@ -74,7 +79,7 @@ export interface IdentitySettings {
 export interface IdentitySettingsInput {
   cookieLimit: IdentifierLimit
   userIdLimit: IdentifierLimit
-  /** Declared kinds and limits, in priority order after user_id and email (phone and device_id may be re-declared). */
+  /** Declared kinds and limits, in priority order after user_id and email (phone among them; device_id may be re-declared). */
   declared: ReadonlyArray<{ kind: string; limit: IdentifierLimit }>
   /** Extra blocked values: for every kind (kind null) or one. */
   blocked: ReadonlyArray<{ kind: string | null; value: string }>
@@ -82,7 +87,7 @@ export interface IdentitySettingsInput {
 
 /**
  * The defaults keep the customer's rule: an email joins every cookie that logs in with it (no cookie
- * limit), one user id per person, phone and device id unlimited.
+ * limit), one user id per person, device ids unlimited; phone and other kinds when declared.
  */
 export function identitySettings(input: IdentitySettingsInput): IdentitySettings {
   const order: Array<{ kind: string; limit: IdentifierLimit }> = [
@@ -90,7 +95,7 @@ export function identitySettings(input: IdentitySettingsInput): IdentitySettings
     { kind: 'email', limit: UNLIMITED },
   ]
   const declared = new Map(input.declared.map((d) => [d.kind, d.limit]))
-  for (const kind of ['phone', 'device_id']) if (!declared.has(kind)) order.push({ kind, limit: UNLIMITED })
+  if (!declared.has('device_id')) order.push({ kind: 'device_id', limit: UNLIMITED })
   for (const d of input.declared) {
     if (d.kind === 'cookie' || d.kind === 'email' || d.kind === 'user_id') continue
     order.push({ kind: d.kind, limit: d.limit })
@@ -113,7 +118,7 @@ export function isBlockedValue(settings: Pick<IdentifierKindSettings, 'blocked'>
   return settings.blocked.includes(v) || ZEROES_OR_DASHES.test(v)
 }
 
-/** `CDP_IDENTIFIERS`: "loyalty_id:1, device_id:5/week, phone" (kind[:limit], priority in order). */
+/** `CDP_IDENTIFIERS`: "phone, loyalty_id:1, device_id:5/week" (kind[:limit], priority in order). */
 export function parseDeclaredKinds(text: string): Array<{ kind: string; limit: IdentifierLimit }> {
   const seen = new Set<string>()
   return text

@@ -33,7 +33,7 @@ describe.skipIf(!hasChromium)(`the console in headless Chromium (skipped when ${
     const built = spawnSync(process.execPath, [vite, 'build', path.join(ROOT, 'web'), '--outDir', buildDir, '--emptyOutDir', '--bypass-lock', '--logLevel', 'error'], { cwd: ROOT, encoding: 'utf8' })
     if (built.status !== 0) throw new Error(`vite build failed: ${built.stderr}`)
 
-    t = await createTestApp({}, { background: true, schedulerIntervalMs: 100 }, { consoleDir: buildDir })
+    t = await createTestApp({ CDP_IDENTIFIERS: 'phone' }, { background: true, schedulerIntervalMs: 100 }, { consoleDir: buildDir })
     // Jane: a cookie with her email, then a second device that browsed anonymously and later signed in (a merge).
     const day = (n: number) => new Date(Date.now() - n * DAY).toISOString()
     await t.ingest([

@@ -9,7 +9,7 @@ import { createTestApp, type TestApp } from '../helpers/app.ts'
 let t: TestApp
 let direct: SqlDatabase
 beforeAll(async () => {
-  t = await createTestApp({ CDP_IDENTIFIERS: 'loyalty_id:1, device_id:2/week', CDP_BLOCKED_IDENTIFIERS: 'guest, loyalty_id:L-0' })
+  t = await createTestApp({ CDP_IDENTIFIERS: 'phone, loyalty_id:1, device_id:2/week', CDP_BLOCKED_IDENTIFIERS: 'guest, loyalty_id:L-0' })
   direct = await openDatabase(t.database.config)
 })
 afterAll(async () => {
@@ -35,6 +35,19 @@ const profileIdOf = async (query: Record<string, string>) => {
 }
 
 describe('identity settings', () => {
+  it('lists the defaults: user_id (1 per person), email, device_id, cookie (unlimited); phone only when declared', async () => {
+    const plain = await createTestApp()
+    try {
+      const r = await plain.app.inject({ method: 'GET', url: '/api/identity/settings', headers: plain.auth('read') })
+      const kinds = r.json().kinds as Array<{ kind: string; limit: { text: string } }>
+      expect(kinds.map((k) => `${k.kind} ${k.limit.text}`)).toEqual(['user_id 1', 'email unlimited', 'device_id unlimited', 'cookie unlimited'])
+      await plain.ingest([{ cookie: 'p-1', email: 'pat@example.org', phone: '+1 555 010 3000' }])
+      expect((await plain.user({ phone: '+15550103000' })).status).toBe(404)
+    } finally {
+      await plain.close()
+    }
+  })
+
   it('lists every kind with its priority, limit and blocked values, the defaults keeping the customer’s rule', async () => {
     const r = await get('/api/identity/settings')
     expect(r.status).toBe(200)
@@ -164,7 +177,7 @@ describe('every identifier resolves (property)', () => {
     await fc.assert(
       fc.asyncProperty(fc.array(fc.array(recordArb, { minLength: 1, maxLength: 4 }), { minLength: 1, maxLength: 5 }), limitArb, limitArb, limitArb, fc.constantFrom('unlimited', '1', '2'), async (batches, users, devices, loyalty, cookies) => {
         const run = `p${++runs}`
-        const app = await createTestApp({ CDP_MAX_USER_IDS_PER_PERSON: users, CDP_IDENTIFIERS: `device_id:${devices},loyalty_id:${loyalty}`, CDP_MAX_COOKIES_PER_PERSON: cookies })
+        const app = await createTestApp({ CDP_MAX_USER_IDS_PER_PERSON: users, CDP_IDENTIFIERS: `phone,device_id:${devices},loyalty_id:${loyalty}`, CDP_MAX_COOKIES_PER_PERSON: cookies })
         const db = await openDatabase(app.database.config)
         try {
           const expected: Array<Record<string, string>> = []

@@ -46,9 +46,14 @@ describe('validateRecord', () => {
       },
       interests: ['tom brady', 'nike shoes'],
       traits: {},
-      // The phone, read, is an identifier too.
-      identifiers: [{ kind: 'phone', value: '+15551234567' }],
     })
+  })
+
+  it('links the phone, read as E.164, when phone is a declared identifier kind', () => {
+    const phoneKind = { kind: 'phone', blocked: [] }
+    const { value } = accepted(validateRecord({ cookie: 'c', phone: '+1-555-123-4567' }, { ...options, identifierKinds: [phoneKind] }))
+    expect(value.identifiers).toEqual([{ kind: 'phone', value: '+15551234567' }])
+    expect(accepted(validate({ cookie: 'c', phone: '+1-555-123-4567' })).value.identifiers).toBeUndefined()
   })
 
   it('accepts CSV-style strings', () => {
