@@ -186,6 +186,7 @@ const personOptions = (command: Command) =>
     .option('--cookie <cookie>')
     .option('--profile-id <id>')
     .option('--user-id <id>', 'a Segment userId that is not an email')
+    .option('--identifier <kind:value>', 'a person by an identifier of any kind: loyalty_id:L-1001, device_id:D-9')
 personOptions(privacy.command('erase').description('erase people everywhere (raw records included) and print the finished job'))
   .option('--file <ids.ndjson>', 'one identifier a line: {"email": "…"}')
   .option('--suppress', 'also refuse their later data')

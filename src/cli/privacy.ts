@@ -4,7 +4,7 @@ import fs from 'node:fs'
 import { once } from 'node:events'
 import type { Writable } from 'node:stream'
 import type { Config } from '../config.ts'
-import { openRuntime } from '../compose.ts'
+import { openRuntime, type Runtime } from '../compose.ts'
 import { AppError } from '../errors.ts'
 import type { IdentifierKind, PersonIdentifier } from '../storage/ports/privacy.ts'
 import { jobToJson } from '../api/routes/privacy.ts'
@@ -19,6 +19,8 @@ export interface IdentifierOptions {
   file?: string
   /** erase only: the raw records carrying exactly this value (a malformed identifier no person is keyed by). */
   rawValue?: string
+  /** Any kind, kind:value (loyalty_id:L-1001): a linked identifier names the person by their profile id. */
+  identifier?: string
 }
 
 const KINDS: ReadonlyArray<[keyof IdentifierOptions, IdentifierKind]> = [
@@ -45,16 +47,30 @@ export function identifiersFrom(options: IdentifierOptions): PersonIdentifier[] 
       out.push(identifier)
     })
   }
-  if (out.length === 0 && options.rawValue !== undefined) return out
-  if (out.length === 0) throw new AppError('invalid_input', 'name a person: --email, --cookie, --profile-id, --user-id or --file ids.ndjson')
+  if (out.length === 0 && (options.rawValue !== undefined || options.identifier !== undefined)) return out
+  if (out.length === 0) throw new AppError('invalid_input', 'name a person: --email, --cookie, --profile-id, --user-id, --identifier kind:value or --file ids.ndjson')
   return out
+}
+
+/** --identifier kind:value as a person identifier: the four privacy kinds as given, any other kind by the profile it names now. */
+async function identifierOption(runtime: Runtime, text: string | undefined): Promise<PersonIdentifier[]> {
+  if (text === undefined) return []
+  const colon = text.indexOf(':')
+  if (colon < 1) throw new AppError('invalid_input', `--identifier must be kind:value, e.g. loyalty_id:L-1001 (got "${text}")`)
+  const kind = text.slice(0, colon).trim()
+  const value = text.slice(colon + 1).trim()
+  const own = KINDS.find(([, k]) => k === kind)
+  if (own) return [{ kind: own[1], value }]
+  const profileId = await runtime.store.findProfileId(kind, value)
+  if (!profileId) throw new AppError('not_found', `no user with ${kind} "${value}"`)
+  return [{ kind: 'profile_id', value: profileId }]
 }
 
 export async function eraseCommand(config: Config, options: IdentifierOptions & { suppress?: boolean }, out: Writable): Promise<void> {
   const runtime = await openRuntime(config)
   try {
     const rawValues = options.rawValue === undefined ? [] : [options.rawValue]
-    const identifiers = identifiersFrom(options)
+    const identifiers = [...identifiersFrom(options), ...(await identifierOption(runtime, options.identifier))]
     // As DELETE /api/user?raw_value=: it erases raw records, not a person, so it is given alone.
     if (rawValues.length > 0 && identifiers.length > 0) throw new AppError('invalid_input', '--raw-value: give it alone, not with a person (--email, --cookie, --profile-id, --user-id, --file)')
     const job = await runtime.privacy.erase({ identifiers, rawValues, suppress: options.suppress === true, requestedBy: 'cli' })
@@ -65,10 +81,11 @@ export async function eraseCommand(config: Config, options: IdentifierOptions & 
 }
 
 export async function exportCommand(config: Config, options: IdentifierOptions & { out?: string }, stdout: Writable): Promise<void> {
-  const identifiers = identifiersFrom(options)
-  if (identifiers.length !== 1) throw new AppError('invalid_input', 'export one person at a time: give exactly one of --email, --cookie, --profile-id, --user-id')
+  const given = identifiersFrom(options)
   const runtime = await openRuntime(config)
   try {
+    const identifiers = [...given, ...(await identifierOption(runtime, options.identifier))]
+    if (identifiers.length !== 1) throw new AppError('invalid_input', 'export one person at a time: give exactly one of --email, --cookie, --profile-id, --user-id, --identifier')
     const document = await runtime.privacy.exportPerson(identifiers[0] as PersonIdentifier)
     const target = options.out ? fs.createWriteStream(options.out) : stdout
     for await (const piece of document) if (!target.write(piece)) await once(target, 'drain')
@@ -82,6 +99,7 @@ export async function exportCommand(config: Config, options: IdentifierOptions &
 }
 
 export async function suppressCommand(config: Config, options: IdentifierOptions & { remove?: boolean }, out: Writable): Promise<void> {
+  if (options.identifier !== undefined) throw new AppError('invalid_input', '--identifier: suppression takes the identifiers later data carries as keys: --email, --cookie or --user-id')
   const runtime = await openRuntime(config)
   try {
     const identifiers = identifiersFrom(options)

@@ -16,6 +16,7 @@ beforeAll(async () => {
     await ingest([{ cookie: 'cli-b', email: 'bea@example.org', timestamp: '2024-01-01T10:01:00Z' }])
     await ingest([{ cookie: 'cli-anon', email: 'bea@example.org', timestamp: '2024-01-01T10:02:00Z' }])
     await ingest([{ cookie: 'cli-c', email: 'cal@example.org', timestamp: '2024-01-01T10:03:00Z' }])
+    await ingest([{ cookie: 'cli-d', email: 'dot@example.org', identifiers: { device_id: 'cli-device' }, timestamp: '2024-01-01T10:04:00Z' }])
   } finally {
     await runtime.close()
   }
@@ -50,5 +51,17 @@ describe('cdp user', () => {
     await expect(cdp('user', 'unmerge')).rejects.toMatchObject({ code: 2, stderr: expect.stringContaining('--merge-id') })
     const allow = await cdp('user', 'allow', '--cookie', 'cli-anon', '--email', 'bea@example.org')
     expect(allow.stdout).toContain('may link again')
+  }, 60_000)
+
+  it('names a person by an identifier of any kind: merges, export and erasure', async () => {
+    const merges = await cdp('user', 'merges', '--identifier', 'device_id:cli-device', '--json')
+    const profileId = JSON.parse(merges.stdout).profile_id as string
+    expect(profileId).toMatch(/^prof_/)
+    const exported = JSON.parse((await cdp('privacy', 'export', '--identifier', 'device_id:cli-device')).stdout)
+    expect(exported.profile_id).toBe(profileId)
+    const erased = JSON.parse((await cdp('privacy', 'erase', '--identifier', 'device_id:cli-device')).stdout)
+    expect(erased.status).toBe('finished')
+    await expect(cdp('privacy', 'export', '--email', 'dot@example.org')).rejects.toMatchObject({ stderr: expect.stringContaining('dot@example.org') })
+    await expect(cdp('privacy', 'export', '--identifier', 'device_id:cli-device')).rejects.toMatchObject({ stderr: expect.stringContaining('no user with device_id') })
   }, 60_000)
 })

@@ -92,6 +92,21 @@ describe('lookups by any kind', () => {
   })
 })
 
+describe('privacy by any kind', () => {
+  it('exports and erases a person named by a declared kind', async () => {
+    await t.ingest([{ cookie: 'e-1', email: 'eve@example.org', identifiers: { loyalty_id: 'L-5005', device_id: 'E-D1' }, timestamp: '2024-06-01T10:00:00Z' }])
+    const eve = await profileIdOf({ email: 'eve@example.org' })
+    const exported = await t.app.inject({ method: 'GET', url: '/api/user/export', query: { identifier: 'loyalty_id:L-5005' }, headers: t.auth('admin') })
+    expect(exported.statusCode, exported.body).toBe(200)
+    expect(exported.json().profile_id).toBe(eve)
+    expect(JSON.stringify(exported.json().identifiers)).toContain('E-D1')
+    const erased = await t.app.inject({ method: 'DELETE', url: '/api/user', query: { device_id: 'E-D1' }, headers: t.auth('admin') })
+    expect(erased.statusCode, erased.body).toBe(200)
+    for (const query of [{ email: 'eve@example.org' }, { cookie: 'e-1' }, { identifier: 'loyalty_id:L-5005' }, { device_id: 'E-D1' }] as Array<Record<string, string>>) expect((await get('/api/user', query)).status).toBe(404)
+    expect((await t.app.inject({ method: 'DELETE', url: '/api/user', query: { device_id: 'nobody-has-it' }, headers: t.auth('admin') })).statusCode).toBe(404)
+  })
+})
+
 describe('blocked values and undeclared kinds', () => {
   it('keeps them in the raw record, never as identifiers, and warns', async () => {
     const r = await t.ingest([{ cookie: 'b-1', email: 'bo@example.org', user_id: 'anonymous', identifiers: { device_id: '00000000', loyalty_id: 'Guest', shoe_size: '42' } }])

@@ -6,7 +6,7 @@ import { MAX_ERASURE_IDENTIFIERS } from '../../privacy/service.ts'
 import type { PersonIdentifier, PrivacyJobRow } from '../../storage/ports/privacy.ts'
 import type { RouteContext } from '../app.ts'
 import { errorResponseSchema } from '../errors.ts'
-import { PERSON_KEYS, type PersonKey, personQueryProperties } from '../http/person.ts'
+import { findPerson, type LookupKey, lookupQueryProperties, PERSON_KEYS, type PersonKey, personQueryProperties } from '../http/person.ts'
 import type { SchemaRequestTypes } from '../http/schema-types.ts'
 
 const jobSchema = {
@@ -82,6 +82,19 @@ function queryIdentifier(query: Partial<Record<PersonKey, string>>): PersonIdent
   return { kind, value: query[kind] as string }
 }
 
+const LINKED_LOOKUPS = ['phone', 'device_id', 'identifier'] as const
+
+/**
+ * The one person a query names: by email, cookie, profile_id or user_id as given (the service checks
+ * them), or by a linked identifier (phone, device_id, identifier=kind:value), found first and then
+ * erased or exported by its profile id, with everything the person holds.
+ */
+async function personOfQuery(ctx: RouteContext, query: Partial<Record<LookupKey, string>>): Promise<PersonIdentifier> {
+  if (!LINKED_LOOKUPS.some((k) => query[k] !== undefined)) return queryIdentifier(query)
+  const { profileId } = await findPerson(ctx, query)
+  return { kind: 'profile_id', value: profileId }
+}
+
 export async function privacyRoutes(fastify: FastifyInstance, ctx: RouteContext): Promise<void> {
   const app = fastify.withTypeProvider<SchemaRequestTypes>()
 
@@ -92,12 +105,12 @@ export async function privacyRoutes(fastify: FastifyInstance, ctx: RouteContext)
       schema: {
         summary: 'Erase one person everywhere (right to be forgotten); runs the erasure job to completion and returns it',
         description:
-          'Name the person with exactly one of email, cookie, profile_id, user_id. A malformed identifier (an email that is not an address, a placeholder such as "null") is a 400 that says what is wrong. ' +
+          'Name the person with exactly one of email, cookie, profile_id, user_id, or a linked identifier (phone, device_id, identifier=kind:value: 404 when nobody has it). A malformed identifier (an email that is not an address, a placeholder such as "null") is a 400 that says what is wrong. ' +
           'raw_value instead erases only the raw records that carry that exact value (their cookie or email column, or a whole JSON string in their payload), such as a malformed email ingest refused; nothing derived is touched and every raw record is read.',
         querystring: {
           type: 'object',
           properties: {
-            ...personQueryProperties,
+            ...lookupQueryProperties,
             raw_value: { type: 'string', minLength: 1, description: 'erase the raw records carrying exactly this value (admin); alone, without suppress' },
             suppress: { type: 'string', enum: ['0', '1', 'true', 'false'] },
           },
@@ -110,11 +123,11 @@ export async function privacyRoutes(fastify: FastifyInstance, ctx: RouteContext)
       const isSuppressed = suppress === '1' || suppress === 'true'
       const requestedBy = request.apiKeyId ?? null
       if (rawValue !== undefined) {
-        const others = PERSON_KEYS.filter((k) => request.query[k] !== undefined)
+        const others = [...PERSON_KEYS, ...LINKED_LOOKUPS].filter((k) => request.query[k] !== undefined)
         if (others.length > 0) throw new AppError('invalid_input', `raw_value: give it alone, not with ${others.join(' and ')} (it erases raw records, not a person)`)
         return jobToJson(await ctx.privacy.erase({ identifiers: [], rawValues: [rawValue], suppress: isSuppressed, requestedBy }))
       }
-      const job = await ctx.privacy.erase({ identifiers: [queryIdentifier(request.query)], suppress: isSuppressed, requestedBy })
+      const job = await ctx.privacy.erase({ identifiers: [await personOfQuery(ctx, request.query)], suppress: isSuppressed, requestedBy })
       return jobToJson(job)
     },
   )
@@ -207,7 +220,7 @@ export async function privacyRoutes(fastify: FastifyInstance, ctx: RouteContext)
       config: { scope: 'admin' },
       schema: {
         summary: 'Everything stored about one person as one JSON document (a data subject access request), streamed',
-        querystring: { type: 'object', properties: personQueryProperties },
+        querystring: { type: 'object', properties: lookupQueryProperties },
         response: {
           200: {
             type: 'object',
@@ -221,7 +234,7 @@ export async function privacyRoutes(fastify: FastifyInstance, ctx: RouteContext)
       },
     },
     async (request, reply) => {
-      const document = await ctx.privacy.exportPerson(queryIdentifier(request.query))
+      const document = await ctx.privacy.exportPerson(await personOfQuery(ctx, request.query))
       // A stream is sent as it is (no serializer): the document is written page by page.
       return reply.type('application/json; charset=utf-8').send(Readable.from(document))
     },
