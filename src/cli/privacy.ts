@@ -6,6 +6,7 @@ import type { Writable } from 'node:stream'
 import type { Config } from '../config.ts'
 import { openRuntime, type Runtime } from '../compose.ts'
 import { AppError } from '../errors.ts'
+import { parseKindValue } from '../domain/identifier-kinds.ts'
 import type { IdentifierKind, PersonIdentifier } from '../storage/ports/privacy.ts'
 import { jobToJson } from '../api/routes/privacy.ts'
 import { describeIdentifierProblem } from '../privacy/identifiers.ts'
@@ -55,10 +56,9 @@ export function identifiersFrom(options: IdentifierOptions): PersonIdentifier[] 
 /** --identifier kind:value as a person identifier: the four privacy kinds as given, any other kind by the profile it names now. */
 async function identifierOption(runtime: Runtime, text: string | undefined): Promise<PersonIdentifier[]> {
   if (text === undefined) return []
-  const colon = text.indexOf(':')
-  if (colon < 1) throw new AppError('invalid_input', `--identifier must be kind:value, e.g. loyalty_id:L-1001 (got "${text}")`)
-  const kind = text.slice(0, colon).trim()
-  const value = text.slice(colon + 1).trim()
+  const parsed = parseKindValue(text)
+  if (!parsed) throw new AppError('invalid_input', `--identifier must be kind:value, e.g. loyalty_id:L-1001 (got "${text}")`)
+  const { kind, value } = parsed
   const own = KINDS.find(([, k]) => k === kind)
   if (own) return [{ kind: own[1], value }]
   const profileId = await runtime.store.findProfileId(kind, value)

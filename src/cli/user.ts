@@ -2,6 +2,7 @@
 // service as the API (privacy/identity-service.ts). Actions are recorded as done by "cli".
 import type { Config } from '../config.ts'
 import { AppError } from '../errors.ts'
+import { parseKindValue } from '../domain/identifier-kinds.ts'
 import { type Runtime, withRuntime } from '../compose.ts'
 import type { PersonRef, PersonSummary } from '../privacy/identity-service.ts'
 
@@ -25,9 +26,9 @@ export function personOf(flags: PersonFlags, prefix = ''): PersonRef {
   if (flags.userId !== undefined) given.push({ kind: 'user_id', value: flags.userId })
   const flag = (name: string) => `--${prefix}${name}`
   if (flags.identifier !== undefined) {
-    const colon = flags.identifier.indexOf(':')
-    if (colon < 1) throw new AppError('invalid_input', `${flag('identifier')} must be kind:value, e.g. loyalty_id:L-1001 (got "${flags.identifier}")`)
-    given.push({ kind: flags.identifier.slice(0, colon).trim(), value: flags.identifier.slice(colon + 1) })
+    const parsed = parseKindValue(flags.identifier)
+    if (!parsed) throw new AppError('invalid_input', `${flag('identifier')} must be kind:value, e.g. loyalty_id:L-1001 (got "${flags.identifier}")`)
+    given.push(parsed)
   }
   if (given.length !== 1) throw new AppError('invalid_input', `give exactly one of ${['email', 'cookie', 'profile-id', 'user-id', 'identifier'].map(flag).join(', ')}`)
   return given[0] as PersonRef

@@ -70,6 +70,14 @@ export function isKindName(name: string): boolean {
   return KIND_NAME.test(name)
 }
 
+/** "loyalty_id:L-1001" → {kind, value}; null unless a kind name, a colon and a value. */
+export function parseKindValue(text: string): { kind: string; value: string } | null {
+  const colon = text.indexOf(':')
+  const kind = text.slice(0, colon).trim()
+  const value = text.slice(colon + 1).trim()
+  return colon > 0 && isKindName(kind) && value !== '' ? { kind, value } : null
+}
+
 export interface IdentitySettings {
   /** Highest priority first. */
   readonly kinds: readonly IdentifierKindSettings[]

@@ -2,7 +2,7 @@
 // keys every operation takes), and for lookups also by phone, device_id or identifier=kind:value
 // (any declared kind; docs/privacy.md "Identifier kinds").
 import { AppError } from '../../errors.ts'
-import { isKindName } from '../../domain/identifier-kinds.ts'
+import { parseKindValue } from '../../domain/identifier-kinds.ts'
 import { toE164 } from '../../pipeline/validate/phone.ts'
 import type { RouteContext } from '../app.ts'
 
@@ -50,15 +50,14 @@ export async function findPerson(ctx: RouteContext, query: Partial<Record<Lookup
 /** The (kind, value) a lookup key names, as identities store it. */
 function lookupIdentifier(ctx: RouteContext, key: LookupKey, raw: string): { kind: string; value: string } {
   if (key === 'identifier') {
-    const colon = raw.indexOf(':')
-    const kind = raw.slice(0, colon).trim()
-    if (colon < 1 || !isKindName(kind)) throw new AppError('invalid_input', `identifier must be kind:value, e.g. loyalty_id:L-1001 (got "${raw}")`)
+    const parsed = parseKindValue(raw)
+    if (!parsed) throw new AppError('invalid_input', `identifier must be kind:value, e.g. loyalty_id:L-1001 (got "${raw}")`)
+    const { kind, value } = parsed
     if (kind !== 'profile_id' && !ctx.config.identity.byKind.has(kind)) {
       throw new AppError('invalid_input', `identifier: "${kind}" is not an identifier kind; the kinds are ${[...ctx.config.identity.byKind.keys(), 'profile_id'].join(', ')}`)
     }
-    const value = raw.slice(colon + 1)
     // identifier=email:… reads as ?email=…; a declared kind is taken as given.
-    return (LOOKUP_KEYS as readonly string[]).includes(kind) ? lookupIdentifier(ctx, kind as LookupKey, value) : { kind, value: value.trim() }
+    return (LOOKUP_KEYS as readonly string[]).includes(kind) ? lookupIdentifier(ctx, kind as LookupKey, value) : { kind, value }
   }
   // Emails are matched as stored: trimmed and lower-cased; phones as E.164.
   if (key === 'email') return { kind: key, value: raw.trim().toLowerCase() }
