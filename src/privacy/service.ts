@@ -47,6 +47,8 @@ export interface ErasureRequest {
 export interface RetentionResult {
   rawRecords: number
   events: number
+  /** Likely matches' IP address and user agent sightings, kept as long as events. */
+  deviceSightings: number
 }
 
 export class PrivacyService {
@@ -333,7 +335,7 @@ export class PrivacyService {
   async purgeRetention(options: { pauseMs?: number } = {}): Promise<RetentionResult> {
     const { rawDays, eventsDays } = this.options.config.retention
     const now = this.now()
-    const result: RetentionResult = { rawRecords: 0, events: 0 }
+    const result: RetentionResult = { rawRecords: 0, events: 0, deviceSightings: 0 }
     const pass = async (table: 'raw_records' | 'events', days: number | undefined): Promise<number> => {
       if (days === undefined) return 0
       let deleted = 0
@@ -349,6 +351,8 @@ export class PrivacyService {
     // Events first: an event whose raw row is purged keeps its raw_id (the row is gone), never the reverse.
     result.events = await pass('events', eventsDays)
     result.rawRecords = await pass('raw_records', rawDays)
+    // A sighting is behaviour (where and on what a cookie was seen): it goes with the events' days.
+    if (eventsDays !== undefined) result.deviceSightings = await this.options.store.purgeSightingsOlder(now - eventsDays * DAY_MS)
     return result
   }
 }

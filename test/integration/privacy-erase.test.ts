@@ -446,28 +446,31 @@ describe('suppression', () => {
 })
 
 describe('retention', () => {
-  it('purges raw records and events older than the configured days, and only those', async () => {
+  it('purges raw records, events and likely matches’ sightings older than the configured days, and only those', async () => {
     const day = 24 * 60 * 60 * 1000
     const now = Date.now()
-    const kept = await createTestApp({ CDP_RETENTION_RAW_DAYS: '30', CDP_RETENTION_EVENTS_DAYS: '30' })
+    const kept = await createTestApp({ CDP_RETENTION_RAW_DAYS: '30', CDP_RETENTION_EVENTS_DAYS: '30', CDP_LIKELY_MATCHES: 'on' })
     try {
       const ingest = (records: unknown[], receivedAt: number) => kept.runtime.pipeline.ingest({ records: records.map((value, index) => ({ index, value })), source: 'test', contentType: 'json', receivedAt })
       await ingest([{ cookie: 'old', timestamp: new Date(now - 60 * day).toISOString() }], now - 60 * day)
       await ingest([{ cookie: 'new', timestamp: new Date(now - day).toISOString() }], now - day)
-      await kept.runtime.pipeline.ingestMessages({ messages: [{ index: 0, value: { type: 'track', anonymousId: 'old', event: 'Old', timestamp: new Date(now - 40 * day).toISOString(), messageId: 'r-old' } }], source: 'test', receivedAt: now - 40 * day })
-      await kept.runtime.pipeline.ingestMessages({ messages: [{ index: 0, value: { type: 'track', anonymousId: 'new', event: 'New', timestamp: new Date(now - day).toISOString(), messageId: 'r-new' } }], source: 'test', receivedAt: now - day })
+      const context = { ip: '203.0.113.7', userAgent: 'Mozilla/5.0 (X11; Linux x86_64)' }
+      await kept.runtime.pipeline.ingestMessages({ messages: [{ index: 0, value: { type: 'track', anonymousId: 'old', event: 'Old', context, timestamp: new Date(now - 40 * day).toISOString(), messageId: 'r-old' } }], source: 'test', receivedAt: now - 40 * day })
+      await kept.runtime.pipeline.ingestMessages({ messages: [{ index: 0, value: { type: 'track', anonymousId: 'new', event: 'New', context, timestamp: new Date(now - day).toISOString(), messageId: 'r-new' } }], source: 'test', receivedAt: now - day })
       const result = await kept.runtime.privacy.purgeRetention()
-      expect(result).toEqual({ rawRecords: 2, events: 1 })
+      expect(result).toEqual({ rawRecords: 2, events: 1, deviceSightings: 1 })
       const other = await openDatabase(kept.database.config)
       try {
         const raw = await other.db.selectFrom('raw_records').select('cookie').orderBy('id').execute()
         expect(raw.map((r) => r.cookie)).toEqual(['new', 'new'])
         const events = await other.db.selectFrom('events').select('name').execute()
         expect(events.map((e) => e.name)).toEqual(['New'])
+        const sightings = await other.db.selectFrom('device_sightings').select('cookie').execute()
+        expect(sightings.map((r) => r.cookie)).toEqual(['new'])
       } finally {
         await other.close()
       }
-      expect(await kept.runtime.privacy.purgeRetention()).toEqual({ rawRecords: 0, events: 0 })
+      expect(await kept.runtime.privacy.purgeRetention()).toEqual({ rawRecords: 0, events: 0, deviceSightings: 0 })
     } finally {
       await kept.close()
     }

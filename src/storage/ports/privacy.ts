@@ -147,4 +147,6 @@ export interface PrivacyStore {
    * whether rows after `lastId` may still be old (they were received before the cutoff).
    */
   purgeOlder(table: 'raw_records' | 'events', before: number, limit: number, afterId: number): Promise<{ deleted: number; lastId: number; more: boolean }>
+  /** Deletes device sightings (likely matches) seen before `before`; how many. */
+  purgeSightingsOlder(before: number): Promise<number>
 }

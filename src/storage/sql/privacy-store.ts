@@ -524,6 +524,13 @@ export function createPrivacyStore(database: SqlDatabase): PrivacyStore {
       return out
     },
 
+    async purgeSightingsOlder(before) {
+      // One statement: the table is only filled while likely matches are on, and holds a row per
+      // cookie, address and 5-minute slot (no index by time: a pass reads it once a purge).
+      const result = await db.deleteFrom('device_sightings').where('at', '<', before).executeTakeFirst()
+      return Number(result.numDeletedRows)
+    },
+
     async purgeOlder(table, before, limit, afterId) {
       return await db.transaction().execute(async (trx) => {
         // The next rows by id (the primary key) from the pass's cursor: received_at grows with id, so
