@@ -1,7 +1,7 @@
 // Composition root: config -> store -> api | cli.
 import { Command, InvalidArgumentError } from 'commander'
 import { createKeyCommand, listKeysCommand, revokeKeyCommand } from './cli/keys.ts'
-import { allowLinkCommand, mergeCommand, mergesCommand, type PersonFlags, unmergeCommand } from './cli/user.ts'
+import { allowLinkCommand, likelyMatchesCommand, mergeCommand, mergesCommand, type PersonFlags, unmergeCommand } from './cli/user.ts'
 import { formatQualityReport, importExitCode, importFile } from './cli/import.ts'
 import { type CsvDelimiter, parseCsvDelimiter } from './collect/csv-rows.ts'
 import { classifyCommand, evalCommand, reclassifyCommand, trainCommand } from './cli/model.ts'
@@ -216,6 +216,17 @@ const personFlags = (command: Command, prefix = '') =>
     .option(`--${prefix}profile-id <id>`, 'the person with this profile id')
     .option(`--${prefix}user-id <id>`, 'the person with this Segment userId')
     .option(`--${prefix}identifier <kind:value>`, 'the person with an identifier of any kind: phone:+15551234567, loyalty_id:L-1001')
+user
+  .command('likely-matches')
+  .description('anonymous profiles that are probably one person (CDP_LIKELY_MATCHES=on); never merged until you join them')
+  .option('--min-confidence <x>', 'from 0 to 1 (default 0.5)', (v: string) => {
+    const x = Number(v)
+    if (!(x >= 0 && x <= 1)) throw new InvalidArgumentError('must be a number from 0 to 1')
+    return x
+  })
+  .option('--limit <n>', 'at most this many, strongest first (default 50)', parseCount)
+  .option('--json', 'print JSON')
+  .action(async (options: { minConfidence?: number; limit?: number; json?: boolean }) => likelyMatchesCommand(loadConfig(), options, process.stdout))
 personFlags(user.command('merges').description('every merge, move and refusal that shaped the person, oldest first'))
   .option('--json', 'print JSON')
   .action(async (options: PersonFlags & { json?: boolean }) => mergesCommand(loadConfig(), options, process.stdout))

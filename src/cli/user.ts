@@ -1,6 +1,7 @@
 // `cdp user merges|unmerge|merge|allow`: a person's identity from the command line, over the same
 // service as the API (privacy/identity-service.ts). Actions are recorded as done by "cli".
 import type { Config } from '../config.ts'
+import { likelyMatchToJson } from '../api/routes/likely-matches.ts'
 import { AppError } from '../errors.ts'
 import { parseKindValue } from '../domain/identifier-kinds.ts'
 import { type Runtime, withRuntime } from '../compose.ts'
@@ -104,5 +105,26 @@ export async function allowLinkCommand(config: Config, link: { cookie: string; e
     const email = link.email.trim().toLowerCase()
     if (!(await runtime.identity.allowLink({ cookie: link.cookie, email }))) throw new AppError('not_found', `no refused link between cookie "${link.cookie}" and "${email}"`)
     out.write(`cookie ${link.cookie} and ${email} may link again\n`)
+  })
+}
+
+/** `cdp user likely-matches`: anonymous profiles that are probably one person (opt-in, docs/identity.md); join one with `cdp user merge`. */
+export async function likelyMatchesCommand(config: Config, options: { minConfidence?: number; limit?: number; json?: boolean }, out: NodeJS.WritableStream): Promise<void> {
+  await withRuntime(config, async (runtime) => {
+    const { total, matches } = await runtime.likelyMatches.list({ minConfidence: options.minConfidence, limit: options.limit ?? 50, offset: 0 })
+    if (options.json) {
+      out.write(`${JSON.stringify({ enabled: runtime.likelyMatches.enabled, total, likely_matches: matches.map(likelyMatchToJson) }, null, 2)}\n`)
+      return
+    }
+    if (!runtime.likelyMatches.enabled && total === 0) {
+      out.write('likely matches are off (CDP_LIKELY_MATCHES=on keeps the sightings they are found from)\n')
+      return
+    }
+    out.write(`${total} likely match${total === 1 ? '' : 'es'}${matches.length < total ? `, the strongest ${matches.length}` : ''}\n`)
+    for (const m of matches) {
+      const [a, b] = m.sides
+      out.write(`${m.confidence.toFixed(2)}  ${a.profileId} (${a.cookies.join(', ')})  ~  ${b.profileId} (${b.cookies.join(', ')})  seen together ${m.count}×\n`)
+      out.write(`      join: cdp user merge --from-profile-id ${a.profileId} --into-profile-id ${b.profileId}\n`)
+    }
   })
 }

@@ -1,9 +1,13 @@
 // Likely matches (issue #20) through the real HTTP API and database: off by default (nothing kept),
 // on: anonymous profiles on one IP and user agent are listed with confidence and evidence, never
 // merged; a manual merge, an identified profile and an erasure each end a link.
+import { execFile } from 'node:child_process'
+import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { openDatabase, type SqlDatabase } from '../../src/storage/sql/open.ts'
 import { createTestApp, type TestApp } from '../helpers/app.ts'
+
+const run = promisify(execFile)
 
 const PHONE = 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 Mobile/15E148 Safari/604.1'
 const DESKTOP = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 Chrome/124.0 Safari/537.36'
@@ -104,6 +108,18 @@ describe('likely matches on', () => {
     const rows = await direct.db.selectFrom('device_sightings').selectAll().where('cookie', 'in', [a, b]).execute()
     expect(rows).toHaveLength(6)
   })
+
+  it('lists the same links from the command line, with the merge that would join each', async () => {
+    const [a, b] = await sameBrowser(t, '198.51.100.11')
+    const [idA, idB] = [await profileId(t, a), await profileId(t, b)].sort() as [string, string]
+    const env = { ...process.env, ...t.database.env, CDP_LIKELY_MATCHES: 'on' }
+    const cdp = async (...args: string[]) => (await run(process.execPath, ['--import', 'tsx', 'src/main.ts', 'user', 'likely-matches', ...args], { env })).stdout
+    const json = JSON.parse(await cdp('--json', '--limit', '1000'))
+    expect(json.likely_matches.map((m: { profile_ids: string[] }) => m.profile_ids)).toContainEqual([idA, idB])
+    const text = await cdp('--limit', '1000')
+    expect(text).toContain(`join: cdp user merge --from-profile-id ${idA} --into-profile-id ${idB}`)
+    await expect(cdp('--min-confidence', '2')).rejects.toMatchObject({ stderr: expect.stringContaining('a number from 0 to 1') })
+  }, 60_000)
 
   it('finds no link across user agents, beyond the window, or with an identified profile', async () => {
     const ip = '198.51.100.20'

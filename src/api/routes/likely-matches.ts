@@ -53,7 +53,7 @@ export const likelyMatchSchema = {
   },
 } as const
 
-function toJson(m: ListedLikelyMatch) {
+export function likelyMatchToJson(m: ListedLikelyMatch) {
   const strongest = m.evidence[0]
   return {
     profile_ids: m.profileIds,
@@ -119,7 +119,7 @@ export async function likelyMatchRoutes(fastify: FastifyInstance, ctx: RouteCont
       const named = PERSON_KEYS.some((k) => person[k] !== undefined)
       const profileId = named ? (await findPerson(ctx, person)).profileId : undefined
       const { total, matches } = await ctx.likelyMatches.list({ minConfidence, profileId, limit, offset })
-      return { enabled: ctx.likelyMatches.enabled, window_minutes: ctx.likelyMatches.windowMinutes, total, limit, offset, likely_matches: matches.map(toJson) }
+      return { enabled: ctx.likelyMatches.enabled, window_minutes: ctx.likelyMatches.windowMinutes, total, limit, offset, likely_matches: matches.map(likelyMatchToJson) }
     },
   )
 }
