@@ -162,6 +162,18 @@ describe('limits', () => {
     ])
   })
 
+  it('decides the same inside one batch on a new browser, and puts the demotion on the history', async () => {
+    await v1([
+      { type: 'identify', anonymousId: 'kiosk-1', userId: 'u-cy', timestamp: '2024-09-02T10:00:00Z' },
+      { type: 'track', anonymousId: 'kiosk-1', userId: 'u-di', event: 'Order Completed', timestamp: '2024-09-02T10:05:00Z' },
+    ])
+    const cy = await profileIdOf({ user_id: 'u-cy' })
+    expect(await profileIdOf({ cookie: 'kiosk-1' })).toBe(cy)
+    expect(await profileIdOf({ user_id: 'u-di' })).not.toBe(cy)
+    const log = (await get('/api/user/merges', { cookie: 'kiosk-1' })).body.merges as Array<{ reason: string; identifier: string; detail: unknown }>
+    expect(log.filter((m) => m.reason === 'refused')).toEqual([expect.objectContaining({ identifier: 'kiosk-1', detail: { rule: 'user_id_limit', limit: 1, demoted: 'cookie', user_id: 'u-di' } })])
+  })
+
   it('moves a loyalty id to the person who last used it, on the history', async () => {
     await t.ingest([{ cookie: 'm-1', email: 'mo@example.org', identifiers: { loyalty_id: 'L-7' }, timestamp: '2024-08-01T10:00:00Z' }])
     await t.ingest([{ cookie: 'm-2', email: 'mia@example.org', timestamp: '2024-08-01T10:00:00Z' }])

@@ -1,14 +1,14 @@
 // Identity: accepted observations → profiles. Locks the identifiers they name, loads what is known
 // of them, resolves the batch (pure, resolve-batch.ts), saves the result and folds again every
 // person a late login reorders.
-import type { IdentityLimits, MergeLogEntry } from '../../domain/identity.ts'
+import { type IdentityLimits, identityKey, type MergeLogEntry } from '../../domain/identity.ts'
 import type { ProfileState } from '../../domain/profile.ts'
 import type { StoredRawRecord } from '../../domain/raw-record.ts'
 import type { Observation } from '../../domain/types.ts'
 import type { IdentityTransaction } from '../../storage/ports/identity.ts'
 import type { EventTransaction } from '../../storage/ports/events.ts'
 import type { IdentitySettings } from '../../domain/identifier-kinds.ts'
-import { cookiesToCheck, demoteCookies } from './demote-cookie.ts'
+import { cookiesToCheck, type DemotedCookie, demoteCookies } from './demote-cookie.ts'
 import { applyObservation, emptyProfile } from './merge.ts'
 import { keepPreferredIds, type RebuildIds } from './rebuild-ids.ts'
 import { type BatchObservation, compareObservations, resolveBatch } from './resolve-batch.ts'
@@ -38,10 +38,10 @@ export function createResolveIdentityStage(deps: {
   settings?: IdentitySettings
 }) {
   /** Email-less records whose user id their cookie's person may not take go by the user id instead. */
-  async function demoteCookiesOf(tx: Pick<EventTransaction, 'loadIdentifierLinks'>, items: readonly BatchObservation[]): Promise<{ items: readonly BatchObservation[]; merges: MergeLogEntry[] }> {
+  async function demoteCookiesOf(tx: Pick<EventTransaction, 'loadIdentifierLinks'>, items: readonly BatchObservation[]): Promise<{ items: readonly BatchObservation[]; demoted: DemotedCookie[]; cookieOwners: ReadonlyMap<string, string> }> {
     const settings = deps.settings
     const cookies = settings ? cookiesToCheck(items, settings) : []
-    if (!settings || cookies.length === 0) return { items, merges: [] }
+    if (!settings || cookies.length === 0) return { items, demoted: [], cookieOwners: new Map() }
     const owners = (await tx.loadIdentifierLinks({ keys: cookies.map((value) => ({ kind: 'cookie', value })), profileIds: [] })).owners
     const cookieOwners = new Map<string, string>()
     for (const c of cookies) {
@@ -49,18 +49,17 @@ export function createResolveIdentityStage(deps: {
       if (owner !== undefined) cookieOwners.set(c, owner)
     }
     const { held } = await tx.loadIdentifierLinks({ keys: [], profileIds: [...new Set(cookieOwners.values())] })
-    const result = demoteCookies(items, { settings, cookieOwners, held })
-    // On the history of the person the cookie names: the cookie was kept from the user id's record.
-    const merges: MergeLogEntry[] = result.demoted.map((d) => ({
-      survivorId: cookieOwners.get(d.cookie) ?? '',
-      absorbedId: null,
-      reason: 'refused',
-      identifierKind: 'cookie',
-      identifier: d.cookie,
-      rawId: d.rawId,
-      detail: { rule: 'user_id_limit', limit: d.limit, ...(d.window === 'ever' ? {} : { window: d.window }), demoted: 'cookie', user_id: d.userId },
-    }))
-    return { items: result.items, merges: merges.filter((m) => m.survivorId !== '') }
+    return { ...demoteCookies(items, { settings, cookieOwners, held }), cookieOwners }
+  }
+
+  /** On the history of the person the cookie names after the batch: the cookie was kept from the user id's record. */
+  function demotionEntries(demoted: readonly DemotedCookie[], cookieOwner: (cookie: string) => string | undefined): MergeLogEntry[] {
+    return demoted.flatMap((d) => {
+      const survivorId = cookieOwner(d.cookie)
+      if (survivorId === undefined) return []
+      const detail = { rule: 'user_id_limit', limit: d.limit, ...(d.window === 'ever' ? {} : { window: d.window }), demoted: 'cookie', user_id: d.userId }
+      return [{ survivorId, absorbedId: null, reason: 'refused' as const, identifierKind: 'cookie', identifier: d.cookie, rawId: d.rawId, detail }]
+    })
   }
 
   const sharedDeviceEmails = deps.limits?.sharedDeviceEmails ?? Number.POSITIVE_INFINITY
@@ -108,7 +107,10 @@ export function createResolveIdentityStage(deps: {
     const links = items.flatMap(({ observation: o }) => (o.email ? [{ cookie: o.cookie, email: o.email }] : []))
     const state = await tx.loadResolveState({ cookies, emails, links })
     const resolved = resolveBatch(state, items, { newProfileId: deps.newProfileId, now, ...(deps.limits ? { limits: deps.limits } : {}) })
-    resolved.merges.push(...demotion.merges)
+    // A demoted cookie left the batch: its stored owner, or, first seen in this batch, the profile the
+    // batch gave it (every demotion is on a history).
+    const cookieOwner = (cookie: string) => (resolved.identities.get(identityKey('cookie', cookie)) ?? state.identities.get(identityKey('cookie', cookie)))?.profileId ?? demotion.cookieOwners.get(cookie)
+    resolved.merges.push(...demotionEntries(demotion.demoted, cookieOwner))
     const changes = rebuild ? keepPreferredIds(resolved, { ...rebuild, loaded: new Set(state.profiles.keys()), now }) : resolved
     await tx.saveResolution({
       profiles: changes.profiles,
