@@ -33,10 +33,12 @@ async function send(t: TestApp, path: string, body: unknown): Promise<void> {
 }
 
 /**
- * Other people's events. Without any, erasing Alice empties the events table, and PostgreSQL's
+ * Other people's events and merges. Without any, erasing Alice empties those tables, and PostgreSQL's
  * ANALYZE keeps an empty table's old statistics (docs/privacy.md says so).
  */
 async function otherEvents(t: TestApp, count: number, prefix: string): Promise<void> {
+  // Their merge history too: each of ingestPeople's people logs in on a second device (a merge entry).
+  expect((await t.ingest(Array.from({ length: count }, (_, i) => ({ cookie: `${prefix}-second${i}`, email: `${prefix}-${i}@example.net` })))).status).toBe(200)
   const batch = Array.from({ length: count }, (_, i) => ({ type: 'track', userId: `${prefix}-u${i}`, anonymousId: `${prefix}-a${i}`, event: 'Page Viewed', messageId: `${prefix}-m${i}` }))
   await send(t, '/v1/batch', { batch })
 }
