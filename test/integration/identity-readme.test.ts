@@ -62,6 +62,8 @@ describe("the README's login example", () => {
     const log = await merges({ email: 'john.doe@example.com' })
     const laptop = log.find((m) => m.raw_record !== null && m.reason === 'email_match')
     expect(laptop, JSON.stringify(log)).toBeDefined()
+    // Run in the README's order on a fresh store, this is the first merge: the README's unmerge names 1.
+    expect(laptop?.id).toBe(1)
 
     const r = await t.app.inject({ method: 'POST', url: '/api/user/unmerge', headers: { ...t.auth('admin'), 'content-type': 'application/json' }, payload: JSON.stringify({ merge_id: laptop?.id }) })
     expect(r.statusCode, r.body).toBe(200)
