@@ -6,7 +6,7 @@ import { DEFAULT_INTEREST_PROPERTIES, type InterestProperty, parseInterestProper
 import { parseAllowedTargets, type WebhookTargetPolicy } from './activation/webhooks/target.ts'
 import { DEFAULT_QUALITY_POLICIES, parseQualityPolicies, type QualityPolicies } from './pipeline/validate/quality-policy.ts'
 import { consentPurposeKey, DEFAULT_CONSENT_PURPOSES } from './domain/consent.ts'
-import { type IdentitySettings, identitySettings, type IdentifierLimit, parseBlockedValues, parseDeclaredKinds, parseLimit, UNLIMITED } from './domain/identifier-kinds.ts'
+import { DEFAULT_USER_ID_LIMIT, type IdentitySettings, identitySettings, type IdentifierLimit, parseBlockedValues, parseDeclaredKinds, parseLimit, UNLIMITED } from './domain/identifier-kinds.ts'
 
 // Purposes are named the same way everywhere (domain/consent.ts); re-exported for the config's readers.
 export { consentPurposeKey, DEFAULT_CONSENT_PURPOSES }
@@ -151,8 +151,6 @@ function parseCookieLimit(text: string): IdentifierLimit {
   return limit
 }
 
-const ONE_USER_ID: IdentifierLimit = Object.freeze({ count: 1, window: 'ever' })
-
 export class ConfigError extends Error {}
 
 /**
@@ -203,7 +201,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     }),
     identity: identitySettings({
       cookieLimit: e.CDP_MAX_COOKIES_PER_PERSON ?? UNLIMITED,
-      userIdLimit: e.CDP_MAX_USER_IDS_PER_PERSON ?? ONE_USER_ID,
+      userIdLimit: e.CDP_MAX_USER_IDS_PER_PERSON ?? DEFAULT_USER_ID_LIMIT,
       declared: e.CDP_IDENTIFIERS ?? [],
       blocked: e.CDP_BLOCKED_IDENTIFIERS ?? [],
     }),

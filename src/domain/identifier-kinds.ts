@@ -120,6 +120,12 @@ export function identitySettings(input: IdentitySettingsInput): IdentitySettings
   return Object.freeze({ kinds: Object.freeze(kinds), byKind: new Map(kinds.map((k) => [k.kind, k])) })
 }
 
+/** One user id per person: the customer's default. */
+export const DEFAULT_USER_ID_LIMIT: IdentifierLimit = Object.freeze({ count: 1, window: 'ever' })
+
+/** The settings with nothing configured (config.identity's defaults; stages built without a config). */
+export const DEFAULT_IDENTITY_SETTINGS: IdentitySettings = identitySettings({ cookieLimit: UNLIMITED, userIdLimit: DEFAULT_USER_ID_LIMIT, declared: [], blocked: [] })
+
 /** Whether a (trimmed) value of this kind names nobody. */
 export function isBlockedValue(settings: Pick<IdentifierKindSettings, 'blocked'>, value: string): boolean {
   const v = value.trim().toLowerCase()

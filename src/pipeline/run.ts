@@ -24,7 +24,7 @@ import { createReadAcceptedObservation, createReadStoredRecord } from './prepare
 import { createReplay } from './replay.ts'
 import { createRebuild } from './rebuild.ts'
 import type { IdentityLimits } from '../domain/identity.ts'
-import { type IdentitySettings, identitySettings, UNLIMITED } from '../domain/identifier-kinds.ts'
+import { DEFAULT_IDENTITY_SETTINGS, type IdentitySettings } from '../domain/identifier-kinds.ts'
 import { createLinkIdentifiersStage } from './identity/link-stage.ts'
 import type { RebuildIds } from './identity/rebuild-ids.ts'
 import { createStoreRawStage } from './raw/stage.ts'
@@ -64,8 +64,6 @@ export interface PipelineOptions {
 
 // Below these a batch is prepared on the main thread: the round trip to a worker (~0.1–0.3 ms, plus
 // cloning) costs more than it saves, and a single record's latency is the real-time path's.
-const DEFAULT_IDENTITY_SETTINGS = identitySettings({ cookieLimit: UNLIMITED, userIdLimit: { count: 1, window: 'ever' }, declared: [], blocked: [] })
-
 /** Records (or messages) per batch from which a worker prepares it. */
 export const MIN_WORKER_RECORDS = 20
 /** Body length (characters) from which a worker parses and prepares it: some 15–40 typical records. */

@@ -7,7 +7,7 @@ import { ok, rejected } from '../../domain/outcome.ts'
 import type { FieldIssue, Observation, ValidationErrors, ValidationResult } from '../../domain/types.ts'
 import { countryDisplayName, toCountryCode } from './country.ts'
 import { describeEmailProblem, isJunkIdentifier, normalizeEmail } from '../../domain/email.ts'
-import { type IdentifierKindSettings, identitySettings, isBlockedValue, KEY_KINDS, UNLIMITED } from '../../domain/identifier-kinds.ts'
+import { DEFAULT_IDENTITY_SETTINGS, type IdentifierKindSettings, isBlockedValue, KEY_KINDS } from '../../domain/identifier-kinds.ts'
 import { nameFields } from './field-names.ts'
 import { normalizeGender } from './gender.ts'
 import { parseIncome } from './income.ts'
@@ -39,7 +39,7 @@ export interface ValidateOptions {
   identifierKinds?: ReadonlyArray<Pick<IdentifierKindSettings, 'kind' | 'blocked'>>
 }
 
-const DEFAULT_LINKED_KINDS = identitySettings({ cookieLimit: UNLIMITED, userIdLimit: UNLIMITED, declared: [], blocked: [] }).kinds.filter((k) => !KEY_KINDS.has(k.kind))
+const DEFAULT_LINKED_KINDS = DEFAULT_IDENTITY_SETTINGS.kinds.filter((k) => !KEY_KINDS.has(k.kind))
 
 const MAX_COOKIE_LENGTH = 200
 // Clocks drift and time zones get mislabelled; beyond a day ahead the timestamp is simply wrong.

@@ -69,7 +69,12 @@ export function createEventTransaction(trx: Trx, dialect: SqlDialect): EventTran
       const owners = new Map<string, string>()
       const held = new Map<string, Array<{ kind: string; value: string; firstSeen: number }>>()
       const byKind = new Map<string, string[]>()
-      for (const k of keys) byKind.set(storedIdentityKind(k.kind), [...(byKind.get(storedIdentityKind(k.kind)) ?? []), k.value])
+      for (const k of keys) {
+        const kind = storedIdentityKind(k.kind)
+        const values = byKind.get(kind)
+        if (values) values.push(k.value)
+        else byKind.set(kind, [k.value])
+      }
       for (const [kind, values] of byKind) {
         for (const part of chunks([...new Set(values)], MAX_IN_LIST)) {
           const rows = await trx.selectFrom('identities').select(['value', 'profile_id']).where('kind', '=', kind).where('value', 'in', part).execute()
