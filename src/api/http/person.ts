@@ -22,7 +22,7 @@ export const personQueryProperties = {
 /** personQueryProperties, and the lookups by any identifier kind. */
 export const lookupQueryProperties = {
   ...personQueryProperties,
-  phone: { type: 'string', minLength: 1, description: 'a phone number, read as E.164 (+15551234567) with the default country' },
+  phone: { type: 'string', minLength: 1, description: 'a phone number, read as E.164 (+15551234567) with the default country; linked when CDP_IDENTIFIERS declares phone' },
   device_id: { type: 'string', minLength: 1, description: "an app's device id (context.device.id)" },
   identifier: { type: 'string', minLength: 3, description: 'any kind: kind:value, e.g. loyalty_id:L-1001 (GET /api/identity/settings lists the kinds)' },
 } as const

@@ -35,7 +35,7 @@ export interface ValidateOptions {
   onInvalid?: QualityPolicy
   /** The purposes a record's `consent` may name (config consentPurposes; default DEFAULT_CONSENT_PURPOSES). */
   consentPurposes?: readonly string[]
-  /** Linked identifier kinds (config.identity, cookie and email aside) with their blocked values; default: user_id, phone, device_id. */
+  /** Linked identifier kinds (config.identity, cookie and email aside) with their blocked values; default: user_id, device_id (phone when declared). */
   identifierKinds?: ReadonlyArray<Pick<IdentifierKindSettings, 'kind' | 'blocked'>>
 }
 
